@@ -1,0 +1,77 @@
+// Command lote pays people from a spreadsheet through Stone's Open Banking
+// API, exactly once. See README.md; `lote help` lists the subcommands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// Exit codes (DESIGN.md "The command line").
+const (
+	exitOK          = 0 // every row done as asked
+	exitRows        = 1 // some rows invalid, rejected or needing review
+	exitUsage       = 2 // usage or configuration error: nothing submitted
+	exitInterrupted = 3 // interrupted; the batch can be resumed
+)
+
+// env looks up an environment variable; tests pass a map's lookup.
+type env func(string) string
+
+// command is one subcommand: it parses its own flags and returns an exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, io cmdIO) int
+}
+
+// cmdIO carries a command's streams and environment.
+type cmdIO struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         env
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "check a payout sheet, row by row; sends nothing", runValidate},
+		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
+	cio := cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], cio)
+		}
+	}
+	fmt.Fprintf(stderr, "lote: unknown command %q (try `lote help`)\n", args[0])
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "lote pays people from a spreadsheet through Stone, exactly once.")
+	fmt.Fprintln(w, "\nUsage: lote COMMAND [flags] [arguments]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\n`lote COMMAND -h` shows a command's flags. Flags can also be set as LOTE_<FLAG> environment variables (LOTE_DECIMAL=comma).")
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"lote/batch"
+	"lote/validate"
+)
+
+// sheetFlags are the flags every command that reads a sheet shares.
+type sheetFlags struct {
+	sheet           string
+	decimal         string
+	institutions    string
+	allowDuplicates bool
+}
+
+func (s *sheetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.sheet, "sheet", "", "XLSX worksheet to read (default: the first)")
+	fs.StringVar(&s.decimal, "decimal", "auto", "decimal separator of text amounts: auto, comma (1.234,56) or dot (1,234.56)")
+	fs.StringVar(&s.institutions, "institutions", "", "the Central Bank's ParticipantesSTR.csv, to use instead of the built-in list of institutions")
+	fs.BoolVar(&s.allowDuplicates, "allow-duplicates", false, "accept rows that repeat an earlier row of the same sheet (same payee, account, amount and date)")
+}
+
+// options turns the flags into check options, loading the institution list
+// when one is given.
+func (s *sheetFlags) options() (batch.CheckOptions, error) {
+	o := batch.CheckOptions{Sheet: s.sheet}
+	o.Validate.AllowDuplicates = s.allowDuplicates
+	switch strings.ToLower(s.decimal) {
+	case "auto", "":
+		o.Validate.Decimal = validate.DecimalAuto
+	case "comma", "virgula", "vírgula":
+		o.Validate.Decimal = validate.DecimalComma
+	case "dot", "ponto":
+		o.Validate.Decimal = validate.DecimalDot
+	default:
+		return o, fmt.Errorf("--decimal %q: use auto, comma or dot", s.decimal)
+	}
+	if s.institutions != "" {
+		f, err := os.Open(s.institutions)
+		if err != nil {
+			return o, fmt.Errorf("--institutions: %w", err)
+		}
+		defer f.Close()
+		dir, err := validate.LoadParticipantsSTR(f)
+		if err != nil {
+			return o, fmt.Errorf("--institutions %s: %w", s.institutions, err)
+		}
+		o.Validate.Institutions = dir
+	}
+	return o, nil
+}
+
+func runValidate(ctx context.Context, args []string, cio cmdIO) int {
+	fs := newFlags("validate", "FILE", cio)
+	var sf sheetFlags
+	sf.register(fs)
+	format := fs.String("format", "text", "output: text (one line per problem), json (one document) or jsonl (one object per row)")
+	files, ok := parseFlags(fs, args, cio)
+	if !ok {
+		return exitUsage
+	}
+	if len(files) != 1 {
+		return usageError(fs, cio.stderr, "validate takes one file, got %d", len(files))
+	}
+	if *format != "text" && *format != "json" && *format != "jsonl" {
+		return usageError(fs, cio.stderr, "--format %q: use text, json or jsonl", *format)
+	}
+	opts, err := sf.options()
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	path := files[0]
+	out := bufio.NewWriterSize(cio.stdout, 64<<10)
+	defer out.Flush()
+
+	var report validateReport
+	var emit func(batch.Checked) error
+	switch *format {
+	case "text":
+		emit = func(c batch.Checked) error {
+			for _, e := range c.Errors {
+				fmt.Fprintf(out, "%s:%d:%s: %s\n", path, e.Row, e.Column, problemText(e))
+			}
+			for _, w := range c.Warnings {
+				fmt.Fprintf(out, "%s:%d:%s: warning: %s\n", path, w.Row, w.Column, problemText(w))
+			}
+			return nil
+		}
+	case "json":
+		report = validateReport{File: path, Errors: []problem{}, Warnings: []problem{}}
+		emit = func(c batch.Checked) error {
+			for _, e := range c.Errors {
+				report.Errors = append(report.Errors, newProblem(e))
+			}
+			for _, w := range c.Warnings {
+				report.Warnings = append(report.Warnings, newProblem(w))
+			}
+			return nil
+		}
+	case "jsonl":
+		enc := json.NewEncoder(out)
+		emit = func(c batch.Checked) error {
+			line := rowReport{Row: c.Row, Valid: c.Valid(), Errors: problems(c.Errors), Warnings: problems(c.Warnings), Payout: c.Payout}
+			return enc.Encode(line)
+		}
+	}
+	sum, _, err := batch.Check(ctx, path, opts, emit)
+	if err != nil {
+		var fe *batch.FileError
+		if errors.As(err, &fe) {
+			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+			return exitUsage
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(cio.stderr, "lote: interrupted")
+			return exitInterrupted
+		}
+		fmt.Fprintf(cio.stderr, "lote: validate %s: %v\n", path, err)
+		return exitUsage
+	}
+	switch *format {
+	case "text":
+		fmt.Fprintf(out, "%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
+			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, batch.FormatBRL(sum.TotalCents))
+	case "json":
+		sha, err := fileSHA256(path)
+		if err != nil {
+			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+			return exitUsage
+		}
+		report.SHA256 = sha
+		report.Rows, report.Valid, report.Invalid, report.TotalCents = sum.Rows, sum.Valid, sum.Invalid, sum.TotalCents
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return exitUsage
+		}
+	}
+	if sum.Invalid > 0 {
+		return exitRows
+	}
+	return exitOK
+}
+
+// problemText is a problem as one line: the value and the reason.
+func problemText(e validate.FieldError) string {
+	if e.Value == "" || e.Code == batch.UnreadableRow {
+		return e.Message()
+	}
+	return fmt.Sprintf("%q: %s", e.Value, e.Message())
+}
+
+type validateReport struct {
+	File       string    `json:"file"`
+	SHA256     string    `json:"sha256"`
+	Rows       int       `json:"rows"`
+	Valid      int       `json:"valid"`
+	Invalid    int       `json:"invalid"`
+	TotalCents int64     `json:"total_cents"`
+	Errors     []problem `json:"errors"`
+	Warnings   []problem `json:"warnings"`
+}
+
+type rowReport struct {
+	Row      int              `json:"row"`
+	Valid    bool             `json:"valid"`
+	Errors   []problem        `json:"errors"`
+	Warnings []problem        `json:"warnings"`
+	Payout   *validate.Payout `json:"payout"`
+}
+
+// problem is a validation error or warning as scripts read it.
+type problem struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Value   string `json:"value"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func newProblem(e validate.FieldError) problem {
+	return problem{Row: e.Row, Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()}
+}
+
+func problems(es []validate.FieldError) []problem {
+	ps := make([]problem, len(es))
+	for i, e := range es {
+		ps[i] = newProblem(e)
+	}
+	return ps
+}
+
+// fileSHA256 returns the hex SHA-256 of a file's bytes: the batch id.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
