@@ -120,10 +120,10 @@ func ColumnLetter(i int) string {
 // HeaderError says why a header row cannot be used: which columns are
 // missing or repeated, and what was found.
 type HeaderError struct {
-	Missing   []string // canonical names of required fields with no column
-	Repeated  []string // e.g. `"CPF" and "CNPJ" are both document`
-	Both      bool     // both amount and amount_cents present
-	Found     []string // the header as written
+	Missing  []string // canonical names of required fields with no column
+	Repeated []string // e.g. `"CPF" and "CNPJ" are both document`
+	Both     bool     // both amount and amount_cents present
+	Found    []string // the header as written
 }
 
 func (e *HeaderError) Error() string {
