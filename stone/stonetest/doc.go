@@ -1,0 +1,49 @@
+// Package stonetest is an emulator of Stone's Open Banking API that runs in
+// process, the way net/http/httptest runs a server: NewServer starts it on
+// 127.0.0.1 with a random port, Server.URL points at it, Close waits for the
+// requests still being served. A Server is also an http.Handler, so
+// cmd/stonesim and tests can mount it on their own listener.
+//
+// It serves, on one address, the token endpoint
+// (/auth/realms/stone_bank/protocol/openid-connect/token) and the API
+// (/api/v1/...), and behaves as ../shared/stone-api.md describes (cited as
+// stone-api.md §N). Where Stone's documentation is silent or contradicts
+// itself, stone-api.md §0 fixes the default and an Option selects the other
+// reading:
+//
+//   - Authentication: client assertions are verified as Stone's Keycloak
+//     does (§1.3); Options.LenientAssertions accepts what Stone's public client
+//     libraries send (2-hour assertions, a client_id claim). Access tokens are
+//     RS256 JWTs valid for 900 seconds of the emulator's clock.
+//   - Transfers created outside the TED window (§2.4) get the status
+//     DELAYED_TO_NEXT_BUSINESS_DAY and the flag; Options.DelayedAsScheduled
+//     reports SCHEDULED with the flag instead.
+//   - amount is accepted up to 999999999999999999 cents (the transfer object
+//     page); Options.Int32Amount caps it at 2147483647, the int32 of the
+//     create page.
+//   - Idempotency (§5) is scoped per client. Only accepted creates (202) are
+//     remembered: a request answered with an error leaves its key unused, so
+//     a corrected retry with the same key goes through.
+//   - target.account.account_type is echoed when the request sent one or when
+//     the account-type rules turned it into PG; a null type that defaults to
+//     CC is not echoed, as in Stone's documented 202 example. Stripped
+//     leading zeros of account_code and a removed branch_code are echoed as
+//     Stone stores them. institution_code is echoed as sent.
+//   - Insufficient funds are found at execution: the transfer is accepted and
+//     later FAILED with failure_reason_code 1 and no fee (§2.3).
+//
+// Time comes from a clock the test controls (Options.Now, Server.Advance,
+// Server.SetNow). Transfers move through their lifecycle lazily: every
+// request, Advance, SetNow and inspection call first applies the transitions
+// that are due by the emulator's clock, in the order they were scheduled.
+// Brazil has kept UTC−3 all year since 2019, so the TED window and calendar
+// dates use that fixed offset for America/Sao_Paulo.
+//
+// Faults (latency, rate limit, 500/503 answers, connections dropped after
+// the transfer is committed, a per-request hook) are set with
+// Server.SetFaults, safely while the server is serving; randomness comes from
+// a math/rand/v2 source seeded with Options.Seed.
+//
+// Memory: each transfer keeps its request body, its current state, the
+// status history and the replayable 202 body, about 2 KB.
+package stonetest

@@ -1,0 +1,102 @@
+package stonetest
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+
+	"lote/stone"
+)
+
+// Record is a transfer as the emulator stored it, for tests to inspect.
+type Record struct {
+	Transfer       stone.Transfer  `json:"transfer"`        // as it is now
+	AccountID      string          `json:"account_id"`      // the paying account
+	ClientID       string          `json:"client_id"`       // the application that created it
+	IdempotencyKey string          `json:"idempotency_key"` // "" when none was sent
+	Request        json.RawMessage `json:"request"`         // the create body as received
+	History        []StatusChange  `json:"history"`         // every status, oldest first
+}
+
+func (rec *record) export() Record {
+	return Record{
+		Transfer:       rec.t,
+		AccountID:      rec.accountID,
+		ClientID:       rec.client,
+		IdempotencyKey: rec.key,
+		Request:        slices.Clone(rec.request),
+		History:        slices.Clone(rec.history),
+	}
+}
+
+// Transfers returns every transfer created, in creation order, after
+// applying the transitions due by the emulator's clock.
+func (s *Server) Transfers() []Record {
+	s.settle(s.Now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Record, len(s.all))
+	for i, rec := range s.all {
+		out[i] = rec.export()
+	}
+	return out
+}
+
+// TransferByKey returns the transfer created with an idempotency key (by
+// any client; the first one if several clients used the key).
+func (s *Server) TransferByKey(key string) (Record, bool) {
+	s.settle(s.Now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rec := range s.all {
+		if rec.key == key && key != "" {
+			return rec.export(), true
+		}
+	}
+	return Record{}, false
+}
+
+// Transfer returns the transfer with an id.
+func (s *Server) Transfer(id string) (Record, bool) {
+	s.settle(s.Now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.transfers[id]
+	if rec == nil {
+		return Record{}, false
+	}
+	return rec.export(), true
+}
+
+// AdminHandler serves the emulator's inspection and control endpoints,
+// without authentication:
+//
+//	GET  /_sim/transfers             every transfer as a JSON list of Record
+//	GET  /_sim/now                   the emulator's clock
+//	POST /_sim/advance?by=DURATION   advance the clock (Go duration, e.g. 90m)
+//
+// Server.ServeHTTP routes /_sim/ here too.
+func (s *Server) AdminHandler() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /_sim/transfers", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Transfers())
+	})
+	m.HandleFunc("GET /_sim/now", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]time.Time{"now": s.Now().UTC()})
+	})
+	m.HandleFunc("POST /_sim/advance", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("by"))
+		if err != nil || d < 0 {
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation,
+				Reason: []stone.ErrorReason{{Error: "must be a non-negative Go duration such as 90m", Path: []string{"by"}}}})
+			return
+		}
+		s.Advance(d)
+		writeJSON(w, http.StatusOK, map[string]time.Time{"now": s.Now().UTC()})
+	})
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
+	})
+	return m
+}

@@ -1,0 +1,546 @@
+package stonetest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"lote/stone"
+)
+
+// maxBody bounds a request body; a TED body is well under 2 KB.
+const maxBody = 1 << 20
+
+// account is a payer account and its balance in cents.
+type account struct {
+	id       string
+	owner    string // "" when every client may use it
+	balance  int64
+	freeLeft int // free TEDs left
+}
+
+// record is a stored transfer with what the emulator knows about it.
+type record struct {
+	seq        uint64
+	t          stone.Transfer
+	accountID  string
+	client     string
+	key        string
+	request    []byte
+	history    []StatusChange
+	gen        int  // bumped when a pending event must be ignored
+	executed   bool // amount and fee debited
+	refundCode string
+}
+
+// idemEntry is what an idempotency key remembers (stone-api.md §5).
+type idemEntry struct {
+	hash    [32]byte
+	created time.Time
+	done    bool
+	body    []byte // the 202 body, replayed on a retry
+}
+
+func (s *Server) canUse(client string, a *account) bool {
+	return a != nil && (a.owner == "" || a.owner == client)
+}
+
+// stamp is a timestamp as Stone writes it: UTC, whole seconds.
+func stamp(t time.Time) *time.Time {
+	u := t.UTC().Truncate(time.Second)
+	return &u
+}
+
+// plan is when and how a new (or newly approved) transfer executes.
+type plan struct {
+	status               string
+	delayed              bool
+	requested, effective *string
+	at                   time.Time
+}
+
+// plan decides a transfer's status from the calendar and the TED window
+// (stone-api.md §2.3, §2.4, §4): a future date is SCHEDULED on the next
+// business day from it; otherwise the transfer executes now if the window is
+// open, or is delayed to the window's next opening.
+func (s *Server) plan(now time.Time, scheduledTo string) plan {
+	var p plan
+	if scheduledTo != "" {
+		p.requested = ptr(scheduledTo)
+		if d, _ := parseDate(scheduledTo); d.After(civilDate(now)) {
+			eff := nextBusinessDay(d)
+			p.status, p.effective, p.at = stone.StatusScheduled, ptr(eff.Format(dateLayout)), windowOpening(eff)
+			return p
+		}
+	}
+	if s.inWindow(now) {
+		p.status, p.at = stone.StatusApproved, now
+		return p
+	}
+	p.at = s.nextOpening(now)
+	p.status, p.delayed = stone.StatusDelayedToNextBusinessDay, true
+	if s.opts.DelayedAsScheduled {
+		p.status = stone.StatusScheduled
+	}
+	p.effective = ptr(civilDate(p.at).Format(dateLayout))
+	return p
+}
+
+// checkTarget applies the rules that need more than the body's syntax:
+// the scheduling limit, TED to Stone, and the institution directory. It
+// writes the error and returns false when one fails.
+func (s *Server) checkTarget(w http.ResponseWriter, c *createRequest, now time.Time) (ispb, number, name string, ok bool) {
+	if c.scheduledTo != "" {
+		if d, _ := parseDate(c.scheduledTo); d.After(executionLimit(now)) {
+			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
+				Title: "scheduled_to " + c.scheduledTo + " is after execution_limit_date " + executionLimit(now).Format(dateLayout)})
+			return "", "", "", false
+		}
+	}
+	// A TED to Stone itself is refused: that is an internal transfer.
+	if c.institution == stoneISPB || c.institution == stoneNumber {
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
+			Title: "a TED cannot target Stone (197/16501555); use an internal transfer"})
+		return "", "", "", false
+	}
+	ispb, number, name, ok = s.opts.Institutions(c.institution)
+	if !ok {
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeTargetInstitutionNotFound,
+			Title: "institution " + c.institution + " not found"})
+		return "", "", "", false
+	}
+	if ispb == stoneISPB {
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
+			Title: "a TED cannot target Stone (197/16501555); use an internal transfer"})
+		return "", "", "", false
+	}
+	return ispb, number, name, true
+}
+
+// newTransfer builds the transfer object for a validated request.
+func (s *Server) newTransfer(id, client string, c *createRequest, p plan, fee int64, now time.Time, ispb, number, name string) stone.Transfer {
+	by := "application:" + client
+	t := stone.Transfer{
+		ID:                       id,
+		Amount:                   c.amount,
+		Fee:                      fee,
+		Status:                   p.status,
+		CreatedAt:                stamp(now),
+		CreatedBy:                ptr(by),
+		DelayedToNextBusinessDay: p.delayed,
+		ScheduledToRequested:     p.requested,
+		ScheduledToEffective:     p.effective,
+		Target: stone.TransferTarget{
+			Account: stone.TargetAccount{
+				AccountCode:           c.accountCode,
+				BranchCode:            c.branchCode,
+				InstitutionCode:       c.institution,
+				AccountType:           c.echoType,
+				InstitutionISPB:       ispb,
+				InstitutionName:       name,
+				InstitutionNumberCode: number,
+			},
+			Entity: stone.TargetEntity{Name: c.name, Document: c.document, DocumentType: c.documentType, CPF: c.document},
+		},
+	}
+	if s.opts.RequireApproval {
+		t.Status = stone.StatusCreated
+		t.DelayedToNextBusinessDay = false
+	} else {
+		// The account's own application creates it: it is approved at once
+		// (stone-api.md §1.9; the documented example).
+		t.ApprovedAt, t.ApprovedBy = stamp(now), ptr(by)
+	}
+	return t
+}
+
+// readBody reads a bounded request body.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: "srn:error:bad_request", Title: "read body: " + err.Error()})
+		return nil, false
+	}
+	return b, true
+}
+
+// handleCreate is POST /api/v1/external_transfers (stone-api.md §2.1, §5).
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client string) {
+	now := s.Now()
+	key := r.Header.Get("x-stone-idempotency-key")
+	if len(key) > maxIdempotencyKey {
+		writeError(w, http.StatusRequestHeaderFieldsTooLarge, stone.ErrorBody{Type: stone.ErrTypeValidation,
+			Reason: []stone.ErrorReason{{Error: "is too long (maximum is 72 characters)", Path: []string{"idempotency_key"}}}})
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	c, rs := s.parseCreate(body)
+	if len(rs) > 0 {
+		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
+		return
+	}
+	ispb, number, name, ok := s.checkTarget(w, &c, now)
+	if !ok {
+		return
+	}
+
+	ik := client + "\x00" + key
+	s.mu.Lock()
+	if !s.canUse(client, s.accounts[c.accountID]) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return
+	}
+	var entry *idemEntry
+	if key != "" {
+		if e := s.idem[ik]; e != nil {
+			s.mu.Unlock()
+			replayIdempotent(w, e, c.hash, now, s.opts.IdempotencyTTL)
+			return
+		}
+		entry = &idemEntry{hash: c.hash, created: now}
+		s.idem[ik] = entry
+	}
+	s.mu.Unlock()
+
+	if s.opts.InFlight != nil {
+		s.opts.InFlight(r)
+	}
+
+	id := s.newUUID()
+	s.mu.Lock()
+	a := s.accounts[c.accountID]
+	fee := s.opts.Fee
+	if a.freeLeft > 0 {
+		a.freeLeft--
+		fee = 0
+	}
+	p := s.plan(now, c.scheduledTo)
+	s.seq++
+	rec := &record{
+		seq:       s.seq,
+		t:         s.newTransfer(id, client, &c, p, fee, now, ispb, number, name),
+		accountID: c.accountID,
+		client:    client,
+		key:       key,
+		request:   body,
+	}
+	rec.history = []StatusChange{{Status: rec.t.Status, At: *rec.t.CreatedAt}}
+	s.transfers[id] = rec
+	s.all = append(s.all, rec)
+	s.byAccount[c.accountID] = append(s.byAccount[c.accountID], rec)
+	if s.opts.RequireApproval {
+		s.schedule(rec, s.approvalDeadline(now, p), evExpire)
+	} else {
+		s.schedule(rec, p.at, evExecute)
+	}
+	resp, err := json.Marshal(rec.t)
+	if entry != nil {
+		entry.done, entry.body = true, resp
+	}
+	s.mu.Unlock()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
+		return
+	}
+
+	// The transfer exists now; dropping the answer is the failure that only
+	// an idempotency key can make safe.
+	if f := s.Faults(); f.DropRate > 0 && s.chance(f.DropRate) {
+		drop(w.(*recorder))
+		return
+	}
+	writeBody(w, http.StatusAccepted, resp)
+}
+
+// replayIdempotent answers a reused idempotency key (stone-api.md §5).
+func replayIdempotent(w http.ResponseWriter, e *idemEntry, hash [32]byte, now time.Time, ttl time.Duration) {
+	switch {
+	case !now.Before(e.created.Add(ttl)):
+		writeError(w, http.StatusConflict, stone.ErrorBody{Type: stone.ErrTypeConflict,
+			Title: "idempotency key already used for a transfer; look it up instead of sending it again"})
+	case e.hash != hash:
+		writeError(w, http.StatusConflict, stone.ErrorBody{Type: stone.ErrTypeIdempotencyConflict,
+			Title: "idempotency key already used with a different body"})
+	case !e.done:
+		writeError(w, http.StatusLocked, stone.ErrorBody{Type: "srn:error:locked",
+			Title: "a request with this idempotency key is still being processed"})
+	default:
+		writeBody(w, http.StatusAccepted, e.body)
+	}
+}
+
+// approvalDeadline is when a CREATED transfer expires: at the end of its
+// scheduled date, or ApprovalTTL after creation.
+func (s *Server) approvalDeadline(now time.Time, p plan) time.Time {
+	if p.status == stone.StatusScheduled && !p.delayed && p.effective != nil {
+		d, _ := parseDate(*p.effective)
+		d = d.AddDate(0, 0, 1)
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, brasilia)
+	}
+	return now.Add(s.opts.ApprovalTTL)
+}
+
+// handleDryRun is POST /api/v1/dry_run/external_transfers: the same checks
+// and the simulated object, with nothing stored (stone-api.md §2.5).
+func (s *Server) handleDryRun(w http.ResponseWriter, r *http.Request, client string) {
+	now := s.Now()
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	c, rs := s.parseCreate(body)
+	if len(rs) > 0 {
+		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
+		return
+	}
+	ispb, number, name, ok := s.checkTarget(w, &c, now)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	a := s.accounts[c.accountID]
+	if !s.canUse(client, a) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return
+	}
+	fee := s.opts.Fee
+	if a.freeLeft > 0 {
+		fee = 0
+	}
+	s.mu.Unlock()
+	t := s.newTransfer(s.newUUID(), client, &c, s.plan(now, c.scheduledTo), fee, now, ispb, number, name)
+	writeJSON(w, http.StatusAccepted, t)
+}
+
+// lookup finds a transfer the client may see; others' transfers are
+// reported as not found. Callers hold s.mu.
+func (s *Server) lookup(client, id string) *record {
+	rec := s.transfers[id]
+	if rec == nil || !s.canUse(client, s.accounts[rec.accountID]) {
+		return nil
+	}
+	return rec
+}
+
+// handleGet is GET /api/v1/external_transfers/{id}.
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, client string) {
+	s.mu.Lock()
+	rec := s.lookup(client, r.PathValue("id"))
+	var t stone.Transfer
+	if rec != nil {
+		t = rec.t
+	}
+	s.mu.Unlock()
+	if rec == nil {
+		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// handleCancel is POST (or DELETE, as Stone's Go library sends it)
+// /api/v1/external_transfers/{id}/cancel: only a transfer that has not been
+// executed can be cancelled (stone-api.md §2.5).
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, client string) {
+	s.transition(w, r, client, func(rec *record, now time.Time) {
+		rec.t.CancelledAt = stamp(now)
+		s.setStatus(rec, stone.StatusCancelled, now)
+	}, stone.StatusCreated, stone.StatusScheduled, stone.StatusDelayedToNextBusinessDay)
+}
+
+// handleApprove is POST /api/v1/external_transfers/{id}/approve
+// (stone-api.md §1.9): the transfer is planned as if created now.
+func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request, client string) {
+	s.transition(w, r, client, func(rec *record, now time.Time) {
+		requested := ""
+		if rec.t.ScheduledToRequested != nil {
+			requested = *rec.t.ScheduledToRequested
+		}
+		p := s.plan(now, requested)
+		rec.t.ApprovedAt, rec.t.ApprovedBy = stamp(now), ptr("application:"+client)
+		rec.t.DelayedToNextBusinessDay = p.delayed
+		rec.t.ScheduledToRequested, rec.t.ScheduledToEffective = p.requested, p.effective
+		s.setStatus(rec, p.status, now)
+		s.schedule(rec, p.at, evExecute)
+	}, stone.StatusCreated)
+}
+
+// handleReject is POST /api/v1/external_transfers/{id}/reject.
+func (s *Server) handleReject(w http.ResponseWriter, r *http.Request, client string) {
+	s.transition(w, r, client, func(rec *record, now time.Time) {
+		rec.t.RejectedAt, rec.t.RejectedBy = stamp(now), ptr("application:"+client)
+		s.setStatus(rec, stone.StatusRejected, now)
+	}, stone.StatusCreated)
+}
+
+// transition applies change to a transfer in one of the from statuses and
+// answers 204, or 404 / 422 srn:error:wrong_status.
+func (s *Server) transition(w http.ResponseWriter, r *http.Request, client string, change func(*record, time.Time), from ...string) {
+	now := s.Now()
+	s.mu.Lock()
+	rec := s.lookup(client, r.PathValue("id"))
+	if rec == nil {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
+		return
+	}
+	allowed := !rec.executed
+	if allowed {
+		allowed = false
+		for _, st := range from {
+			allowed = allowed || rec.t.Status == st
+		}
+	}
+	if !allowed {
+		status := rec.t.Status
+		s.mu.Unlock()
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus,
+			Title: "transfer is " + status})
+		return
+	}
+	rec.gen++ // whatever was pending no longer applies
+	change(rec, now)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleList is GET /api/v1/external_transfers?account_id=&limit=&after=&before=
+// (stone-api.md §2.5, §7.1): newest first, opaque cursors.
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client string) {
+	q := r.URL.Query()
+	accountID := q.Get("account_id")
+	if accountID == "" {
+		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation,
+			Reason: []stone.ErrorReason{{Error: "can't be blank", Path: []string{"account_id"}}}})
+		return
+	}
+	limit := 25
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
+			return
+		}
+		limit = n
+	}
+	var after, before uint64
+	var hasAfter, hasBefore bool
+	if v := q.Get("after"); v != "" {
+		if after, hasAfter = decodeCursor(v); !hasAfter {
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "after"})
+			return
+		}
+	}
+	if v := q.Get("before"); v != "" {
+		if before, hasBefore = decodeCursor(v); !hasBefore || hasAfter {
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "before"})
+			return
+		}
+	}
+
+	s.mu.Lock()
+	if !s.canUse(client, s.accounts[accountID]) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return
+	}
+	recs := s.byAccount[accountID] // ascending seq
+	var lo, hi int                 // the page is recs[lo:hi], shown newest first
+	switch {
+	case hasBefore:
+		lo = sort.Search(len(recs), func(i int) bool { return recs[i].seq > before })
+		hi = min(lo+limit, len(recs))
+	case hasAfter:
+		hi = sort.Search(len(recs), func(i int) bool { return recs[i].seq >= after })
+		lo = max(hi-limit, 0)
+	default:
+		hi = len(recs)
+		lo = max(hi-limit, 0)
+	}
+	page := stone.Page[stone.Transfer]{Cursor: stone.Cursor{Limit: limit}, Data: make([]stone.Transfer, 0, hi-lo)}
+	for i := hi - 1; i >= lo; i-- {
+		page.Data = append(page.Data, recs[i].t)
+	}
+	if lo < hi && lo > 0 {
+		page.Cursor.After = ptr(encodeCursor(recs[lo].seq))
+	}
+	if lo < hi && hi < len(recs) {
+		page.Cursor.Before = ptr(encodeCursor(recs[hi-1].seq))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, page)
+}
+
+const cursorPrefix = "external_transfer:"
+
+func encodeCursor(seq uint64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatUint(seq, 10)))
+}
+
+func decodeCursor(c string) (uint64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil
+}
+
+// handleBalance is GET /api/v1/accounts/{id}/balance (stone-api.md §7.4).
+func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, client string) {
+	s.mu.Lock()
+	a := s.accounts[r.PathValue("id")]
+	if !s.canUse(client, a) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return
+	}
+	b := stone.Balance{Balance: a.balance}
+	for _, rec := range s.byAccount[a.id] {
+		if !rec.executed && (rec.t.Status == stone.StatusScheduled || rec.t.Status == stone.StatusDelayedToNextBusinessDay) {
+			b.ScheduledBalance += rec.t.Amount
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, b)
+}
+
+// handleFee is GET /api/v1/accounts/{id}/fees/{type} (stone-api.md §2.6).
+func (s *Server) handleFee(w http.ResponseWriter, r *http.Request, client string) {
+	s.mu.Lock()
+	a := s.accounts[r.PathValue("id")]
+	if !s.canUse(client, a) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return
+	}
+	left := a.freeLeft
+	s.mu.Unlock()
+	switch r.PathValue("type") {
+	case "external_transfer":
+		f := stone.Fee{Amount: s.opts.Fee, FeeType: "external_transfer", OriginalFee: s.opts.Fee,
+			MaxFreeTransfers: s.opts.FreeTransfers, RemainingFreeTransfers: left}
+		if left > 0 {
+			f.Amount = 0
+		}
+		writeJSON(w, http.StatusOK, f)
+	case "internal_transfer":
+		writeJSON(w, http.StatusOK, stone.Fee{FeeType: "internal_transfer"})
+	default:
+		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
+	}
+}
