@@ -1,0 +1,279 @@
+package sheet
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/transform"
+)
+
+// sampleSize is how much of a CSV file decides its encoding and separator.
+// 64 KiB holds the header and hundreds of rows of a payout sheet; a later
+// invalid byte in a file judged UTF-8 is reported on its row, never decoded
+// as another encoding.
+const sampleSize = 64 << 10
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// csvSource reads records with encoding/csv and numbers them as Excel would.
+type csvSource struct {
+	file     *os.File
+	cr       *csv.Reader
+	sep      rune
+	encoding string
+	checkUTF bool // UTF-8 files: fields must be valid UTF-8
+	header   []string
+
+	// extra counts physical lines consumed by fields spanning lines, so that
+	// Row.Number = line - extra matches the row Excel shows.
+	extra int
+}
+
+// countingReader adds the bytes read to the reader's progress.
+type countingReader struct {
+	r io.Reader
+	p *progress
+}
+
+func (c countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.done.Add(int64(n))
+	return n, err
+}
+
+func openCSV(f *os.File, p *progress) (*csvSource, error) {
+	br := bufio.NewReaderSize(countingReader{r: f, p: p}, sampleSize)
+	sample, err := br.Peek(sampleSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, err
+	}
+	s := &csvSource{file: f}
+	switch {
+	case bytes.HasPrefix(sample, utf8BOM):
+		if _, err := br.Discard(len(utf8BOM)); err != nil {
+			return nil, err
+		}
+		sample = sample[len(utf8BOM):]
+		s.encoding, s.checkUTF = "UTF-8 with BOM", true
+	case validUTF8Prefix(sample, len(sample) == sampleSize):
+		s.encoding, s.checkUTF = "UTF-8", true
+	default:
+		// Excel on a Brazilian Windows saves plain "CSV" in the machine's
+		// code page, Windows-1252; every byte decodes, so no later check.
+		s.encoding = "Windows-1252"
+	}
+	if len(bytes.TrimSpace(sample)) == 0 {
+		return nil, ErrEmpty
+	}
+	s.sep = sniffSeparator(sample)
+	var text io.Reader = br
+	if !s.checkUTF {
+		text = transform.NewReader(br, charmap.Windows1252.NewDecoder())
+	}
+	s.cr = csv.NewReader(text)
+	s.cr.Comma = s.sep
+	s.cr.FieldsPerRecord = -1 // counted against the header here, with Excel row numbers
+	s.cr.ReuseRecord = true
+	return s, nil
+}
+
+// validUTF8Prefix reports whether b is valid UTF-8, allowing a rune cut by
+// the end of the sample when b is only a prefix of the file.
+func validUTF8Prefix(b []byte, truncated bool) bool {
+	if truncated {
+		// Drop at most 3 bytes of an incomplete final rune.
+		for i := 1; i <= utf8.UTFMax-1 && i <= len(b); i++ {
+			if utf8.RuneStart(b[len(b)-i]) {
+				if !utf8.FullRune(b[len(b)-i:]) {
+					b = b[:len(b)-i]
+				}
+				break
+			}
+		}
+	}
+	return utf8.Valid(b)
+}
+
+// sniffSeparator picks ',', ';' or tab from the header record, counting only
+// separators outside quotes. A tie is broken by the following lines of the
+// sample (the separator that splits them into as many fields as the header),
+// then by preference for ';' (Brazilian Excel), tab, ','.
+func sniffSeparator(sample []byte) rune {
+	cands := []byte{';', '\t', ','}
+	lines := splitRecords(sample, 11)
+	if len(lines) == 0 {
+		return ';'
+	}
+	best, bestN := byte(';'), -1
+	var tied []byte
+	for _, c := range cands {
+		n := countOutsideQuotes(lines[0], c)
+		switch {
+		case n > bestN:
+			best, bestN, tied = c, n, []byte{c}
+		case n == bestN:
+			tied = append(tied, c)
+		}
+	}
+	if bestN == 0 || len(tied) == 1 {
+		return rune(best)
+	}
+	for _, c := range tied {
+		consistent := true
+		for _, l := range lines[1:] {
+			if countOutsideQuotes(l, c) != bestN {
+				consistent = false
+				break
+			}
+		}
+		if consistent {
+			return rune(c)
+		}
+	}
+	return rune(tied[0])
+}
+
+// splitRecords returns up to max records of b, split at newlines outside
+// quotes; blank lines are left out, and a record cut by the end of b is
+// dropped unless it is the only one.
+func splitRecords(b []byte, max int) [][]byte {
+	var out [][]byte
+	inQuotes, start := false, 0
+	for i, c := range b {
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case c == '\n' && !inQuotes:
+			if rec := bytes.TrimRight(b[start:i], "\r"); len(bytes.TrimSpace(rec)) > 0 {
+				out = append(out, rec)
+				if len(out) == max {
+					return out
+				}
+			}
+			start = i + 1
+		}
+	}
+	if len(out) == 0 && len(bytes.TrimSpace(b[start:])) > 0 {
+		out = append(out, b[start:])
+	}
+	return out
+}
+
+func countOutsideQuotes(b []byte, sep byte) int {
+	n, inQuotes := 0, false
+	for _, c := range b {
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case c == sep && !inQuotes:
+			n++
+		}
+	}
+	return n
+}
+
+func (s *csvSource) setHeader(h []string) { s.header = h }
+
+func (s *csvSource) close() error { return s.file.Close() }
+
+// next returns the next non-empty record as a Row.
+//
+// encoding/csv reports a quote left open up to the end of the file as
+// ErrQuote (it does not swallow the later rows silently); we report it on
+// the row where the quote opened.
+func (s *csvSource) next() (Row, error) {
+	for {
+		rec, err := s.cr.Read()
+		if err == io.EOF {
+			return Row{}, io.EOF
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote) {
+			row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine, Cells: toCells(rec)}
+			// The rest of the bad line was consumed; later rows keep their
+			// numbers.
+			s.extra += pe.Line - pe.StartLine
+			perr := &ParseError{
+				Row: row.Number, Line: pe.Line, Column: columnName(s.header, len(rec)),
+				Err: fmt.Errorf("%w: %v (column %d of the line)", ErrQuote, pe.Err, pe.Column),
+			}
+			if pe.Line != pe.StartLine {
+				// A quote left open ran over the following lines: point at
+				// where it opened, and say which lines it took.
+				perr.Line = pe.StartLine
+				perr.Err = fmt.Errorf("%w: a quoted field is not closed properly, so lines %d-%d were read as one cell", ErrQuote, pe.StartLine, pe.Line)
+			}
+			row.Err = perr
+			return row, nil
+		}
+		if err != nil {
+			return Row{}, fmt.Errorf("read CSV: %w", err)
+		}
+		line, _ := s.cr.FieldPos(0)
+		number := line - s.extra
+		for _, f := range rec {
+			s.extra += strings.Count(f, "\n")
+		}
+		if blank(rec) {
+			// Excel shows an empty row here; it is skipped but still counted.
+			continue
+		}
+		row := Row{Number: number, Line: line, Cells: toCells(rec)}
+		if s.checkUTF {
+			for i, f := range rec {
+				if !utf8.ValidString(f) {
+					fl, _ := s.cr.FieldPos(i)
+					row.Err = &ParseError{
+						Row: number, Line: fl + strings.Count(f[:firstInvalid(f)], "\n"), Column: columnName(s.header, i), Value: f,
+						Err: fmt.Errorf("%w (the file starts as UTF-8 but is not UTF-8 here; save it again as \"CSV UTF-8\")", ErrInvalidUTF8),
+					}
+					return row, nil
+				}
+			}
+		}
+		if s.header != nil && len(rec) != len(s.header) {
+			row.Err = &ParseError{
+				Row: number, Line: line,
+				Err: fmt.Errorf("%w: %d instead of %d (the header's)", ErrFieldCount, len(rec), len(s.header)),
+			}
+		}
+		return row, nil
+	}
+}
+
+// firstInvalid returns the byte offset of the first invalid UTF-8 sequence.
+func firstInvalid(s string) int {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(s)
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func toCells(rec []string) []Cell {
+	cells := make([]Cell, len(rec))
+	for i, f := range rec {
+		cells[i] = Cell{Value: f}
+	}
+	return cells
+}

@@ -1,0 +1,769 @@
+package sheet
+
+// The worksheet is read here with encoding/xml straight from the zip rather
+// than with excelize's Rows iterator: in excelize v2.11.1, Rows.Columns
+// returns strings only, and learning a cell's type (t="s", t="str", none)
+// or its style (date or number) needs per-cell lookups that load the whole
+// sheet. The type is what tells the account code 00123 typed as text from
+// 123 typed as a number, and a date from its serial, so we read the few
+// parts involved ourselves: _rels/.rels, the workbook and its rels, styles,
+// shared strings and one worksheet.
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// maxColumns is Excel's column limit (XFD).
+const maxColumns = 16384
+
+type xlsxSource struct {
+	file     *os.File
+	part     io.ReadCloser
+	dec      *xml.Decoder
+	sheet    string
+	sst      []string
+	isDate   []bool // by cellXfs index (the cell's s attribute)
+	date1904 bool
+	header   []string
+	lastRow  int
+	done     bool
+}
+
+// partBudget caps the bytes decompressed from all parts together. The
+// declared sizes in the zip are checked first, but they can lie, so the
+// bytes actually read are counted too.
+type partBudget struct{ left int64 }
+
+type budgetReader struct {
+	r      io.Reader
+	b      *partBudget
+	onRead func(n int)
+}
+
+func (br *budgetReader) Read(p []byte) (int, error) {
+	if int64(len(p)) > br.b.left+1 {
+		p = p[:br.b.left+1]
+	}
+	n, err := br.r.Read(p)
+	br.b.left -= int64(n)
+	if br.b.left < 0 {
+		return n, ErrTooLarge
+	}
+	if br.onRead != nil {
+		br.onRead(n)
+	}
+	return n, err
+}
+
+type partReader struct {
+	io.Reader
+	c io.Closer
+}
+
+func (p partReader) Close() error { return p.c.Close() }
+
+type workbookZip struct {
+	parts  map[string]*zip.File // by lower-case name: OPC part names are case-insensitive
+	budget *partBudget
+}
+
+func (w *workbookZip) open(name string, onRead func(int)) (io.ReadCloser, error) {
+	zf := w.parts[strings.ToLower(strings.TrimPrefix(name, "/"))]
+	if zf == nil {
+		return nil, fmt.Errorf("missing part %s", name)
+	}
+	if zf.UncompressedSize64 > uint64(w.budget.left) {
+		return nil, ErrTooLarge
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, fmt.Errorf("part %s: %w", name, err)
+	}
+	return partReader{Reader: &budgetReader{r: rc, b: w.budget, onRead: onRead}, c: rc}, nil
+}
+
+func (w *workbookZip) has(name string) bool {
+	return w.parts[strings.ToLower(strings.TrimPrefix(name, "/"))] != nil
+}
+
+// decode unmarshals a small part (rels, workbook, styles).
+func (w *workbookZip) decode(name string, v any) error {
+	rc, err := w.open(name, nil)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := xml.NewDecoder(rc).Decode(v); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return ErrTooLarge
+		}
+		return fmt.Errorf("part %s: %w", name, err)
+	}
+	return nil
+}
+
+type xRels struct {
+	Rels []struct {
+		ID     string `xml:"Id,attr"`
+		Type   string `xml:"Type,attr"`
+		Target string `xml:"Target,attr"`
+	} `xml:"Relationship"`
+}
+
+// target returns the part a relationship points at, resolved against the
+// folder of the part that owns the rels, or "" when there is none.
+func (r *xRels) target(dir string, match func(id, typ string) bool) string {
+	for _, rel := range r.Rels {
+		if match(rel.ID, rel.Type) {
+			if strings.HasPrefix(rel.Target, "/") {
+				return strings.TrimPrefix(rel.Target, "/")
+			}
+			return path.Join(dir, rel.Target)
+		}
+	}
+	return ""
+}
+
+func typeIs(suffix string) func(id, typ string) bool {
+	// Transitional and Strict OOXML differ in the namespace, not the suffix.
+	return func(_, typ string) bool { return strings.HasSuffix(typ, "/"+suffix) }
+}
+
+type xWorkbook struct {
+	Pr struct {
+		Date1904 string `xml:"date1904,attr"`
+	} `xml:"workbookPr"`
+	Sheets []struct {
+		Name  string `xml:"name,attr"`
+		State string `xml:"state,attr"`
+		RID   string `xml:"id,attr"`
+	} `xml:"sheets>sheet"`
+}
+
+type xStyles struct {
+	NumFmts []struct {
+		ID   string `xml:"numFmtId,attr"`
+		Code string `xml:"formatCode,attr"`
+	} `xml:"numFmts>numFmt"`
+	Xfs []struct {
+		NumFmtID string `xml:"numFmtId,attr"`
+	} `xml:"cellXfs>xf"`
+}
+
+func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, error) {
+	zr, err := zip.NewReader(f, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, fmt.Errorf("%w (a damaged zip file?)", ErrNotSpreadsheet)
+	}
+	limit := opts.MaxUnzipSize
+	if limit <= 0 {
+		limit = DefaultMaxUnzipSize
+	}
+	w := &workbookZip{parts: make(map[string]*zip.File, len(zr.File)), budget: &partBudget{left: limit}}
+	for _, zf := range zr.File {
+		w.parts[strings.ToLower(zf.Name)] = zf
+	}
+	if err := notWorkbook(w); err != nil {
+		return nil, err
+	}
+
+	var root xRels
+	if err := w.decode("_rels/.rels", &root); err != nil {
+		return nil, err
+	}
+	wbPath := root.target("", typeIs("officeDocument"))
+	if wbPath == "" || !w.has(wbPath) {
+		wbPath = "xl/workbook.xml"
+	}
+	var wb xWorkbook
+	if err := w.decode(wbPath, &wb); err != nil {
+		return nil, err
+	}
+	dir := path.Dir(wbPath)
+	var wbRels xRels
+	if err := w.decode(path.Join(dir, "_rels", path.Base(wbPath)+".rels"), &wbRels); err != nil {
+		return nil, err
+	}
+
+	s := &xlsxSource{file: f, date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true"}
+	idx, err := pickSheet(&wb, opts.Sheet)
+	if err != nil {
+		return nil, err
+	}
+	s.sheet = wb.Sheets[idx].Name
+	rid := wb.Sheets[idx].RID
+	sheetPath := wbRels.target(dir, func(id, _ string) bool { return id == rid })
+	if sheetPath == "" {
+		return nil, fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
+	}
+	if !typeIs("worksheet")(rid, relType(&wbRels, rid)) {
+		return nil, fmt.Errorf("sheet %q is a chart or dialog, not a table", s.sheet)
+	}
+
+	if stylesPath := wbRels.target(dir, typeIs("styles")); stylesPath != "" && w.has(stylesPath) {
+		var st xStyles
+		if err := w.decode(stylesPath, &st); err != nil {
+			return nil, err
+		}
+		s.isDate = dateStyles(&st)
+	}
+	if sstPath := wbRels.target(dir, typeIs("sharedStrings")); sstPath != "" && w.has(sstPath) {
+		if s.sst, err = readSharedStrings(w, sstPath); err != nil {
+			return nil, err
+		}
+	}
+
+	zf := w.parts[strings.ToLower(sheetPath)]
+	if zf == nil {
+		return nil, fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
+	}
+	total, read := float64(max(zf.UncompressedSize64, 1)), int64(0)
+	fileSize := float64(size)
+	p.done.Store(0)
+	part, err := w.open(sheetPath, func(n int) {
+		read += int64(n)
+		p.done.Store(int64(min(fileSize, fileSize*float64(read)/total)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.part = part
+	s.dec = xml.NewDecoder(part)
+	return s, nil
+}
+
+func relType(r *xRels, id string) string {
+	for _, rel := range r.Rels {
+		if rel.ID == id {
+			return rel.Type
+		}
+	}
+	return ""
+}
+
+// notWorkbook explains what a zip that holds no workbook is.
+func notWorkbook(w *workbookZip) error {
+	if w.has("_rels/.rels") && (w.has("xl/workbook.xml") || w.has("xl/workbook.bin")) {
+		if !w.has("xl/workbook.xml") {
+			return fmt.Errorf("%w: binary workbook (.xlsb); save it as .xlsx or CSV", ErrNotSpreadsheet)
+		}
+		return nil
+	}
+	if w.has("_rels/.rels") {
+		// Maybe a Strict OOXML or unusually laid out workbook: let the rels decide.
+		var root xRels
+		if err := w.decode("_rels/.rels", &root); err == nil {
+			if t := root.target("", typeIs("officeDocument")); t != "" && strings.HasSuffix(strings.ToLower(t), ".xml") && w.has(t) && !w.has("word/document.xml") && !w.has("ppt/presentation.xml") {
+				return nil
+			}
+		}
+	}
+	switch {
+	case w.has("mimetype") && w.has("content.xml"):
+		return fmt.Errorf("%w: an OpenDocument file (.ods); save it as .xlsx or CSV", ErrNotSpreadsheet)
+	case w.has("word/document.xml"):
+		return fmt.Errorf("%w (a Word document?)", ErrNotSpreadsheet)
+	case w.has("ppt/presentation.xml"):
+		return fmt.Errorf("%w (a PowerPoint presentation?)", ErrNotSpreadsheet)
+	}
+	return fmt.Errorf("%w (a zip file with no Excel workbook inside)", ErrNotSpreadsheet)
+}
+
+func pickSheet(wb *xWorkbook, name string) (int, error) {
+	if len(wb.Sheets) == 0 {
+		return 0, fmt.Errorf("%w: the workbook has no sheets", ErrEmpty)
+	}
+	if name == "" {
+		// The first visible sheet is the one Excel users think of as first.
+		for i, sh := range wb.Sheets {
+			if sh.State == "" || sh.State == "visible" {
+				return i, nil
+			}
+		}
+		return 0, nil
+	}
+	for i, sh := range wb.Sheets {
+		if sh.Name == name {
+			return i, nil
+		}
+	}
+	found := -1
+	for i, sh := range wb.Sheets {
+		if strings.EqualFold(strings.TrimSpace(sh.Name), strings.TrimSpace(name)) {
+			if found >= 0 {
+				found = -2
+				break
+			}
+			found = i
+		}
+	}
+	if found >= 0 {
+		return found, nil
+	}
+	names := make([]string, len(wb.Sheets))
+	for i, sh := range wb.Sheets {
+		names[i] = strconv.Quote(sh.Name)
+	}
+	return 0, fmt.Errorf("%w %q; the workbook has %s", ErrNoSheet, name, strings.Join(names, ", "))
+}
+
+// dateStyles tells, per cell style, whether its number format shows a date.
+func dateStyles(st *xStyles) []bool {
+	custom := make(map[string]string, len(st.NumFmts))
+	for _, nf := range st.NumFmts {
+		custom[strings.TrimSpace(nf.ID)] = nf.Code
+	}
+	out := make([]bool, len(st.Xfs))
+	for i, xf := range st.Xfs {
+		id := strings.TrimSpace(xf.NumFmtID)
+		if code, ok := custom[id]; ok {
+			out[i] = isDateFormat(code)
+			continue
+		}
+		n, err := strconv.Atoi(id)
+		// Built-in formats 14-22 are dates and date-times, 45-47 times.
+		out[i] = err == nil && (n >= 14 && n <= 22 || n >= 45 && n <= 47)
+	}
+	return out
+}
+
+// isDateFormat reports whether a number format code displays a date or time:
+// it has a d, m, y, h or s token outside quoted text, escapes and brackets
+// ("[$R$-416]", "[Red]"), where an elapsed-time bracket ("[h]") counts.
+// Only the first section (positive numbers) is looked at.
+func isDateFormat(code string) bool {
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; c {
+		case '"':
+			j := strings.IndexByte(code[i+1:], '"')
+			if j < 0 {
+				return false
+			}
+			i += j + 1
+		case '\\', '_', '*':
+			i++ // escaped char, padding width, fill char
+		case '[':
+			j := strings.IndexByte(code[i+1:], ']')
+			if j < 0 {
+				return false
+			}
+			inner := strings.ToLower(code[i+1 : i+1+j])
+			if inner != "" && strings.Trim(inner, "hms") == "" {
+				return true
+			}
+			i += j + 1
+		case ';':
+			return false
+		default:
+			switch c | 0x20 { // lower case for letters
+			case 'd', 'm', 'y', 'h', 's':
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readSharedStrings loads the shared strings table; it has to be held, as
+// cells refer to it by index in any order.
+func readSharedStrings(w *workbookZip, name string) ([]string, error) {
+	rc, err := w.open(name, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	dec := xml.NewDecoder(rc)
+	var sst []string
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			return sst, nil
+		}
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return nil, ErrTooLarge
+			}
+			return nil, fmt.Errorf("read shared strings: %w", err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch se.Name.Local {
+		case "sst":
+			if n, err := strconv.Atoi(attr(se, "uniqueCount")); err == nil && n > 0 {
+				// Trust the count for preallocation only within reason.
+				sst = make([]string, 0, min(n, 1<<20))
+			}
+		case "si":
+			s, err := richText(dec, "si")
+			if err != nil {
+				return nil, fmt.Errorf("read shared strings: %w", err)
+			}
+			sst = append(sst, s)
+		}
+	}
+}
+
+// richText returns the text of an <si> or <is> element: its <t> elements,
+// directly or in rich-text runs <r>, leaving out phonetic runs <rPh>.
+func richText(dec *xml.Decoder, end string) (string, error) {
+	var b strings.Builder
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return "", unexpectedEOF(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "t":
+				s, err := elementText(dec, "t")
+				if err != nil {
+					return "", err
+				}
+				b.WriteString(s)
+			case "rPh":
+				if err := skip(dec, "rPh"); err != nil {
+					return "", err
+				}
+			}
+		case xml.EndElement:
+			if t.Name.Local == end {
+				return unescapeOOXML(b.String()), nil
+			}
+		}
+	}
+}
+
+// elementText returns the character data up to the end of element end.
+func elementText(dec *xml.Decoder, end string) (string, error) {
+	var b []byte
+	depth := 0
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return "", unexpectedEOF(err)
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			if depth == 0 {
+				b = append(b, t...)
+			}
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			if depth == 0 && t.Name.Local == end {
+				return string(b), nil
+			}
+			depth--
+		}
+	}
+}
+
+func skip(dec *xml.Decoder, end string) error {
+	_, err := elementText(dec, end)
+	return err
+}
+
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func attr(se xml.StartElement, name string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// unescapeOOXML decodes the _xHHHH_ escapes Excel writes for characters
+// XML cannot hold (a carriage return is "_x000D_"); "_x005F_" is a literal
+// underscore, which is how a literal "_x0041_" survives.
+func unescapeOOXML(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i+7 <= len(s) && s[i] == '_' && s[i+1] == 'x' && s[i+6] == '_' {
+			if n, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
+				b.WriteRune(rune(n))
+				i += 7
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+func (s *xlsxSource) setHeader(h []string) { s.header = h }
+
+func (s *xlsxSource) close() error {
+	var err error
+	if s.part != nil {
+		err = s.part.Close()
+	}
+	return errors.Join(err, s.file.Close())
+}
+
+func (s *xlsxSource) next() (Row, error) {
+	for !s.done {
+		tok, err := s.dec.RawToken()
+		if err == io.EOF {
+			// A worksheet always closes sheetData; a missing end is a cut file.
+			return Row{}, fmt.Errorf("read sheet %q: %w", s.sheet, io.ErrUnexpectedEOF)
+		}
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return Row{}, fmt.Errorf("read sheet %q: %w", s.sheet, ErrTooLarge)
+			}
+			return Row{}, fmt.Errorf("read sheet %q: %w", s.sheet, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != "row" {
+				continue
+			}
+			row, err := s.readRow(t)
+			if err != nil {
+				return Row{}, fmt.Errorf("read sheet %q row %d: %w", s.sheet, s.lastRow, err)
+			}
+			if row.Err == nil && blankCells(row.Cells) {
+				continue // empty rows are skipped; numbers stay Excel's
+			}
+			return row, nil
+		case xml.EndElement:
+			if t.Name.Local == "sheetData" {
+				s.done = true
+			}
+		}
+	}
+	return Row{}, io.EOF
+}
+
+func blankCells(cells []Cell) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c.Value) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *xlsxSource) readRow(start xml.StartElement) (Row, error) {
+	num := s.lastRow + 1
+	if r := attr(start, "r"); r != "" {
+		n, err := strconv.Atoi(r)
+		if err != nil || n < 1 || n > excelize.TotalRows {
+			return Row{}, fmt.Errorf("bad row number %q", r)
+		}
+		num = n
+	}
+	s.lastRow = num
+	row := Row{Number: num}
+	col := -1
+	for {
+		tok, err := s.dec.RawToken()
+		if err != nil {
+			return Row{}, unexpectedEOF(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != "c" {
+				if err := skip(s.dec, t.Name.Local); err != nil {
+					return Row{}, err
+				}
+				continue
+			}
+			col++
+			if ref := attr(t, "r"); ref != "" {
+				c, ok := refColumn(ref)
+				if !ok {
+					return Row{}, fmt.Errorf("bad cell reference %q", ref)
+				}
+				col = c
+			}
+			if col >= maxColumns {
+				return Row{}, fmt.Errorf("cell beyond column XFD")
+			}
+			cell, cerr, err := s.readCell(t)
+			if err != nil {
+				return Row{}, err
+			}
+			if cerr != nil && row.Err == nil {
+				row.Err = &ParseError{Row: num, Column: columnName(s.header, col), Value: cell.Value,
+					Err: fmt.Errorf("%w: cell %s%d %v", ErrCell, columnLetter(col), num, cerr)}
+			}
+			if cell.Value == "" {
+				continue // trailing empty cells are dropped; gaps are filled below
+			}
+			for len(row.Cells) <= col {
+				row.Cells = append(row.Cells, Cell{})
+			}
+			row.Cells[col] = cell
+		case xml.EndElement:
+			if t.Name.Local == "row" {
+				return row, nil
+			}
+		}
+	}
+}
+
+// refColumn returns the 0-based column of a reference like "AB12".
+func refColumn(ref string) (int, bool) {
+	col, i := 0, 0
+	for ; i < len(ref); i++ {
+		c := ref[i] | 0x20
+		if c < 'a' || c > 'z' {
+			break
+		}
+		col = col*26 + int(c-'a'+1)
+		if col > maxColumns {
+			return 0, false
+		}
+	}
+	if i == 0 {
+		return 0, false
+	}
+	return col - 1, true
+}
+
+// readCell reads one <c> element. cellErr is about this cell only (the cell
+// comes back with its raw value, as Text, for the message); err is a broken
+// XML stream.
+func (s *xlsxSource) readCell(start xml.StartElement) (cell Cell, cellErr, err error) {
+	var typ, style string
+	for _, a := range start.Attr {
+		switch a.Name.Local {
+		case "t":
+			typ = a.Value
+		case "s":
+			style = a.Value
+		}
+	}
+	var v, inline string
+	var hasV, hasF, hasIs bool
+	for {
+		tok, err := s.dec.RawToken()
+		if err != nil {
+			return Cell{}, nil, unexpectedEOF(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "v":
+				v, err = elementText(s.dec, "v")
+				hasV = true
+			case "is":
+				inline, err = richText(s.dec, "is")
+				hasIs = true
+			case "f":
+				err = skip(s.dec, "f")
+				hasF = true
+			default:
+				err = skip(s.dec, t.Name.Local)
+			}
+			if err != nil {
+				return Cell{}, nil, err
+			}
+		case xml.EndElement:
+			if t.Name.Local == "c" {
+				cell, cellErr := s.cellValue(typ, style, v, inline, hasV, hasF, hasIs)
+				return cell, cellErr, nil
+			}
+		}
+	}
+}
+
+func (s *xlsxSource) cellValue(typ, style, v, inline string, hasV, hasF, hasIs bool) (Cell, error) {
+	if hasF && !hasV && !hasIs {
+		// The file was written without computing its formulas; the value a
+		// user would see is unknown, so it must not read as an empty cell.
+		return Cell{Value: "(formula)"}, errors.New("has a formula with no computed value; open and save the file in Excel first")
+	}
+	switch typ {
+	case "s":
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || i < 0 || i >= len(s.sst) {
+			return Cell{Value: v}, errors.New("refers to a missing shared string")
+		}
+		return Cell{Value: s.sst[i]}, nil
+	case "inlineStr":
+		if !hasIs {
+			return Cell{Value: unescapeOOXML(v)}, nil
+		}
+		return Cell{Value: inline}, nil
+	case "str", "e":
+		return Cell{Value: unescapeOOXML(v)}, nil
+	case "b":
+		switch strings.TrimSpace(v) {
+		case "1", "true":
+			return Cell{Value: "TRUE"}, nil
+		case "0", "false":
+			return Cell{Value: "FALSE"}, nil
+		case "":
+			return Cell{}, nil
+		}
+		return Cell{Value: v}, errors.New("is not a boolean")
+	case "d":
+		// An ISO 8601 date written by some generators instead of a serial.
+		d := strings.TrimSpace(v)
+		if d == "" {
+			return Cell{}, nil
+		}
+		if len(d) >= 10 && d[4] == '-' && d[7] == '-' && allDigits(d[:4]+d[5:7]+d[8:10]) {
+			return Cell{Value: d[:10], Kind: Date}, nil
+		}
+		return Cell{Value: v}, errors.New("is not an ISO date")
+	case "", "n":
+		raw := strings.TrimSpace(v)
+		if raw == "" {
+			return Cell{}, nil
+		}
+		if s.styleIsDate(style) {
+			serial, err := strconv.ParseFloat(raw, 64)
+			// Excel's calendar ends on 9999-12-31 (serial 2958465).
+			if err != nil || serial < 0 || serial >= 2958466 || math.IsNaN(serial) {
+				return Cell{Value: v}, errors.New("is not a date serial")
+			}
+			t, err := excelize.ExcelDateToTime(serial, s.date1904)
+			if err != nil {
+				return Cell{Value: v}, err
+			}
+			return Cell{Value: t.Format("2006-01-02"), Kind: Date}, nil
+		}
+		num, ok := plainDecimal(raw)
+		if !ok {
+			return Cell{Value: v}, errors.New("is not a decimal number")
+		}
+		return Cell{Value: num, Kind: Number}, nil
+	}
+	return Cell{Value: v}, fmt.Errorf("has unknown type %q", typ)
+}
+
+func (s *xlsxSource) styleIsDate(style string) bool {
+	if style == "" {
+		return false
+	}
+	i, err := strconv.Atoi(style)
+	return err == nil && i >= 0 && i < len(s.isDate) && s.isDate[i]
+}
