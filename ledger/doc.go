@@ -1,0 +1,64 @@
+// Package ledger is lote's SQLite ledger: the record that makes every
+// payout in a sheet happen exactly once, across crashes and resumes.
+//
+// A batch is one file, identified by the hex SHA-256 of its bytes, so the
+// same file run again is the same batch. Its rows are numbered as Excel
+// numbers them (header = 1) and amounts are int64 cents.
+//
+// # Row states
+//
+//	              import
+//	   ┌────────────┼──────────────┐
+//	   ▼            ▼              ▼
+//	invalid      pending ◀──AllowRepeat── held
+//	(final)         │  ──────Hold────────▶
+//	                │ MarkAttempted (before the requests leave)
+//	                ▼
+//	           attempted ◀─┐ RecordAttempt (retry / ambiguous:
+//	                │  └───┘  same key, state unchanged)
+//	     ┌──────────┼──────────────┐
+//	     ▼ Accept   ▼ Reject       ▼ NeedsReview
+//	 accepted    rejected     needs_review
+//	     │ RecordStatus (finished, failed, refunded, …)
+//	     └──▶ accepted, api_status and transfer_status_history updated
+//
+// Every transition is one immediate transaction that writes the attempt
+// that caused it (to the append-only attempts table) together with the row
+// update, and the UPDATE itself checks the current state: a transition from
+// the wrong state changes nothing and returns a *TransitionError.
+//
+// Batches go importing → imported → running → done (done → running again
+// if a held row is allowed). Only Import.Commit marks a batch imported.
+//
+// # Why a row is paid at most once
+//
+//  1. Each valid row gets one idempotency key at import, before any request,
+//     stored NOT NULL under a UNIQUE index: no two rows anywhere in the
+//     ledger can share a key, and a row's key never changes.
+//  2. A row goes pending → attempted in a committed, fsynced transaction
+//     (synchronous=FULL) before its request leaves. After a crash, every row
+//     the bank may have seen is attempted, never pending, so it is only ever
+//     sent again with its same key, which the bank answers by replaying the
+//     first answer instead of making a second transfer. When the key may
+//     have expired, the row goes to needs_review instead of being resent.
+//  3. accepted, rejected and needs_review are final for sending: no method
+//     moves a row out of them, so a paid row is never queued again.
+//  4. One runner per batch: a lease (holder, expiry) taken in an immediate
+//     transaction; a second runner gets *LeaseHeldError until the lease
+//     expires, and a runner whose lease was taken over gets ErrLeaseLost
+//     from RenewLease. Even if two runners overlapped, rule 1 makes them
+//     send the same keys.
+//  5. An import is visible as complete only when its last transaction
+//     commits; an interrupted import stays importing, its rows cannot be
+//     marked attempted, and the next BeginImport deletes them and starts
+//     over, so rows are neither lost nor doubled.
+//  6. A payout equal to one that may already have paid the same payee in
+//     another recent batch (FindRepeat) is imported held, not pending.
+//
+// # Concurrency
+//
+// All writes go through one connection in immediate transactions
+// (busy_timeout covers other processes); reads use a separate query_only
+// pool, and the iterators read in pages of 1000 rows, so writes proceed
+// while a report is written.
+package ledger

@@ -1,0 +1,102 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a fake time source that tests advance by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock {
+	return &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func openTest(t testing.TB, c *clock) (*Ledger, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "lote.db")
+	l, err := Open(path, Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, path
+}
+
+// batchID is the hex SHA-256 of a fake file's content.
+func batchID(content string) string {
+	sum := sha256.Sum256([]byte(content))
+	return hex.EncodeToString(sum[:])
+}
+
+func testBatch(content string) Batch {
+	return Batch{
+		ID: batchID(content), FileName: content + ".csv", FileSize: int64(len(content)), Format: "csv",
+		AccountID: "acc-1", Environment: "sim", Header: []string{"valor", "documento", "banco", "agencia", "conta"},
+		ImportOptions: map[string]string{"decimal": "comma"},
+	}
+}
+
+// validRow makes sheet row n (header = 1, so n ≥ 2) of batch b.
+func validRow(b string, n int, cents int64) Row {
+	payout, _ := json.Marshal(map[string]any{"amount": cents, "target": map[string]string{"document": "12345678909"}})
+	return Row{
+		Row:    n,
+		Cells:  []string{fmt.Sprintf("%d,%02d", cents/100, cents%100), "123.456.789-09", "341", "0001", fmt.Sprintf("%d", 1000+n)},
+		Payout: payout, AmountCents: cents,
+		Document: "12345678909", ISPB: "60701190", Branch: "1", Account: fmt.Sprintf("%d", 1000+n),
+		IdempotencyKey: fmt.Sprintf("%s-%d", b[:16], n), State: Pending,
+	}
+}
+
+// importRows imports rows into a new batch and commits it.
+func importRows(t testing.TB, l *Ledger, b Batch, rows []Row) {
+	t.Helper()
+	ctx := context.Background()
+	im, err := l.BeginImport(ctx, b, "test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := im.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := im.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ReleaseLease(ctx, b.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRow(t testing.TB, l *Ledger, b string, n int) Row {
+	t.Helper()
+	r, err := l.Row(context.Background(), b, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

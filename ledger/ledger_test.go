@@ -1,0 +1,115 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestOpenCreatesPrivateFiles(t *testing.T) {
+	l, path := openTest(t, newClock())
+	importRows(t, l, testBatch("a"), []Row{validRow(batchID("a"), 2, 100)})
+	for _, p := range []string{path, path + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s mode = %o, want 600", filepath.Base(p), got)
+		}
+	}
+}
+
+func TestOpenRestrictsExistingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lote.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Mode().Perm(); got != 0o600 {
+		t.Errorf("mode = %o, want 600", got)
+	}
+}
+
+func TestMigrateFromEmpty(t *testing.T) {
+	l, _ := openTest(t, newClock())
+	v, err := l.SchemaVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := loadMigrations()
+	if v != len(ms) || v != 2 {
+		t.Errorf("schema version = %d, want 2 (%d migrations)", v, len(ms))
+	}
+}
+
+// TestMigrateFromVersion1 builds a ledger as the first release left it,
+// with a row in it, and checks that Open upgrades it and keeps the row.
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+writeDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	if err := migrate(ctx, db, &one); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO batches (id, file_name, file_size, format, account_id, environment, state, created_at, updated_at)
+		VALUES (?, 'old.csv', 10, 'csv', 'acc', 'sim', 'done', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`,
+		batchID("old")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO rows (batch, row, seq, cells, payout, amount_cents, document, account, idempotency_key,
+		state, transfer_id, updated_at) VALUES (1, 2, 1, '["1,00"]', '{}', 100, '123', '9', 'k1', 'accepted', 't1', '2026-01-01T00:00:00.000000Z')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if v, err := l.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("schema version = %d, %v; want 2", v, err)
+	}
+	var idx int
+	if err := l.r.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'rows_repeat'`).Scan(&idx); err != nil || idx != 1 {
+		t.Errorf("rows_repeat index count = %d, %v; want 1", idx, err)
+	}
+	r := mustRow(t, l, batchID("old"), 2)
+	if r.State != Accepted || r.TransferID != "t1" || r.AmountCents != 100 {
+		t.Errorf("row after upgrade = %+v", r)
+	}
+}
+
+func TestOpenRefusesNewerLedger(t *testing.T) {
+	l, path := openTest(t, newClock())
+	if _, err := l.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, '099_future.sql', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	_, err := Open(path, Options{})
+	if !errors.Is(err, ErrTooNew) {
+		t.Fatalf("Open newer ledger: err = %v, want ErrTooNew", err)
+	}
+}

@@ -1,0 +1,248 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// TransitionError is returned when a row is not in a state the requested
+// change starts from. Nothing was written. It wraps ErrIllegalTransition.
+type TransitionError struct {
+	Batch string
+	Row   int   // as Excel numbers it
+	From  State // the row's current state
+	To    State
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("batch %s row %d: cannot go from %s to %s", e.Batch, e.Row, e.From, e.To)
+}
+
+// Unwrap lets errors.Is(err, ErrIllegalTransition) match.
+func (e *TransitionError) Unwrap() error { return ErrIllegalTransition }
+
+// Transfer is what the bank answered when it created a transfer.
+type Transfer struct {
+	ID                   string
+	Status               string // the API's status, e.g. "CREATED"
+	FeeCents             int64  // in cents
+	ScheduledToEffective string // yyyy-mm-dd
+}
+
+// MarkAttempted moves rows (Excel row numbers) from pending to attempted in
+// one transaction, and must return before their requests leave: after a
+// crash, an attempted row is one the bank may have seen, so it is sent again
+// only with the same key. If any row is not pending, no row changes and a
+// *TransitionError names it. Rows of a batch still importing are refused.
+func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at time.Time) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		num, bstate, err := batchNum(ctx, tx, batch)
+		if err != nil {
+			return fmt.Errorf("mark attempted: %w", err)
+		}
+		if bstate == BatchImporting {
+			return fmt.Errorf("mark attempted: batch %s is still importing: %w", batch, ErrIllegalTransition)
+		}
+		stmt, err := tx.PrepareContext(ctx, `UPDATE rows SET state = 'attempted',
+			first_attempted_at = coalesce(first_attempted_at, ?), updated_at = ?
+			WHERE batch = ? AND row = ? AND state = 'pending'`)
+		if err != nil {
+			return fmt.Errorf("mark attempted: %w", err)
+		}
+		defer stmt.Close()
+		stamp, now := fmtTime(at), fmtTime(l.now())
+		for _, row := range rows {
+			res, err := stmt.ExecContext(ctx, stamp, now, num, row)
+			if err != nil {
+				return fmt.Errorf("mark attempted batch %s row %d: %w", batch, row, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return refusal(ctx, tx, batch, num, row, Attempted, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Accept records a 2xx answer for an attempted row: the attempt, the
+// transfer and the first status, in one transaction.
+func (l *Ledger) Accept(ctx context.Context, batch string, row int, a Attempt, t Transfer) error {
+	if t.ID == "" {
+		return fmt.Errorf("accept batch %s row %d: no transfer id", batch, row)
+	}
+	if err := checkOutcome(&a, OutcomeAccepted, OutcomeAccepted); err != nil {
+		return fmt.Errorf("accept batch %s row %d: %w", batch, row, err)
+	}
+	cols := columns{"transfer_id": t.ID, "api_status": nullString(t.Status), "fee_cents": t.FeeCents,
+		"scheduled_to_effective": nullString(t.ScheduledToEffective), "error_code": nil, "error_message": nil,
+		"processed_at": fmtTime(a.At)}
+	return l.transition(ctx, batch, row, []State{Attempted}, Accepted, &a, cols, func(tx *sql.Tx, num int64) error {
+		if t.Status == "" {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO transfer_status_history (batch, row, status, at, source)
+			VALUES (?, ?, ?, ?, 'create')`, num, row, t.Status, fmtTime(a.At))
+		return err
+	})
+}
+
+// Reject records a 4xx answer that proves no transfer was made (Stone's
+// error code and message) for an attempted row. A rejected row is never
+// retried automatically.
+func (l *Ledger) Reject(ctx context.Context, batch string, row int, a Attempt, code, message string) error {
+	if err := checkOutcome(&a, OutcomeRejected, OutcomeRejected); err != nil {
+		return fmt.Errorf("reject batch %s row %d: %w", batch, row, err)
+	}
+	return l.setOutcome(ctx, batch, row, Rejected, &a, code, message)
+}
+
+// NeedsReview moves an attempted row whose outcome cannot be known (for
+// example its idempotency key may have expired) to needs_review with the
+// reason. a is the attempt that led there, or nil if no request was made.
+func (l *Ledger) NeedsReview(ctx context.Context, batch string, row int, a *Attempt, code, reason string) error {
+	if a != nil {
+		if err := checkOutcome(a, OutcomeAmbiguous, OutcomeAmbiguous, OutcomeError, OutcomeRetry, OutcomeRejected); err != nil {
+			return fmt.Errorf("needs review batch %s row %d: %w", batch, row, err)
+		}
+	}
+	return l.setOutcome(ctx, batch, row, NeedsReview, a, code, reason)
+}
+
+func (l *Ledger) setOutcome(ctx context.Context, batch string, row int, to State, a *Attempt, code, message string) error {
+	at := l.now()
+	if a != nil {
+		at = a.At
+	}
+	cols := columns{"error_code": nullString(code), "error_message": nullString(message), "processed_at": fmtTime(at)}
+	return l.transition(ctx, batch, row, []State{Attempted}, to, a, cols, nil)
+}
+
+// RecordAttempt appends an attempt that settled nothing (retryable, or
+// ambiguous and to be retried with the same key) to an attempted row, which
+// stays attempted.
+func (l *Ledger) RecordAttempt(ctx context.Context, batch string, row int, a Attempt) error {
+	if err := checkOutcome(&a, "", OutcomeRetry, OutcomeAmbiguous, OutcomeError); err != nil {
+		return fmt.Errorf("record attempt batch %s row %d: %w", batch, row, err)
+	}
+	return l.transition(ctx, batch, row, []State{Attempted}, Attempted, &a, nil, nil)
+}
+
+// Hold sets a pending row aside as a suspected repeat (code and reason say
+// of what); it is not sent until AllowRepeat.
+func (l *Ledger) Hold(ctx context.Context, batch string, row int, code, reason string) error {
+	cols := columns{"error_code": nullString(code), "error_message": nullString(reason)}
+	return l.transition(ctx, batch, row, []State{Pending}, Held, nil, cols, nil)
+}
+
+// AllowRepeat returns a held row to pending because the user confirmed the
+// repeat. A batch already done is reopened (running), so the row is sent.
+func (l *Ledger) AllowRepeat(ctx context.Context, batch string, row int) error {
+	cols := columns{"error_code": nil, "error_message": nil}
+	return l.transition(ctx, batch, row, []State{Held}, Pending, nil, cols, func(tx *sql.Tx, num int64) error {
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET state = 'running', updated_at = ? WHERE num = ? AND state = 'done'`,
+			fmtTime(l.now()), num)
+		return err
+	})
+}
+
+// RecordStatus records a later status of an accepted row's transfer (from
+// polling or a webhook: source) in the history and on the row.
+func (l *Ledger) RecordStatus(ctx context.Context, batch string, row int, status string, at time.Time, source string) error {
+	if status == "" || source == "" {
+		return fmt.Errorf("record status batch %s row %d: status and source are required", batch, row)
+	}
+	cols := columns{"api_status": status}
+	return l.transition(ctx, batch, row, []State{Accepted}, Accepted, nil, cols, func(tx *sql.Tx, num int64) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO transfer_status_history (batch, row, status, at, source)
+			VALUES (?, ?, ?, ?, ?)`, num, row, status, fmtTime(at), source)
+		return err
+	})
+}
+
+// checkOutcome fills an empty outcome with def and refuses outcomes that do
+// not fit the transition, so the audit log never contradicts the row.
+func checkOutcome(a *Attempt, def Outcome, allowed ...Outcome) error {
+	if a.Outcome == "" {
+		a.Outcome = def
+	}
+	if a.At.IsZero() {
+		return errors.New("attempt has no time")
+	}
+	if !slices.Contains(allowed, a.Outcome) {
+		return fmt.Errorf("attempt outcome %q does not fit this transition", a.Outcome)
+	}
+	return nil
+}
+
+// columns are the row columns a transition sets along with the state, by
+// name (names are constants in this file, never user input).
+type columns map[string]any
+
+// transition changes one row's state from one of from to to and sets cols
+// in the same UPDATE, guarded by the current state in its WHERE; then it
+// appends the attempt a (if any) and runs extra for other tables — all in
+// one transaction.
+func (l *Ledger) transition(ctx context.Context, batch string, row int, from []State, to State, a *Attempt,
+	cols columns, extra func(tx *sql.Tx, num int64) error) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		num, _, err := batchNum(ctx, tx, batch)
+		if err != nil {
+			return fmt.Errorf("set row %d to %s: %w", row, to, err)
+		}
+		q := `UPDATE rows SET state = ?, updated_at = ?`
+		args := []any{to, fmtTime(l.now())}
+		names := slices.Sorted(maps.Keys(cols))
+		for _, name := range names {
+			q += ", " + name + " = ?"
+			args = append(args, cols[name])
+		}
+		q += ` WHERE batch = ? AND row = ? AND state IN (?` + strings.Repeat(", ?", len(from)-1) + `)`
+		args = append(args, num, row)
+		for _, f := range from {
+			args = append(args, f)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("batch %s row %d to %s: %w", batch, row, to, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return refusal(ctx, tx, batch, num, row, to, err)
+		}
+		if extra != nil {
+			if err := extra(tx, num); err != nil {
+				return fmt.Errorf("batch %s row %d to %s: %w", batch, row, to, err)
+			}
+		}
+		if a != nil {
+			_, err := tx.ExecContext(ctx, `INSERT INTO attempts (batch, row, at, http_status, request_id, latency_ms, outcome, error)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				num, row, fmtTime(a.At), a.HTTPStatus, a.RequestID, a.Latency.Milliseconds(), a.Outcome, a.Error)
+			if err != nil {
+				return fmt.Errorf("batch %s row %d: record attempt: %w", batch, row, err)
+			}
+		}
+		return nil
+	})
+}
+
+// refusal explains why an UPDATE guarded by state changed nothing.
+func refusal(ctx context.Context, tx *sql.Tx, batch string, num int64, row int, to State, err error) error {
+	if err != nil {
+		return fmt.Errorf("batch %s row %d to %s: %w", batch, row, to, err)
+	}
+	var cur State
+	err = tx.QueryRowContext(ctx, `SELECT state FROM rows WHERE batch = ? AND row = ?`, num, row).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("batch %s row %d: %w", batch, row, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("batch %s row %d to %s: %w", batch, row, to, err)
+	}
+	return &TransitionError{Batch: batch, Row: row, From: cur, To: to}
+}
