@@ -127,11 +127,11 @@ func TestTokenCachedUntilAMinuteBeforeExpiry(t *testing.T) {
 		wantAuth   string
 	}{
 		{0, 1, "Bearer tok-1"},
-		{13 * time.Minute, 1, "Bearer tok-1"},              // 780 s of 900: reused
-		{59 * time.Second, 1, "Bearer tok-1"},              // 839 s: still 61 s left
-		{2 * time.Second, 2, "Bearer tok-2"},               // 841 s: within the last minute
+		{13 * time.Minute, 1, "Bearer tok-1"},             // 780 s of 900: reused
+		{59 * time.Second, 1, "Bearer tok-1"},             // 839 s: still 61 s left
+		{2 * time.Second, 2, "Bearer tok-2"},              // 841 s: within the last minute
 		{14*time.Minute - time.Second, 2, "Bearer tok-2"}, // 839 s into tok-2
-		{time.Hour, 3, "Bearer tok-3"},                     // long expired
+		{time.Hour, 3, "Bearer tok-3"},                    // long expired
 	}
 	for i, s := range steps {
 		clock.Advance(s.advance)
