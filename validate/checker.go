@@ -1,0 +1,405 @@
+package validate
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"strconv"
+	"time"
+)
+
+// Cell is one input cell. Column is the header as the user wrote it (for
+// messages). Present is false when the sheet has no such column.
+type Cell struct {
+	Column  string
+	Value   string
+	Kind    Kind
+	Present bool
+}
+
+// Input is one data row, its cells by canonical field. Row is 1-based as
+// Excel numbers it (the header is row 1).
+type Input struct {
+	Row int
+	Amount, AmountCents, Name, Document, DocumentType, Institution,
+	Branch, Account, AccountType, ScheduledTo, Reference Cell
+}
+
+// Payout is exactly the JSON body that would be POSTed to
+// /api/v1/external_transfers, less account_id (stone-api.md §2.1).
+type Payout struct {
+	Amount      int64        `json:"amount"` // cents
+	Target      PayoutTarget `json:"target"`
+	ScheduledTo string       `json:"scheduled_to,omitempty"` // yyyy-mm-dd
+}
+
+// PayoutTarget is the receiving account and its owner.
+type PayoutTarget struct {
+	Account PayoutAccount `json:"account"`
+	Entity  PayoutEntity  `json:"entity"`
+}
+
+// PayoutAccount is the receiving account as Stone wants it.
+type PayoutAccount struct {
+	AccountCode     string `json:"account_code"`          // digits with check digit, no leading zeros
+	BranchCode      string `json:"branch_code,omitempty"` // 1-4 digits; empty for PG
+	InstitutionCode string `json:"institution_code"`      // the 8-digit ISPB
+	AccountType     string `json:"account_type"`          // CC, CD, CG, PG or PP
+}
+
+// PayoutEntity is the owner of the receiving account.
+type PayoutEntity struct {
+	Name         string `json:"name"`
+	Document     string `json:"document"`      // digits and upper-case letters only
+	DocumentType string `json:"document_type"` // "cpf" or "cnpj"
+}
+
+// Result is the outcome of one row.
+type Result struct {
+	Row         int         // 1-based, as Excel numbers it
+	Payout      *Payout     // nil when the row is invalid
+	Institution Institution // resolved, when found
+	Reference   string      // normalised reference, "" when none
+	Errors      []FieldError
+	Warnings    []FieldError
+}
+
+// Valid reports whether the row can be paid.
+func (r Result) Valid() bool { return r.Payout != nil && len(r.Errors) == 0 }
+
+// Options are the file-level settings of a Checker. The zero value is safe:
+// decimal convention inferred, duplicates refused, embedded institutions,
+// today's date from the clock.
+type Options struct {
+	Decimal         Decimal    // DecimalAuto infers the file's convention
+	AllowDuplicates bool       // accept rows that repeat an earlier row
+	Institutions    *Directory // nil: the embedded list
+	Today           time.Time  // zero: time.Now(); its date in America/Sao_Paulo counts
+}
+
+// MaxAmbiguousWait is how many rows a Checker holds back while an ambiguous
+// amount waits for the file to show its decimal convention.
+const MaxAmbiguousWait = 10000
+
+// Checker validates the rows of one file in order and keeps the file-level
+// state: the decimal convention seen so far and the rows already accepted,
+// to refuse duplicates. Memory stays bounded: 16 bytes of hash and a row
+// number per valid row, plus at most MaxAmbiguousWait held-back rows. A
+// Checker is not safe for concurrent use.
+type Checker struct {
+	dir             *Directory
+	today           time.Time
+	fixed           Decimal // from Options: never inferred
+	conv            Decimal // the file's convention once known
+	allowDuplicates bool
+	queue           []pendingRow
+	seen            map[[16]byte]int32
+}
+
+// pendingRow is a checked row whose amount may still wait for the file's
+// decimal convention.
+type pendingRow struct {
+	res     Result
+	payout  Payout
+	waiting bool // the amount is ambiguous until the convention is known
+	amount  amountText
+	cell    Cell // the amount cell, for messages
+}
+
+// NewChecker returns a Checker for one file.
+func NewChecker(opts Options) *Checker {
+	c := &Checker{
+		dir:             opts.Institutions,
+		fixed:           opts.Decimal,
+		conv:            opts.Decimal,
+		allowDuplicates: opts.AllowDuplicates,
+		seen:            make(map[[16]byte]int32),
+	}
+	if c.dir == nil {
+		c.dir = Institutions()
+	}
+	today := opts.Today
+	if today.IsZero() {
+		today = time.Now()
+	}
+	c.today = today.In(saoPaulo())
+	return c
+}
+
+// Add validates one row. It returns the results that are now final, in row
+// order: usually just this row's; none while an ambiguous amount waits for
+// the file's decimal convention to be known (later calls then return the
+// waiting rows too, in order). After MaxAmbiguousWait held-back rows, the
+// waiting ambiguous amounts become errors showing both readings.
+func (c *Checker) Add(in Input) []Result {
+	p := c.check(in)
+	if len(c.queue) == 0 && !p.waiting {
+		c.finalize(&p, whyNoEvidence)
+		return []Result{p.res}
+	}
+	c.queue = append(c.queue, p)
+	switch {
+	case c.conv != DecimalAuto:
+		return c.drain(whyNoEvidence)
+	case len(c.queue) >= MaxAmbiguousWait:
+		return c.drain("the first " + strconv.Itoa(MaxAmbiguousWait) + " rows held back do not show which separator the file uses.")
+	}
+	return nil
+}
+
+// Close returns the rows still waiting, resolved with what the whole file
+// showed: ambiguous amounts in a file that never showed its convention are
+// errors showing both readings.
+func (c *Checker) Close() []Result {
+	return c.drain(whyNoEvidence)
+}
+
+func (c *Checker) drain(why string) []Result {
+	if len(c.queue) == 0 {
+		return nil
+	}
+	out := make([]Result, len(c.queue))
+	for i := range c.queue {
+		c.finalize(&c.queue[i], why)
+		out[i] = c.queue[i].res
+		c.queue[i] = pendingRow{}
+	}
+	c.queue = c.queue[:0]
+	return out
+}
+
+func column(cell Cell, canonical string) string {
+	if cell.Column != "" {
+		return cell.Column
+	}
+	return canonical
+}
+
+func (p *pendingRow) errorf(cell Cell, canonical string, err error) {
+	p.res.Errors = append(p.res.Errors, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: codeOf(err), Err: err})
+}
+
+func (p *pendingRow) warn(cell Cell, canonical string, rule *Rule, msg string) {
+	p.res.Warnings = append(p.res.Warnings, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: rule.code, Err: fail(rule, msg)})
+}
+
+// digitsOf returns the digits a numeric cell holds, so that "1.2345678909E10"
+// reads as the number Excel shows; text is returned as is.
+func digitsOf(cell Cell) string {
+	if cell.Kind == Number {
+		if d, ok := numberDigits(cell.Value); ok {
+			return d
+		}
+	}
+	return cell.Value
+}
+
+// check validates every cell of a row; the amount may be left waiting.
+func (c *Checker) check(in Input) pendingRow {
+	p := pendingRow{res: Result{Row: in.Row}}
+	pay := &p.payout
+
+	if name, err := Name(in.Name.Value); err != nil {
+		p.errorf(in.Name, "name", err)
+	} else {
+		pay.Target.Entity.Name = name
+	}
+
+	dt, dtErr := DocumentType(in.DocumentType.Value)
+	if dtErr != nil {
+		p.errorf(in.DocumentType, "document_type", dtErr)
+	}
+	if doc, err := Document(digitsOf(in.Document), dt); err != nil {
+		p.errorf(in.Document, "document", err)
+	} else {
+		pay.Target.Entity.Document, pay.Target.Entity.DocumentType = doc.Number, doc.Type
+		if doc.ZerosRestored {
+			p.warn(in.Document, "document", WarnDocumentZerosRestored, "Excel dropped the leading zeros of this number; it was restored as "+formatDocument(doc)+", whose check digits match.")
+		}
+	}
+
+	inst, restored, err := c.dir.Resolve(in.Institution.Value, in.Institution.Kind)
+	if err != nil {
+		p.errorf(in.Institution, "institution_code", err)
+	} else {
+		p.res.Institution = inst
+		pay.Target.Account.InstitutionCode = inst.ISPB
+		if restored {
+			what := "ISPB " + inst.ISPB
+			if trimLeftZeros(inst.Code) == trimLeftZeros(digitsOf(in.Institution)) && len(digitsOf(in.Institution)) < 3 {
+				what = "bank code " + inst.Code
+			}
+			p.warn(in.Institution, "institution_code", WarnInstitutionZerosRestored, "Excel dropped the leading zeros; read as "+what+" ("+inst.ShortName+").")
+		}
+	}
+
+	account, accErr := Account(digitsOf(in.Account), inst.ShortName)
+	if accErr != nil {
+		p.errorf(in.Account, "account_code", accErr)
+	}
+	branch, brErr := Branch(digitsOf(in.Branch))
+	if brErr != nil {
+		p.errorf(in.Branch, "branch_code", brErr)
+	}
+	typ, typErr := AccountType(in.AccountType.Value)
+	if typErr != nil {
+		p.errorf(in.AccountType, "account_type", typErr)
+	}
+	if accErr == nil && brErr == nil && typErr == nil {
+		typ2, branch2, note := AccountRules(typ, branch, account)
+		if note != "" {
+			p.warn(in.AccountType, "account_type", WarnAccountTypeChanged, note)
+		}
+		pay.Target.Account.AccountCode, pay.Target.Account.BranchCode, pay.Target.Account.AccountType = account, branch2, typ2
+	}
+
+	c.checkAmount(&p, in)
+
+	if in.ScheduledTo.Kind == Number {
+		p.errorf(in.ScheduledTo, "scheduled_to", fail(ErrInvalidDate, "This is a number, not a date: format the cell as a date, or write dd/mm/yyyy."))
+	} else if dc, err := ScheduledDate(in.ScheduledTo.Value, c.today); err != nil {
+		p.errorf(in.ScheduledTo, "scheduled_to", err)
+	} else {
+		pay.ScheduledTo = dc.Date
+		if dc.Past {
+			p.warn(in.ScheduledTo, "scheduled_to", WarnDateInPast, "The date has passed; the transfer will be sent at once, without a date.")
+		}
+	}
+
+	if ref, err := Reference(in.Reference.Value); err != nil {
+		p.errorf(in.Reference, "reference", err)
+	} else {
+		p.res.Reference = ref
+	}
+	return p
+}
+
+func (c *Checker) checkAmount(p *pendingRow, in Input) {
+	p.cell = in.Amount
+	if trimSpace(in.AmountCents.Value) != "" || !in.Amount.Present && in.AmountCents.Present {
+		p.cell = in.AmountCents
+	}
+	hasAmount := trimSpace(in.Amount.Value) != ""
+	hasCents := trimSpace(in.AmountCents.Value) != ""
+	switch {
+	case hasAmount && hasCents:
+		p.errorf(in.AmountCents, "amount_cents", fail(ErrInvalidAmount, "Fill either the amount in reais or the amount in cents, not both."))
+		return
+	case hasCents:
+		cents, err := ParseAmountCents(in.AmountCents.Value, in.AmountCents.Kind)
+		if err != nil {
+			p.errorf(in.AmountCents, "amount_cents", err)
+		}
+		p.payout.Amount = cents
+		return
+	case !hasAmount:
+		cell, name := in.Amount, "amount"
+		if !in.Amount.Present && in.AmountCents.Present {
+			cell, name = in.AmountCents, "amount_cents"
+		}
+		p.errorf(cell, name, fail(ErrRequired, "The amount is missing."))
+		return
+	}
+	cell := in.Amount
+	switch cell.Kind {
+	case Number:
+		cents, err := ParseAmountNumber(cell.Value)
+		if err != nil {
+			p.errorf(cell, "amount", err)
+		}
+		p.payout.Amount = cents
+		return
+	case Date:
+		p.errorf(cell, "amount", fail(ErrInvalidAmount, "This is a date, not an amount: format the cell as a number."))
+		return
+	}
+	a := readAmountText(cell.Value)
+	if c.fixed == DecimalAuto {
+		if ev := a.evidence(); ev != DecimalAuto {
+			if c.conv == DecimalAuto {
+				c.conv = ev
+			} else if c.conv != ev {
+				p.warn(cell, "amount", WarnAmountMixedConvention, "This amount can only be read with a decimal "+sepName(ev)+", but the rest of the file uses a decimal "+sepName(c.conv)+"; read as "+FormatBRL(mustCents(a, ev))+".")
+			}
+			p.payout.Amount = mustCents(a, ev)
+			return
+		}
+		if a.ambiguous() && c.conv == DecimalAuto {
+			p.waiting, p.amount = true, a
+			return
+		}
+	}
+	cents, err := a.resolve(cell.Value, c.conv, whyNoEvidence)
+	if err != nil {
+		p.errorf(cell, "amount", err)
+	}
+	p.payout.Amount = cents
+}
+
+func sepName(d Decimal) string {
+	if d == DecimalComma {
+		return "comma (1.234,56)"
+	}
+	return "point (1,234.56)"
+}
+
+// mustCents returns the cents of a, read under the convention it proves
+// (evidence checked that this reading is a valid amount).
+func mustCents(a amountText, d Decimal) int64 {
+	r := a.dot
+	if d == DecimalComma {
+		r = a.comma
+	}
+	cents, _ := r.cents()
+	return cents
+}
+
+// finalize resolves a waiting amount, refuses duplicates and builds the
+// payout. Rows are finalized in row order, so "earlier row" is well defined.
+func (c *Checker) finalize(p *pendingRow, why string) {
+	if p.waiting {
+		cents, err := p.amount.resolve(p.cell.Value, c.conv, why)
+		if err != nil {
+			p.errorf(p.cell, "amount", err)
+		}
+		p.payout.Amount = cents
+		p.waiting = false
+	}
+	if len(p.res.Errors) > 0 {
+		return
+	}
+	key := duplicateKey(&p.payout)
+	if prev, ok := c.seen[key]; ok {
+		if !c.allowDuplicates {
+			p.res.Errors = append(p.res.Errors, FieldError{
+				Row: p.res.Row, Column: column(p.cell, "amount"), Value: p.cell.Value, Code: ErrDuplicateRow.code,
+				Err: fail(ErrDuplicateRow, "Row "+strconv.Itoa(int(prev))+" has the same payee, bank, branch, account, amount and date; paying both would pay twice. Remove one, or allow duplicates if both payments are intended."),
+			})
+			return
+		}
+	} else {
+		c.seen[key] = int32(p.res.Row)
+	}
+	pay := p.payout
+	p.res.Payout = &pay
+}
+
+// duplicateKey is a 16-byte SHA-256 prefix of what makes two payouts the
+// same payment: payee document, institution, branch, account, amount, date.
+func duplicateKey(p *Payout) [16]byte {
+	var buf [160]byte
+	b := buf[:0]
+	b = append(b, p.Target.Entity.Document...)
+	b = append(b, 0)
+	b = append(b, p.Target.Account.InstitutionCode...)
+	b = append(b, 0)
+	b = append(b, p.Target.Account.BranchCode...)
+	b = append(b, 0)
+	b = append(b, p.Target.Account.AccountCode...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(p.Amount))
+	b = append(b, p.ScheduledTo...)
+	sum := sha256.Sum256(b)
+	var k [16]byte
+	copy(k[:], sum[:16])
+	return k
+}

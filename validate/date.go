@@ -1,0 +1,126 @@
+package validate
+
+import (
+	"strconv"
+	"time"
+)
+
+// saoPaulo returns the America/Sao_Paulo zone, where "today" is decided.
+// Without a time zone database it falls back to UTC-3, which is the same:
+// Brazil has had no daylight saving time since 2019.
+func saoPaulo() *time.Location {
+	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
+		return loc
+	}
+	return time.FixedZone("-03", -3*60*60)
+}
+
+// civil is a calendar date; comparisons ignore time zones.
+type civil struct{ y, m, d int }
+
+func civilOf(t time.Time) civil {
+	y, m, d := t.Date()
+	return civil{y, int(m), d}
+}
+
+func (c civil) before(o civil) bool {
+	if c.y != o.y {
+		return c.y < o.y
+	}
+	if c.m != o.m {
+		return c.m < o.m
+	}
+	return c.d < o.d
+}
+
+func (c civil) String() string {
+	return zeroPad(strconv.Itoa(c.y), 4) + "-" + zeroPad(strconv.Itoa(c.m), 2) + "-" + zeroPad(strconv.Itoa(c.d), 2)
+}
+
+func (c civil) brazilian() string {
+	return zeroPad(strconv.Itoa(c.d), 2) + "/" + zeroPad(strconv.Itoa(c.m), 2) + "/" + zeroPad(strconv.Itoa(c.y), 4)
+}
+
+// DateCheck is the outcome of checking a scheduled_to date.
+type DateCheck struct {
+	Date string // yyyy-mm-dd to send; "" when the date is in the past (executed at once)
+	Past bool   // the date is before today: a warning, the transfer runs at once
+}
+
+// ScheduledDate checks a scheduled_to cell: "yyyy-mm-dd" (also how date
+// cells arrive) or "dd/mm/yyyy". today is the current date in
+// America/Sao_Paulo (only its calendar date counts). An impossible date
+// (31/02/2027) is an error; a date more than one year after today is an
+// error (Stone's default execution_limit_date, stone-api.md §4); a date
+// before today is reported with Past, and not sent, because Stone would
+// execute it at once anyway. An empty value returns the zero DateCheck.
+func ScheduledDate(value string, today time.Time) (DateCheck, error) {
+	v := trimSpace(value)
+	if v == "" {
+		return DateCheck{}, nil
+	}
+	c, ok := parseDate(v)
+	if !ok {
+		return DateCheck{}, fail(ErrInvalidDate, "Write the date as dd/mm/yyyy or yyyy-mm-dd, and make sure that day exists.")
+	}
+	now := civilOf(today)
+	limit := civilOf(time.Date(now.y+1, time.Month(now.m), now.d, 12, 0, 0, 0, time.UTC))
+	switch {
+	case limit.before(c):
+		return DateCheck{}, fail(ErrDateTooFar, "Stone schedules at most one year ahead, until "+limit.brazilian()+".")
+	case c.before(now):
+		return DateCheck{Past: true}, nil
+	}
+	return DateCheck{Date: c.String()}, nil
+}
+
+// parseDate reads yyyy-mm-dd or dd/mm/yyyy (day and month may have one
+// digit) and rejects dates that do not exist.
+func parseDate(v string) (civil, bool) {
+	var parts [3]string
+	n := 0
+	sep := byte(0)
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && isDigit(v[i]) {
+			continue
+		}
+		if i < len(v) {
+			if sep == 0 && (v[i] == '-' || v[i] == '/') {
+				sep = v[i]
+			}
+			if v[i] != sep {
+				return civil{}, false
+			}
+		}
+		if n == 3 || i == start {
+			return civil{}, false
+		}
+		parts[n] = v[start:i]
+		n++
+		start = i + 1
+	}
+	if n != 3 {
+		return civil{}, false
+	}
+	var ys, ms, ds string
+	switch {
+	case sep == '-' && len(parts[0]) == 4 && len(parts[1]) <= 2 && len(parts[2]) <= 2:
+		ys, ms, ds = parts[0], parts[1], parts[2]
+	case sep == '/' && len(parts[2]) == 4 && len(parts[0]) <= 2 && len(parts[1]) <= 2:
+		ds, ms, ys = parts[0], parts[1], parts[2]
+	default:
+		return civil{}, false
+	}
+	y, _ := strconv.Atoi(ys)
+	m, _ := strconv.Atoi(ms)
+	d, _ := strconv.Atoi(ds)
+	if m < 1 || m > 12 || d < 1 || d > 31 || y < 1 {
+		return civil{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC)
+	if c := civilOf(t); c != (civil{y, m, d}) {
+		return civil{}, false // 31/02 rolls over to March: it does not exist
+	}
+	return civil{y, m, d}, true
+}

@@ -1,0 +1,121 @@
+package validate
+
+import "strconv"
+
+// Rule is the sentinel error of one validation rule. Every error and warning
+// this package reports unwraps to one Rule, so callers can test them with
+// errors.Is (never by message text) and read the stable code with Code.
+type Rule struct {
+	code string
+	desc string
+}
+
+// Code returns the rule's stable, machine-readable code, e.g. "invalid_cpf".
+func (r *Rule) Code() string { return r.code }
+
+// Error returns a short phrase that reads well after a column name.
+func (r *Rule) Error() string { return r.desc }
+
+// The rules. Errors stop a row from being paid; the ones documented as
+// warnings do not, but tell the user that lote changed or doubted something.
+var (
+	ErrRequired             = &Rule{"required", "is required"}
+	ErrInvalidCPF           = &Rule{"invalid_cpf", "is not a valid CPF"}
+	ErrInvalidCNPJ          = &Rule{"invalid_cnpj", "is not a valid CNPJ"}
+	ErrInvalidDocument      = &Rule{"invalid_document", "is not a valid CPF or CNPJ"}
+	ErrAmbiguousDocument    = &Rule{"ambiguous_document", "could be a CPF or a CNPJ"}
+	ErrInvalidDocumentType  = &Rule{"invalid_document_type", "is not CPF or CNPJ"}
+	ErrDocumentTypeMismatch = &Rule{"document_type_mismatch", "does not match the document"}
+	// WarnDocumentZerosRestored is a warning: leading zeros were put back.
+	WarnDocumentZerosRestored = &Rule{"document_zeros_restored", "had lost its leading zeros"}
+
+	ErrUnknownInstitution   = &Rule{"unknown_institution", "is not a known institution"}
+	ErrAmbiguousInstitution = &Rule{"ambiguous_institution", "could be two institutions"}
+	ErrStoneInstitution     = &Rule{"stone_institution", "is Stone itself"}
+	ErrNoTED                = &Rule{"institution_not_ted", "cannot receive a TED"}
+	// WarnInstitutionZerosRestored is a warning: leading zeros were put back.
+	WarnInstitutionZerosRestored = &Rule{"institution_zeros_restored", "had lost its leading zeros"}
+
+	ErrInvalidAccount     = &Rule{"invalid_account", "is not a valid account number"}
+	ErrAccountCheckLetter = &Rule{"account_check_letter", "ends in a letter check digit"}
+	ErrInvalidBranch      = &Rule{"invalid_branch", "is not a valid branch"}
+	ErrInvalidAccountType = &Rule{"invalid_account_type", "is not a valid account type"}
+	// WarnAccountTypeChanged is a warning: Stone's rules changed the account
+	// type or dropped the branch.
+	WarnAccountTypeChanged = &Rule{"account_type_changed", "was changed by Stone's account rules"}
+
+	ErrInvalidAmount     = &Rule{"invalid_amount", "is not a valid amount"}
+	ErrAmbiguousAmount   = &Rule{"ambiguous_amount", "could be read two ways"}
+	ErrTooManyDecimals   = &Rule{"amount_too_many_decimals", "has more than 2 decimals"}
+	ErrAmountNotPositive = &Rule{"amount_not_positive", "is not a positive amount"}
+	ErrAmountTooLarge    = &Rule{"amount_too_large", "is over the largest amount Stone accepts"}
+	// WarnAmountMixedConvention is a warning: this amount's decimal separator
+	// differs from the one the rest of the file uses.
+	WarnAmountMixedConvention = &Rule{"amount_mixed_convention", "uses a different decimal separator from the rest of the file"}
+
+	ErrInvalidDate = &Rule{"invalid_date", "is not a valid date"}
+	ErrDateTooFar  = &Rule{"date_too_far", "is more than a year ahead"}
+	// WarnDateInPast is a warning: the transfer will be executed at once.
+	WarnDateInPast = &Rule{"date_in_past", "is in the past"}
+
+	ErrMissingName      = &Rule{"missing_name", "is empty"}
+	ErrInvalidName      = &Rule{"invalid_name", "is not a valid name"}
+	ErrInvalidReference = &Rule{"invalid_reference", "is not a valid reference"}
+
+	ErrDuplicateRow = &Rule{"duplicate_row", "repeats an earlier row"}
+)
+
+// problem is a sentence for a finance person that unwraps to its Rule.
+type problem struct {
+	rule *Rule
+	msg  string
+}
+
+func (p *problem) Error() string { return p.msg }
+func (p *problem) Unwrap() error { return p.rule }
+
+func fail(rule *Rule, msg string) error { return &problem{rule: rule, msg: msg} }
+
+// FieldError is one problem with one cell: an error that keeps the row from
+// being paid, or a warning.
+type FieldError struct {
+	Row    int    // 1-based, as Excel numbers it (the header is row 1)
+	Column string // the header as the user wrote it
+	Value  string // the raw cell value
+	Code   string // stable code of the rule, e.g. "invalid_cpf"
+	Err    error  // the message; unwraps to a *Rule sentinel
+}
+
+// Error returns `column "Valor": value "1.234": message`.
+func (e FieldError) Error() string {
+	return "column " + strconv.Quote(e.Column) + ": value " + strconv.Quote(e.Value) + ": " + e.Message()
+}
+
+// Message returns the message alone, a sentence for a finance person.
+func (e FieldError) Message() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns Err, so errors.Is(fe, validate.ErrInvalidCPF) works.
+func (e FieldError) Unwrap() error { return e.Err }
+
+// codeOf returns the code of the Rule err wraps, or "invalid" for an error
+// that does not come from this package.
+func codeOf(err error) string {
+	for err != nil {
+		switch e := err.(type) {
+		case *Rule:
+			return e.code
+		case *problem:
+			return e.rule.code
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		default:
+			return "invalid"
+		}
+	}
+	return "invalid"
+}

@@ -1,0 +1,83 @@
+package validate
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxReferenceLen is the longest reference accepted, in characters.
+const MaxReferenceLen = 200
+
+// Name normalises the payee's name: trimmed, runs of inner white space
+// collapsed to one space. An empty name, invalid UTF-8 or a control
+// character (a line break inside the cell, say) is an error.
+func Name(value string) (string, error) {
+	if !utf8.ValidString(value) {
+		return "", fail(ErrInvalidName, "The name has characters that are not valid text; retype it.")
+	}
+	// Fast path: a clean name needs no copy.
+	clean := true
+	prevSpace := true
+	for _, r := range value {
+		switch {
+		case r == ' ':
+			if prevSpace {
+				clean = false
+			}
+			prevSpace = true
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			clean = false
+			prevSpace = true
+		default:
+			prevSpace = false
+		}
+	}
+	if clean && !prevSpace {
+		return value, nil
+	}
+	v := strings.TrimFunc(value, unicode.IsSpace)
+	if v == "" {
+		return "", fail(ErrMissingName, "The payee's name is missing.")
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range v {
+		switch {
+		case r == ' ' || r == '\u00a0':
+			space = true
+		case unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp):
+			return "", fail(ErrInvalidName, "The name contains a control character (such as a line break or tab); keep it on one line.")
+		case unicode.IsSpace(r):
+			space = true
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String(), nil
+}
+
+// Reference normalises the optional business id: trimmed, at most
+// MaxReferenceLen characters, no control characters. "" when empty.
+func Reference(value string) (string, error) {
+	v := strings.TrimFunc(value, unicode.IsSpace)
+	if !utf8.ValidString(v) {
+		return "", fail(ErrInvalidReference, "The reference has characters that are not valid text.")
+	}
+	n := 0
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return "", fail(ErrInvalidReference, "The reference contains a control character (such as a line break or tab).")
+		}
+		n++
+	}
+	if n > MaxReferenceLen {
+		return "", fail(ErrInvalidReference, "The reference has "+strconv.Itoa(n)+" characters; the limit is "+strconv.Itoa(MaxReferenceLen)+".")
+	}
+	return v, nil
+}
