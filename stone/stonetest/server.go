@@ -404,9 +404,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := s.newUUID()
 	w.Header().Set("x-request-id", rid)
 	rec := &recorder{ResponseWriter: w}
-	defer func() {
-		s.logRequest(RequestLog{Method: r.Method, Path: r.URL.Path, Status: rec.status, RequestID: rid, Latency: time.Since(start)})
-	}()
+	logged := false
+	// Logged once, before the answer or the dropped connection reaches the
+	// client, or when the handler returns without answering.
+	rec.log = func() {
+		if !logged {
+			logged = true
+			s.logRequest(RequestLog{Method: r.Method, Path: r.URL.Path, Status: rec.status, RequestID: rid, Latency: time.Since(start)})
+		}
+	}
+	defer rec.log()
 
 	if len(r.URL.Path) >= 6 && r.URL.Path[:6] == "/_sim/" {
 		s.admin.ServeHTTP(rec, r)
@@ -451,18 +458,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type recorder struct {
 	http.ResponseWriter
 	status int
+	log    func()
 }
 
+// WriteHeader logs the request before the answer leaves, so that a client
+// that has seen an answer finds the request in Server.Requests.
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		r.log()
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
 	return r.ResponseWriter.Write(b)
 }
@@ -473,6 +484,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // otherwise http.ErrAbortHandler makes net/http abort the response, which is
 // its documented way to do the same.
 func drop(w *recorder) {
+	w.log()
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err == nil {
 		conn.Close()
