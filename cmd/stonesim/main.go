@@ -1,0 +1,243 @@
+// Command stonesim serves the Stone Open Banking emulator (lote/stone/stonetest)
+// as a standalone HTTP server, with fault flags, for manual runs and for the
+// crash test that drives the real binaries.
+//
+//	stonesim --addr 127.0.0.1:8080 --client ID=public.pem --account ID=BALANCE_CENTS
+//
+// It prints "stonesim listening on http://ADDR" on stdout once it accepts
+// connections, one line per request on stderr (never the Authorization
+// header), and shuts down cleanly on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"lote/stone/stonetest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode maps run's error to the process exit code, reporting it.
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "stonesim:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "stonesim:", err)
+		return 1
+	}
+}
+
+// options are the command line, bound by newFlagSet.
+type options struct {
+	addr              string
+	mode              string
+	clients           pairs
+	accounts          pairs
+	latency, jitter   time.Duration
+	rateLimit         float64
+	failRate          float64
+	dropRate          float64
+	idempotencyTTL    time.Duration
+	now               string
+	requireApproval   bool
+	lenientAssertions bool
+	seed              uint64
+	fee               int64
+}
+
+// pairs is a repeatable ID=VALUE flag.
+type pairs [][2]string
+
+func (p *pairs) String() string { return fmt.Sprint(*p) }
+
+func (p *pairs) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" || val == "" {
+		return fmt.Errorf("%q is not ID=VALUE", v)
+	}
+	*p = append(*p, [2]string{k, val})
+	return nil
+}
+
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("stonesim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free port)")
+	fs.StringVar(&o.mode, "mode", "production", "TED window: production (business days 06:30–17:20) or sandbox (every day 06:30–17:23)")
+	fs.Var(&o.clients, "client", "register a client: `ID=PUBLIC_KEY.pem` (repeatable)")
+	fs.Var(&o.accounts, "account", "open an account usable by every client: `ID=BALANCE_CENTS` (repeatable)")
+	fs.DurationVar(&o.latency, "latency", 0, "delay every answer by this `duration`")
+	fs.DurationVar(&o.jitter, "jitter", 0, "add a random delay of up to this `duration`")
+	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second per client before 429 (0: unlimited)")
+	fs.Float64Var(&o.failRate, "fail-rate", 0, "share (0..1) of requests answered 500/503")
+	fs.Float64Var(&o.dropRate, "drop-rate", 0, "share (0..1) of transfer creations dropped after they are stored")
+	fs.DurationVar(&o.idempotencyTTL, "idempotency-ttl", stonetest.DefaultIdempotencyTTL, "how long an idempotency key replays its answer")
+	fs.StringVar(&o.now, "now", "", "start the clock at this RFC 3339 `time`; it then runs in real time")
+	fs.BoolVar(&o.requireApproval, "require-approval", false, "start transfers CREATED, waiting for approval")
+	fs.BoolVar(&o.lenientAssertions, "lenient-assertions", false, "accept 2-hour assertions and a client_id claim, as Stone's public libraries send")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random source for ids and faults")
+	fs.Int64Var(&o.fee, "fee", stonetest.DefaultFee, "fee of one TED in `cents` (0: free)")
+	return fs
+}
+
+// run serves the emulator until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := newFlagSet(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	opts, err := o.serverOptions(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	sim := stonetest.NewUnstartedServer(opts)
+	if o.now != "" {
+		start, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return usageError{fmt.Errorf("--now %q is not an RFC 3339 time", o.now)}
+		}
+		sim.SetNow(start)
+	}
+	for _, c := range o.clients {
+		pub, err := readPublicKey(c[1])
+		if err != nil {
+			return usageError{fmt.Errorf("--client %s: %w", c[0], err)}
+		}
+		sim.AddClient(c[0], pub)
+	}
+	for _, a := range o.accounts {
+		bal, err := strconv.ParseInt(a[1], 10, 64)
+		if err != nil || bal < 0 {
+			return usageError{fmt.Errorf("--account %s: balance %q is not a number of cents", a[0], a[1])}
+		}
+		sim.AddAccount(a[0], bal)
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "stonesim listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// serverOptions turns the flags into the emulator's options.
+func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
+	var opts stonetest.Options
+	switch o.mode {
+	case "production":
+	case "sandbox":
+		opts.Sandbox = true
+	default:
+		return opts, fmt.Errorf("--mode %q: want sandbox or production", o.mode)
+	}
+	for name, v := range map[string]float64{"--fail-rate": o.failRate, "--drop-rate": o.dropRate} {
+		if v < 0 || v > 1 {
+			return opts, fmt.Errorf("%s %v: want a share between 0 and 1", name, v)
+		}
+	}
+	if o.rateLimit < 0 || o.latency < 0 || o.jitter < 0 || o.idempotencyTTL <= 0 || o.fee < 0 {
+		return opts, errors.New("--rate-limit, --latency, --jitter and --fee cannot be negative; --idempotency-ttl must be positive")
+	}
+	opts.LenientAssertions = o.lenientAssertions
+	opts.RequireApproval = o.requireApproval
+	opts.IdempotencyTTL = o.idempotencyTTL
+	opts.Seed = o.seed
+	opts.Fee = o.fee
+	if o.fee == 0 {
+		opts.Fee = -1 // the emulator's way to say free
+	}
+	opts.Faults = stonetest.Faults{
+		Latency:   o.latency,
+		Jitter:    o.jitter,
+		RateLimit: o.rateLimit,
+		RateBurst: max(1, int(o.rateLimit)),
+		FailRate:  o.failRate,
+		DropRate:  o.dropRate,
+	}
+	var mu sync.Mutex
+	opts.Log = func(l stonetest.RequestLog) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "%s %s %d %s x-request-id=%s\n", l.Method, l.Path, l.Status, l.Latency.Round(time.Microsecond), l.RequestID)
+	}
+	return opts, nil
+}
+
+// readPublicKey reads an RSA public key in PEM, PKIX ("PUBLIC KEY") or
+// PKCS #1 ("RSA PUBLIC KEY").
+func readPublicKey(path string) (*rsa.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read public key: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("%s holds no PEM block", path)
+	}
+	if pub, err := x509.ParsePKCS1PublicKey(block.Bytes); err == nil {
+		return pub, nil
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key %s: %w", path, err)
+	}
+	pub, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s is a %T, want an RSA key", path, k)
+	}
+	return pub, nil
+}
