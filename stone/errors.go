@@ -127,7 +127,7 @@ func decodeErrorBody(e *Error, body []byte) {
 	}
 	var eb ErrorBody
 	if err := json.Unmarshal(trimmed, &eb); err == nil {
-		e.Type = eb.Type
+		e.Type = oneLine(eb.Type, maxDetail)
 		e.Reasons = eb.Reason
 		var details []string
 		for _, s := range []string{eb.ReasonText, eb.Title} {
@@ -200,7 +200,8 @@ func excerpt(body []byte) string {
 }
 
 // oneLine collapses whitespace and control characters to single spaces,
-// trims, and cuts s to at most max bytes on a rune boundary, adding "…".
+// trims, and cuts s to at most max bytes on a rune boundary, the last three
+// being "…" when something was cut.
 func oneLine(s string, max int) string {
 	var b strings.Builder
 	space := false
@@ -213,13 +214,21 @@ func oneLine(s string, max int) string {
 			b.WriteByte(' ')
 			space = false
 		}
-		if b.Len()+utf8.RuneLen(r) > max {
-			b.WriteString("…")
-			break
-		}
 		b.WriteRune(r)
+		if b.Len() > 4*max {
+			break // enough to know it will be cut
+		}
 	}
-	return b.String()
+	out := b.String()
+	if len(out) <= max {
+		return out
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut] + ellipsis
 }
 
 // parseRetryAfter reads delta-seconds ("120") or an HTTP-date

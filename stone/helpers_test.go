@@ -92,7 +92,7 @@ func (f *fakeStone) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
-	f.requests = append(f.requests, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
+	f.requests = append(f.requests, recorded{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), body})
 	api := f.api
 	f.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(body))
