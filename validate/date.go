@@ -33,8 +33,11 @@ func (c civil) before(o civil) bool {
 	return c.d < o.d
 }
 
+// String returns yyyy-mm-dd (years 1 to 9999, as parseDate reads them).
 func (c civil) String() string {
-	return zeroPad(strconv.Itoa(c.y), 4) + "-" + zeroPad(strconv.Itoa(c.m), 2) + "-" + zeroPad(strconv.Itoa(c.d), 2)
+	b := [10]byte{byte('0' + c.y/1000%10), byte('0' + c.y/100%10), byte('0' + c.y/10%10), byte('0' + c.y%10), '-',
+		byte('0' + c.m/10), byte('0' + c.m%10), '-', byte('0' + c.d/10), byte('0' + c.d%10)}
+	return string(b[:])
 }
 
 func (c civil) brazilian() string {

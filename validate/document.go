@@ -110,14 +110,16 @@ func Document(value, documentType string) (Doc, error) {
 		return Doc{Number: n, Type: "cpf"}, nil
 	}
 
-	// Shorter than its kind: maybe Excel dropped leading zeros.
+	// Shorter than its kind: maybe Excel dropped leading zeros. Only a bare
+	// number can be Excel's doing; a masked value was typed short.
 	cpf, cnpj := "", ""
-	if len(n) < 11 && documentType != "cnpj" {
+	bare := allDigits(trimSpace(value))
+	if bare && len(n) < 11 && documentType != "cnpj" {
 		if p := zeroPad(n, 11); cpfValid(p) {
 			cpf = p
 		}
 	}
-	if documentType != "cpf" {
+	if bare && documentType != "cpf" {
 		if p := zeroPad(n, 14); cnpjValid(p) {
 			cnpj = p
 		}
