@@ -139,3 +139,35 @@ func TestLoadParticipantsSTRErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveAmbiguousPadding(t *testing.T) {
+	// Code 001 and ISPB 00000001 belong to different participants: "1"
+	// could be either once its zeros are gone.
+	d, err := LoadParticipantsSTR(strings.NewReader("ISPB,Nome_Reduzido,Número_Código\n00000000,BCO DO BRASIL S.A.,001\n00000001,OUTRA IP,n/a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = d.Resolve("1", Number)
+	want := "The leading zeros were lost, and this could be bank code 001 (BCO DO BRASIL S.A.) or ISPB 00000001 (OUTRA IP): write the code with 3 digits or the ISPB with 8."
+	if !errors.Is(err, ErrAmbiguousInstitution) || err.Error() != want {
+		t.Errorf("Resolve(1) error = %v", err)
+	}
+	if in, restored, err := d.Resolve("001", Text); err != nil || restored || in.ISPB != "00000000" {
+		t.Errorf("Resolve(001) = %+v, %v, %v", in, restored, err)
+	}
+}
+
+func TestFieldError(t *testing.T) {
+	_, err := CPF("529.982.247-26")
+	fe := FieldError{Row: 5, Column: "CPF", Value: "529.982.247-26", Code: codeOf(err), Err: err}
+	if want := `column "CPF": value "529.982.247-26": The CPF's check digits do not match: check the number with the payee.`; fe.Error() != want {
+		t.Errorf("Error() = %q", fe.Error())
+	}
+	if fe.Code != "invalid_cpf" || ErrInvalidCPF.Code() != "invalid_cpf" || !errors.Is(fe, ErrInvalidCPF) || errors.Is(fe, ErrInvalidCNPJ) {
+		t.Errorf("code %q, errors.Is broken", fe.Code)
+	}
+	var target FieldError
+	if !errors.As(error(fe), &target) || target.Row != 5 {
+		t.Errorf("errors.As failed")
+	}
+}
