@@ -3,6 +3,7 @@ package stone
 import (
 	"context"
 	"fmt"
+	"go/build"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,5 +76,19 @@ func TestOutcomeString(t *testing.T) {
 	got := fmt.Sprint(OutcomeAmbiguous, OutcomeRetry, OutcomeFinal, Outcome(9))
 	if got != "ambiguous retry final outcome(9)" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestImports keeps stone at the bottom of lote: no other lote package, no
+// SQLite (DESIGN.md, packages table).
+func TestImports(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range pkg.Imports {
+		if strings.HasPrefix(imp, "lote/") || strings.Contains(imp, "sqlite") || imp == "database/sql" {
+			t.Errorf("stone imports %s", imp)
+		}
 	}
 }
