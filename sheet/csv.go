@@ -195,26 +195,10 @@ func (s *csvSource) next() (Row, error) {
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote) {
-			row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine, Cells: toCells(rec)}
-			// The rest of the bad line was consumed; later rows keep their
-			// numbers.
-			s.extra += pe.Line - pe.StartLine
-			perr := &ParseError{
-				Row: row.Number, Line: pe.Line, Column: columnName(s.header, len(rec)),
-				Err: fmt.Errorf("%w: %v (column %d of the line)", ErrQuote, pe.Err, pe.Column),
-			}
-			if pe.Line != pe.StartLine {
-				// A quote left open ran over the following lines: point at
-				// where it opened, and say which lines it took.
-				perr.Line = pe.StartLine
-				perr.Err = fmt.Errorf("%w: a quoted field is not closed properly, so lines %d-%d were read as one cell", ErrQuote, pe.StartLine, pe.Line)
-			}
-			row.Err = perr
-			return row, nil
-		}
 		if err != nil {
+			if row, ok := s.quoteError(rec, err); ok {
+				return row, nil
+			}
 			return Row{}, fmt.Errorf("read CSV: %w", err)
 		}
 		line, _ := s.cr.FieldPos(0)
@@ -247,6 +231,31 @@ func (s *csvSource) next() (Row, error) {
 		}
 		return row, nil
 	}
+}
+
+// quoteError turns encoding/csv's quoting errors into a row with Err set,
+// so that reading goes on at the next line.
+func (s *csvSource) quoteError(rec []string, err error) (Row, bool) {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) || pe.Err != csv.ErrQuote && pe.Err != csv.ErrBareQuote {
+		return Row{}, false
+	}
+	row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine, Cells: toCells(rec)}
+	// The rest of the bad line was consumed; later rows keep their
+	// numbers.
+	s.extra += pe.Line - pe.StartLine
+	perr := &ParseError{
+		Row: row.Number, Line: pe.Line, Column: columnName(s.header, len(rec)),
+		Err: fmt.Errorf("%w: %v (column %d of the line)", ErrQuote, pe.Err, pe.Column),
+	}
+	if pe.Line != pe.StartLine {
+		// A quote left open ran over the following lines: point at
+		// where it opened, and say which lines it took.
+		perr.Line = pe.StartLine
+		perr.Err = fmt.Errorf("%w: a quoted field is not closed properly, so lines %d-%d were read as one cell", ErrQuote, pe.StartLine, pe.Line)
+	}
+	row.Err = perr
+	return row, true
 }
 
 // firstInvalid returns the byte offset of the first invalid UTF-8 sequence.

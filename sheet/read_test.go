@@ -500,3 +500,34 @@ func TestColumnLetter(t *testing.T) {
 		}
 	}
 }
+
+// testdata/libreoffice.xlsx was written by a real office suite, not by us:
+// LibreOffice Calc 7 (Debian package libreoffice-calc-nogui) converted
+// testdata/libreoffice.fods with
+//
+//	soffice --headless --convert-to xlsx --outdir testdata testdata/libreoffice.fods
+//
+// In the source, the account 0012345, the CPF and the amounts are typed as
+// numbers, the dates as dates with a dd/mm/yyyy format, the CNPJ and the
+// branch 0001 as text; row 3 is empty.
+func TestReadXLSXFromLibreOffice(t *testing.T) {
+	r, rows := readAll(t, filepath.Join("testdata", "libreoffice.xlsx"), Options{})
+	if want := []string{"Conta", "CPF", "Valor", "Data", "Agência"}; !reflect.DeepEqual(r.Header(), want) {
+		t.Errorf("header %q, want %q", r.Header(), want)
+	}
+	checkRows(t, rows, []wantRow{
+		{num: 2, cells: []string{"12345", "52998224725", "1234.5", "2026-07-01", "0001"}},
+		{num: 4, cells: []string{"12345678909012", "11222333000181", "76937.32", "2026-12-31", "1"}},
+	})
+	for i, want := range [][]Kind{{Number, Number, Number, Date, Text}, {Number, Text, Number, Date, Number}} {
+		for j, k := range want {
+			if got := rows[i].Cells[j].Kind; got != k {
+				t.Errorf("row %d column %s is %v, want %v", rows[i].Number, r.Header()[j], got, k)
+			}
+		}
+	}
+	r, rows = readAll(t, filepath.Join("testdata", "libreoffice.xlsx"), Options{Sheet: "notas"})
+	if !reflect.DeepEqual(r.Header(), []string{"nota"}) || len(rows) != 0 {
+		t.Errorf("sheet Notas: header %q rows %v", r.Header(), rows)
+	}
+}

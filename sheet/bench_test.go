@@ -1,0 +1,137 @@
+package sheet
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// benchCSV writes a payout-like CSV of n rows (8 columns, ';') once per run.
+func benchCSV(b *testing.B, n int) string {
+	b.Helper()
+	p := filepath.Join(b.TempDir(), "bench.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "nome;documento;banco;agencia;conta;tipo_conta;valor;referencia")
+	for i := range n {
+		fmt.Fprintf(w, "Favorecido %d da Silva;%011d;341;%04d;%07d-%d;CC;%d,%02d;ref-%d\n", i, i*7919, i%10000, i, i%10, i%100000, i%100, i)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	return p
+}
+
+// BenchmarkReadCSV and BenchmarkBareCSV read the same 1,000,000-row file;
+// their ratio is what sniffing, row numbering and cell conversion cost.
+func BenchmarkReadCSV(b *testing.B) {
+	p := benchCSV(b, 1_000_000)
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := Open(p, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil || row.Err != nil {
+				b.Fatal(err, row.Err)
+			}
+			n++
+		}
+		r.Close()
+		if n != 1_000_000 {
+			b.Fatalf("%d rows", n)
+		}
+	}
+}
+
+func BenchmarkBareCSV(b *testing.B) {
+	p := benchCSV(b, 1_000_000)
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := os.Open(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cr := csv.NewReader(f)
+		cr.Comma = ';'
+		cr.ReuseRecord = true
+		n := 0
+		for {
+			_, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		f.Close()
+		if n != 1_000_001 {
+			b.Fatalf("%d records", n)
+		}
+	}
+}
+
+func BenchmarkReadXLSX(b *testing.B) {
+	const n = 100_000
+	p := filepath.Join(b.TempDir(), "bench.xlsx")
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"nome", "documento", "banco", "agencia", "conta", "tipo_conta", "valor", "referencia"})
+	for i := range n {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, []any{fmt.Sprintf("Favorecido %d", i), i * 7919, "341", fmt.Sprintf("%04d", i%10000), i, "CC", float64(i%100000) + 0.5, fmt.Sprintf("ref-%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.SaveAs(p); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := Open(p, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows := 0
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil || row.Err != nil {
+				b.Fatal(err, row.Err)
+			}
+			rows++
+		}
+		r.Close()
+		if rows != n {
+			b.Fatalf("%d rows", rows)
+		}
+	}
+}
