@@ -3,6 +3,7 @@ package stone
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -357,5 +358,45 @@ func TestSecretsNotPrinted(t *testing.T) {
 		if strings.Contains(s, d) || strings.Contains(s, "tok-1") {
 			t.Errorf("printed secret: %s", s)
 		}
+	}
+}
+
+func TestTokenEndpointUnusable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+	tests := []struct {
+		name    string
+		auth    string // auth URL; default the fake server answering body
+		body    string
+		wantWhy string
+	}{
+		{"refused", refused, "", "not sent: token endpoint unreachable"},
+		{"no access_token", "", `{"expires_in":900,"token_type":"bearer"}`, "not sent: token endpoint answer unusable"},
+		{"not bearer", "", `{"access_token":"x","expires_in":900,"token_type":"mac"}`, "not sent: token endpoint answer unusable"},
+		{"not JSON", "", `<html>`, "not sent: token endpoint answer unusable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeStone(t, okBalance)
+			mux := http.NewServeMux()
+			mux.HandleFunc(tokenPath, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, tt.body) })
+			mux.HandleFunc("/", f.serve)
+			f.srv.Config.Handler = mux
+			c := f.client(t, newClock())
+			if tt.auth != "" {
+				c.auth = tt.auth
+			}
+			_, err := c.Balance(context.Background(), "acc-1")
+			if o, why := Classify(err); o != OutcomeRetry || why != tt.wantWhy {
+				t.Errorf("Classify(%v) = %v %q, want retry %q", err, o, why, tt.wantWhy)
+			}
+			if !errorsIsNotSent(err) || len(f.Requests()) != 0 {
+				t.Errorf("err %v: want ErrNotSent and no API request", err)
+			}
+		})
 	}
 }

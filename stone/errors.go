@@ -390,7 +390,10 @@ func classifySend(se *sendError) (Outcome, string) {
 				return o, "not sent: token endpoint: " + why
 			}
 			var inner *sendError
-			if errors.As(se.err, &inner) && inner.cause == causeCanceled {
+			if !errors.As(se.err, &inner) {
+				return OutcomeRetry, "not sent: token endpoint answer unusable"
+			}
+			if inner.cause == causeCanceled {
 				return OutcomeFinal, "not sent: context ended while getting an access token"
 			}
 			return OutcomeRetry, "not sent: token endpoint unreachable"
