@@ -265,7 +265,7 @@ func (c *Checker) check(in Input) pendingRow {
 		}
 	}
 
-	if ref, err := Reference(in.Reference.Value); err != nil {
+	if ref, err := Reference(digitsOf(in.Reference)); err != nil {
 		p.errorf(in.Reference, "reference", err)
 	} else {
 		p.res.Reference = ref

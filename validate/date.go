@@ -5,14 +5,12 @@ import (
 	"time"
 )
 
-// saoPaulo returns the America/Sao_Paulo zone, where "today" is decided.
-// Without a time zone database it falls back to UTC-3, which is the same:
-// Brazil has had no daylight saving time since 2019.
+// saoPaulo returns America/Sao_Paulo's time: UTC-3 all year, since Brazil
+// abolished daylight saving time in 2019. A fixed zone keeps this package
+// free of I/O (time.LoadLocation reads the system's zone files) and gives
+// the same answer on every machine.
 func saoPaulo() *time.Location {
-	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return loc
-	}
-	return time.FixedZone("-03", -3*60*60)
+	return time.FixedZone("America/Sao_Paulo", -3*60*60)
 }
 
 // civil is a calendar date; comparisons ignore time zones.

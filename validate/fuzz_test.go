@@ -200,3 +200,28 @@ func FuzzChecker(f *testing.F) {
 		}
 	})
 }
+
+func FuzzLoadParticipantsSTR(f *testing.F) {
+	f.Add(strSample)
+	f.Add(strings.ReplaceAll(strSample, ",", ";"))
+	f.Add("ISPB,Nome_Reduzido,Número_Código\n\"0000\"0000,\"BB\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		d, err := LoadParticipantsSTR(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		if d.Len() == 0 {
+			t.Fatalf("no institutions and no error")
+		}
+		for ispb, inst := range d.byISPB {
+			if got, ok := d.Lookup(ispb); !ok || got != inst || len(ispb) != 8 {
+				t.Fatalf("Lookup(%q) = %+v, %v", ispb, got, ok)
+			}
+			if inst.Code != "" {
+				if got, ok := d.Lookup(inst.Code); !ok || got != inst {
+					t.Fatalf("Lookup(%q) = %+v, %v", inst.Code, got, ok)
+				}
+			}
+		}
+	})
+}

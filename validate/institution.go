@@ -227,10 +227,10 @@ func LoadParticipantsSTR(r io.Reader) (*Directory, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return nil, fmt.Errorf("read participants: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(i int) string {
 			if i < len(rec) {
 				return strings.TrimSpace(rec[i])
