@@ -62,7 +62,10 @@ func ScheduledDate(value string, today time.Time) (DateCheck, error) {
 	}
 	c, ok := parseDate(v)
 	if !ok {
-		return DateCheck{}, fail(ErrInvalidDate, "Write the date as dd/mm/yyyy or yyyy-mm-dd, and make sure that day exists.")
+		if c != (civil{}) {
+			return DateCheck{}, fail(ErrInvalidDate, "There is no such day: "+strconv.Itoa(c.d)+"/"+strconv.Itoa(c.m)+"/"+strconv.Itoa(c.y)+" does not exist on the calendar.")
+		}
+		return DateCheck{}, fail(ErrInvalidDate, "Write the date as dd/mm/yyyy or yyyy-mm-dd.")
 	}
 	now := civilOf(today)
 	limit := civilOf(time.Date(now.y+1, time.Month(now.m), now.d, 12, 0, 0, 0, time.UTC))
@@ -76,7 +79,8 @@ func ScheduledDate(value string, today time.Time) (DateCheck, error) {
 }
 
 // parseDate reads yyyy-mm-dd or dd/mm/yyyy (day and month may have one
-// digit) and rejects dates that do not exist.
+// digit) and rejects dates that do not exist. For a well-formed date that
+// does not exist (31/02) it returns the date as written with ok false.
 func parseDate(v string) (civil, bool) {
 	var parts [3]string
 	n := 0
@@ -117,11 +121,11 @@ func parseDate(v string) (civil, bool) {
 	m, _ := strconv.Atoi(ms)
 	d, _ := strconv.Atoi(ds)
 	if m < 1 || m > 12 || d < 1 || d > 31 || y < 1 {
-		return civil{}, false
+		return civil{y, m, d}, false
 	}
 	t := time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC)
 	if c := civilOf(t); c != (civil{y, m, d}) {
-		return civil{}, false // 31/02 rolls over to March: it does not exist
+		return civil{y, m, d}, false // 31/02 rolls over to March: it does not exist
 	}
 	return civil{y, m, d}, true
 }

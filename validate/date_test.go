@@ -38,6 +38,9 @@ func TestScheduledDate(t *testing.T) {
 			t.Errorf("ScheduledDate(%q) = %+v, %v; want %+v, %v", tt.in, got, err, tt.want, tt.err)
 		}
 	}
+	if _, err := ScheduledDate("31/04/2027", today); err == nil || err.Error() != "There is no such day: 31/4/2027 does not exist on the calendar." {
+		t.Errorf("31/04/2027: %v", err)
+	}
 	// Late evening in São Paulo is already the next day in UTC: São Paulo's date counts.
 	lateUTC := time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC) // 22:00 on Nov 23 in São Paulo
 	if got, _ := ScheduledDate("2026-11-23", lateUTC.In(saoPaulo())); got.Past {

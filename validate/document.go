@@ -133,6 +133,9 @@ func Document(value, documentType string) (Doc, error) {
 		return Doc{Number: cnpj, Type: "cnpj", ZerosRestored: true}, nil
 	}
 
+	if !bare && len(n) != 11 {
+		return Doc{}, fail(ErrInvalidDocument, "A CPF has 11 digits and a CNPJ 14; this value has "+strconv.Itoa(len(n))+".")
+	}
 	switch {
 	case len(n) == 11 && documentType == "cnpj" && cpfValid(n):
 		return Doc{}, fail(ErrDocumentTypeMismatch, "The document type says CNPJ, but the value is a valid CPF ("+formatCPF(n)+").")
