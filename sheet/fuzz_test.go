@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var (
@@ -85,5 +88,68 @@ func FuzzReadXLSX(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkStream(t, p, Options{MaxUnzipSize: 4 << 20})
+	})
+}
+
+// FuzzRoundTripCSV writes a results CSV and reads it back: every value must
+// come back as written, except the neutralising quote before formula-like
+// text and carriage returns, which Excel's CRLF convention does not keep.
+func FuzzRoundTripCSV(f *testing.F) {
+	f.Add("Ana", "00123", "=1+1")
+	f.Add("Caio\nSilva", "-5", "\"quoted\"; x")
+	f.Add(" lead", "\r\n", "@x")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		in := []string{a, b, c}
+		for _, v := range in {
+			if !utf8.ValidString(v) {
+				t.Skip("the reader reports invalid UTF-8 as a row error")
+			}
+		}
+		p := filepath.Join(dir, "round.csv")
+		w, err := Create(p, WriteOptions{StatusColumn: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.WriteHeader([]string{"nome", "conta", "obs"})
+		w.WriteRow([]Cell{{Value: a}, {Value: b}, {Value: c}})
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if r.Separator() != ';' || r.Encoding() != "UTF-8 with BOM" {
+			t.Fatalf("separator %q encoding %q", r.Separator(), r.Encoding())
+		}
+		row, err := r.Next()
+		want := make([]string, len(in))
+		for i, v := range in {
+			if formulaStart(v) {
+				v = "'" + v
+			}
+			want[i] = strings.ReplaceAll(v, "\r", "")
+		}
+		if strings.TrimSpace(strings.Join(want, "")) == "" {
+			if err != io.EOF {
+				t.Fatalf("blank row read as %v, %v", row, err)
+			}
+			return
+		}
+		if err != nil || row.Err != nil || row.Number != 2 || row.Line != 2 {
+			t.Fatalf("row %+v, %v", row, err)
+		}
+		var got []string
+		for _, c := range row.Cells {
+			got = append(got, c.Value)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("read back %q, want %q", got, want)
+		}
+		if _, err := r.Next(); err != io.EOF {
+			t.Fatalf("after the row: %v", err)
+		}
 	})
 }
