@@ -113,6 +113,9 @@ func (s *Server) schedule(rec *record, at time.Time, kind eventKind) {
 func (s *Server) setStatus(rec *record, status string, at time.Time) {
 	rec.t.Status = status
 	rec.history = append(rec.history, StatusChange{Status: status, At: *stamp(at)})
+	if ev := transferEvent(status); ev != "" {
+		s.notify(rec, ev, at)
+	}
 }
 
 // settle applies every transition due by now, earliest first.
@@ -148,6 +151,7 @@ func (s *Server) apply(ev event) {
 		if rec.t.Status != stone.StatusApproved {
 			s.setStatus(rec, stone.StatusApproved, at)
 		}
+		s.notify(rec, stone.EventTransferExecutionStarted, at)
 		s.schedule(rec, at.Add(s.opts.FinishDelay), evFinish)
 	case evFinish:
 		rec.t.SettledAt, rec.t.FinishedAt = stamp(at), stamp(at)

@@ -106,9 +106,16 @@ type Options struct {
 	// can block in it to keep a request in flight.
 	InFlight func(r *http.Request)
 
-	// SigningKey signs access tokens; nil generates a 2048-bit key on the
-	// first token request.
+	// SigningKey signs access tokens and webhooks; nil generates a 2048-bit
+	// key on first use.
 	SigningKey *rsa.PrivateKey
+	// EncryptionKey is the key published with use "enc" at
+	// stone.KeysPath; nil generates a 2048-bit key on first use.
+	EncryptionKey *rsa.PrivateKey
+
+	// WebhookClient posts webhooks (see Server.SetWebhook); nil means a
+	// client with a 10 s timeout.
+	WebhookClient *http.Client
 
 	// Log, if set, is called after every request with its summary.
 	Log func(RequestLog)
@@ -143,6 +150,11 @@ type Faults struct {
 	// the emulator answers with status and a generic error body, or, when
 	// status is 0, closes the connection without answering.
 	OnRequest func(r *http.Request) (status int, handled bool)
+
+	// DuplicateWebhookRate is the share (0..1) of delivered webhook events
+	// that are posted a second time, with the same event id, as Stone may
+	// do (stone-api.md §7.3).
+	DuplicateWebhookRate float64
 }
 
 // RequestLog summarises one request. Status 0 means the connection was
@@ -178,7 +190,9 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
-	auth authState
+	auth   authState
+	encKey encKeyState
+	wh     webhookState
 
 	mu        sync.Mutex
 	clients   map[string]bool
@@ -246,6 +260,7 @@ func NewUnstartedServer(opts Options) *Server {
 		idem:      make(map[string]*idemEntry),
 	}
 	s.auth.init(opts.SigningKey)
+	s.encKey.key = opts.EncryptionKey
 	s.mux = s.routes()
 	s.admin = s.AdminHandler()
 	return s
@@ -496,6 +511,7 @@ func drop(w *recorder) {
 func (s *Server) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("POST "+TokenPath, s.handleToken)
+	m.HandleFunc("GET "+stone.KeysPath, s.handleKeys)
 	m.Handle("POST /api/v1/external_transfers", s.api(s.handleCreate))
 	m.Handle("GET /api/v1/external_transfers", s.api(s.handleList))
 	m.Handle("GET /api/v1/external_transfers/{id}", s.api(s.handleGet))

@@ -234,6 +234,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 		request:   body,
 	}
 	rec.history = []StatusChange{{Status: rec.t.Status, At: *rec.t.CreatedAt}}
+	s.notifyCreated(rec, now)
 	s.transfers[id] = rec
 	s.all = append(s.all, rec)
 	s.byAccount[c.accountID] = append(s.byAccount[c.accountID], rec)
