@@ -213,7 +213,11 @@ func (c *Checker) check(in Input) pendingRow {
 	} else {
 		pay.Target.Entity.Document, pay.Target.Entity.DocumentType = doc.Number, doc.Type
 		if doc.ZerosRestored {
-			p.warn(in.Document, "document", WarnDocumentZerosRestored, "Excel dropped the leading zeros of this number; it was restored as "+formatDocument(doc)+", whose check digits match.")
+			msg := "Excel dropped the leading zeros of this number; it was restored as " + formatDocument(doc) + ", whose check digits match."
+			if doc.AlsoCNPJ != "" {
+				msg += " If the payee is a company with the CNPJ " + formatCNPJ(doc.AlsoCNPJ) + ", write it in full or set the document type."
+			}
+			p.warn(in.Document, "document", WarnDocumentZerosRestored, msg)
 		}
 	}
 

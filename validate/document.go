@@ -7,6 +7,9 @@ type Doc struct {
 	Number        string // digits and upper-case letters only: 11 for a CPF, 14 for a CNPJ
 	Type          string // "cpf" or "cnpj", lower case as Stone's responses use
 	ZerosRestored bool   // leading zeros that Excel had dropped were put back
+	// AlsoCNPJ is set when a restored CPF would also be a valid CNPJ
+	// padded with more zeros: the warning names it so a person can check.
+	AlsoCNPJ string
 }
 
 // CPF checks a CPF, masked ("529.982.247-25") or not, and returns its 11
@@ -62,10 +65,18 @@ func DocumentType(s string) (string, error) {
 // Excel turns a CPF or CNPJ typed as a number into a shorter number
 // ("191" for 00.000.000/0001-91). A digits-only value shorter than its kind
 // is zero-padded back only when the padded value passes the check digits,
-// and Doc.ZerosRestored says so. A value of 1 to 10 digits that pads to a
-// valid CPF and to a valid CNPJ is ambiguous (an error) unless documentType
-// says which it is. An 11-digit value that is a valid CPF is a CPF unless
-// documentType says "cnpj".
+// and Doc.ZerosRestored says so.
+//
+// Every CPF that starts with 0 is also a valid CNPJ once padded to 14 digits
+// (the weights differ only on the first digit), so "both pad validly" cannot
+// mean ambiguous on its own. A 9- or 10-digit value is read as a CPF that
+// lost one or two zeros: the CNPJ reading would need a company root below
+// 00010000 (four or more lost zeros), which only a handful of the oldest
+// registrations have; Doc.AlsoCNPJ names it for the warning. A value of 1 to
+// 8 digits that pads to both is ambiguous (an error: "191" is Banco do
+// Brasil's CNPJ 00.000.000/0001-91 and the CPF 000.000.001-91) unless
+// documentType says which it is. An 11-digit value that is a valid CPF is a
+// CPF unless documentType says "cnpj".
 func Document(value, documentType string) (Doc, error) {
 	n, ok := normalizeDocument(value)
 	if n == "" {
@@ -125,6 +136,8 @@ func Document(value, documentType string) (Doc, error) {
 		}
 	}
 	switch {
+	case cpf != "" && cnpj != "" && len(n) >= 9:
+		return Doc{Number: cpf, Type: "cpf", ZerosRestored: true, AlsoCNPJ: cnpj}, nil
 	case cpf != "" && cnpj != "":
 		return Doc{}, fail(ErrAmbiguousDocument, "This number lost its leading zeros and could be the CPF "+formatCPF(cpf)+" or the CNPJ "+formatCNPJ(cnpj)+": write it in full, or fill the document type column.")
 	case cpf != "":

@@ -68,26 +68,30 @@ func TestDocument(t *testing.T) {
 		err     error
 		msg     string // exact message, when given
 	}{
-		{"masked CPF", "529.982.247-25", "", Doc{"52998224725", "cpf", false}, nil, ""},
-		{"CPF with type", "52998224725", "cpf", Doc{"52998224725", "cpf", false}, nil, ""},
-		{"numeric CNPJ", "11.222.333/0001-81", "", Doc{"11222333000181", "cnpj", false}, nil, ""},
-		{"alphanumeric CNPJ", "12.abc.345/01de-35", "cnpj", Doc{"12ABC34501DE35", "cnpj", false}, nil, ""},
+		{"masked CPF", "529.982.247-25", "", Doc{"52998224725", "cpf", false, ""}, nil, ""},
+		{"CPF with type", "52998224725", "cpf", Doc{"52998224725", "cpf", false, ""}, nil, ""},
+		{"numeric CNPJ", "11.222.333/0001-81", "", Doc{"11222333000181", "cnpj", false, ""}, nil, ""},
+		{"alphanumeric CNPJ", "12.abc.345/01de-35", "cnpj", Doc{"12ABC34501DE35", "cnpj", false, ""}, nil, ""},
 		{"CPF said to be CNPJ", "529.982.247-25", "cnpj", Doc{}, ErrDocumentTypeMismatch,
 			"The document type says CNPJ, but the value is a valid CPF (529.982.247-25)."},
 		{"CNPJ said to be CPF", "11222333000181", "cpf", Doc{}, ErrDocumentTypeMismatch, ""},
 		{"alphanumeric said to be CPF", "12ABC34501DE35", "cpf", Doc{}, ErrDocumentTypeMismatch, ""},
 		// Caixa's CNPJ 00.360.305/0001-04 after Excel dropped two zeros.
-		{"CNPJ lost zeros", "360305000104", "", Doc{"00360305000104", "cnpj", true}, nil, ""},
-		{"CPF lost zeros", "4581743788", "", Doc{"04581743788", "cpf", true}, nil, ""},
-		{"CNPJ lost zeros, 10 digits", "8935261775", "", Doc{"00008935261775", "cnpj", true}, nil, ""},
+		{"CNPJ lost zeros", "360305000104", "", Doc{"00360305000104", "cnpj", true, ""}, nil, ""},
+		{"CPF lost zeros", "4581743788", "", Doc{"04581743788", "cpf", true, ""}, nil, ""},
+		{"CNPJ lost zeros, 10 digits", "8935261775", "", Doc{"00008935261775", "cnpj", true, ""}, nil, ""},
 		// 191 pads to CPF 000.000.001-91 and to Banco do Brasil's CNPJ.
 		{"ambiguous", "191", "", Doc{}, ErrAmbiguousDocument,
 			"This number lost its leading zeros and could be the CPF 000.000.001-91 or the CNPJ 00.000.000/0001-91: write it in full, or fill the document type column."},
-		{"ambiguous settled by type cnpj", "191", "cnpj", Doc{"00000000000191", "cnpj", true}, nil, ""},
-		{"ambiguous settled by type cpf", "191", "cpf", Doc{"00000000191", "cpf", true}, nil, ""},
+		// Every CPF starting with 00 pads to a valid CNPJ too; a 9-digit value
+		// is read as the CPF, and the warning names the CNPJ reading.
+		{"9-digit CPF that also pads to a CNPJ", "516761250", "", Doc{"00516761250", "cpf", true, "00000516761250"}, nil, ""},
+		{"9-digit value said to be a CNPJ", "516761250", "cnpj", Doc{"00000516761250", "cnpj", true, ""}, nil, ""},
+		{"ambiguous settled by type cnpj", "191", "cnpj", Doc{"00000000000191", "cnpj", true, ""}, nil, ""},
+		{"ambiguous settled by type cpf", "191", "cpf", Doc{"00000000191", "cpf", true, ""}, nil, ""},
 		// An exact 11-digit CPF is not a guess, even when 000+value is a valid CNPJ.
-		{"11-digit CPF that also pads to a CNPJ", "47161455308", "", Doc{"47161455308", "cpf", false}, nil, ""},
-		{"11-digit CNPJ that lost 3 zeros", "10000000091", "", Doc{"00010000000091", "cnpj", true}, nil, ""},
+		{"11-digit CPF that also pads to a CNPJ", "47161455308", "", Doc{"47161455308", "cpf", false, ""}, nil, ""},
+		{"11-digit CNPJ that lost 3 zeros", "10000000091", "", Doc{"00010000000091", "cnpj", true, ""}, nil, ""},
 		{"masked value is never padded", "98.224.725", "", Doc{}, ErrInvalidDocument, ""},
 		{"short, pads to nothing", "12345", "", Doc{}, ErrInvalidDocument, ""},
 		{"11 digits, bad CPF", "52998224726", "", Doc{}, ErrInvalidCPF, ""},
