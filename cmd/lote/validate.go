@@ -92,10 +92,10 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	case "text":
 		emit = func(c batch.Checked) error {
 			for _, e := range c.Errors {
-				fmt.Fprintf(out, "%s:%d:%s: %s\n", path, e.Row, e.Column, problemText(e))
+				fmt.Fprintf(out, "%s: %s\n", where(path, e), problemText(e))
 			}
 			for _, w := range c.Warnings {
-				fmt.Fprintf(out, "%s:%d:%s: warning: %s\n", path, w.Row, w.Column, problemText(w))
+				fmt.Fprintf(out, "%s: warning: %s\n", where(path, w), problemText(w))
 			}
 			return nil
 		}
@@ -153,6 +153,15 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 		return exitRows
 	}
 	return exitOK
+}
+
+// where locates a problem as FILE:ROW:COLUMN, or FILE:ROW when it concerns
+// the whole row (a row the reader could not split into cells).
+func where(path string, e validate.FieldError) string {
+	if e.Column == "" {
+		return fmt.Sprintf("%s:%d", path, e.Row)
+	}
+	return fmt.Sprintf("%s:%d:%s", path, e.Row, e.Column)
 }
 
 // problemText is a problem as one line: the value and the reason.
