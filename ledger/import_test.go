@@ -1,0 +1,155 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestInterruptedImport stops an import after two of its transactions were
+// committed, as a killed process would, and imports the file again: every
+// row is there exactly once, and nothing of the half import could be sent.
+func TestInterruptedImport(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	b := testBatch("interrupted")
+	const total = 3000
+
+	im, err := l.BeginImport(ctx, b, "proc 1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 2; n < 2+2500; n++ {
+		if err := im.Add(validRow(b.ID, n, int64(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	im.Close() // killed: 2000 rows committed, 500 rolled back, no Commit
+
+	got, err := l.Batch(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != BatchImporting || got.Rows != 0 {
+		t.Fatalf("interrupted batch = %s with %d rows, want importing with 0", got.State, got.Rows)
+	}
+	if err := l.MarkAttempted(ctx, b.ID, []int{2}, c.Now()); !errors.Is(err, ErrIllegalTransition) {
+		t.Errorf("mark attempted in importing batch: err = %v, want ErrIllegalTransition", err)
+	}
+	if err := l.SetBatchState(ctx, b.ID, BatchRunning); !errors.Is(err, ErrIllegalTransition) {
+		t.Errorf("run importing batch: err = %v, want ErrIllegalTransition", err)
+	}
+	// Another process cannot restart it while the first one's lease lives…
+	var held *LeaseHeldError
+	if _, err := l.BeginImport(ctx, b, "proc 2", time.Minute); !errors.As(err, &held) || held.Holder != "proc 1" {
+		t.Fatalf("restart under live lease: err = %v, want LeaseHeldError", err)
+	}
+	// …but can once it expires, and the import starts over.
+	c.Advance(2 * time.Minute)
+	im, err = l.BeginImport(ctx, b, "proc 2", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for n := 2; n < 2+total; n++ {
+		if err := im.Add(validRow(b.ID, n, int64(n))); err != nil {
+			t.Fatal(err)
+		}
+		want += int64(n)
+	}
+	if err := im.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = l.Batch(ctx, b.ID); got.State != BatchImported || got.Rows != total || got.Valid != total || got.TotalCents != want {
+		t.Fatalf("batch = %+v", got)
+	}
+	seq := 0
+	for r, err := range l.Rows(ctx, b.ID) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq++
+		if r.Seq != seq || r.Row != seq+1 || r.AmountCents != int64(seq+1) {
+			t.Fatalf("row %d: seq %d amount %d, want seq %d", r.Row, r.Seq, r.AmountCents, seq)
+		}
+	}
+	if seq != total {
+		t.Errorf("%d rows, want %d", seq, total)
+	}
+	if _, err := l.BeginImport(ctx, b, "proc 2", time.Minute); !errors.Is(err, ErrAlreadyImported) {
+		t.Errorf("import again: err = %v, want ErrAlreadyImported", err)
+	}
+	if err := im.Add(validRow(b.ID, 9999, 1)); err == nil {
+		t.Error("Add after Commit succeeded")
+	}
+}
+
+func TestImportKeyConflict(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	first := testBatch("first")
+	importRows(t, l, first, []Row{validRow(first.ID, 2, 100)})
+
+	b := testBatch("second")
+	im, err := l.BeginImport(ctx, b, "p", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	if err := im.Add(validRow(b.ID, 2, 100)); err != nil {
+		t.Fatal(err)
+	}
+	dup := validRow(b.ID, 3, 100)
+	dup.IdempotencyKey = validRow(b.ID, 2, 0).IdempotencyKey // same key as row 2 of this batch
+	var kc *KeyConflictError
+	if err := im.Add(dup); !errors.As(err, &kc) || *kc != (KeyConflictError{Row: 3, Key: dup.IdempotencyKey, OtherBatch: b.ID, OtherRow: 2}) {
+		t.Fatalf("duplicate key in batch: err = %v", err)
+	}
+	other := validRow(b.ID, 4, 100)
+	other.IdempotencyKey = validRow(first.ID, 2, 0).IdempotencyKey // key of another batch
+	if err := im.Add(other); !errors.As(err, &kc) || kc.OtherBatch != first.ID || kc.OtherRow != 2 {
+		t.Fatalf("key of another batch: err = %v", err)
+	}
+	// The import goes on: the caller records the rows as invalid.
+	for _, n := range []int{3, 4} {
+		if err := im.Add(Row{Row: n, Cells: []string{"x"}, State: Invalid, ErrorCode: "duplicate_key"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := im.Add(validRow(b.ID, 2, 100)); err == nil {
+		t.Error("same row added twice: no error")
+	}
+	if err := im.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := l.Batch(ctx, b.ID)
+	if got.Rows != 3 || got.Valid != 1 || got.Invalid != 2 || got.TotalCents != 100 {
+		t.Errorf("batch = %+v", got)
+	}
+}
+
+func TestImportRefusesIncompleteRows(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTest(t, newClock())
+	b := testBatch("incomplete")
+	im, err := l.BeginImport(ctx, b, "p", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	noKey := validRow(b.ID, 2, 100)
+	noKey.IdempotencyKey = ""
+	zero := validRow(b.ID, 3, 0)
+	badJSON := validRow(b.ID, 4, 1)
+	badJSON.Payout = []byte("{")
+	attempted := validRow(b.ID, 5, 1)
+	attempted.State = Attempted
+	for name, r := range map[string]Row{"no key": noKey, "zero amount": zero, "bad payout": badJSON, "attempted": attempted} {
+		if err := im.Add(r); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
