@@ -4,6 +4,10 @@
 //
 //	stonesim --addr 127.0.0.1:8080 --client ID=public.pem --account ID=BALANCE_CENTS
 //
+// With --webhook URL, every status change of a transfer is posted to URL as
+// Stone's encrypted webhook, for every registered client, and retried on
+// failure; the signing key is published at /api/v1/discovery/keys.
+//
 // It prints "stonesim listening on http://ADDR" on stdout once it accepts
 // connections, one line per request on stderr (never the Authorization
 // header), and shuts down cleanly on SIGINT or SIGTERM.
@@ -20,6 +24,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -75,6 +80,9 @@ type options struct {
 	lenientAssertions bool
 	seed              uint64
 	fee               int64
+	webhook           string
+	webhookInterval   time.Duration
+	duplicateWebhooks float64
 }
 
 // pairs is a repeatable ID=VALUE flag.
@@ -109,6 +117,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.lenientAssertions, "lenient-assertions", false, "accept 2-hour assertions and a client_id claim, as Stone's public libraries send")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random source for ids and faults")
 	fs.Int64Var(&o.fee, "fee", stonetest.DefaultFee, "fee of one TED in `cents` (0: free)")
+	fs.StringVar(&o.webhook, "webhook", "", "post every client's webhooks to this `URL` (http or https)")
+	fs.DurationVar(&o.webhookInterval, "webhook-interval", time.Second, "how often due webhooks are posted")
+	fs.Float64Var(&o.duplicateWebhooks, "duplicate-webhook-rate", 0, "share (0..1) of delivered webhooks posted twice")
 	return fs
 }
 
@@ -143,6 +154,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageError{fmt.Errorf("--client %s: %w", c[0], err)}
 		}
 		sim.AddClient(c[0], pub)
+		if o.webhook != "" {
+			sim.SetWebhook(c[0], o.webhook)
+		}
 	}
 	for _, a := range o.accounts {
 		bal, err := strconv.ParseInt(a[1], 10, 64)
@@ -160,6 +174,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "stonesim listening on http://%s\n", ln.Addr())
+
+	// The webhook deliverer stops when run returns, and run waits for it,
+	// so that no delivery outlives the command.
+	var delivering sync.WaitGroup
+	webhookCtx, stopWebhooks := context.WithCancel(ctx)
+	defer delivering.Wait()
+	defer stopWebhooks()
+	if o.webhook != "" {
+		delivering.Go(func() { sim.RunWebhooks(webhookCtx, o.webhookInterval) })
+	}
 
 	select {
 	case err := <-served:
@@ -184,13 +208,22 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 	default:
 		return opts, fmt.Errorf("--mode %q: want sandbox or production", o.mode)
 	}
-	for name, v := range map[string]float64{"--fail-rate": o.failRate, "--drop-rate": o.dropRate} {
+	for name, v := range map[string]float64{"--fail-rate": o.failRate, "--drop-rate": o.dropRate, "--duplicate-webhook-rate": o.duplicateWebhooks} {
 		if v < 0 || v > 1 {
 			return opts, fmt.Errorf("%s %v: want a share between 0 and 1", name, v)
 		}
 	}
 	if o.rateLimit < 0 || o.latency < 0 || o.jitter < 0 || o.idempotencyTTL <= 0 || o.fee < 0 {
 		return opts, errors.New("--rate-limit, --latency, --jitter and --fee cannot be negative; --idempotency-ttl must be positive")
+	}
+	if o.webhook != "" {
+		u, err := url.Parse(o.webhook)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return opts, fmt.Errorf("--webhook %q: want an http or https URL", o.webhook)
+		}
+		if o.webhookInterval <= 0 {
+			return opts, fmt.Errorf("--webhook-interval %s: must be positive", o.webhookInterval)
+		}
 	}
 	opts.LenientAssertions = o.lenientAssertions
 	opts.RequireApproval = o.requireApproval
@@ -207,6 +240,8 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 		RateBurst: max(1, int(o.rateLimit)),
 		FailRate:  o.failRate,
 		DropRate:  o.dropRate,
+
+		DuplicateWebhookRate: o.duplicateWebhooks,
 	}
 	var mu sync.Mutex
 	opts.Log = func(l stonetest.RequestLog) {

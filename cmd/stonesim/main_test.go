@@ -141,6 +141,9 @@ func TestUsageErrors(t *testing.T) {
 		{"bad balance", []string{"--account", "acc=ten"}, `--account acc: balance "ten"`},
 		{"bad now", []string{"--now", "24/11/2026"}, `--now "24/11/2026"`},
 		{"fail rate over 1", []string{"--fail-rate", "2"}, "--fail-rate 2"},
+		{"webhook not a URL", []string{"--webhook", "receiver:8443"}, `--webhook "receiver:8443": want an http or https URL`},
+		{"webhook interval", []string{"--webhook", "http://127.0.0.1:1/", "--webhook-interval", "0s"}, "--webhook-interval 0s"},
+		{"duplicate rate", []string{"--duplicate-webhook-rate", "-0.1"}, "--duplicate-webhook-rate -0.1"},
 		{"extra argument", []string{"serve"}, `unexpected argument "serve"`},
 	}
 	for _, tt := range tests {

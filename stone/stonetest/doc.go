@@ -44,6 +44,21 @@
 // Server.SetFaults, safely while the server is serving; randomness comes from
 // a math/rand/v2 source seeded with Options.Seed.
 //
+// Webhooks (stone-api.md §7.3): Server.SetWebhook registers a client's URL.
+// Every status change of that client's transfers queues an event
+// (cash_out_external_transfer at creation, then _approved, _scheduled,
+// _execution_started, _finished, _failed, _cancelled, _rejected, _expired,
+// and cash_in_external_transfer_refund), posted as {"encrypted_body": JWE}
+// with the x-stone-webhook-event-id and -type headers: a JWT signed RS256 by
+// the emulator's key (kid = its RFC 7638 thumbprint, published with an
+// "enc" key at /api/v1/discovery/keys), encrypted RSA-OAEP-256/A256GCM to
+// the client's registered key. Nothing is posted until DeliverWebhooks
+// (synchronous, for tests) or RunWebhooks (a background loop, for
+// cmd/stonesim); a non-2xx answer is retried after 1 s, 2 s, 4 s, … up to
+// 1 h on the emulator's clock, 50 times at most, and
+// Faults.DuplicateWebhookRate posts some delivered events twice. Posts happen
+// outside the transfer lock, so a slow receiver never holds the API.
+//
 // Memory: each transfer keeps its request body, its current state, the
 // status history and the replayable 202 body, about 2 KB.
 package stonetest
