@@ -75,6 +75,8 @@ func (s *Server) Transfer(id string) (Record, bool) {
 //	GET  /_sim/transfers             every transfer as a JSON list of Record
 //	GET  /_sim/now                   the emulator's clock
 //	POST /_sim/advance?by=DURATION   advance the clock (Go duration, e.g. 90m)
+//	GET  /_sim/webhooks              every webhook event as a JSON list of WebhookDelivery
+//	POST /_sim/webhooks/deliver      post the due webhooks now; answers {"posts": N}
 //
 // Server.ServeHTTP routes /_sim/ here too.
 func (s *Server) AdminHandler() http.Handler {
@@ -94,6 +96,12 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		s.Advance(d)
 		writeJSON(w, http.StatusOK, map[string]time.Time{"now": s.Now().UTC()})
+	})
+	m.HandleFunc("GET /_sim/webhooks", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Webhooks())
+	})
+	m.HandleFunc("POST /_sim/webhooks/deliver", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]int{"posts": s.DeliverWebhooks(r.Context())})
 	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})

@@ -391,3 +391,31 @@ func TestEncryptJWEShape(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminWebhookEndpoints(t *testing.T) {
+	e := newEnv(t, Options{RequireApproval: true})
+	rcv := newReceiver(t, nil)
+	e.s.SetWebhook(testClient, rcv.srv.URL)
+	e.transfer(e.create(seedBody(), "key-1"))
+	resp, err := http.Post(e.s.URL+"/_sim/webhooks/deliver", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != `{"posts":1}` {
+		t.Fatalf("deliver: %d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Get(e.s.URL + "/_sim/webhooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got []WebhookDelivery
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].EventType != stone.EventTransferCreated || !got[0].Delivered || got[0].EventID != rcv.deliveries()[0].id {
+		t.Errorf("webhooks %+v, want the delivered created event", got)
+	}
+}
