@@ -1,0 +1,301 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"lote/ledger"
+	"lote/sheet"
+)
+
+// ResultColumns are the columns a results sheet adds after the input's own
+// columns, in order. fee is money (cents in the ledger, R$ in the sheet).
+var ResultColumns = []string{
+	"lote_status", "transfer_id", "api_status", "fee", "error",
+	"idempotency_key", "scheduled_to_effective", "processed_at",
+}
+
+// ResultsPath is where the results of the sheet at input go by default:
+// beside it, same format, NAME.results.EXT ("folha.csv" →
+// "folha.results.csv"). An input that is neither CSV nor XLSX gets CSV.
+func ResultsPath(input string) string {
+	ext := filepath.Ext(input)
+	base := strings.TrimSuffix(input, ext)
+	switch strings.ToLower(ext) {
+	case ".csv", ".xlsx":
+		return base + ".results" + ext
+	}
+	return input + ".results.csv"
+}
+
+// reportStates is the order the Summary sheet and reports list states in:
+// the way a row travels, then the outcomes.
+var reportStates = []ledger.State{
+	ledger.Accepted, ledger.Rejected, ledger.NeedsReview, ledger.Invalid,
+	ledger.Held, ledger.Pending, ledger.Attempted,
+}
+
+// WriteResults writes the results sheet of a batch to path: every input
+// row, in input order, with its original cells (under the batch's header),
+// then ResultColumns. The format follows path's extension (.csv or .xlsx).
+// CSV is UTF-8 with a BOM and uses the input's separator (';' when the
+// input was not CSV). Rows are streamed from the ledger a page at a time,
+// so memory stays bounded whatever the batch's size. Nothing exists at path
+// until the whole sheet is written; then the path is recorded on the batch.
+func WriteResults(ctx context.Context, l *ledger.Ledger, batchID, path string) error {
+	b, err := l.Batch(ctx, batchID)
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	sum, err := l.Summary(ctx, batchID)
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	width := len(b.Header)
+	statusCol := width
+	feeCol := width + 3
+	w, err := sheet.Create(path, sheet.WriteOptions{
+		Separator:    resultsSeparator(b),
+		MoneyColumns: []int{feeCol},
+		StatusColumn: statusCol,
+		Summary:      resultsSummary(b, sum),
+	})
+	if err != nil {
+		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+	}
+	// Close is deferred for the error paths only: it then discards the
+	// temporary file, leaving nothing at path.
+	committed := false
+	defer func() {
+		if !committed {
+			w.Close()
+		}
+	}()
+	header := make([]string, 0, width+len(ResultColumns))
+	header = append(header, b.Header...)
+	header = append(header, ResultColumns...)
+	if err := w.WriteHeader(header); err != nil {
+		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+	}
+	cells := make([]sheet.Cell, 0, len(header))
+	n := 0
+	for r, err := range l.Rows(ctx, batchID) {
+		if err != nil {
+			return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+		}
+		if n++; n%1024 == 0 && ctx.Err() != nil {
+			return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), ctx.Err())
+		}
+		cells = resultCells(cells[:0], width, r)
+		if err := w.WriteRow(cells); err != nil {
+			return fmt.Errorf("write results of batch %s row %d: %w", idPrefix(batchID), r.Row, err)
+		}
+	}
+	committed = true
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+	}
+	if err := l.SetResultsPath(ctx, batchID, path); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+// resultsSeparator is the input's CSV separator as the import recorded it, or
+// ';' (what Brazilian Excel expects) when the input was not CSV.
+func resultsSeparator(b ledger.Batch) rune {
+	for _, k := range []string{"separator", "sep", "comma"} {
+		if s := b.ImportOptions[k]; s != "" {
+			if s == `\t` || s == "tab" {
+				return '\t'
+			}
+			r := []rune(s)
+			if len(r) == 1 && r[0] != '"' && r[0] != '\r' && r[0] != '\n' {
+				return r[0]
+			}
+		}
+	}
+	return ';'
+}
+
+// resultCells appends one results row to dst: the row's cells padded to the
+// header's width, then the ResultColumns.
+func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
+	for i := range width {
+		v := ""
+		if i < len(r.Cells) {
+			v = r.Cells[i]
+		}
+		dst = append(dst, sheet.Cell{Value: v})
+	}
+	fee := sheet.Cell{}
+	if r.State == ledger.Accepted {
+		fee = sheet.Cell{Value: strconv.FormatInt(r.FeeCents, 10), Kind: sheet.Number}
+	}
+	errText := RowError(r)
+	if len(r.Cells) > width {
+		// A row longer than the header has nowhere to put its extra cells:
+		// say what they were rather than drop them silently.
+		extra := "cells beyond the header: " + strings.Join(r.Cells[width:], " | ")
+		errText = joinPresent("; ", errText, extra)
+	}
+	processed := ""
+	if !r.ProcessedAt.IsZero() {
+		processed = r.ProcessedAt.UTC().Format(time.RFC3339)
+	}
+	sched := sheet.Cell{Value: r.ScheduledToEffective}
+	if sched.Value != "" {
+		sched.Kind = sheet.Date
+	}
+	return append(dst,
+		sheet.Cell{Value: string(r.State)},
+		sheet.Cell{Value: r.TransferID},
+		sheet.Cell{Value: r.APIStatus},
+		fee,
+		sheet.Cell{Value: errText},
+		sheet.Cell{Value: r.IdempotencyKey},
+		sched,
+		sheet.Cell{Value: processed},
+	)
+}
+
+// rowIssue is one problem of an invalid row as the import records it: the
+// row's ErrorMessage is a JSON list of them.
+type rowIssue struct {
+	Column  string `json:"column"`
+	Value   string `json:"value"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Warning bool   `json:"warning"`
+}
+
+// rowIssues decodes the problems of an invalid row. A message that is not
+// a JSON list is one problem whose message is the text itself, so nothing
+// recorded is lost.
+func rowIssues(r ledger.Row) []rowIssue {
+	msg := strings.TrimSpace(r.ErrorMessage)
+	if msg == "" {
+		if r.ErrorCode == "" {
+			return nil
+		}
+		return []rowIssue{{Code: r.ErrorCode, Message: r.ErrorCode}}
+	}
+	var is []rowIssue
+	if strings.HasPrefix(msg, "[") && json.Unmarshal([]byte(msg), &is) == nil {
+		for i := range is {
+			if is[i].Message == "" {
+				is[i].Message = is[i].Code
+			}
+		}
+		return is
+	}
+	return []rowIssue{{Code: r.ErrorCode, Message: r.ErrorMessage}}
+}
+
+// RowError is the results sheet's error text for a row: for an invalid row
+// its validation problems joined ("valor: …; cpf: …"); for a rejected, held
+// or needs_review row the bank's or lote's reason; "" otherwise.
+func RowError(r ledger.Row) string {
+	if r.State == ledger.Invalid {
+		parts := make([]string, 0, 2)
+		for _, p := range rowIssues(r) {
+			if p.Warning {
+				continue // the results say why the row was not sent
+			}
+			text := p.Message
+			// As `lote validate` prints it: the raw value quoted, except
+			// for a row that could not be split, whose value is the row.
+			if p.Value != "" && p.Code != UnreadableRow {
+				text = strconv.Quote(p.Value) + ": " + text
+			}
+			if p.Column != "" {
+				text = p.Column + ": " + text
+			}
+			parts = append(parts, text)
+		}
+		return strings.Join(parts, "; ")
+	}
+	switch {
+	case r.ErrorMessage != "" && r.ErrorCode != "" && !strings.Contains(r.ErrorMessage, r.ErrorCode):
+		return r.ErrorMessage + " (" + r.ErrorCode + ")"
+	case r.ErrorMessage != "":
+		return r.ErrorMessage
+	}
+	return r.ErrorCode
+}
+
+func joinPresent(sep string, parts ...string) string {
+	out := parts[:0:0]
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+// resultsSummary is the XLSX Summary sheet: counts, amounts and fees by state,
+// a total, then what the batch is.
+func resultsSummary(b ledger.Batch, sum map[ledger.State]ledger.Totals) [][]sheet.Cell {
+	text := func(s string) sheet.Cell { return sheet.Cell{Value: s} }
+	num := func(n int64) sheet.Cell { return sheet.Cell{Value: strconv.FormatInt(n, 10), Kind: sheet.Number} }
+	// Amounts are written as reais in shortest form ("1234.56", "4"): the
+	// Summary sheet has no money columns, the writer makes a number cell
+	// only of a shortest-form number, and a plain number still sums. Sums
+	// up to 2^53 cents are exact in a float64.
+	reais := func(c int64) sheet.Cell {
+		return sheet.Cell{Value: strconv.FormatFloat(float64(c)/100, 'f', -1, 64), Kind: sheet.Number}
+	}
+	rows := [][]sheet.Cell{{text("state"), text("rows"), text("amount"), text("fees")}}
+	var total ledger.Totals
+	for _, s := range OrderedStates(sum) {
+		t := sum[s]
+		total.Rows += t.Rows
+		total.Cents += t.Cents
+		total.Fees += t.Fees
+		rows = append(rows, []sheet.Cell{text(string(s)), num(int64(t.Rows)), reais(t.Cents), reais(t.Fees)})
+	}
+	rows = append(rows,
+		[]sheet.Cell{text("total"), num(int64(total.Rows)), reais(total.Cents), reais(total.Fees)},
+		nil,
+		[]sheet.Cell{text("batch"), text(b.ID)},
+		[]sheet.Cell{text("file"), text(b.FileName)},
+		[]sheet.Cell{text("account"), text(b.AccountID)},
+		[]sheet.Cell{text("environment"), text(b.Environment)},
+	)
+	return rows
+}
+
+// OrderedStates lists the states present in sum in the order reports show
+// them (accepted, rejected, needs_review, invalid, held, pending,
+// attempted), then any state this program does not know, by name, so that
+// none is hidden.
+func OrderedStates(sum map[ledger.State]ledger.Totals) []ledger.State {
+	var out, unknown []ledger.State
+	for _, s := range reportStates {
+		if _, ok := sum[s]; ok {
+			out = append(out, s)
+		}
+	}
+	for s := range sum {
+		if !slices.Contains(reportStates, s) {
+			unknown = append(unknown, s)
+		}
+	}
+	slices.Sort(unknown)
+	return append(out, unknown...)
+}
+
+// idPrefix is a batch id's first 12 hex digits, enough to name it to a person.
+func idPrefix(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,6 @@
+//go:build !race
+
+package batch
+
+// resultsRace is true when the tests run under the race detector.
+const resultsRace = false
