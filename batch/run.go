@@ -1,9 +1,15 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"lote/ledger"
@@ -128,18 +134,360 @@ var ErrBatchMismatch = errors.New("batch belongs to another account or environme
 // RunOptions.MaxTotal; nothing was sent.
 var ErrMaxTotal = errors.New("batch total is over the limit")
 
-var errNotImplemented = errors.New("not implemented")
+// Defaults of RunOptions.
+const (
+	DefaultRepeatWindow   = 30 * 24 * time.Hour
+	DefaultRate           = 20.0
+	DefaultConcurrency    = 8
+	DefaultMaxAttempts    = 8
+	DefaultIdempotencyTTL = 23 * time.Hour
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultLeaseTTL       = 30 * time.Second
+)
+
+func (o *RunOptions) defaults() error {
+	if o.Ledger == nil || o.Client == nil {
+		return errors.New("run: a ledger and a Stone client are required")
+	}
+	if strings.TrimSpace(o.AccountID) == "" {
+		return errors.New("run: the paying account id is required")
+	}
+	if o.RepeatWindow <= 0 {
+		o.RepeatWindow = DefaultRepeatWindow
+	}
+	if o.Rate <= 0 {
+		o.Rate = DefaultRate
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.IdempotencyTTL <= 0 {
+		o.IdempotencyTTL = DefaultIdempotencyTTL
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
+	if o.Holder == "" {
+		host, _ := os.Hostname()
+		o.Holder = fmt.Sprintf("%s pid %d", host, os.Getpid())
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// runner is one Run or Resume.
+type runner struct {
+	opts RunOptions
+	l    *ledger.Ledger
+	c    *stone.Client
+	log  *slog.Logger
+}
+
+func (r *runner) now() time.Time { return r.opts.Now() }
 
 // Run runs the sheet at path: it hashes the file (the batch id), imports
 // and validates every row into the ledger unless the batch is already
 // imported, shows the plan, and sends the rows exactly once. Running the
-// same file again resumes it; a finished batch returns at once.
+// same file again resumes it; a finished batch returns at once, without
+// reading the sheet again.
 func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
-	return Report{}, errNotImplemented
+	if err := opts.defaults(); err != nil {
+		return Report{}, err
+	}
+	r := &runner{opts: opts, l: opts.Ledger, c: opts.Client, log: opts.Log}
+	id, size, format, err := fileID(path)
+	if err != nil {
+		return Report{}, err
+	}
+	b, err := r.l.Batch(ctx, id)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+	case err != nil:
+		return Report{}, err
+	default:
+		if err := r.sameAccount(b); err != nil {
+			return Report{Batch: b}, err
+		}
+		if b.State != ledger.BatchImporting {
+			return r.resume(ctx, b)
+		}
+	}
+	// Stone's calendar is read once, before the import, to check every
+	// scheduled_to against it (stone-api.md §4).
+	var cal *calendar
+	sc, err := r.c.Calendar(ctx, "", "")
+	if err != nil {
+		if cerr := configError(err); cerr != nil {
+			return Report{}, cerr
+		}
+		return Report{}, fmt.Errorf("read Stone's scheduling calendar: %w", err)
+	}
+	cal = newCalendar(sc)
+	r.log.Info("importing", "batch", short(id), "file", filepath.Base(path))
+	st, err := r.importFile(ctx, path, batchMeta(id, path, size, format, opts), cal)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Report{Interrupted: true, Plan: Plan{BatchID: id, FileName: filepath.Base(path)}}, nil
+		}
+		return Report{}, err
+	}
+	b, err = r.l.Batch(ctx, id)
+	if err != nil {
+		return Report{}, err
+	}
+	return r.execute(ctx, b, st.scheduled, true)
 }
 
 // Resume finishes a batch already in the ledger, by id or a unique prefix of
 // it; the file is not needed.
 func Resume(ctx context.Context, batchID string, opts RunOptions) (Report, error) {
-	return Report{}, errNotImplemented
+	if err := opts.defaults(); err != nil {
+		return Report{}, err
+	}
+	r := &runner{opts: opts, l: opts.Ledger, c: opts.Client, log: opts.Log}
+	b, err := r.findBatch(ctx, batchID)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := r.sameAccount(b); err != nil {
+		return Report{Batch: b}, err
+	}
+	if b.State == ledger.BatchImporting {
+		return Report{Batch: b}, fmt.Errorf("resume batch %s: its import was interrupted; run the file again", short(b.ID))
+	}
+	return r.resume(ctx, b)
+}
+
+// findBatch resolves an id or a unique prefix of one.
+func (r *runner) findBatch(ctx context.Context, id string) (ledger.Batch, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if len(id) == 64 {
+		return r.l.Batch(ctx, id)
+	}
+	if id == "" {
+		return ledger.Batch{}, errors.New("resume: a batch id is required")
+	}
+	all, err := r.l.Batches(ctx)
+	if err != nil {
+		return ledger.Batch{}, err
+	}
+	var found []ledger.Batch
+	for _, b := range all {
+		if strings.HasPrefix(b.ID, id) {
+			found = append(found, b)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return ledger.Batch{}, fmt.Errorf("batch %s: %w", id, ledger.ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return ledger.Batch{}, fmt.Errorf("batch %s: %d batches start with it; give more of the id", id, len(found))
+}
+
+func (r *runner) sameAccount(b ledger.Batch) error {
+	if b.AccountID != r.opts.AccountID || b.Environment != r.opts.Env {
+		return fmt.Errorf("batch %s was imported for account %s in %s, not account %s in %s: %w",
+			short(b.ID), mask(b.AccountID), b.Environment, mask(r.opts.AccountID), r.opts.Env, ErrBatchMismatch)
+	}
+	return nil
+}
+
+// mask keeps the last 4 characters of an account id, for messages and logs.
+func mask(s string) string {
+	if len(s) <= 4 {
+		return s
+	}
+	return "…" + s[len(s)-4:]
+}
+
+// resume runs a batch already imported: at once when it is done.
+func (r *runner) resume(ctx context.Context, b ledger.Batch) (Report, error) {
+	if b.State == ledger.BatchDone && !r.opts.AllowRepeat {
+		return r.report(ctx, b.ID, Plan{BatchID: b.ID, FileName: b.FileName, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid}, true)
+	}
+	if _, err := r.l.AcquireLease(ctx, b.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
+		return Report{Batch: b}, err
+	}
+	return r.execute(ctx, b, -1, false)
+}
+
+// report reads the batch's final state.
+func (r *runner) report(ctx context.Context, id string, p Plan, nothing bool) (Report, error) {
+	ctx = context.WithoutCancel(ctx)
+	b, err := r.l.Batch(ctx, id)
+	if err != nil {
+		return Report{Plan: p}, err
+	}
+	sum, err := r.l.Summary(ctx, id)
+	if err != nil {
+		return Report{Batch: b, Plan: p}, err
+	}
+	if nothing {
+		p.Held = sum[ledger.Held].Rows
+	}
+	return Report{Batch: b, Plan: p, Summary: sum, NothingToDo: nothing}, nil
+}
+
+// execute runs an imported batch whose lease this runner holds: plan,
+// confirm, send, report. The lease is released at the end. scheduled is
+// the number of rows with a date, or -1 when it must be counted.
+func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imported bool) (rep Report, err error) {
+	bg := context.WithoutCancel(ctx)
+	defer func() {
+		if rerr := r.l.ReleaseLease(bg, b.ID, r.opts.Holder); rerr != nil && err == nil && !errors.Is(rerr, ledger.ErrLeaseLost) {
+			err = rerr
+		}
+	}()
+	plan, err := r.plan(ctx, b, scheduled)
+	if err != nil {
+		rep, _ := r.report(ctx, b.ID, plan, false)
+		return rep, err
+	}
+	if plan.Invalid > 0 && !r.opts.SkipInvalid {
+		rep, _ := r.report(ctx, b.ID, plan, false)
+		return rep, fmt.Errorf("batch %s: %d of %d rows are invalid, nothing was sent: %w", short(b.ID), plan.Invalid, plan.Rows, ErrInvalidRows)
+	}
+	if r.opts.MaxTotal > 0 && plan.TotalCents > r.opts.MaxTotal {
+		rep, _ := r.report(ctx, b.ID, plan, false)
+		return rep, fmt.Errorf("batch %s: %s to send is over the limit of %s, nothing was sent: %w",
+			short(b.ID), FormatBRL(plan.TotalCents), FormatBRL(r.opts.MaxTotal), ErrMaxTotal)
+	}
+	if plan.ToSend == 0 {
+		if err := r.l.SetBatchState(bg, b.ID, ledger.BatchDone); err != nil {
+			return Report{Plan: plan}, err
+		}
+		return r.report(ctx, b.ID, plan, !imported && b.State == ledger.BatchDone)
+	}
+	if r.opts.Confirm != nil {
+		if err := r.opts.Confirm(ctx, plan); err != nil {
+			rep, _ := r.report(ctx, b.ID, plan, false)
+			return rep, fmt.Errorf("batch %s not sent: %w", short(b.ID), err)
+		}
+	}
+	if ctx.Err() != nil {
+		rep, _ := r.report(ctx, b.ID, plan, false)
+		rep.Interrupted = true
+		return rep, nil
+	}
+	if err := r.l.SetBatchState(bg, b.ID, ledger.BatchRunning); err != nil {
+		return Report{Plan: plan}, err
+	}
+	res, sendErr := r.send(ctx, b, plan)
+	rep, err = r.report(ctx, b.ID, plan, false)
+	rep.Interrupted = res.interrupted
+	rep.Unresolved = res.unresolved
+	if sendErr != nil {
+		return rep, sendErr
+	}
+	if err != nil {
+		return rep, err
+	}
+	left := rep.Summary[ledger.Pending].Rows + rep.Summary[ledger.Attempted].Rows
+	if left == 0 {
+		if err := r.l.SetBatchState(bg, b.ID, ledger.BatchDone); err != nil {
+			return rep, err
+		}
+		rep.Batch.State = ledger.BatchDone
+	}
+	if rep.Unresolved > 0 {
+		r.log.Warn("rows not confirmed", "batch", short(b.ID), "rows", rep.Unresolved,
+			"hint", "lote resume retries them with the same keys")
+	}
+	return rep, nil
+}
+
+// plan releases held rows when repeats are allowed and adds up what is to
+// be sent, with the expected fees and the balance.
+func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan, error) {
+	p := Plan{BatchID: b.ID, FileName: b.FileName, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid}
+	bg := context.WithoutCancel(ctx)
+	if r.opts.AllowRepeat {
+		var held []int
+		for row, err := range r.l.Rows(ctx, b.ID) {
+			if err != nil {
+				return p, err
+			}
+			if row.State == ledger.Held {
+				held = append(held, row.Row)
+			}
+		}
+		for _, n := range held {
+			if err := r.l.AllowRepeat(bg, b.ID, n); err != nil {
+				return p, err
+			}
+		}
+	}
+	sum, err := r.l.Summary(ctx, b.ID)
+	if err != nil {
+		return p, err
+	}
+	p.Held = sum[ledger.Held].Rows
+	p.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
+	p.TotalCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
+	if scheduled < 0 {
+		scheduled = 0
+		for row, err := range r.l.Outstanding(ctx, b.ID) {
+			if err != nil {
+				return p, err
+			}
+			if bytes.Contains(row.Payout, []byte(`"scheduled_to"`)) {
+				scheduled++
+			}
+		}
+	}
+	p.Scheduled = scheduled
+	if p.ToSend == 0 {
+		return p, nil
+	}
+	fee, err := r.c.TransferFee(ctx, r.opts.AccountID)
+	if err != nil {
+		if cerr := configError(err); cerr != nil {
+			return p, cerr
+		}
+		r.log.Warn("transfer fee unknown", "err", err)
+	} else {
+		p.FeeCents = fee.Amount * int64(max(0, p.ToSend-fee.RemainingFreeTransfers))
+	}
+	bal, err := r.c.Balance(ctx, r.opts.AccountID)
+	if err != nil {
+		if cerr := configError(err); cerr != nil {
+			return p, cerr
+		}
+		r.log.Warn("balance unknown", "err", err)
+	} else {
+		p.BalanceCents, p.BalanceKnown = bal.Balance, true
+	}
+	return p, nil
+}
+
+// configError returns an ErrConfig error when err is Stone refusing the
+// credentials or the account (401 after a fresh token, 403, or a token
+// endpoint that refuses the client), else nil.
+func configError(err error) error {
+	var se *stone.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	o, _ := stone.Classify(err)
+	if se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden ||
+		(errors.Is(err, stone.ErrNotSent) && o == stone.OutcomeFinal) {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return nil
 }

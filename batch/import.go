@@ -1,0 +1,329 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"lote/ledger"
+	"lote/stone"
+	"lote/validate"
+)
+
+// Codes of the row problems the run adds to validation's (validate.Rule codes).
+const (
+	// CodeReferenceRepeated: a reference used by an earlier row of the same
+	// file; the later row is invalid (both would share one idempotency key).
+	CodeReferenceRepeated = "reference_repeated"
+	// CodeReferenceReused: a reference already used in another batch.
+	CodeReferenceReused = "reference_reused"
+	// CodeScheduledAfterLimit: scheduled_to is after Stone's
+	// execution_limit_date (stone-api.md §4: Stone answers 422).
+	CodeScheduledAfterLimit = "scheduled_after_limit"
+	// CodeScheduledNonBusinessDay is a warning: Stone moves the transfer
+	// to the next business day.
+	CodeScheduledNonBusinessDay = "scheduled_non_business_day"
+	// CodeSuspectedRepeat: a held row, equal to a payout of another batch.
+	CodeSuspectedRepeat = "suspected_repeat"
+)
+
+// Issue is one problem of a row as the ledger keeps it: an invalid row's
+// ErrorMessage is a JSON list of them. Column is the header as the user
+// wrote it, Value the raw cell.
+type Issue struct {
+	Column  string `json:"column,omitempty"`
+	Value   string `json:"value,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Warning bool   `json:"warning,omitempty"`
+}
+
+// Issues returns the problems recorded for a row: the decoded list of an
+// invalid row, or one Issue from ErrorCode and ErrorMessage (held,
+// rejected, needs_review), or none.
+func Issues(r ledger.Row) []Issue {
+	if r.ErrorCode == "" && r.ErrorMessage == "" {
+		return nil
+	}
+	if strings.HasPrefix(r.ErrorMessage, "[") {
+		var out []Issue
+		if err := json.Unmarshal([]byte(r.ErrorMessage), &out); err == nil {
+			return out
+		}
+	}
+	return []Issue{{Code: r.ErrorCode, Message: r.ErrorMessage}}
+}
+
+func issuesOf(errs, warns []validate.FieldError) []Issue {
+	out := make([]Issue, 0, len(errs)+len(warns))
+	for _, e := range errs {
+		out = append(out, Issue{Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()})
+	}
+	for _, w := range warns {
+		out = append(out, Issue{Column: w.Column, Value: w.Value, Code: w.Code, Message: w.Message(), Warning: true})
+	}
+	return out
+}
+
+func encodeIssues(is []Issue) string {
+	b, err := json.Marshal(is)
+	if err != nil {
+		return "" // Issue holds only strings: cannot happen
+	}
+	return string(b)
+}
+
+// fileID hashes the file: the batch id is the hex SHA-256 of its bytes.
+// It also says whether the file is a zip (an XLSX workbook).
+func fileID(path string) (id string, size int64, format string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	var magic [2]byte
+	n, _ := io.ReadFull(f, magic[:])
+	h.Write(magic[:n])
+	m, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	format = "CSV"
+	if n == 2 && magic == [2]byte{'P', 'K'} {
+		format = "XLSX"
+	}
+	return hex.EncodeToString(h.Sum(nil)), int64(n) + m, format, nil
+}
+
+// calendar is Stone's scheduling calendar, read once per run.
+type calendar struct {
+	limit       string          // execution_limit_date, yyyy-mm-dd
+	nonBusiness map[string]bool // yyyy-mm-dd
+	why         map[string]string
+}
+
+func newCalendar(c *stone.Calendar) *calendar {
+	cal := &calendar{limit: c.ExecutionLimitDate, nonBusiness: map[string]bool{}, why: map[string]string{}}
+	for _, d := range c.NonBusinessDays {
+		cal.nonBusiness[d.Date] = true
+		switch {
+		case d.HolidayDescription != nil && *d.HolidayDescription != "":
+			cal.why[d.Date] = "a holiday (" + *d.HolidayDescription + ")"
+		case d.IsWeekend:
+			cal.why[d.Date] = "a weekend day"
+		default:
+			cal.why[d.Date] = "not a business day"
+		}
+	}
+	return cal
+}
+
+// effective returns the first business day on or after date (yyyy-mm-dd).
+func (c *calendar) effective(date string) string {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	for i := 0; i < 30 && c.nonBusiness[t.Format(time.DateOnly)]; i++ {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t.Format(time.DateOnly)
+}
+
+func brDate(date string) string {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	return t.Format("02/01/2006")
+}
+
+// importStats are what the import saw beyond the ledger's counters.
+type importStats struct {
+	scheduled int
+	format    string
+}
+
+// importFile reads, validates and records every row of the sheet in one
+// streamed pass. The batch is created (and leased) when the header is known,
+// at the first row. Nothing is sent.
+func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, cal *calendar) (importStats, error) {
+	var (
+		im    *ledger.Import
+		st    importStats
+		since = r.now().Add(-r.opts.RepeatWindow)
+		bg    = context.WithoutCancel(ctx) // ledger writes are never cut in half by ctx
+	)
+	begin := func(m *Mapping) error {
+		if m != nil {
+			b.Header = m.Header
+		}
+		var err error
+		im, err = r.l.BeginImport(bg, b, r.opts.Holder, r.opts.LeaseTTL)
+		return err
+	}
+	sum, m, err := Check(ctx, path, r.opts.Check, func(c Checked) error {
+		if im == nil {
+			if err := begin(c.Mapping); err != nil {
+				return err
+			}
+		}
+		row, err := r.importRow(ctx, b.ID, c, cal, since, &st)
+		if err != nil {
+			return err
+		}
+		err = im.Add(row)
+		var kc *ledger.KeyConflictError
+		if errors.As(err, &kc) {
+			row = reused(row, c, kc, b.ID)
+			err = im.Add(row)
+		}
+		return err
+	})
+	if err == nil && im == nil {
+		// A sheet with a header and no rows is still a batch.
+		err = begin(&m)
+	}
+	if err != nil {
+		if im != nil {
+			im.Close()
+		}
+		return st, err
+	}
+	st.format = sum.Format
+	if err := im.Commit(); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// importRow turns one checked row into a ledger row: invalid with its
+// problems, held as a suspected repeat, or pending with its key.
+func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *calendar, since time.Time, st *importStats) (ledger.Row, error) {
+	row := ledger.Row{Row: c.Row, Cells: c.Cells, Reference: c.Reference}
+	errs, warns := c.Errors, c.Warnings
+	if c.Valid() && c.Payout.ScheduledTo != "" && cal != nil {
+		col := "scheduled_to"
+		value := c.Payout.ScheduledTo
+		if c.Mapping != nil && c.Mapping.Has(FieldScheduledTo) {
+			i := c.Mapping.Column(FieldScheduledTo)
+			col = c.Mapping.ColumnName(i)
+			if i < len(c.Cells) {
+				value = c.Cells[i]
+			}
+		}
+		d := c.Payout.ScheduledTo
+		switch {
+		case cal.limit != "" && d > cal.limit:
+			errs = append(errs, validate.FieldError{Row: c.Row, Column: col, Value: value, Code: CodeScheduledAfterLimit,
+				Err: fmt.Errorf("Stone schedules TEDs until %s (its calendar's execution limit); this date is later.", brDate(cal.limit))})
+		case cal.nonBusiness[d]:
+			eff := cal.effective(d)
+			warns = append(warns, validate.FieldError{Row: c.Row, Column: col, Value: value, Code: CodeScheduledNonBusinessDay,
+				Err: fmt.Errorf("%s is %s; Stone will execute the transfer on %s.", brDate(d), cal.why[d], brDate(eff))})
+		}
+	}
+	if len(errs) > 0 || c.Payout == nil {
+		row.State = ledger.Invalid
+		is := issuesOf(errs, warns)
+		row.ErrorCode = "invalid"
+		if len(is) > 0 && !is[0].Warning {
+			row.ErrorCode = is[0].Code
+		}
+		row.ErrorMessage = encodeIssues(is)
+		return row, nil
+	}
+	p := c.Payout
+	payout, err := json.Marshal(p)
+	if err != nil {
+		return row, fmt.Errorf("row %d: encode payout: %w", c.Row, err)
+	}
+	row.Payout = payout
+	row.AmountCents = p.Amount
+	row.Document = p.Target.Entity.Document
+	row.ISPB = p.Target.Account.InstitutionCode
+	row.Branch = p.Target.Account.BranchCode
+	row.Account = p.Target.Account.AccountCode
+	row.IdempotencyKey = IdempotencyKey(r.opts.AccountID, batchID, c.Reference, c.Row)
+	row.State = ledger.Pending
+	if p.ScheduledTo != "" {
+		st.scheduled++
+	}
+	// A payout that may already have paid this payee in a recent batch is
+	// held: uploading last month's sheet again must not pay it again.
+	other, otherRow, found, err := r.l.FindRepeat(ctx, ledger.RepeatKey{Document: row.Document, ISPB: row.ISPB,
+		Branch: row.Branch, Account: row.Account, Amount: row.AmountCents}, batchID, since)
+	if err != nil {
+		return row, err
+	}
+	if found {
+		row.State = ledger.Held
+		row.ErrorCode = CodeSuspectedRepeat
+		row.ErrorMessage = fmt.Sprintf("The same payee, account and amount (%s) is in batch %s row %d, sent in the last %s; it is not paid again unless repeats are allowed.",
+			FormatBRL(row.AmountCents), short(other), otherRow, days(r.opts.RepeatWindow))
+	}
+	return row, nil
+}
+
+// reused turns a row whose key belongs to another row into an invalid row
+// that names the other row.
+func reused(row ledger.Row, c Checked, kc *ledger.KeyConflictError, batchID string) ledger.Row {
+	col, value := "reference", row.Reference
+	if c.Mapping != nil && c.Mapping.Has(FieldReference) {
+		i := c.Mapping.Column(FieldReference)
+		col = c.Mapping.ColumnName(i)
+		if i < len(c.Cells) {
+			value = c.Cells[i]
+		}
+	}
+	is := Issue{Column: col, Value: value}
+	if kc.OtherBatch == batchID {
+		is.Code = CodeReferenceRepeated
+		is.Message = fmt.Sprintf("Reference %s is also on row %d; each payout needs its own reference.", row.Reference, kc.OtherRow)
+	} else {
+		is.Code = CodeReferenceReused
+		is.Message = fmt.Sprintf("Reference %s was already sent in batch %s row %d; to pay it again, give it a new reference.",
+			row.Reference, short(kc.OtherBatch), kc.OtherRow)
+	}
+	return ledger.Row{Row: row.Row, Cells: row.Cells, Reference: row.Reference, State: ledger.Invalid,
+		ErrorCode: is.Code, ErrorMessage: encodeIssues([]Issue{is})}
+}
+
+// short is the first 12 hex digits of a batch id, as the CLI shows it.
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func days(d time.Duration) string {
+	n := int(d / (24 * time.Hour))
+	if n == 1 {
+		return "1 day"
+	}
+	if n > 1 {
+		return strconv.Itoa(n) + " days"
+	}
+	return d.String()
+}
+
+// batchMeta is the batch as BeginImport wants it.
+func batchMeta(id, path string, size int64, format string, opts RunOptions) ledger.Batch {
+	io := map[string]string{"decimal": opts.Check.Validate.Decimal.String()}
+	if opts.Check.Sheet != "" {
+		io["sheet"] = opts.Check.Sheet
+	}
+	return ledger.Batch{ID: id, FileName: filepath.Base(path), FileSize: size, Format: format,
+		AccountID: opts.AccountID, Environment: opts.Env, ImportOptions: io}
+}

@@ -1,0 +1,223 @@
+package batch
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lote/ledger"
+	"lote/stone"
+	"lote/stone/stonetest"
+)
+
+// testKey is one RSA key for every test of the package: generating one
+// takes a noticeable fraction of a second.
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// emuStart is a Tuesday, 10:00 in São Paulo: inside the TED window.
+var emuStart = time.Date(2026, 3, 10, 13, 0, 0, 0, time.UTC)
+
+const testAccount = "acc-1"
+
+// env is an emulator, a client for it and a ledger.
+type env struct {
+	t   *testing.T
+	srv *stonetest.Server
+	c   *stone.Client
+	l   *ledger.Ledger
+	dir string
+}
+
+func newEnv(t *testing.T, o stonetest.Options) *env {
+	t.Helper()
+	if o.Now == nil {
+		o.Now = func() time.Time { return emuStart }
+	}
+	srv := stonetest.NewServer(o)
+	t.Cleanup(srv.Close)
+	srv.AddClient("app-1", &testKey().PublicKey)
+	srv.AddAccount(testAccount, 1_000_000_000)
+	c, err := stone.NewClient(stone.Config{APIURL: srv.URL, AuthURL: srv.URL, ClientID: "app-1", Key: testKey(), Now: srv.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	l, err := ledger.Open(filepath.Join(dir, "ledger.db"), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return &env{t: t, srv: srv, c: c, l: l, dir: dir}
+}
+
+// opts are run options for tests: fast, no real sleeping.
+func (e *env) opts() RunOptions {
+	return RunOptions{
+		Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim",
+		Check:       CheckOptions{Validate: validateToday()},
+		Rate:        10000,
+		Concurrency: 4,
+		Holder:      "test",
+		Sleep:       noSleep,
+	}
+}
+
+// noSleep returns at once unless ctx has ended: retries and pauses happen
+// without waiting.
+func noSleep(ctx context.Context, d time.Duration) error { return ctx.Err() }
+
+// fakeClock is a clock that only moves when slept on or told to.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
+
+// payee is one generated row.
+type payee struct {
+	ref, name, doc, inst, branch, account, typ string
+	cents                                      int64
+}
+
+// cpf returns a valid CPF built from n.
+func cpf(n int) string {
+	body := fmt.Sprintf("%09d", 100000000+n*7919%800000000)
+	d := func(s string) byte {
+		sum := 0
+		for i, c := range s {
+			sum += int(c-'0') * (len(s) + 1 - i)
+		}
+		r := sum * 10 % 11
+		if r == 10 {
+			r = 0
+		}
+		return byte('0' + r)
+	}
+	s := body + string(d(body))
+	return s + string(d(s))
+}
+
+func payees(n int) []payee {
+	out := make([]payee, n)
+	for i := range out {
+		out[i] = payee{ref: fmt.Sprintf("NF-%d", i+1), name: fmt.Sprintf("Pessoa %d", i+1), doc: cpf(i + 1),
+			inst: "341", branch: "1234", account: fmt.Sprintf("%d", 10000+i*13), typ: "CC", cents: int64(1000 + i)}
+	}
+	return out
+}
+
+// writeCSV writes the payees as a sheet; withRef adds the reference column.
+func (e *env) writeCSV(name string, ps []payee, withRef bool) string {
+	var b strings.Builder
+	if withRef {
+		b.WriteString("reference,")
+	}
+	b.WriteString("name,document,institution_code,branch_code,account_code,account_type,amount_cents\n")
+	for _, p := range ps {
+		if withRef {
+			b.WriteString(p.ref + ",")
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%d\n", p.name, p.doc, p.inst, p.branch, p.account, p.typ, p.cents)
+	}
+	path := filepath.Join(e.dir, name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return path
+}
+
+// rows returns the batch's rows by Excel row number.
+func (e *env) rows(batch string) map[int]ledger.Row {
+	e.t.Helper()
+	out := map[int]ledger.Row{}
+	for r, err := range e.l.Rows(context.Background(), batch) {
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out[r.Row] = r
+	}
+	return out
+}
+
+// creates counts the create requests the emulator served.
+func (e *env) creates() int {
+	n := 0
+	for _, r := range e.srv.Requests() {
+		if r.Method == "POST" && r.Path == "/api/v1/external_transfers" {
+			n++
+		}
+	}
+	return n
+}
+
+// checkExactlyOnce asserts that every accepted row of the batch has exactly
+// one transfer in the emulator, with its key, amount and payee, that the
+// transfer ids agree, and that no transfer exists for a row not accepted.
+func (e *env) checkExactlyOnce(batch string, ps []payee) {
+	e.t.Helper()
+	rows := e.rows(batch)
+	byKey := map[string][]stonetest.Record{}
+	for _, rec := range e.srv.Transfers() {
+		byKey[rec.IdempotencyKey] = append(byKey[rec.IdempotencyKey], rec)
+	}
+	byPayee := map[string]int{}
+	for _, rec := range e.srv.Transfers() {
+		byPayee[fmt.Sprintf("%s/%s/%d", rec.Transfer.Target.Entity.Document, rec.Transfer.Target.Account.AccountCode, rec.Transfer.Amount)]++
+	}
+	for i, p := range ps {
+		n := i + 2
+		r, ok := rows[n]
+		if !ok {
+			e.t.Errorf("row %d is not in the ledger", n)
+			continue
+		}
+		recs := byKey[r.IdempotencyKey]
+		pk := fmt.Sprintf("%s/%s/%d", p.doc, p.account, p.cents)
+		switch r.State {
+		case ledger.Accepted:
+			if len(recs) != 1 || byPayee[pk] != 1 {
+				e.t.Errorf("row %d: %d transfers with its key, %d to its payee; want 1", n, len(recs), byPayee[pk])
+				continue
+			}
+			if recs[0].Transfer.ID != r.TransferID || recs[0].Transfer.Amount != p.cents {
+				e.t.Errorf("row %d: ledger says transfer %s, emulator has %s of %d cents", n, r.TransferID, recs[0].Transfer.ID, recs[0].Transfer.Amount)
+			}
+		default:
+			if len(recs) > 1 {
+				e.t.Errorf("row %d (%s): %d transfers", n, r.State, len(recs))
+			}
+		}
+	}
+}

@@ -1,0 +1,425 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"lote/ledger"
+	"lote/stone"
+)
+
+// Codes of rows set to needs_review by the run.
+const (
+	// CodeKeyExpired: an attempted row first sent longer ago than the
+	// idempotency lifetime; resending could pay twice.
+	CodeKeyExpired = "idempotency_key_expired"
+	// CodeConflictUnmatched: Stone answered 409 for the row's key and the
+	// transfer could not be found exactly once.
+	CodeConflictUnmatched = "conflict_unmatched"
+	// CodeNotSendable: the client refused to send the row (its stored
+	// request is unusable); nothing was sent.
+	CodeNotSendable = "not_sendable"
+)
+
+// conflictSkew is how much earlier than the row's first attempt a transfer
+// found after a 409 may say it was created: clocks differ.
+const conflictSkew = 2 * time.Minute
+
+// progressEvery is the least time between two Progress calls.
+const progressEvery = 200 * time.Millisecond
+
+type sendResult struct {
+	interrupted bool
+	unresolved  int
+}
+
+// sender is the state shared by the workers of one run.
+type sender struct {
+	r       *runner
+	batch   string
+	lim     *limiter
+	bg      context.Context // never cancelled: requests in flight and ledger writes
+	started time.Time
+	total   int
+
+	unresolved atomic.Int64
+	done       atomic.Int64
+	mu         sync.Mutex
+	counts     map[ledger.State]int
+}
+
+// send submits every pending or attempted row: groups of Concurrency rows
+// are marked attempted in one transaction, then sent by an errgroup of
+// Concurrency workers under the shared limiter. A row-level failure is
+// recorded in the ledger; only infrastructure failures (ledger, credentials,
+// lease) stop the group. When ctx ends no more rows are taken and requests
+// in flight finish without retries.
+func (r *runner) send(ctx context.Context, b ledger.Batch, p Plan) (sendResult, error) {
+	s := &sender{r: r, batch: b.ID, lim: newLimiter(r.opts.Rate, r.opts.Now, r.opts.Sleep),
+		bg: context.WithoutCancel(ctx), started: r.now(), total: p.ToSend, counts: map[ledger.State]int{}}
+
+	// The lease is renewed while the run lasts; losing it stops the run.
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	leaseDone := make(chan struct{})
+	go func() {
+		defer close(leaseDone)
+		t := time.NewTicker(r.opts.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				if _, err := r.l.RenewLease(s.bg, b.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
+					stopRun(fmt.Errorf("batch %s: %w", short(b.ID), err))
+					return
+				}
+			}
+		}
+	}()
+	defer func() { <-leaseDone }()
+	defer stopRun(nil)
+
+	g, gctx := errgroup.WithContext(runCtx)
+	g.SetLimit(r.opts.Concurrency)
+	var lastProgress time.Time
+	progress := func(final bool) {
+		if r.opts.Progress == nil {
+			return
+		}
+		now := r.now()
+		if !final && now.Sub(lastProgress) < progressEvery {
+			return
+		}
+		lastProgress = now
+		r.opts.Progress(s.progress(now))
+	}
+
+	dispatchErr := s.dispatch(gctx, g, func() { progress(false) })
+	// Wait for the workers, reporting progress from this goroutine.
+	waited := make(chan error, 1)
+	go func() { waited <- g.Wait() }()
+	var werr error
+	if r.opts.Progress != nil {
+		t := time.NewTicker(progressEvery)
+	wait:
+		for {
+			select {
+			case werr = <-waited:
+				t.Stop()
+				break wait
+			case <-t.C:
+				progress(false)
+			}
+		}
+	} else {
+		werr = <-waited
+	}
+	progress(true)
+
+	res := sendResult{unresolved: int(s.unresolved.Load())}
+	if werr == nil {
+		werr = dispatchErr
+	}
+	if cause := context.Cause(runCtx); werr == nil && cause != nil && ctx.Err() == nil {
+		werr = cause // the lease was lost
+	}
+	if werr != nil && !errors.Is(werr, context.Canceled) {
+		return res, werr
+	}
+	res.interrupted = ctx.Err() != nil
+	return res, nil
+}
+
+// dispatch reads the outstanding rows in input order and hands them to
+// workers, a group at a time.
+func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) error {
+	r := s.r
+	group := make([]ledger.Row, 0, r.opts.Concurrency)
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		var pending []int
+		now := r.now()
+		for i, row := range group {
+			if row.State == ledger.Pending {
+				pending = append(pending, row.Row)
+				group[i].State = ledger.Attempted
+				group[i].FirstAttemptedAt = now
+			}
+		}
+		// Written (fsynced) before any of these requests leaves: after a
+		// crash these rows are only ever sent again with the same keys.
+		if len(pending) > 0 {
+			if err := r.l.MarkAttempted(s.bg, s.batch, pending, now); err != nil {
+				return err
+			}
+		}
+		for _, row := range group {
+			if ctx.Err() != nil {
+				break // marked rows stay attempted; a resume sends them
+			}
+			g.Go(func() error { return s.work(ctx, row) })
+			tick()
+		}
+		group = group[:0]
+		return nil
+	}
+	for row, err := range r.l.Outstanding(s.bg, s.batch) {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if row.State == ledger.Attempted && !row.FirstAttemptedAt.IsZero() &&
+			r.now().Sub(row.FirstAttemptedAt) > r.opts.IdempotencyTTL {
+			// Stone may have forgotten the key: a resend could be a
+			// second transfer (stone-api.md §5).
+			msg := fmt.Sprintf("First sent at %s, more than %s ago: Stone may no longer recognise its idempotency key, so it was not sent again. Check the account statement for this payout.",
+				row.FirstAttemptedAt.UTC().Format(time.RFC3339), r.opts.IdempotencyTTL)
+			if err := r.l.NeedsReview(s.bg, s.batch, row.Row, nil, CodeKeyExpired, msg); err != nil {
+				return err
+			}
+			s.settled(ledger.NeedsReview)
+			continue
+		}
+		group = append(group, row)
+		if len(group) == r.opts.Concurrency {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return flush()
+}
+
+func (s *sender) settled(st ledger.State) {
+	s.done.Add(1)
+	s.mu.Lock()
+	s.counts[st]++
+	s.mu.Unlock()
+}
+
+func (s *sender) progress(now time.Time) Progress {
+	s.mu.Lock()
+	counts := make(map[ledger.State]int, len(s.counts))
+	for k, v := range s.counts {
+		counts[k] = v
+	}
+	s.mu.Unlock()
+	p := Progress{Total: s.total, Done: int(s.done.Load()), Counts: counts, Rate: s.lim.rate(), Elapsed: now.Sub(s.started)}
+	if p.Done > 0 && p.Done < p.Total && p.Elapsed > 0 {
+		p.ETA = time.Duration(float64(p.Elapsed) / float64(p.Done) * float64(p.Total-p.Done))
+	}
+	return p
+}
+
+// work sends one attempted row until Stone settles it, its attempts run
+// out, or ctx ends. It returns an error only for failures that must stop
+// the whole run.
+func (s *sender) work(ctx context.Context, row ledger.Row) error {
+	r := s.r
+	var body stone.CreateExternalTransfer
+	if err := json.Unmarshal(row.Payout, &body); err != nil {
+		return fmt.Errorf("batch %s row %d: stored payout: %w", short(s.batch), row.Row, err)
+	}
+	body.AccountID = r.opts.AccountID
+	for attempt := 1; ; attempt++ {
+		if err := s.lim.wait(ctx); err != nil {
+			return nil // stopping: the row stays attempted
+		}
+		// The request runs on a context that ctx does not cancel: a
+		// request already on its way finishes and is recorded.
+		reqCtx, cancel := context.WithTimeout(s.bg, r.opts.RequestTimeout)
+		var info stone.CallInfo
+		at := r.now()
+		tr, err := r.c.CreateTransfer(reqCtx, row.IdempotencyKey, body, stone.WithCallInfo(&info))
+		cancel()
+		a := ledger.Attempt{At: at, HTTPStatus: info.Status, RequestID: info.RequestID, Latency: info.Latency}
+		if err == nil {
+			s.lim.succeeded()
+			return s.accept(row, a, tr)
+		}
+		settledRow, retry, err := s.failed(ctx, row, &a, err)
+		if err != nil || settledRow {
+			return err
+		}
+		if !retry {
+			return nil
+		}
+		if attempt >= r.opts.MaxAttempts {
+			s.unresolved.Add(1)
+			r.log.Warn("row not confirmed", "batch", short(s.batch), "row", row.Row, "attempts", attempt)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := r.opts.Sleep(ctx, backoff(attempt)); err != nil {
+			return nil
+		}
+	}
+}
+
+func (s *sender) accept(row ledger.Row, a ledger.Attempt, tr *stone.Transfer) error {
+	a.Outcome = ledger.OutcomeAccepted
+	t := ledger.Transfer{ID: tr.ID, Status: tr.Status, FeeCents: tr.Fee}
+	if tr.ScheduledToEffective != nil {
+		t.ScheduledToEffective = *tr.ScheduledToEffective
+	}
+	if err := s.r.l.Accept(s.bg, s.batch, row.Row, a, t); err != nil {
+		return err
+	}
+	s.settled(ledger.Accepted)
+	return nil
+}
+
+// failed records a failed request. It says whether the row was settled,
+// whether to retry it, and returns an error only to stop the run.
+func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, err error) (settled, retry bool, _ error) {
+	r := s.r
+	outcome, why := stone.Classify(err)
+	a.Error = why
+	var se *stone.Error
+	isAPI := errors.As(err, &se)
+	notSent := errors.Is(err, stone.ErrNotSent)
+	switch {
+	case isAPI && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden ||
+		notSent && outcome == stone.OutcomeFinal):
+		// The credentials or the account are refused: nothing was
+		// created, and every other row would fail the same way. The row
+		// stays attempted and a resume sends the same key.
+		a.Outcome = ledger.OutcomeError
+		if rerr := r.l.RecordAttempt(s.bg, s.batch, row.Row, *a); rerr != nil {
+			return false, false, rerr
+		}
+		return false, false, fmt.Errorf("batch %s row %d not sent: %w: %v", short(s.batch), row.Row, ErrConfig, err)
+	case isAPI && se.Status == http.StatusConflict:
+		return true, false, s.conflict(row, a, se)
+	case isAPI && se.Status >= 400 && se.Status < 500 && outcome == stone.OutcomeFinal:
+		// 400, 404, 422, 431…: Stone refused the request, so no
+		// transfer was made.
+		a.Outcome = ledger.OutcomeRejected
+		code := se.Type
+		if code == "" {
+			code = fmt.Sprintf("http_%d", se.Status)
+		}
+		if rerr := r.l.Reject(s.bg, s.batch, row.Row, *a, code, stoneMessage(se)); rerr != nil {
+			return false, false, rerr
+		}
+		s.settled(ledger.Rejected)
+		return true, false, nil
+	case notSent && outcome == stone.OutcomeFinal:
+		// Not sent: ctx ended before the request left (a request timeout
+		// while waiting for a token), or the client refused the input.
+		a.Outcome = ledger.OutcomeRetry
+		if errors.Is(err, stone.ErrIdempotencyKey) {
+			a.Outcome = ledger.OutcomeError
+			if rerr := r.l.NeedsReview(s.bg, s.batch, row.Row, a, CodeNotSendable, err.Error()); rerr != nil {
+				return false, false, rerr
+			}
+			s.settled(ledger.NeedsReview)
+			return true, false, nil
+		}
+	case outcome == stone.OutcomeRetry:
+		a.Outcome = ledger.OutcomeRetry
+	default:
+		a.Outcome = ledger.OutcomeAmbiguous
+	}
+	if rerr := r.l.RecordAttempt(s.bg, s.batch, row.Row, *a); rerr != nil {
+		return false, false, rerr
+	}
+	if isAPI && se.Status == http.StatusTooManyRequests {
+		s.lim.throttled(se.RetryAfter)
+	}
+	return false, true, nil
+}
+
+// stoneMessage is Stone's reasons for a refusal, in one line.
+func stoneMessage(se *stone.Error) string {
+	var parts []string
+	for _, rs := range se.Reasons {
+		if len(rs.Path) > 0 {
+			parts = append(parts, strings.Join(rs.Path, ".")+": "+rs.Error)
+		} else {
+			parts = append(parts, rs.Error)
+		}
+	}
+	if se.Detail != "" {
+		parts = append(parts, se.Detail)
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("Stone answered %d %s", se.Status, se.Type)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// conflict settles a 409: Stone says the key was used before, so the
+// transfer may exist. It is looked up among the account's transfers (same
+// amount, payee and account, created since the row's first attempt) and
+// accepted if found exactly once; otherwise a person must look
+// (stone-api.md §5: never resend with a new key).
+func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) error {
+	r := s.r
+	var want stone.CreateExternalTransfer
+	if err := json.Unmarshal(row.Payout, &want); err != nil {
+		return fmt.Errorf("batch %s row %d: stored payout: %w", short(s.batch), row.Row, err)
+	}
+	since := row.FirstAttemptedAt.Add(-conflictSkew)
+	ctx, cancel := context.WithTimeout(s.bg, 4*r.opts.RequestTimeout)
+	defer cancel()
+	var found []stone.Transfer
+	for t, err := range r.c.ListTransfers(ctx, r.opts.AccountID, 100) {
+		if err != nil {
+			// Unknown for now: the row stays attempted and a resume
+			// meets the same 409 and looks again.
+			a.Outcome = ledger.OutcomeAmbiguous
+			a.Error = "409, and the transfer could not be looked up: " + err.Error()
+			if rerr := r.l.RecordAttempt(s.bg, s.batch, row.Row, *a); rerr != nil {
+				return rerr
+			}
+			s.unresolved.Add(1)
+			return nil
+		}
+		if matches(t, want, since) {
+			found = append(found, t)
+		}
+	}
+	if len(found) == 1 {
+		a.Outcome = ledger.OutcomeAccepted
+		a.Error = "409 " + se.Type + ": found transfer " + found[0].ID + " by lookup"
+		return s.accept(row, *a, &found[0])
+	}
+	a.Outcome = ledger.OutcomeAmbiguous
+	msg := fmt.Sprintf("Stone says this row's idempotency key was used before (409 %s), and %d transfers of %s to this payee were found since its first attempt; check the account statement before paying it again.",
+		se.Type, len(found), FormatBRL(want.Amount))
+	if err := r.l.NeedsReview(s.bg, s.batch, row.Row, a, CodeConflictUnmatched, msg); err != nil {
+		return err
+	}
+	s.settled(ledger.NeedsReview)
+	return nil
+}
+
+// matches says whether t is the transfer want would have created.
+func matches(t stone.Transfer, want stone.CreateExternalTransfer, since time.Time) bool {
+	ta, wa := t.Target.Account, want.Target.Account
+	inst := ta.InstitutionCode == wa.InstitutionCode || ta.InstitutionISPB == wa.InstitutionCode
+	return t.Amount == want.Amount && ta.AccountCode == wa.AccountCode && ta.BranchCode == wa.BranchCode && inst &&
+		t.Target.Entity.Document == want.Target.Entity.Document &&
+		t.CreatedAt != nil && !t.CreatedAt.Before(since)
+}
