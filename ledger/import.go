@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,27 +15,23 @@ import (
 // about 200k rows/s on modernc with synchronous=FULL; larger barely helps.
 const importTxRows = 1000
 
-// KeyConflictError is returned by Import.Add when the row's idempotency key
-// already belongs to another row, in this batch or another one. The row was
-// not written; the caller may add it again as invalid. Two rows sharing a
-// key would make the bank treat two payouts as one.
-type KeyConflictError struct {
-	Row        int    // the rejected row, as Excel numbers it
-	Key        string // the idempotency key
-	OtherBatch string // the batch of the row that owns the key ("" if unknown)
-	OtherRow   int    // that row, as Excel numbers it
-}
+// ErrorCodeDuplicateKey is the error code of a row that Import stored as
+// invalid because its idempotency key already belonged to another row (in
+// this batch or another one): two rows sharing a key would make the bank
+// treat two payouts as one. Its error message is a JSON list of one object
+// {"code", "message"} naming the row that owns the key.
+const ErrorCodeDuplicateKey = "duplicate_idempotency_key"
 
-func (e *KeyConflictError) Error() string {
-	return fmt.Sprintf("row %d: idempotency key %q already used by batch %s row %d", e.Row, e.Key, e.OtherBatch, e.OtherRow)
-}
+// insertGroup is how many rows one INSERT statement writes: the per
+// statement cost of the driver dominates single-row inserts.
+const insertGroup = 50
 
 // Import writes a batch's rows. Make one with BeginImport, call Add for
 // every row in input order, then Commit. Until Commit the batch stays
 // Importing, and an interrupted import is started over by the next
 // BeginImport: a batch never looks complete with rows missing.
 //
-// An Import is used by one goroutine. Between Add calls it holds the
+// An Import is used by one goroutine. Between Add calls it may hold the
 // ledger's writer (for at most importTxRows rows), so that goroutine must
 // not call other writing methods before Commit or Close; reads are fine.
 type Import struct {
@@ -45,13 +42,25 @@ type Import struct {
 	holder  string
 	ttl     time.Duration
 	tx      *sql.Tx
-	stmt    *sql.Stmt
+	group   *sql.Stmt // inserts insertGroup rows
+	one     *sql.Stmt // inserts one row
+	buf     []pendingRow
 	inTx    int
 	seq     int
 	valid   int
 	invalid int
 	cents   int64
 	done    bool
+}
+
+// pendingRow is a row encoded by Add, waiting in the buffer. Encoding at
+// Add time means the caller may reuse its slices (csv.Reader.ReuseRecord).
+type pendingRow struct {
+	row   int
+	key   string
+	state State
+	cents int64
+	args  []any // insertRow's arguments
 }
 
 // BeginImport starts importing batch b (b.ID and the file metadata are
@@ -119,6 +128,9 @@ func (l *Ledger) BeginImport(ctx context.Context, b Batch, holder string, ttl ti
 	return &Import{l: l, ctx: ctx, id: b.ID, num: num, holder: holder, ttl: ttl}, nil
 }
 
+// rowID is the rows table's key for a batch's seq-th row (see 001_init.sql).
+func rowID(batch int64, seq int) int64 { return batch<<32 + int64(seq) }
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -126,14 +138,16 @@ func nonNil(s []string) []string {
 	return s
 }
 
-const insertRow = `INSERT INTO rows (batch, row, seq, cells, payout, amount_cents, document, ispb, branch, account,
-	reference, idempotency_key, state, error_code, error_message, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertColumns = `INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, ispb, branch, account,
+	reference, idempotency_key, state, error_code, error_message, updated_at) VALUES `
 
-// Add writes one row. r.State must be Invalid, Pending or Held; Seq and the
-// outcome fields are ignored (Seq is the order of Add calls, from 1).
-// A row that may be sent needs an idempotency key, a payout and a positive
-// amount. A key already used gives *KeyConflictError and the import goes on.
+const rowPlaceholders = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// Add records one row, in input order. r.State must be Invalid, Pending or
+// Held; Seq and the outcome fields are ignored (Seq is the order of Add
+// calls, from 1). A row that may be sent needs an idempotency key, a
+// payout and a positive amount. Rows are written in groups; a row whose
+// key is already used is stored as invalid with ErrorCodeDuplicateKey.
 func (im *Import) Add(r Row) error {
 	if im.done {
 		return fmt.Errorf("import batch %s: add after commit or close", im.id)
@@ -147,10 +161,8 @@ func (im *Import) Add(r Row) error {
 		return fmt.Errorf("import batch %s row %d: a %s row needs an idempotency key, a payout and a positive amount",
 			im.id, r.Row, r.State)
 	}
-	if im.tx == nil {
-		if err := im.begin(); err != nil {
-			return err
-		}
+	if r.Row < 1 {
+		return fmt.Errorf("import batch %s: row number %d: rows are numbered from 1", im.id, r.Row)
 	}
 	cells, err := json.Marshal(nonNil(r.Cells))
 	if err != nil {
@@ -163,28 +175,16 @@ func (im *Import) Add(r Row) error {
 		}
 		payout = string(r.Payout)
 	}
-	_, err = im.stmt.ExecContext(im.ctx, im.num, r.Row, im.seq+1, string(cells), payout, r.AmountCents,
-		r.Document, r.ISPB, r.Branch, r.Account, r.Reference, nullString(r.IdempotencyKey), r.State,
-		nullString(r.ErrorCode), nullString(r.ErrorMessage), fmtTime(im.l.now()))
-	if err != nil {
-		// A failed statement leaves the transaction open and intact
-		// (SQLite's default ABORT undoes only the statement).
-		if strings.Contains(err.Error(), "UNIQUE constraint failed: rows.idempotency_key") {
-			return im.keyConflict(r)
-		}
-		if strings.Contains(err.Error(), "UNIQUE constraint failed: rows.batch, rows.row") {
-			return fmt.Errorf("import batch %s row %d: row added twice", im.id, r.Row)
-		}
-		im.rollback()
-		return fmt.Errorf("import batch %s row %d: %w", im.id, r.Row, err)
-	}
 	im.seq++
-	im.inTx++
-	if r.State == Invalid {
-		im.invalid++
-	} else {
-		im.valid++
-		im.cents += r.AmountCents
+	im.buf = append(im.buf, pendingRow{row: r.Row, key: r.IdempotencyKey, state: r.State, cents: r.AmountCents,
+		args: []any{rowID(im.num, im.seq), im.num, r.Row, im.seq, string(cells), payout, r.AmountCents,
+			r.Document, r.ISPB, r.Branch, r.Account, r.Reference, nullString(r.IdempotencyKey), string(r.State),
+			nullString(r.ErrorCode), nullString(r.ErrorMessage), fmtTime(im.l.now())}})
+	if len(im.buf) < insertGroup {
+		return nil
+	}
+	if err := im.write(); err != nil {
+		return err
 	}
 	if im.inTx >= importTxRows {
 		return im.flush()
@@ -192,17 +192,91 @@ func (im *Import) Add(r Row) error {
 	return nil
 }
 
-func (im *Import) keyConflict(r Row) error {
-	e := &KeyConflictError{Row: r.Row, Key: r.IdempotencyKey}
+// write inserts the buffered rows in the open transaction (opening one if
+// needed). If the group statement hits a constraint it is undone as a whole
+// (SQLite aborts just that statement) and the rows go in one at a time, so
+// that the one at fault is found and handled.
+func (im *Import) write() error {
+	if len(im.buf) == 0 {
+		return nil
+	}
+	if im.tx == nil {
+		if err := im.begin(); err != nil {
+			return err
+		}
+	}
+	var err error
+	if len(im.buf) == insertGroup {
+		args := make([]any, 0, insertGroup*len(im.buf[0].args))
+		for _, p := range im.buf {
+			args = append(args, p.args...)
+		}
+		_, err = im.group.ExecContext(im.ctx, args...)
+	}
+	if err != nil || len(im.buf) < insertGroup {
+		if err != nil && !isConstraint(err) {
+			im.rollback()
+			return fmt.Errorf("import batch %s rows %d–%d: %w", im.id, im.buf[0].row, im.buf[len(im.buf)-1].row, err)
+		}
+		for _, p := range im.buf {
+			if err := im.writeOne(p); err != nil {
+				im.rollback()
+				return err
+			}
+		}
+	} else {
+		for _, p := range im.buf {
+			im.count(p.state, p.cents)
+		}
+	}
+	im.inTx += len(im.buf)
+	im.buf = im.buf[:0]
+	return nil
+}
+
+func (im *Import) count(s State, cents int64) {
+	if s == Invalid {
+		im.invalid++
+		return
+	}
+	im.valid++
+	im.cents += cents
+}
+
+func isConstraint(err error) bool { return strings.Contains(err.Error(), "constraint failed") }
+
+// writeOne inserts one row; a duplicate key makes it an invalid row that
+// says which row owns the key.
+func (im *Import) writeOne(p pendingRow) error {
+	_, err := im.one.ExecContext(im.ctx, p.args...)
+	if err == nil {
+		im.count(p.state, p.cents)
+		return nil
+	}
+	if !strings.Contains(err.Error(), "UNIQUE constraint failed: rows.idempotency_key") {
+		if strings.Contains(err.Error(), "UNIQUE constraint failed: rows.batch, rows.row") {
+			return fmt.Errorf("import batch %s row %d: row added twice", im.id, p.row)
+		}
+		return fmt.Errorf("import batch %s row %d: %w", im.id, p.row, err)
+	}
+	var otherBatch string
+	var otherRow int
 	// Look inside the open transaction: the owner may be a row of this
 	// import not committed yet.
-	err := im.tx.QueryRowContext(im.ctx, `SELECT b.id, r.row FROM rows r JOIN batches b ON b.num = r.batch
-		WHERE r.idempotency_key = ?`, r.IdempotencyKey).Scan(&e.OtherBatch, &e.OtherRow)
+	err = im.tx.QueryRowContext(im.ctx, `SELECT b.id, r.row FROM rows r JOIN batches b ON b.num = r.batch
+		WHERE r.idempotency_key = ?`, p.key).Scan(&otherBatch, &otherRow)
 	if err != nil {
-		im.rollback()
-		return fmt.Errorf("import batch %s row %d: look up key owner: %w", im.id, r.Row, err)
+		return fmt.Errorf("import batch %s row %d: look up owner of key: %w", im.id, p.row, err)
 	}
-	return e
+	msg, _ := json.Marshal([]map[string]string{{"code": ErrorCodeDuplicateKey,
+		"message": fmt.Sprintf("idempotency key %s already used by batch %s row %d", p.key, otherBatch, otherRow)}})
+	args := slices.Clone(p.args)
+	args[12], args[13], args[14], args[15] = nil, string(Invalid), ErrorCodeDuplicateKey, string(msg)
+	if _, err := im.one.ExecContext(im.ctx, args...); err != nil {
+		return fmt.Errorf("import batch %s row %d: %w", im.id, p.row, err)
+	}
+	im.count(Invalid, 0)
+	return nil
 }
 
 func (im *Import) begin() error {
@@ -210,12 +284,18 @@ func (im *Import) begin() error {
 	if err != nil {
 		return fmt.Errorf("import batch %s: %w", im.id, err)
 	}
-	stmt, err := tx.PrepareContext(im.ctx, insertRow)
+	group, err := tx.PrepareContext(im.ctx, insertColumns+strings.Repeat(rowPlaceholders+",", insertGroup-1)+rowPlaceholders)
 	if err != nil {
 		tx.Rollback()
 		return fmt.Errorf("import batch %s: %w", im.id, err)
 	}
-	im.tx, im.stmt, im.inTx = tx, stmt, 0
+	one, err := tx.PrepareContext(im.ctx, insertColumns+rowPlaceholders)
+	if err != nil {
+		group.Close()
+		tx.Rollback()
+		return fmt.Errorf("import batch %s: %w", im.id, err)
+	}
+	im.tx, im.group, im.one, im.inTx = tx, group, one, 0
 	return nil
 }
 
@@ -229,9 +309,9 @@ func (im *Import) flush() error {
 		im.rollback()
 		return err
 	}
-	im.stmt.Close()
+	im.closeStmts()
 	err := im.tx.Commit()
-	im.tx, im.stmt = nil, nil
+	im.tx = nil
 	if err != nil {
 		im.done = true
 		return fmt.Errorf("import batch %s: commit: %w", im.id, err)
@@ -251,11 +331,18 @@ func (im *Import) renew(tx *sql.Tx) error {
 // rollback ends the import after an error; the batch stays Importing.
 func (im *Import) rollback() {
 	if im.tx != nil {
-		im.stmt.Close()
+		im.closeStmts()
 		im.tx.Rollback()
-		im.tx, im.stmt = nil, nil
+		im.tx = nil
 	}
+	im.buf = nil
 	im.done = true
+}
+
+func (im *Import) closeStmts() {
+	im.group.Close()
+	im.one.Close()
+	im.group, im.one = nil, nil
 }
 
 // Commit writes the remaining rows and the batch totals and marks the batch
@@ -264,6 +351,9 @@ func (im *Import) rollback() {
 func (im *Import) Commit() error {
 	if im.done {
 		return fmt.Errorf("import batch %s: commit after commit or close", im.id)
+	}
+	if err := im.write(); err != nil {
+		return err
 	}
 	if im.tx == nil {
 		if err := im.begin(); err != nil {

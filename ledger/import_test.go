@@ -3,6 +3,8 @@ package ledger
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,6 +88,8 @@ func TestInterruptedImport(t *testing.T) {
 	}
 }
 
+// TestImportKeyConflict: a row whose key another row owns is stored as
+// invalid, saying which row owns the key; it is neither dropped nor sendable.
 func TestImportKeyConflict(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
@@ -94,40 +98,54 @@ func TestImportKeyConflict(t *testing.T) {
 	importRows(t, l, first, []Row{validRow(first.ID, 2, 100)})
 
 	b := testBatch("second")
+	var rows []Row
+	for n := 2; n < 2+3*insertGroup; n++ { // whole groups and a partial one
+		rows = append(rows, validRow(b.ID, n, 100))
+	}
+	rows[10].IdempotencyKey = rows[3].IdempotencyKey                   // row 12 reuses row 5's key, same group
+	rows[70].IdempotencyKey = rows[0].IdempotencyKey                   // row 72 reuses row 2's key, earlier group
+	rows[140].IdempotencyKey = validRow(first.ID, 2, 0).IdempotencyKey // row 142 reuses another batch's key
+	importRows(t, l, b, rows)
+
+	got, _ := l.Batch(ctx, b.ID)
+	if got.Rows != 150 || got.Valid != 147 || got.Invalid != 3 || got.TotalCents != 14700 {
+		t.Errorf("batch = %+v", got)
+	}
+	for _, tt := range []struct {
+		row, ownerRow int
+		owner         string
+	}{{12, 5, b.ID}, {72, 2, b.ID}, {142, 2, first.ID}} {
+		r := mustRow(t, l, b.ID, tt.row)
+		wantMsg := fmt.Sprintf(`[{"code":"duplicate_idempotency_key","message":"idempotency key %s already used by batch %s row %d"}]`,
+			rows[tt.row-2].IdempotencyKey, tt.owner, tt.ownerRow)
+		if r.State != Invalid || r.ErrorCode != ErrorCodeDuplicateKey || r.ErrorMessage != wantMsg || r.IdempotencyKey != "" || r.Seq != tt.row-1 {
+			t.Errorf("row %d = %s %q %q key %q seq %d", tt.row, r.State, r.ErrorCode, r.ErrorMessage, r.IdempotencyKey, r.Seq)
+		}
+	}
+	if r := mustRow(t, l, b.ID, 13); r.State != Pending || r.Seq != 12 {
+		t.Errorf("row 13 = %s seq %d", r.State, r.Seq)
+	}
+}
+
+func TestImportRowTwice(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTest(t, newClock())
+	b := testBatch("twice")
 	im, err := l.BeginImport(ctx, b, "p", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer im.Close()
-	if err := im.Add(validRow(b.ID, 2, 100)); err != nil {
-		t.Fatal(err)
-	}
-	dup := validRow(b.ID, 3, 100)
-	dup.IdempotencyKey = validRow(b.ID, 2, 0).IdempotencyKey // same key as row 2 of this batch
-	var kc *KeyConflictError
-	if err := im.Add(dup); !errors.As(err, &kc) || *kc != (KeyConflictError{Row: 3, Key: dup.IdempotencyKey, OtherBatch: b.ID, OtherRow: 2}) {
-		t.Fatalf("duplicate key in batch: err = %v", err)
-	}
-	other := validRow(b.ID, 4, 100)
-	other.IdempotencyKey = validRow(first.ID, 2, 0).IdempotencyKey // key of another batch
-	if err := im.Add(other); !errors.As(err, &kc) || kc.OtherBatch != first.ID || kc.OtherRow != 2 {
-		t.Fatalf("key of another batch: err = %v", err)
-	}
-	// The import goes on: the caller records the rows as invalid.
-	for _, n := range []int{3, 4} {
-		if err := im.Add(Row{Row: n, Cells: []string{"x"}, State: Invalid, ErrorCode: "duplicate_key"}); err != nil {
+	for _, r := range []Row{validRow(b.ID, 2, 1), {Row: 2, Cells: []string{"again"}, State: Invalid}} {
+		if err := im.Add(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := im.Add(validRow(b.ID, 2, 100)); err == nil {
-		t.Error("same row added twice: no error")
+	if err := im.Commit(); err == nil || !strings.Contains(err.Error(), "row 2: row added twice") {
+		t.Errorf("commit: err = %v, want row added twice", err)
 	}
-	if err := im.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := l.Batch(ctx, b.ID)
-	if got.Rows != 3 || got.Valid != 1 || got.Invalid != 2 || got.TotalCents != 100 {
-		t.Errorf("batch = %+v", got)
+	if got, _ := l.Batch(ctx, b.ID); got.State != BatchImporting {
+		t.Errorf("batch after failed import: %s, want importing", got.State)
 	}
 }
 
@@ -147,7 +165,8 @@ func TestImportRefusesIncompleteRows(t *testing.T) {
 	badJSON.Payout = []byte("{")
 	attempted := validRow(b.ID, 5, 1)
 	attempted.State = Attempted
-	for name, r := range map[string]Row{"no key": noKey, "zero amount": zero, "bad payout": badJSON, "attempted": attempted} {
+	header := validRow(b.ID, 0, 1)
+	for name, r := range map[string]Row{"no key": noKey, "zero amount": zero, "bad payout": badJSON, "attempted": attempted, "row 0": header} {
 		if err := im.Add(r); err == nil {
 			t.Errorf("%s: no error", name)
 		}

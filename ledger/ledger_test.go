@@ -78,8 +78,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 		batchID("old")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`INSERT INTO rows (batch, row, seq, cells, payout, amount_cents, document, account, idempotency_key,
-		state, transfer_id, updated_at) VALUES (1, 2, 1, '["1,00"]', '{}', 100, '123', '9', 'k1', 'accepted', 't1', '2026-01-01T00:00:00.000000Z')`); err != nil {
+	if _, err := db.Exec(`INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, account, idempotency_key,
+		state, transfer_id, updated_at) VALUES (4294967297, 1, 2, 1, '["1,00"]', '{}', 100, '123', '9', 'k1', 'accepted', 't1', '2026-01-01T00:00:00.000000Z')`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -55,12 +55,13 @@ func (l *Ledger) pages(ctx context.Context, batch, filter string) iter.Seq2[Row,
 			yield(Row{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
 			return
 		}
-		q := `SELECT ` + rowColumns + ` FROM rows r WHERE r.batch = ? AND r.seq > ?` + filter + ` ORDER BY r.seq LIMIT ?`
+		// Ranges over id, which orders rows by batch then seq.
+		q := `SELECT ` + rowColumns + ` FROM rows r WHERE r.id > ? AND r.id < ?` + filter + ` ORDER BY r.id LIMIT ?`
 		after := 0
 		page := make([]Row, 0, pageRows)
 		for {
 			page = page[:0]
-			if err := l.readPage(ctx, q, num, after, &page); err != nil {
+			if err := l.readPage(ctx, q, rowID(num, after), rowID(num+1, 0), &page); err != nil {
 				yield(Row{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
 				return
 			}
@@ -78,8 +79,8 @@ func (l *Ledger) pages(ctx context.Context, batch, filter string) iter.Seq2[Row,
 }
 
 // readPage reads one page and closes its cursor before any row is yielded.
-func (l *Ledger) readPage(ctx context.Context, q string, num int64, after int, page *[]Row) error {
-	rs, err := l.r.QueryContext(ctx, q, num, after, pageRows)
+func (l *Ledger) readPage(ctx context.Context, q string, from, to int64, page *[]Row) error {
+	rs, err := l.r.QueryContext(ctx, q, from, to, pageRows)
 	if err != nil {
 		return err
 	}

@@ -179,10 +179,10 @@ func TestRowsBoundedMemory(t *testing.T) {
 	}
 	importRows(t, l, b, nil)
 	// Bulk insert in SQL: importing row by row is measured by the benchmarks.
-	_, err := l.w.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		INSERT INTO rows (batch, row, seq, cells, payout, amount_cents, document, idempotency_key, state, updated_at)
-		SELECT (SELECT num FROM batches WHERE id = ?), i + 1, i, '["' || printf('%070d', i) || '"]', '{"amount":' || i || '}',
-			i, '12345678909', 'k' || i, 'pending', '2026-11-23T10:00:00.000000Z' FROM n`, total, b.ID)
+	_, err := l.w.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+		INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, idempotency_key, state, updated_at)
+		SELECT (SELECT num FROM batches WHERE id = ?1) * 4294967296 + i, (SELECT num FROM batches WHERE id = ?1), i + 1, i, '["' || printf('%070d', i) || '"]', '{"amount":' || i || '}',
+			i, '12345678909', 'k' || i, 'pending', '2026-11-23T10:00:00.000000Z' FROM n`, b.ID, total)
 	if err != nil {
 		t.Fatal(err)
 	}

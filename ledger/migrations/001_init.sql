@@ -36,6 +36,10 @@ CREATE TABLE batches (
 CREATE INDEX batches_created ON batches (created_at);
 
 CREATE TABLE rows (
+    -- id is batch × 2^32 + seq: the table itself is then ordered by batch
+    -- and input order, so importing appends and reading in order is a range
+    -- scan, with no separate index on seq.
+    id            INTEGER PRIMARY KEY,
     batch         INTEGER NOT NULL REFERENCES batches (num),
     -- row is the sheet row as Excel numbers it (header = 1).
     row           INTEGER NOT NULL CHECK (row >= 1),
@@ -65,8 +69,8 @@ CREATE TABLE rows (
     first_attempted_at TEXT,
     processed_at  TEXT,
     updated_at    TEXT    NOT NULL,
-    PRIMARY KEY (batch, row),
-    UNIQUE (batch, seq),
+    UNIQUE (batch, row),
+    CHECK (id = batch * 4294967296 + seq),
     -- A row that may be sent must carry everything sending needs.
     CHECK (state = 'invalid' OR (idempotency_key IS NOT NULL AND payout IS NOT NULL AND amount_cents > 0)),
     -- An accepted row always names the transfer it created.
@@ -75,7 +79,8 @@ CREATE TABLE rows (
 
 -- Resume reads only the rows still to work on; this partial index keeps that
 -- (and "is anything left?") proportional to the work left, not the batch.
-CREATE INDEX rows_outstanding ON rows (batch, seq) WHERE state IN ('pending', 'attempted');
+-- Its entries are (batch, id), so they come in input order.
+CREATE INDEX rows_outstanding ON rows (batch) WHERE state IN ('pending', 'attempted');
 
 -- A row that left the 'invalid' state would mean an invalid row was sent.
 CREATE TRIGGER rows_invalid_is_final
