@@ -16,11 +16,26 @@ import (
 const importTxRows = 1000
 
 // ErrorCodeDuplicateKey is the error code of a row that Import stored as
-// invalid because its idempotency key already belonged to another row (in
-// this batch or another one): two rows sharing a key would make the bank
-// treat two payouts as one. Its error message is a JSON list of one object
-// {"code", "message"} naming the row that owns the key.
+// invalid because, by the time it was written, its idempotency key belonged
+// to another row (another process imported it meanwhile; Add reports the
+// ordinary case as *KeyConflictError). Its error message is a JSON list of
+// one object {"code", "message"} naming the row that owns the key.
 const ErrorCodeDuplicateKey = "duplicate_idempotency_key"
+
+// KeyConflictError is returned by Import.Add when the row's idempotency key
+// already belongs to another row, in this batch or another one: two rows
+// sharing a key would make the bank treat two payouts as one. The row was
+// not recorded; the caller adds it again as invalid, saying why.
+type KeyConflictError struct {
+	Row        int    // the refused row, as Excel numbers it
+	Key        string // the idempotency key
+	OtherBatch string // the batch of the row that owns the key
+	OtherRow   int    // that row, as Excel numbers it
+}
+
+func (e *KeyConflictError) Error() string {
+	return fmt.Sprintf("row %d: idempotency key %s already used by batch %s row %d", e.Row, e.Key, e.OtherBatch, e.OtherRow)
+}
 
 // insertGroup is how many rows one INSERT statement writes: the per
 // statement cost of the driver dominates single-row inserts.
@@ -44,6 +59,7 @@ type Import struct {
 	tx      *sql.Tx
 	group   *sql.Stmt // inserts insertGroup rows
 	one     *sql.Stmt // inserts one row
+	owner   *sql.Stmt // finds the row owning a key
 	buf     []pendingRow
 	inTx    int
 	seq     int
@@ -146,8 +162,8 @@ const rowPlaceholders = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 // Add records one row, in input order. r.State must be Invalid, Pending or
 // Held; Seq and the outcome fields are ignored (Seq is the order of Add
 // calls, from 1). A row that may be sent needs an idempotency key, a
-// payout and a positive amount. Rows are written in groups; a row whose
-// key is already used is stored as invalid with ErrorCodeDuplicateKey.
+// payout and a positive amount. A row whose key another row owns is refused
+// with *KeyConflictError and the import goes on. Rows are written in groups.
 func (im *Import) Add(r Row) error {
 	if im.done {
 		return fmt.Errorf("import batch %s: add after commit or close", im.id)
@@ -175,6 +191,11 @@ func (im *Import) Add(r Row) error {
 		}
 		payout = string(r.Payout)
 	}
+	if r.IdempotencyKey != "" {
+		if err := im.checkKey(r); err != nil {
+			return err
+		}
+	}
 	im.seq++
 	im.buf = append(im.buf, pendingRow{row: r.Row, key: r.IdempotencyKey, state: r.State, cents: r.AmountCents,
 		args: []any{rowID(im.num, im.seq), im.num, r.Row, im.seq, string(cells), payout, r.AmountCents,
@@ -190,6 +211,33 @@ func (im *Import) Add(r Row) error {
 		return im.flush()
 	}
 	return nil
+}
+
+// checkKey returns *KeyConflictError if r's key is already in the ledger
+// or in the rows buffered but not yet written, so that Add can refuse the
+// very row at fault while still inserting rows in groups.
+func (im *Import) checkKey(r Row) error {
+	for _, p := range im.buf {
+		if p.key == r.IdempotencyKey {
+			return &KeyConflictError{Row: r.Row, Key: r.IdempotencyKey, OtherBatch: im.id, OtherRow: p.row}
+		}
+	}
+	if im.tx == nil {
+		if err := im.begin(); err != nil {
+			return err
+		}
+	}
+	e := &KeyConflictError{Row: r.Row, Key: r.IdempotencyKey}
+	// The open transaction sees this import's rows written so far.
+	err := im.owner.QueryRowContext(im.ctx, r.IdempotencyKey).Scan(&e.OtherBatch, &e.OtherRow)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		im.rollback()
+		return fmt.Errorf("import batch %s row %d: look up key: %w", im.id, r.Row, err)
+	}
+	return e
 }
 
 // write inserts the buffered rows in the open transaction (opening one if
@@ -263,8 +311,7 @@ func (im *Import) writeOne(p pendingRow) error {
 	var otherRow int
 	// Look inside the open transaction: the owner may be a row of this
 	// import not committed yet.
-	err = im.tx.QueryRowContext(im.ctx, `SELECT b.id, r.row FROM rows r JOIN batches b ON b.num = r.batch
-		WHERE r.idempotency_key = ?`, p.key).Scan(&otherBatch, &otherRow)
+	err = im.owner.QueryRowContext(im.ctx, p.key).Scan(&otherBatch, &otherRow)
 	if err != nil {
 		return fmt.Errorf("import batch %s row %d: look up owner of key: %w", im.id, p.row, err)
 	}
@@ -295,7 +342,15 @@ func (im *Import) begin() error {
 		tx.Rollback()
 		return fmt.Errorf("import batch %s: %w", im.id, err)
 	}
-	im.tx, im.group, im.one, im.inTx = tx, group, one, 0
+	owner, err := tx.PrepareContext(im.ctx, `SELECT b.id, r.row FROM rows r JOIN batches b ON b.num = r.batch
+		WHERE r.idempotency_key = ?`)
+	if err != nil {
+		group.Close()
+		one.Close()
+		tx.Rollback()
+		return fmt.Errorf("import batch %s: %w", im.id, err)
+	}
+	im.tx, im.group, im.one, im.owner, im.inTx = tx, group, one, owner, 0
 	return nil
 }
 
@@ -342,7 +397,8 @@ func (im *Import) rollback() {
 func (im *Import) closeStmts() {
 	im.group.Close()
 	im.one.Close()
-	im.group, im.one = nil, nil
+	im.owner.Close()
+	im.group, im.one, im.owner = nil, nil, nil
 }
 
 // Commit writes the remaining rows and the batch totals and marks the batch

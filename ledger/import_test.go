@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -88,8 +87,9 @@ func TestInterruptedImport(t *testing.T) {
 	}
 }
 
-// TestImportKeyConflict: a row whose key another row owns is stored as
-// invalid, saying which row owns the key; it is neither dropped nor sendable.
+// TestImportKeyConflict: Add refuses the very row whose key another row
+// owns (in its group, an earlier group, or another batch), naming the
+// owner, and the import goes on.
 func TestImportKeyConflict(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
@@ -98,32 +98,48 @@ func TestImportKeyConflict(t *testing.T) {
 	importRows(t, l, first, []Row{validRow(first.ID, 2, 100)})
 
 	b := testBatch("second")
-	var rows []Row
-	for n := 2; n < 2+3*insertGroup; n++ { // whole groups and a partial one
-		rows = append(rows, validRow(b.ID, n, 100))
+	im, err := l.BeginImport(ctx, b, "p", time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
-	rows[10].IdempotencyKey = rows[3].IdempotencyKey                   // row 12 reuses row 5's key, same group
-	rows[70].IdempotencyKey = rows[0].IdempotencyKey                   // row 72 reuses row 2's key, earlier group
-	rows[140].IdempotencyKey = validRow(first.ID, 2, 0).IdempotencyKey // row 142 reuses another batch's key
-	importRows(t, l, b, rows)
-
+	defer im.Close()
+	reuse := map[int]Row{
+		12:  validRow(b.ID, 5, 0), // same group
+		72:  validRow(b.ID, 2, 0), // an earlier group, already written
+		142: validRow(first.ID, 2, 0),
+	}
+	owner := map[int]KeyConflictError{
+		12:  {OtherBatch: b.ID, OtherRow: 5},
+		72:  {OtherBatch: b.ID, OtherRow: 2},
+		142: {OtherBatch: first.ID, OtherRow: 2},
+	}
+	for n := 2; n < 2+3*insertGroup; n++ { // whole groups and a partial one
+		r := validRow(b.ID, n, 100)
+		if o, ok := reuse[n]; ok {
+			r.IdempotencyKey = o.IdempotencyKey
+			err := im.Add(r)
+			want := owner[n]
+			want.Row, want.Key = n, r.IdempotencyKey
+			var kc *KeyConflictError
+			if !errors.As(err, &kc) || *kc != want {
+				t.Fatalf("row %d: err = %v, want %+v", n, err, want)
+			}
+			// The caller records the row as invalid, saying why.
+			r = Row{Row: n, Cells: r.Cells, State: Invalid, ErrorCode: "reference_reused", ErrorMessage: kc.Error()}
+		}
+		if err := im.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := im.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	got, _ := l.Batch(ctx, b.ID)
 	if got.Rows != 150 || got.Valid != 147 || got.Invalid != 3 || got.TotalCents != 14700 {
 		t.Errorf("batch = %+v", got)
 	}
-	for _, tt := range []struct {
-		row, ownerRow int
-		owner         string
-	}{{12, 5, b.ID}, {72, 2, b.ID}, {142, 2, first.ID}} {
-		r := mustRow(t, l, b.ID, tt.row)
-		wantMsg := fmt.Sprintf(`[{"code":"duplicate_idempotency_key","message":"idempotency key %s already used by batch %s row %d"}]`,
-			rows[tt.row-2].IdempotencyKey, tt.owner, tt.ownerRow)
-		if r.State != Invalid || r.ErrorCode != ErrorCodeDuplicateKey || r.ErrorMessage != wantMsg || r.IdempotencyKey != "" || r.Seq != tt.row-1 {
-			t.Errorf("row %d = %s %q %q key %q seq %d", tt.row, r.State, r.ErrorCode, r.ErrorMessage, r.IdempotencyKey, r.Seq)
-		}
-	}
-	if r := mustRow(t, l, b.ID, 13); r.State != Pending || r.Seq != 12 {
-		t.Errorf("row 13 = %s seq %d", r.State, r.Seq)
+	if r := mustRow(t, l, b.ID, 72); r.State != Invalid || r.Seq != 71 || r.IdempotencyKey != "" {
+		t.Errorf("row 72 = %s seq %d key %q", r.State, r.Seq, r.IdempotencyKey)
 	}
 }
 
