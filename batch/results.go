@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,6 +50,19 @@ var reportStates = []ledger.State{
 // so memory stays bounded whatever the batch's size. Nothing exists at path
 // until the whole sheet is written; then the path is recorded on the batch.
 func WriteResults(ctx context.Context, l *ledger.Ledger, batchID, path string) error {
+	return WriteResultsWith(ctx, l, batchID, path, ResultsOptions{})
+}
+
+// ResultsOptions adjust WriteResultsWith. The zero value is WriteResults.
+type ResultsOptions struct {
+	// Separator is the CSV separator to write; 0 means the one the import
+	// recorded on the batch (ImportOptions["separator"]), else ';'. The
+	// caller that still has the input file can pass its separator.
+	Separator rune
+}
+
+// WriteResultsWith is WriteResults with options.
+func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path string, opts ResultsOptions) error {
 	b, err := l.Batch(ctx, batchID)
 	if err != nil {
 		return fmt.Errorf("write results: %w", err)
@@ -61,7 +75,7 @@ func WriteResults(ctx context.Context, l *ledger.Ledger, batchID, path string) e
 	statusCol := width
 	feeCol := width + 3
 	w, err := sheet.Create(path, sheet.WriteOptions{
-		Separator:    resultsSeparator(b),
+		Separator:    cmp.Or(opts.Separator, resultsSeparator(b)),
 		MoneyColumns: []int{feeCol},
 		StatusColumn: statusCol,
 		Summary:      resultsSummary(b, sum),

@@ -14,9 +14,25 @@ func newFlags(name, args string, cio cmdIO) *flag.FlagSet {
 	fs.SetOutput(cio.stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lote %s [flags] %s\n\nFlags:\n", name, args)
-		fs.PrintDefaults()
+		printDefaults(fs)
 	}
 	return fs
+}
+
+// printDefaults prints the flags as flag.PrintDefaults does, less those
+// whose usage starts with "hidden:" (knobs that exist for tests).
+func printDefaults(fs *flag.FlagSet) {
+	visible := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	visible.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if !strings.HasPrefix(f.Usage, "hidden:") {
+			visible.Var(f.Value, f.Name, f.Usage)
+			// Var took the current value as the default; show the real one
+			// even when usage is printed after parsing.
+			visible.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	visible.PrintDefaults()
 }
 
 // parseFlags parses args, then fills every flag not given on the command

@@ -13,8 +13,17 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	// The first signal cancels ctx: lote stops taking rows and lets the
+	// requests in flight finish. Restoring the default handling then makes
+	// a second signal kill at once; the ledger stays consistent because
+	// every state change is a transaction.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
 }
 
 // Exit codes (DESIGN.md "The command line").
@@ -45,6 +54,9 @@ type cmdIO struct {
 func commands() []command {
 	return []command{
 		{"validate", "check a payout sheet, row by row; sends nothing", runValidate},
+		{"run", "validate a sheet and pay its rows, exactly once; writes the results sheet", runRun},
+		{"resume", "finish an interrupted batch (same keys, nothing paid twice)", runResume},
+		{"status", "list the batches, or one batch's rows by state", runStatus},
 		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
 	}
 }

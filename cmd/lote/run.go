@@ -1,0 +1,480 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"lote/batch"
+	"lote/ledger"
+	"lote/sheet"
+)
+
+// runFlags are the flags of `lote run` and `lote resume`.
+type runFlags struct {
+	sheet          sheetFlags // run only: resume does not read the sheet
+	conn           connFlags
+	out            string
+	format         string
+	rate           float64
+	concurrency    int
+	skipInvalid    bool
+	allowRepeat    bool
+	yes            bool
+	maxTotal       int64
+	idempotencyTTL time.Duration
+}
+
+func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
+	if readsSheet {
+		f.sheet.register(fs)
+	}
+	f.conn.register(fs)
+	fs.StringVar(&f.out, "out", "", "results sheet, .csv or .xlsx (default: beside the input, NAME.results.EXT)")
+	fs.StringVar(&f.format, "format", "text", "output: text, or json (one document on stdout)")
+	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
+	fs.IntVar(&f.concurrency, "concurrency", batch.DefaultConcurrency, "requests in flight at most")
+	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "send the valid rows even if some rows are invalid (those are never sent)")
+	fs.BoolVar(&f.allowRepeat, "allow-repeat", false, "send rows held because the same payout was accepted in another recent batch")
+	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation in production")
+	fs.Int64Var(&f.maxTotal, "max-total", 0, "refuse to send more than this many `cents` (0: no limit)")
+	fs.DurationVar(&f.idempotencyTTL, "idempotency-ttl", batch.DefaultIdempotencyTTL,
+		"how long Stone remembers an idempotency key; an unconfirmed row older than this is not resent but left for review")
+}
+
+func runRun(ctx context.Context, args []string, cio cmdIO) int {
+	fs := newFlags("run", "FILE", cio)
+	var f runFlags
+	f.register(fs, true)
+	files, ok := parseFlags(fs, args, cio)
+	if !ok {
+		return exitUsage
+	}
+	if len(files) != 1 {
+		return usageError(fs, cio.stderr, "run takes one file, got %d", len(files))
+	}
+	return f.execute(ctx, fs, cio, files[0], "")
+}
+
+func runResume(ctx context.Context, args []string, cio cmdIO) int {
+	fs := newFlags("resume", "BATCH", cio)
+	var f runFlags
+	f.register(fs, false)
+	ids, ok := parseFlags(fs, args, cio)
+	if !ok {
+		return exitUsage
+	}
+	if len(ids) != 1 {
+		return usageError(fs, cio.stderr, "resume takes one batch id (or a unique prefix; `lote status` lists them), got %d", len(ids))
+	}
+	return f.execute(ctx, fs, cio, "", ids[0])
+}
+
+// errNotConfirmed is the answer of a person who did not confirm a
+// production run.
+var errNotConfirmed = errors.New("not confirmed")
+
+// execute runs a file (path) or resumes a batch (batchID), then writes the
+// results and the summary, and returns the exit code.
+func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, path, batchID string) int {
+	if f.format != "text" && f.format != "json" {
+		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
+	}
+	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 {
+		return usageError(fs, cio.stderr, "--rate, --concurrency and --idempotency-ttl must be positive, --max-total not negative")
+	}
+	if err := f.conn.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
+	var check batch.CheckOptions
+	if path != "" {
+		var err error
+		if check, err = f.sheet.options(); err != nil {
+			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+			return exitUsage
+		}
+	}
+	interactive := isTerminal(cio.stdin)
+	if f.conn.env == "production" && !f.yes && !interactive {
+		fmt.Fprintln(cio.stderr, "lote: --env production moves real money: run it on a terminal to confirm, or pass --yes; nothing was sent")
+		return exitUsage
+	}
+	c, err := f.conn.connect()
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	defer c.Close()
+
+	// Text goes to stdout; with --format json stdout holds only the
+	// document, so what people read goes to stderr.
+	human := cio.stdout
+	if f.format == "json" {
+		human = cio.stderr
+	}
+	progressTerm := isTerminal(cio.stderr)
+	logLevel := slog.LevelInfo
+	if progressTerm {
+		logLevel = slog.LevelWarn // the progress bar says the rest
+	}
+	log := slog.New(slog.NewTextHandler(cio.stderr, &slog.HandlerOptions{Level: logLevel}))
+	view := &progressView{w: cio.stderr, terminal: progressTerm, now: time.Now, log: log}
+	host, _ := os.Hostname()
+	opts := batch.RunOptions{
+		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
+		Check: check, SkipInvalid: f.skipInvalid, AllowRepeat: f.allowRepeat,
+		Rate: f.rate, Concurrency: f.concurrency, IdempotencyTTL: f.idempotencyTTL, MaxTotal: f.maxTotal,
+		Holder: fmt.Sprintf("%s pid %d", host, os.Getpid()), LeaseTTL: f.conn.leaseTTL,
+		Progress: view.update,
+		Log:      log,
+		Confirm: func(ctx context.Context, p batch.Plan) error {
+			printPlan(human, p, f.conn.env, c.accountID)
+			if f.conn.env != "production" || f.yes {
+				return nil
+			}
+			return confirm(ctx, cio.stdin, human, p)
+		},
+	}
+	var rep batch.Report
+	if path != "" {
+		rep, err = batch.Run(ctx, path, opts)
+	} else {
+		rep, err = batch.Resume(ctx, batchID, opts)
+	}
+	view.finish()
+	input := path // "" on resume: the file is not needed, nor read
+	if path == "" {
+		path = rep.Batch.FileName
+	}
+
+	out := runOutput{Batch: rep.Batch.ID, File: path, Env: f.conn.env, Account: c.accountID,
+		State: string(rep.Batch.State), Interrupted: rep.Interrupted, NothingToDo: rep.NothingToDo,
+		Unresolved: rep.Unresolved, States: statesJSON(rep.Summary), Errors: []problem{}}
+	code := exitOK
+	if err != nil {
+		out.Error = err.Error()
+		code = f.failure(ctx, cio, c.ledger, rep, path, err, &out)
+	} else {
+		code = outcome(rep)
+	}
+	// Results are written for every batch the ledger knows, except after
+	// an interruption: the person asked to stop, and a resume writes them.
+	if rep.Batch.ID != "" && !rep.Interrupted && code != exitUsage {
+		res, err := f.writeResults(ctx, c.ledger, rep, input)
+		if err != nil {
+			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+			if code == exitOK {
+				code = exitRows
+			}
+		}
+		out.Results = res
+	}
+	if f.format == "json" {
+		out.ExitCode = code
+		enc := json.NewEncoder(cio.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+		return code
+	}
+	if rep.Batch.ID != "" && rep.Summary != nil {
+		printSummary(cio.stdout, rep, out.Results)
+	}
+	if rep.Interrupted || code == exitInterrupted {
+		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", idPrefix(rep.Batch.ID))
+	} else if rep.Unresolved > 0 {
+		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, idPrefix(rep.Batch.ID))
+	}
+	return code
+}
+
+// failure reports a run's error and returns its exit code.
+func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep batch.Report, path string, err error, out *runOutput) int {
+	var (
+		lease *ledger.LeaseHeldError
+		fe    *batch.FileError
+	)
+	switch {
+	case errors.Is(err, batch.ErrInvalidRows):
+		// Listed like `lote validate` lists them, so the same habits work.
+		ps, lerr := invalidRows(ctx, l, rep.Batch.ID)
+		if lerr != nil {
+			fmt.Fprintf(cio.stderr, "lote: %v\n", lerr)
+		}
+		out.Errors = ps
+		if f.format == "text" {
+			w := bufio.NewWriter(cio.stdout)
+			for _, p := range ps {
+				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, problemLine(p))
+			}
+			w.Flush()
+		}
+		fmt.Fprintf(cio.stderr, "lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the %d valid rows.\n",
+			rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
+		return exitRows
+	case errors.As(err, &lease):
+		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed, try again after the lease expires.\n", err)
+		return exitUsage
+	case errors.Is(err, errNotConfirmed):
+		fmt.Fprintln(cio.stderr, "lote: not confirmed; nothing was sent")
+		return exitUsage
+	case errors.As(err, &fe), errors.Is(err, batch.ErrConfig), errors.Is(err, batch.ErrBatchMismatch),
+		errors.Is(err, batch.ErrMaxTotal), errors.Is(err, ledger.ErrNotFound):
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	case errors.Is(err, ledger.ErrLeaseLost):
+		fmt.Fprintf(cio.stderr, "lote: %v: another run took the batch over; this one stopped sending\n", err)
+		return exitInterrupted
+	}
+	fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+	if rep.Batch.ID != "" && rep.Batch.State != ledger.BatchImporting && rep.Batch.State != ledger.BatchImported {
+		// Something may have been sent: say how to finish, never "nothing".
+		return exitInterrupted
+	}
+	return exitUsage
+}
+
+// outcome is the exit code of a run that returned no error.
+func outcome(rep batch.Report) int {
+	if rep.Interrupted {
+		return exitInterrupted
+	}
+	if rep.Unresolved > 0 {
+		return exitRows
+	}
+	for s, t := range rep.Summary {
+		if s != ledger.Accepted && t.Rows > 0 {
+			return exitRows
+		}
+	}
+	return exitOK
+}
+
+// writeResults writes the results sheet where --out says, else where this
+// batch's results went last time, else beside the input. A batch that had
+// nothing left to do keeps the results it has. input is the sheet run, ""
+// on resume (then the default is NAME.results.EXT in the current folder).
+func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch.Report, input string) (string, error) {
+	path := f.out
+	if path == "" && rep.Batch.ResultsPath != "" {
+		path = rep.Batch.ResultsPath
+	}
+	if path == "" {
+		path = batch.ResultsPath(cmp.Or(input, rep.Batch.FileName))
+	}
+	if rep.NothingToDo && path == rep.Batch.ResultsPath {
+		if _, err := os.Stat(path); err == nil {
+			return path, nil
+		}
+	}
+	// A CSV input's separator is read from the input itself, when there is
+	// one, so the results open the way the input did.
+	var opts batch.ResultsOptions
+	if input != "" {
+		if r, err := sheet.Open(input, sheet.Options{}); err == nil {
+			if r.Format() == sheet.CSV {
+				opts.Separator = r.Separator()
+			}
+			r.Close()
+		}
+	}
+	// The person asked to stop only the sending: the results of what was
+	// done are still written.
+	if err := batch.WriteResultsWith(context.WithoutCancel(ctx), l, rep.Batch.ID, path, opts); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// invalidRows lists the problems of a batch's invalid rows, warnings left out.
+func invalidRows(ctx context.Context, l *ledger.Ledger, id string) ([]problem, error) {
+	ps := []problem{}
+	for r, err := range l.Rows(ctx, id) {
+		if err != nil {
+			return ps, err
+		}
+		if r.State != ledger.Invalid {
+			continue
+		}
+		for _, is := range batch.Issues(r) {
+			if is.Warning {
+				continue
+			}
+			ps = append(ps, problem{Row: r.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message})
+		}
+	}
+	return ps, nil
+}
+
+// problemLine is a problem as `lote validate` prints it: the value quoted,
+// then the reason.
+func problemLine(p problem) string {
+	if p.Value == "" || p.Code == batch.UnreadableRow {
+		return p.Message
+	}
+	return fmt.Sprintf("%q: %s", p.Value, p.Message)
+}
+
+// runOutput is the --format json document of run and resume.
+type runOutput struct {
+	Batch       string                `json:"batch"`
+	File        string                `json:"file"`
+	Env         string                `json:"env"`
+	Account     string                `json:"account"`
+	State       string                `json:"state"`
+	States      map[string]stateTotal `json:"states"`
+	Results     string                `json:"results"`
+	Interrupted bool                  `json:"interrupted"`
+	NothingToDo bool                  `json:"nothing_to_do"`
+	Unresolved  int                   `json:"unresolved"`
+	Errors      []problem             `json:"errors"`
+	Error       string                `json:"error,omitempty"`
+	ExitCode    int                   `json:"exit_code"`
+}
+
+// stateTotal is one state's rows and sums, in cents.
+type stateTotal struct {
+	Rows        int   `json:"rows"`
+	AmountCents int64 `json:"amount_cents"`
+	FeeCents    int64 `json:"fee_cents"`
+}
+
+func statesJSON(sum map[ledger.State]ledger.Totals) map[string]stateTotal {
+	out := make(map[string]stateTotal, len(sum))
+	for s, t := range sum {
+		out[string(s)] = stateTotal{Rows: t.Rows, AmountCents: t.Cents, FeeCents: t.Fees}
+	}
+	return out
+}
+
+// printPlan shows what is about to be sent.
+func printPlan(w io.Writer, p batch.Plan, env, account string) {
+	fmt.Fprintf(w, "batch %s  %s  (%s, account %s)\n", idPrefix(p.BatchID), p.FileName, env, account)
+	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held as repeats\n", p.Rows, p.Valid, p.Invalid, p.Held)
+	fmt.Fprintf(w, "  to send %d transfers, total %s, expected fees %s", p.ToSend, batch.FormatBRL(p.TotalCents), batch.FormatBRL(p.FeeCents))
+	if p.BalanceKnown {
+		fmt.Fprintf(w, ", balance %s", batch.FormatBRL(p.BalanceCents))
+		if p.BalanceCents < p.TotalCents+p.FeeCents {
+			fmt.Fprint(w, " (NOT ENOUGH: some transfers will be refused)")
+		}
+	}
+	fmt.Fprintln(w)
+	if p.Scheduled > 0 {
+		fmt.Fprintf(w, "  %d of them scheduled for a later date\n", p.Scheduled)
+	}
+}
+
+// confirm asks a person on a terminal to type the total (or "yes").
+func confirm(ctx context.Context, stdin io.Reader, w io.Writer, p batch.Plan) error {
+	total := strings.TrimPrefix(batch.FormatBRL(p.TotalCents), "R$ ")
+	fmt.Fprintf(w, "This sends real money. Type the total (%s) or yes to send: ", total)
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return fmt.Errorf("%w: %v", errNotConfirmed, err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	answer := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "R$"))
+	if strings.EqualFold(answer, "yes") || answer == total {
+		return nil
+	}
+	return errNotConfirmed
+}
+
+// printSummary shows a run's outcome by state.
+func printSummary(w io.Writer, rep batch.Report, results string) {
+	state := string(rep.Batch.State)
+	if rep.NothingToDo {
+		state = "nothing to do: every row was already settled"
+	}
+	fmt.Fprintf(w, "batch %s  %s: %s\n", idPrefix(rep.Batch.ID), rep.Batch.FileName, state)
+	for _, s := range batch.OrderedStates(rep.Summary) {
+		t := rep.Summary[s]
+		fmt.Fprintf(w, "  %-13s %6d  %18s", s, t.Rows, batch.FormatBRL(t.Cents))
+		if t.Fees > 0 {
+			fmt.Fprintf(w, "  fees %s", batch.FormatBRL(t.Fees))
+		}
+		fmt.Fprintln(w)
+	}
+	if results != "" {
+		fmt.Fprintf(w, "results: %s\n", results)
+	}
+}
+
+// idPrefix is the first 12 hex digits of a batch id: enough for resume.
+func idPrefix(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// isTerminal says whether r or w is a terminal (a person is there).
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressView shows a run's progress: a bar redrawn in place on a
+// terminal, at most 5 times a second; a log line every 5 s otherwise.
+type progressView struct {
+	w        io.Writer
+	terminal bool
+	now      func() time.Time
+	log      *slog.Logger
+	last     time.Time
+	drawn    bool
+}
+
+func (v *progressView) update(p batch.Progress) {
+	now := v.now()
+	every := 5 * time.Second
+	if v.terminal {
+		every = 200 * time.Millisecond
+	}
+	final := p.Done >= p.Total
+	if !final && now.Sub(v.last) < every {
+		return
+	}
+	if !v.terminal && !final && v.last.IsZero() {
+		v.last = now // the first line after 5 s, not at once
+		return
+	}
+	v.last = now
+	if !v.terminal {
+		v.log.Info("progress", "done", p.Done, "total", p.Total, "rate", fmt.Sprintf("%.1f/s", p.Rate),
+			"eta", p.ETA.Round(time.Second), "elapsed", p.Elapsed.Round(time.Second))
+		return
+	}
+	pct := 100
+	if p.Total > 0 {
+		pct = p.Done * 100 / p.Total
+	}
+	const width = 30
+	bar := strings.Repeat("#", pct*width/100) + strings.Repeat(".", width-pct*width/100)
+	eta := "--"
+	if p.ETA > 0 {
+		eta = p.ETA.Round(time.Second).String()
+	}
+	fmt.Fprintf(v.w, "\r[%s] %d/%d rows %3d%%  %.1f/s  ETA %s   ", bar, p.Done, p.Total, pct, p.Rate, eta)
+	v.drawn = true
+}
+
+// finish ends the bar's line, so what follows starts on its own.
+func (v *progressView) finish() {
+	if v.drawn {
+		fmt.Fprintln(v.w)
+		v.drawn = false
+	}
+}

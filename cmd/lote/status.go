@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"lote/batch"
+	"lote/ledger"
+)
+
+func runStatus(ctx context.Context, args []string, cio cmdIO) int {
+	fs := newFlags("status", "[BATCH]", cio)
+	var conn connFlags
+	conn.registerLedger(fs)
+	format := fs.String("format", "text", "output: text, or json (one document)")
+	withRows := fs.Bool("rows", false, "with a batch: list every row (state, transfer id, key, error)")
+	ids, ok := parseFlags(fs, args, cio)
+	if !ok {
+		return exitUsage
+	}
+	if len(ids) > 1 {
+		return usageError(fs, cio.stderr, "status takes at most one batch id, got %d", len(ids))
+	}
+	if *format != "text" && *format != "json" {
+		return usageError(fs, cio.stderr, "--format %q: use text or json", *format)
+	}
+	if err := conn.checkEnv(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
+	path := conn.ledgerPath()
+	// Opening creates a missing ledger: a typo in --ledger must not leave
+	// an empty one behind and report "no batches".
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(cio.stderr, "lote: no ledger at %s (`lote run` creates it; --ledger or --env chooses another)\n", path)
+		return exitUsage
+	}
+	l, err := ledger.Open(path, ledger.Options{})
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	defer l.Close()
+
+	if len(ids) == 0 {
+		return listBatches(ctx, l, *format, cio)
+	}
+	b, err := findBatch(ctx, l, ids[0])
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	st, err := newBatchStatus(ctx, l, b)
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	if *withRows {
+		st.RowList = []rowStatus{}
+		for r, err := range l.Rows(ctx, b.ID) {
+			if err != nil {
+				fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+				return exitUsage
+			}
+			st.RowList = append(st.RowList, rowStatus{Row: r.Row, State: string(r.State), AmountCents: r.AmountCents,
+				TransferID: r.TransferID, APIStatus: r.APIStatus, IdempotencyKey: r.IdempotencyKey, Error: batch.RowError(r)})
+		}
+	}
+	if *format == "json" {
+		return writeJSON(cio, st)
+	}
+	printBatchStatus(cio.stdout, st, b)
+	return exitOK
+}
+
+// findBatch resolves a batch id or a unique prefix of one.
+func findBatch(ctx context.Context, l *ledger.Ledger, id string) (ledger.Batch, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	all, err := l.Batches(ctx)
+	if err != nil {
+		return ledger.Batch{}, err
+	}
+	var found []ledger.Batch
+	for _, b := range all {
+		if id != "" && strings.HasPrefix(b.ID, id) {
+			found = append(found, b)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return ledger.Batch{}, fmt.Errorf("batch %s: %w (`lote status` lists the batches)", id, ledger.ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return ledger.Batch{}, errors.New("batch " + id + ": several batches start with it; give more of the id")
+}
+
+// batchStatus is one batch as `status --format json` shows it. Amounts are
+// in cents.
+type batchStatus struct {
+	Batch        string                `json:"batch"`
+	File         string                `json:"file"`
+	Env          string                `json:"env"`
+	Account      string                `json:"account"`
+	State        string                `json:"state"`
+	Created      time.Time             `json:"created"`
+	Updated      time.Time             `json:"updated"`
+	Rows         int                   `json:"rows"`
+	Valid        int                   `json:"valid"`
+	Invalid      int                   `json:"invalid"`
+	TotalCents   int64                 `json:"total_cents"`
+	States       map[string]stateTotal `json:"states"`
+	LeaseHolder  string                `json:"lease_holder,omitempty"`
+	LeaseExpires *time.Time            `json:"lease_expires,omitempty"`
+	Results      string                `json:"results"`
+	RowList      []rowStatus           `json:"row_list,omitempty"`
+
+	sum map[ledger.State]ledger.Totals
+}
+
+// rowStatus is one row in `status BATCH --rows`.
+type rowStatus struct {
+	Row            int    `json:"row"` // as Excel numbers it
+	State          string `json:"state"`
+	AmountCents    int64  `json:"amount_cents"`
+	TransferID     string `json:"transfer_id,omitempty"`
+	APIStatus      string `json:"api_status,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	Error          string `json:"error,omitempty"`
+}
+
+func newBatchStatus(ctx context.Context, l *ledger.Ledger, b ledger.Batch) (batchStatus, error) {
+	sum, err := l.Summary(ctx, b.ID)
+	if err != nil {
+		return batchStatus{}, err
+	}
+	st := batchStatus{Batch: b.ID, File: b.FileName, Env: b.Environment, Account: b.AccountID, State: string(b.State),
+		Created: b.Created, Updated: b.Updated, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid, TotalCents: b.TotalCents,
+		States: statesJSON(sum), Results: b.ResultsPath, sum: sum}
+	// A lease past its expiry belongs to a runner that stopped without
+	// releasing it: nobody is running the batch.
+	if b.LeaseHolder != "" && b.LeaseExpires.After(time.Now()) {
+		st.LeaseHolder = b.LeaseHolder
+		exp := b.LeaseExpires
+		st.LeaseExpires = &exp
+	}
+	return st, nil
+}
+
+func listBatches(ctx context.Context, l *ledger.Ledger, format string, cio cmdIO) int {
+	bs, err := l.Batches(ctx)
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	list := make([]batchStatus, 0, len(bs))
+	for _, b := range bs {
+		st, err := newBatchStatus(ctx, l, b)
+		if err != nil {
+			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+			return exitUsage
+		}
+		list = append(list, st)
+	}
+	if format == "json" {
+		return writeJSON(cio, struct {
+			Batches []batchStatus `json:"batches"`
+		}{list})
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(cio.stdout, "no batches yet: `lote run FILE` starts one")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(cio.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tINVALID\tTOTAL")
+	for _, st := range list {
+		state := st.State
+		if st.LeaseHolder != "" {
+			state += " (running)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", idPrefix(st.Batch), st.File,
+			st.Created.Local().Format("2006-01-02 15:04"), state, st.Rows, st.sum[ledger.Accepted].Rows,
+			st.Invalid, batch.FormatBRL(st.TotalCents))
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
+	fmt.Fprintf(w, "batch    %s\n", st.Batch)
+	fmt.Fprintf(w, "file     %s (%s, %d bytes)\n", st.File, b.Format, b.FileSize)
+	fmt.Fprintf(w, "target   %s, account %s\n", st.Env, st.Account)
+	fmt.Fprintf(w, "state    %s (created %s, updated %s)\n", st.State,
+		st.Created.Local().Format("2006-01-02 15:04:05"), st.Updated.Local().Format("2006-01-02 15:04:05"))
+	if st.LeaseHolder != "" {
+		fmt.Fprintf(w, "running  by %s (lease until %s)\n", st.LeaseHolder, st.LeaseExpires.Local().Format("15:04:05"))
+	}
+	if st.Results != "" {
+		fmt.Fprintf(w, "results  %s\n", st.Results)
+	}
+	fmt.Fprintf(w, "rows     %d: %d valid (%s), %d invalid\n", st.Rows, st.Valid, batch.FormatBRL(st.TotalCents), st.Invalid)
+	for _, s := range batch.OrderedStates(st.sum) {
+		t := st.sum[s]
+		fmt.Fprintf(w, "  %-13s %6d  %18s", s, t.Rows, batch.FormatBRL(t.Cents))
+		if t.Fees > 0 {
+			fmt.Fprintf(w, "  fees %s", batch.FormatBRL(t.Fees))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, r := range st.RowList {
+		fmt.Fprintf(w, "  row %d: %s %s %s\n", r.Row, r.State, r.TransferID, r.Error)
+	}
+}
+
+func writeJSON(cio cmdIO, v any) int {
+	enc := json.NewEncoder(cio.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
