@@ -10,6 +10,18 @@ import "strconv"
 // A letter check digit (X at Banco do Brasil, P at Bradesco) is an error:
 // Stone takes digits only, and lote never substitutes a digit for it.
 func Account(value, bank string) (string, error) {
+	if len(value) <= 40 && allDigits(value) {
+		// Bare digits, the usual cell: no separator to remove, so the
+		// result is a substring of value and needs no copy.
+		n := trimLeftZeros(value)
+		switch {
+		case len(n) < 2:
+			return "", fail(ErrInvalidAccount, "An account number (with its check digit) has at least 2 digits besides leading zeros.")
+		case len(n) > 20:
+			return "", fail(ErrInvalidAccount, "An account number has at most 20 digits; this one has "+strconv.Itoa(len(n))+".")
+		}
+		return n, nil
+	}
 	var buf [40]byte
 	b := buf[:0]
 	letter := byte(0)
@@ -95,6 +107,15 @@ func Branch(value string) (string, error) {
 // It accepts any case and the Portuguese words (corrente, poupança,
 // pagamento, depósito, garantida, with or without "conta").
 func AccountType(value string) (string, error) {
+	// The usual cell is a bare two-letter code in any case; folding it
+	// would only lower-case it, at the cost of a copy per row.
+	if len(value) == 2 {
+		for _, code := range [...]string{"CC", "CD", "CG", "PG", "PP"} {
+			if upper(value[0]) == code[0] && upper(value[1]) == code[1] {
+				return code, nil
+			}
+		}
+	}
 	v := foldHeader(value)
 	if len(v) > 5 && v[:5] == "conta" {
 		v = v[5:]

@@ -118,12 +118,22 @@ func (d decimal) cents() (int64, error) {
 	if len(d.int) > 10 {
 		return 0, fail(ErrAmountTooLarge, "The largest amount Stone accepts is "+FormatBRL(MaxAmountCents)+".")
 	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	c, err := strconv.ParseInt(d.int+frac, 10, 64)
-	if err != nil {
-		return 0, fail(ErrInvalidAmount, "The amount is not a number.")
+	// At most 10 integer digits and 2 decimals: the cents fit an int64.
+	// Computed digit by digit, as ParseInt(int+frac padded to 2) would,
+	// without building that string for every row.
+	var c int64
+	for i := 0; i < len(d.int)+2; i++ {
+		ch := byte('0')
+		switch {
+		case i < len(d.int):
+			ch = d.int[i]
+		case i-len(d.int) < len(frac):
+			ch = frac[i-len(d.int)]
+		}
+		if !isDigit(ch) {
+			return 0, fail(ErrInvalidAmount, "The amount is not a number.")
+		}
+		c = c*10 + int64(ch-'0')
 	}
 	switch {
 	case d.neg && c != 0:

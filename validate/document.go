@@ -167,6 +167,15 @@ func Document(value, documentType string) (Doc, error) {
 // normalizeDocument removes the mask characters (. - / and spaces) and
 // upper-cases letters. ok is false when another character is present.
 func normalizeDocument(s string) (n string, ok bool) {
+	// Most cells are already bare digits: return them without a copy.
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		c := s[i]
+		clean = c >= '0' && c <= '9' || c >= 'A' && c <= 'Z'
+	}
+	if clean {
+		return s, true
+	}
 	var buf [32]byte
 	b := buf[:0]
 	ok = true
