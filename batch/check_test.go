@@ -1,0 +1,240 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"lote/validate"
+)
+
+// chkCPF returns a valid CPF made from n: nine digits and their two mod-11
+// check digits.
+func chkCPF(n int) string {
+	d := []byte(fmt.Sprintf("%09d", 100000000+n%800000000))
+	for len(d) < 11 {
+		sum, w := 0, len(d)+1
+		for _, c := range d {
+			sum += int(c-'0') * w
+			w--
+		}
+		r := sum % 11
+		if r < 2 {
+			d = append(d, '0')
+		} else {
+			d = append(d, byte('0'+11-r))
+		}
+	}
+	return string(d)
+}
+
+// chkSheet writes a ';' CSV with a Brazilian header and n valid rows (one
+// distinct account each, amount "1.234,56" style), then applies edits: line
+// i (1-based, header = 1) replaced by its text. It returns the path.
+func chkSheet(t testing.TB, n int, edits map[int]string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("Valor;Nome;CPF;Banco;Agência;Conta;Observação\n")
+	for i := 2; i <= n+1; i++ {
+		if line, ok := edits[i]; ok {
+			b.WriteString(line + "\n")
+			continue
+		}
+		fmt.Fprintf(&b, "%d,%02d;Pessoa %d;%s;341;1234;%d;obs %d\n", 10+i%900, i%100, i, chkCPF(i), 100000+i, i)
+	}
+	path := filepath.Join(t.TempDir(), "folha.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func chkOptions() CheckOptions {
+	return CheckOptions{Validate: validate.Options{Today: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}}
+}
+
+// TestCheckDeliversEveryRowInOrder reads a sheet of several chunks with the
+// rows that take the other paths (blank, unreadable, invalid, held back for
+// the decimal convention, duplicate) and checks that every non-blank row
+// comes out once, in row order, with what a user would read.
+func TestCheckDeliversEveryRowInOrder(t *testing.T) {
+	const n = 3*chunkRows + 77
+	edits := map[int]string{
+		3:    "1.234;Pessoa 3;" + chkCPF(3) + ";341;1234;9003;ambígua até a linha 700", // waits for a comma amount
+		10:   "",                                                                       // blank line: counted by Excel, not a payout
+		11:   ";;;;;;",                                                                 // blank too
+		600:  "12,00;Pessoa 600;" + chkCPF(600) + ";341;1234",                          // two fields short
+		700:  "1.000,50;Pessoa 700;" + chkCPF(700) + ";341;1234;9700;shows the comma",
+		900:  "12,00;Pessoa 900;" + chkCPF(900)[:10] + "9;341;1234;9900;bad CPF",
+		1201: "10,00;Outra pessoa;" + chkCPF(1200) + ";341;1234;101200;same payment as row 1200",
+	}
+	// Row 1200 is made to pay the same as row 1201.
+	edits[1200] = "10,00;Pessoa 1200;" + chkCPF(1200) + ";341;1234;101200;first"
+	if chkCPF(900)[:10]+"9" == chkCPF(900) {
+		t.Fatal("test setup: the bad CPF is valid")
+	}
+	path := chkSheet(t, n, edits)
+
+	var got []Checked
+	sum, m, err := Check(context.Background(), path, chkOptions(), func(c Checked) error {
+		got = append(got, c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n-2 {
+		t.Fatalf("%d rows delivered; want %d (the sheet's %d minus 2 blank)", len(got), n-2, n)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Row <= got[i-1].Row {
+			t.Fatalf("row %d delivered after row %d", got[i].Row, got[i-1].Row)
+		}
+	}
+	byRow := map[int]Checked{}
+	for _, c := range got {
+		byRow[c.Row] = c
+	}
+	codes := func(r int) string {
+		var cs []string
+		for _, e := range byRow[r].Errors {
+			cs = append(cs, e.Column+":"+e.Code)
+		}
+		return strings.Join(cs, ",")
+	}
+	for r, want := range map[int]string{
+		3: "", 600: ":" + UnreadableRow, 700: "", 900: "CPF:invalid_cpf", 1200: "", 1201: "Valor:duplicate_row", 1202: "",
+	} {
+		if got := codes(r); got != want {
+			t.Errorf("row %d errors %q; want %q", r, got, want)
+		}
+	}
+	if p := byRow[3].Payout; p == nil || p.Amount != 123400 {
+		t.Errorf("row 3 payout %+v; want R$ 1.234,00 once the file showed its decimal comma", p)
+	}
+	if msg := byRow[1201].Errors[0].Message(); !strings.HasPrefix(msg, "Row 1200 has the same payee") {
+		t.Errorf("row 1201: %q", msg)
+	}
+	if c := byRow[600]; !errors.Is(c.Errors[0].Err, errFieldCount(t)) || c.Errors[0].Value != "12,00 | Pessoa 600 | "+chkCPF(600)+" | 341 | 1234 |  | " {
+		t.Errorf("row 600: %v, value %q", c.Errors[0].Err, c.Errors[0].Value)
+	}
+	if c := byRow[1202]; len(c.Cells) != 7 || c.Cells[6] != "obs 1202" || c.Mapping == nil || c.Mapping.ColumnName(2) != "CPF" {
+		t.Errorf("row 1202: cells %q, mapping %v", c.Cells, c.Mapping)
+	}
+	want := Summary{Format: "CSV", Encoding: "UTF-8", Separator: ';', Rows: n - 2, Valid: n - 5, Invalid: 3}
+	want.TotalCents = sum.TotalCents // checked below, row by row
+	if sum != want {
+		t.Errorf("summary %+v; want %+v", sum, want)
+	}
+	var total int64
+	for _, c := range got {
+		if c.Valid() {
+			total += c.Payout.Amount
+		}
+	}
+	if total != sum.TotalCents || total == 0 {
+		t.Errorf("summary total %d; rows add up to %d", sum.TotalCents, total)
+	}
+	if m.Column(FieldAmount) != 0 || m.Header[6] != "Observação" {
+		t.Errorf("mapping %+v", m)
+	}
+}
+
+// errFieldCount is the sheet reader's sentinel for a short row, found
+// through a row that has one.
+func errFieldCount(t *testing.T) error {
+	t.Helper()
+	var got error
+	path := chkSheet(t, 1, map[int]string{2: "1;2"})
+	if _, _, err := Check(context.Background(), path, chkOptions(), func(c Checked) error {
+		got = c.Errors[0].Err
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for u := got; u != nil; u = errors.Unwrap(u) {
+		got = u
+	}
+	return got
+}
+
+// waitGoroutines waits until no more goroutines run than before, so that a
+// reader left running by Check fails the test.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines left running (had %d):\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestCheckStops checks that an error from fn, or a cancelled context, stops
+// the check at once: the error is returned, fn is not called again, and the
+// reading goroutine is gone when Check returns.
+func TestCheckStops(t *testing.T) {
+	path := chkSheet(t, 5*chunkRows, nil)
+	stop := errors.New("disk full")
+	tests := []struct {
+		name    string
+		at      int // row where fn stops the check
+		cancel  bool
+		want    error
+		maxMore int // calls fn may still get after it stopped the check
+	}{
+		{name: "fn error, first chunk", at: 2, want: stop},
+		{name: "fn error, third chunk", at: 2*chunkRows + 100, want: stop},
+		{name: "cancelled", at: chunkRows + 3, cancel: true, want: context.Canceled, maxMore: chunkRows},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			calls, after := 0, 0
+			_, _, err := Check(ctx, path, chkOptions(), func(c Checked) error {
+				calls++
+				switch {
+				case c.Row > tt.at:
+					after++
+				case c.Row == tt.at && tt.cancel:
+					cancel()
+				case c.Row == tt.at:
+					return stop
+				}
+				return nil
+			})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v; want %v", err, tt.want)
+			}
+			if after > tt.maxMore || calls < tt.at-1 {
+				t.Errorf("%d calls, %d after row %d stopped the check", calls, after, tt.at)
+			}
+			waitGoroutines(t, before)
+		})
+	}
+}
+
+// TestCheckCancelledBeforeStart checks that a context already cancelled
+// delivers nothing.
+func TestCheckCancelledBeforeStart(t *testing.T) {
+	path := chkSheet(t, 10, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := runtime.NumGoroutine()
+	calls := 0
+	_, _, err := Check(ctx, path, chkOptions(), func(Checked) error { calls++; return nil })
+	if !errors.Is(err, context.Canceled) || calls != 0 {
+		t.Errorf("err %v after %d calls; want context.Canceled after none", err, calls)
+	}
+	waitGoroutines(t, before)
+}
