@@ -34,7 +34,8 @@
 //
 //  1. Each valid row gets one idempotency key at import, before any request,
 //     stored NOT NULL under a UNIQUE index: no two rows anywhere in the
-//     ledger can share a key, and a row's key never changes.
+//     ledger can share a key (Import.Add refuses a reused key with
+//     *KeyConflictError), and a row's key never changes.
 //  2. A row goes pending → attempted in a committed, fsynced transaction
 //     (synchronous=FULL) before its request leaves. After a crash, every row
 //     the bank may have seen is attempted, never pending, so it is only ever

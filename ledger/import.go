@@ -33,6 +33,7 @@ type KeyConflictError struct {
 	OtherRow   int    // that row, as Excel numbers it
 }
 
+// Error names the refused row and the row that owns its key.
 func (e *KeyConflictError) Error() string {
 	return fmt.Sprintf("row %d: idempotency key %s already used by batch %s row %d", e.Row, e.Key, e.OtherBatch, e.OtherRow)
 }

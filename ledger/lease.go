@@ -16,6 +16,7 @@ type LeaseHeldError struct {
 	Expires time.Time
 }
 
+// Error says who holds the batch and until when.
 func (e *LeaseHeldError) Error() string {
 	return fmt.Sprintf("batch %s is being run by %s (lease expires %s)", e.Batch, e.Holder, e.Expires.Format(time.RFC3339))
 }

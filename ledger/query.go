@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 )
 
@@ -33,7 +34,8 @@ func (l *Ledger) Row(ctx context.Context, batch string, row int) (Row, error) {
 // Rows changed while iterating are seen as of when their page is read.
 // A failure is yielded once as the error, and iteration stops.
 func (l *Ledger) Rows(ctx context.Context, batch string) iter.Seq2[Row, error] {
-	return l.pages(ctx, batch, ``)
+	// Ranges over id, which orders rows by batch then seq.
+	return l.pages(ctx, batch, `SELECT `+rowColumns+` FROM rows r WHERE r.id > ?1 AND r.id < ?2 ORDER BY r.id LIMIT ?3`)
 }
 
 // Outstanding yields the rows still to work on, pending or attempted, in
@@ -41,10 +43,15 @@ func (l *Ledger) Rows(ctx context.Context, batch string) iter.Seq2[Row, error] {
 // what a resume sends. Paged like Rows, so the caller may change the rows'
 // states while iterating.
 func (l *Ledger) Outstanding(ctx context.Context, batch string) iter.Seq2[Row, error] {
-	return l.pages(ctx, batch, ` AND r.state IN ('pending', 'attempted')`)
+	// The partial index holds only outstanding rows, as (batch, id): a
+	// resume with little left does not scan the done rows.
+	return l.pages(ctx, batch, `SELECT `+rowColumns+` FROM rows r INDEXED BY rows_outstanding
+		WHERE r.batch = ?4 AND r.id > ?1 AND r.id < ?2 AND r.state IN ('pending', 'attempted') ORDER BY r.id LIMIT ?3`)
 }
 
-func (l *Ledger) pages(ctx context.Context, batch, filter string) iter.Seq2[Row, error] {
+// pages runs q, whose parameters are ?1 and ?2 (the id range, exclusive),
+// ?3 (the page size) and ?4 (the batch number, if used), page after page.
+func (l *Ledger) pages(ctx context.Context, batch, q string) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
 		var num int64
 		err := l.r.QueryRowContext(ctx, `SELECT num FROM batches WHERE id = ?`, batch).Scan(&num)
@@ -55,13 +62,11 @@ func (l *Ledger) pages(ctx context.Context, batch, filter string) iter.Seq2[Row,
 			yield(Row{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
 			return
 		}
-		// Ranges over id, which orders rows by batch then seq.
-		q := `SELECT ` + rowColumns + ` FROM rows r WHERE r.id > ? AND r.id < ?` + filter + ` ORDER BY r.id LIMIT ?`
 		after := 0
 		page := make([]Row, 0, pageRows)
 		for {
 			page = page[:0]
-			if err := l.readPage(ctx, q, rowID(num, after), rowID(num+1, 0), &page); err != nil {
+			if err := l.readPage(ctx, q, rowID(num, after), rowID(num+1, 0), num, &page); err != nil {
 				yield(Row{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
 				return
 			}
@@ -79,8 +84,12 @@ func (l *Ledger) pages(ctx context.Context, batch, filter string) iter.Seq2[Row,
 }
 
 // readPage reads one page and closes its cursor before any row is yielded.
-func (l *Ledger) readPage(ctx context.Context, q string, from, to int64, page *[]Row) error {
-	rs, err := l.r.QueryContext(ctx, q, from, to, pageRows)
+func (l *Ledger) readPage(ctx context.Context, q string, from, to, num int64, page *[]Row) error {
+	args := []any{from, to, pageRows}
+	if strings.Contains(q, "?4") {
+		args = append(args, num)
+	}
+	rs, err := l.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}

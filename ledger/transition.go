@@ -20,6 +20,7 @@ type TransitionError struct {
 	To    State
 }
 
+// Error names the row and the refused change.
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("batch %s row %d: cannot go from %s to %s", e.Batch, e.Row, e.From, e.To)
 }
