@@ -58,7 +58,7 @@ func TestRunServerRateLimit(t *testing.T) {
 	ps := payees(40)
 	path := e.writeCSV("folha.csv", ps, true)
 	o := e.opts()
-	o.Rate, o.Sleep, o.MaxAttempts = 200, nil, 20 // real pacing: the server's limit is on the real clock
+	o.Rate, o.Sleep, o.MaxAttempts = 60, nil, 20 // real pacing: the server's limit is on the real clock
 	rep, err := Run(context.Background(), path, o)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,268 @@
+// Command runbench measures `lote run`'s engine (package batch) against the
+// emulator over real HTTP: sending throughput with and without a server
+// rate limit, and importing then re-running a large sheet.
+//
+//	go run ./bench/runbench -rows 10000            # throughput
+//	go run ./bench/runbench -import-rows 1000000   # import and finished re-run
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"lote/batch"
+	"lote/ledger"
+	"lote/stone"
+	"lote/stone/stonetest"
+	"lote/validate"
+)
+
+var errStop = errors.New("stop after the plan")
+
+func main() {
+	rows := flag.Int("rows", 10000, "rows for the throughput runs (0 skips them)")
+	importRows := flag.Int("import-rows", 0, "rows for the import run (0 skips it)")
+	dir := flag.String("dir", "", "work directory (default: a temporary one)")
+	onlyLimited := flag.Bool("only-limited", false, "skip the run without a server limit")
+	flag.Parse()
+	limits := []float64{0, 100}
+	if *onlyLimited {
+		limits = limits[1:]
+	}
+	if err := run(*rows, *importRows, *dir, limits); err != nil {
+		fmt.Fprintln(os.Stderr, "runbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(rows, importRows int, dir string, limits []float64) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "runbench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	if rows > 0 {
+		for _, limit := range limits {
+			if err := throughput(dir, key, rows, limit); err != nil {
+				return err
+			}
+		}
+	}
+	if importRows > 0 {
+		return importRun(dir, key, importRows)
+	}
+	return nil
+}
+
+// setup starts an emulator (20 ms latency, limit req/s per client when
+// set), a client and a fresh ledger.
+func setup(dir string, key *rsa.PrivateKey, limit float64, count *counts) (*stonetest.Server, *stone.Client, *ledger.Ledger, error) {
+	srv := stonetest.NewServer(stonetest.Options{Sandbox: true, Log: count.log, Faults: stonetest.Faults{
+		Latency: 20 * time.Millisecond, RateLimit: limit, RateBurst: 20}})
+	srv.AddClient("app", &key.PublicKey)
+	srv.AddAccount("acc", 1<<60)
+	c, err := stone.NewClient(stone.Config{APIURL: srv.URL, AuthURL: srv.URL, ClientID: "app", Key: key})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db := filepath.Join(dir, fmt.Sprintf("ledger-%d.db", time.Now().UnixNano()))
+	l, err := ledger.Open(db, ledger.Options{})
+	return srv, c, l, err
+}
+
+// counts tallies create requests as the emulator serves them (its request
+// log keeps only the most recent 10,000).
+type counts struct {
+	mu               sync.Mutex
+	creates, limited int
+}
+
+func (c *counts) log(r stonetest.RequestLog) {
+	if c == nil || r.Path != "/api/v1/external_transfers" {
+		return
+	}
+	c.mu.Lock()
+	c.creates++
+	if r.Status == http.StatusTooManyRequests {
+		c.limited++
+	}
+	c.mu.Unlock()
+}
+
+func throughput(dir string, key *rsa.PrivateKey, rows int, limit float64) error {
+	count := &counts{}
+	srv, c, l, err := setup(dir, key, limit, count)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	defer l.Close()
+	path := filepath.Join(dir, fmt.Sprintf("tp-%d-%v.csv", rows, limit))
+	if err := writeSheet(path, rows, fmt.Sprint(limit)); err != nil {
+		return err
+	}
+	var sendStart time.Time
+	opts := batch.RunOptions{Ledger: l, Client: c, AccountID: "acc", Env: "sim", Rate: 200, Concurrency: 16,
+		Check:   batch.CheckOptions{Validate: validate.Options{}},
+		Confirm: func(context.Context, batch.Plan) error { sendStart = time.Now(); return nil }}
+	rep, err := batch.Run(context.Background(), path, opts)
+	if err != nil {
+		return err
+	}
+	secs := time.Since(sendStart).Seconds()
+	count.mu.Lock()
+	creates, limited := count.creates, count.limited
+	count.mu.Unlock()
+	what := "no server limit"
+	if limit > 0 {
+		what = fmt.Sprintf("server limit %.0f/s", limit)
+	}
+	fmt.Printf("send %d rows, Rate 200, Concurrency 16, 20 ms latency, %s: %.1f s, %.1f rows/s, %d create requests, %d × 429, accepted %d, transfers %d, unresolved %d\n",
+		rows, what, secs, float64(rows)/secs, creates, limited, rep.Summary[ledger.Accepted].Rows, len(srv.Transfers()), rep.Unresolved)
+	if rep.Summary[ledger.Accepted].Rows != rows || len(srv.Transfers()) != rows {
+		return fmt.Errorf("rows lost: %+v", rep.Summary)
+	}
+	return nil
+}
+
+func importRun(dir string, key *rsa.PrivateKey, rows int) error {
+	srv, c, l, err := setup(dir, key, 0, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	defer l.Close()
+	path := filepath.Join(dir, fmt.Sprintf("import-%d.csv", rows))
+	if err := writeSheet(path, rows, "imp"); err != nil {
+		return err
+	}
+	opts := batch.RunOptions{Ledger: l, Client: c, AccountID: "acc", Env: "sim",
+		Confirm: func(context.Context, batch.Plan) error { return errStop }}
+	start := time.Now()
+	rep, err := batch.Run(context.Background(), path, opts)
+	if !errors.Is(err, errStop) {
+		return fmt.Errorf("import: %v", err)
+	}
+	fmt.Printf("import %d rows (to plan): %.1f s, peak RSS %d MB, valid %d\n", rows, time.Since(start).Seconds(), peakRSS(), rep.Plan.Valid)
+
+	// A finished batch of the same size, cheaply: sending a million rows
+	// through the emulator would take hours at a realistic rate.
+	return finishedRerun(dir, key, rows)
+}
+
+// finishedRerun imports a sheet of invalid rows with SkipInvalid (the
+// batch is done at once, nothing to send), then times running it again.
+func finishedRerun(dir string, key *rsa.PrivateKey, rows int) error {
+	srv, c, l, err := setup(dir, key, 0, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	defer l.Close()
+	path := filepath.Join(dir, fmt.Sprintf("done-%d.csv", rows))
+	if err := writeBadSheet(path, rows); err != nil {
+		return err
+	}
+	opts := batch.RunOptions{Ledger: l, Client: c, AccountID: "acc", Env: "sim", SkipInvalid: true}
+	rep, err := batch.Run(context.Background(), path, opts)
+	if err != nil {
+		return err
+	}
+	if rep.Batch.State != ledger.BatchDone {
+		return fmt.Errorf("batch not done: %s", rep.Batch.State)
+	}
+	start := time.Now()
+	rep, err = batch.Run(context.Background(), path, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("re-run of a finished %d-row batch: %.2f s (NothingToDo %v)\n", rows, time.Since(start).Seconds(), rep.NothingToDo)
+	return nil
+}
+
+func writeSheet(path string, rows int, salt string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("reference,name,document,institution_code,branch_code,account_code,account_type,amount_cents\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&b, "%s-%d,Pessoa %d,%s,341,1234,%d,CC,%d\n", salt, i, i, cpf(i), 10000+i, 1000+i%5000)
+		if b.Len() > 1<<20 {
+			if _, err := f.WriteString(b.String()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func writeBadSheet(path string, rows int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("name,document,institution_code,branch_code,account_code,account_type,amount_cents\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&b, "Pessoa %d,123,341,1234,%d,CC,100\n", i, 10000+i)
+		if b.Len() > 1<<20 {
+			if _, err := f.WriteString(b.String()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// cpf returns a valid CPF built from n.
+func cpf(n int) string {
+	body := strconv.Itoa(100000000 + n%800000000)
+	d := func(s string) byte {
+		sum := 0
+		for i, c := range s {
+			sum += int(c-'0') * (len(s) + 1 - i)
+		}
+		r := sum * 10 % 11
+		if r == 10 {
+			r = 0
+		}
+		return byte('0' + r)
+	}
+	s := body + string(d(body))
+	return s + string(d(s))
+}
+
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss / 1024
+}
