@@ -83,8 +83,11 @@ func loadMigrations() ([]migration, error) {
 // every commit durable before it returns, so "attempted" is on disk before
 // a request leaves; immediate transactions take the write lock at BEGIN, so
 // busy_timeout applies (a deferred read-then-write transaction would fail
-// at once with SQLITE_BUSY in WAL mode; see libraries.md §3).
-const writeDSN = "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-16384)&_txlock=immediate"
+// at once with SQLITE_BUSY in WAL mode; see libraries.md §3). busy_timeout
+// comes first so that switching a new file to WAL waits for another process
+// doing the same. A 16 MiB page cache keeps the idempotency-key index, which
+// grows at random places, mostly in memory during a large import.
+const writeDSN = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-16384)&_txlock=immediate"
 
 // readDSN: query_only makes an accidental write through the read pool fail.
 const readDSN = "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
