@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"lote/batch"
 	"lote/validate"
@@ -67,6 +68,7 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	var sf sheetFlags
 	sf.register(fs)
 	format := fs.String("format", "text", "output: text (one line per problem), json (one document) or jsonl (one object per row)")
+	today := fs.String("today", "", "the date scheduled_to is checked against, yyyy-mm-dd (default: today in Brasília), to check a sheet meant for another day")
 	files, ok := parseFlags(fs, args, cio)
 	if !ok {
 		return exitUsage
@@ -81,6 +83,14 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
+	}
+	if *today != "" {
+		d, err := time.Parse(time.DateOnly, *today)
+		if err != nil {
+			return usageError(fs, cio.stderr, "--today %q: write the date as yyyy-mm-dd", *today)
+		}
+		// Noon, so the date is the same in Brasília and UTC.
+		opts.Validate.Today = d.Add(12 * time.Hour)
 	}
 	path := files[0]
 	out := bufio.NewWriterSize(cio.stdout, 64<<10)
