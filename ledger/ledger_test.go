@@ -52,8 +52,9 @@ func TestMigrateFromEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms, _ := loadMigrations()
-	if v != len(ms) || v != 2 {
-		t.Errorf("schema version = %d, want 2 (%d migrations)", v, len(ms))
+	// Every embedded migration applied, whatever their number.
+	if v != len(ms) || v < 2 {
+		t.Errorf("schema version = %d, want %d (every migration)", v, len(ms))
 	}
 }
 
@@ -89,8 +90,9 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if v, err := l.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("schema version = %d, %v; want 2", v, err)
+	ms, _ := loadMigrations()
+	if v, err := l.SchemaVersion(ctx); err != nil || v != len(ms) {
+		t.Fatalf("schema version = %d, %v; want %d", v, err, len(ms))
 	}
 	var idx int
 	if err := l.r.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'rows_repeat'`).Scan(&idx); err != nil || idx != 1 {
