@@ -20,7 +20,7 @@ type Reconciliation struct {
 	// holds a transfer Stone denies, which a person must look at.
 	Found bool
 	// AmountCents and FeeCents are Stone's amount and fee, in cents.
-	AmountCents, FeeCents int64
+	AmountCents, FeeCents                                    int64
 	CreatedAt, FinishedAt, FailedAt, RefundedAt, CancelledAt time.Time
 	// FailureCode and RefundCode are Stone's failure_reason_code and
 	// refund_reason_code ("" when none), with Stone's descriptions.
