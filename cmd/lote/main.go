@@ -58,6 +58,7 @@ func commands() []command {
 		{"resume", "finish an interrupted batch (same keys, nothing paid twice)", runResume},
 		{"status", "list the batches, or one batch's rows by state", runStatus},
 		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
+		{"user", "add a person who may sign in to `lote serve`, change a password, list them", runUser},
 	}
 }
 

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"lote/ledger"
+)
+
+func TestUserAdd(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "users.db")
+	userCmd := func(stdin string, args ...string) result {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"user"}, args...), strings.NewReader(stdin), &out, &errb,
+			func(string) string { return "" })
+		return result{code, out.String(), errb.String()}
+	}
+	tests := []struct {
+		name   string
+		stdin  string
+		args   []string
+		code   int
+		output string // a part of stdout or stderr
+	}{
+		{"add", "correct horse battery\n", []string{"add", "ana", "--role", "uploader", "--ledger", db}, exitOK, "user ana added as uploader"},
+		{"add again", "correct horse battery\n", []string{"add", "ana", "--role", "admin", "--ledger", db}, exitUsage, "user already exists"},
+		{"no role", "correct horse battery\n", []string{"add", "bia", "--ledger", db}, exitUsage, `--role "": use uploader, approver or admin`},
+		{"bad role", "correct horse battery\n", []string{"add", "bia", "--role", "boss", "--ledger", db}, exitUsage, `--role "boss"`},
+		{"short password", "short\n", []string{"add", "bia", "--role", "approver", "--ledger", db}, exitUsage, "the password has 5 characters; use at least 10"},
+		{"no password", "", []string{"add", "bia", "--role", "approver", "--ledger", db}, exitUsage, "no password on standard input"},
+		{"bad name", "correct horse battery\n", []string{"add", "<b>", "--role", "approver", "--ledger", db}, exitUsage, "use letters, digits"},
+		{"no subcommand", "", []string{"--ledger", db}, exitUsage, "user needs a subcommand"},
+		{"passwd unknown", "another long one\n", []string{"passwd", "zoe", "--ledger", db}, exitUsage, "user zoe: not found"},
+		{"passwd", "another long one\n", []string{"passwd", "ana", "--ledger", db}, exitOK, "password of ana changed"},
+		{"list", "", []string{"list", "--ledger", db}, exitOK, "ana"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := userCmd(tt.stdin, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.output) {
+				t.Errorf("exit %d, want %d, output lacks %q:\n%s%s", r.code, tt.code, tt.output, r.stdout, r.stderr)
+			}
+		})
+	}
+	l, err := ledger.Open(db, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	u, err := l.User(context.Background(), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Role != ledger.RoleUploader {
+		t.Errorf("ana's role = %s, want uploader (adding again must not change it)", u.Role)
+	}
+	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte("another long one")) != nil {
+		t.Error("the stored hash does not match the changed password")
+	}
+	if _, err := l.User(context.Background(), "bia"); err == nil {
+		t.Error("bia was added despite the refusals")
+	}
+}
