@@ -104,6 +104,15 @@ type pendingRow struct {
 	waiting bool // the amount is ambiguous until the convention is known
 	amount  amountText
 	cell    Cell // the amount cell, for messages
+
+	// A text amount read by prepare but not yet settled against the file's
+	// convention: what it proves (evidence), and where in Errors and
+	// Warnings its findings go, so that they keep the order of the columns'
+	// checks.
+	unsettled           bool
+	text                Cell // the amount cell read as text
+	evidence            Decimal
+	errIndex, warnIndex int
 }
 
 // NewChecker returns a Checker for one file.
@@ -144,21 +153,61 @@ func (c *Checker) Add(in Input) []Result {
 // the lookups overlaps instead of adding up, and dst can be reused between
 // calls.
 func (c *Checker) AddAll(dst []Result, ins []Input) []Result {
-	for _, in := range ins {
-		p := c.check(in)
-		if len(c.queue) == 0 && !p.waiting {
-			c.final = append(c.final, p)
-			continue
-		}
-		c.queue = append(c.queue, p)
-		switch {
-		case c.conv != DecimalAuto:
-			c.drain(whyNoEvidence)
-		case len(c.queue) >= MaxAmbiguousWait:
-			c.drain("the first " + strconv.Itoa(MaxAmbiguousWait) + " rows held back do not show which separator the file uses.")
-		}
+	var p pendingRow
+	for i := range ins {
+		c.prepare(&p, &ins[i])
+		c.add(&p)
 	}
 	return c.finish(dst)
+}
+
+// Prepared is a row checked on its own by Prepare: every cell is checked,
+// but not what depends on the rest of the file (the decimal convention of
+// text amounts, duplicates). AddPrepared finishes it.
+type Prepared struct {
+	p pendingRow
+}
+
+// Prepare checks what can be checked in one row alone, and appends the
+// prepared row to ps. Unlike the other methods, it may be called from any
+// goroutine, concurrently with AddAll, AddPrepared and itself: it only reads
+// the Checker's options. That lets a caller check the cells of the next
+// rows on one goroutine while another finishes the previous ones.
+func (c *Checker) Prepare(ps []Prepared, in Input) []Prepared {
+	// Appended first and filled in place: a prepared row is large, and
+	// copying it again would cost more than checking some of its cells.
+	ps = append(ps, Prepared{})
+	c.prepare(&ps[len(ps)-1].p, &in)
+	return ps
+}
+
+// AddPrepared finishes rows made by Prepare, exactly as AddAll would have
+// validated the rows they were made from, and appends the results that are
+// now final to dst, in row order. Every prepared row must be added once, in
+// row order. ps may be reused once AddPrepared returns.
+func (c *Checker) AddPrepared(dst []Result, ps []Prepared) []Result {
+	for i := range ps {
+		c.add(&ps[i].p)
+	}
+	return c.finish(dst)
+}
+
+// add settles a prepared row's amount with the file's convention, then
+// either makes it final or holds it back behind (or as) an ambiguous
+// amount.
+func (c *Checker) add(p *pendingRow) {
+	c.settle(p)
+	if len(c.queue) == 0 && !p.waiting {
+		c.final = append(c.final, *p)
+		return
+	}
+	c.queue = append(c.queue, *p)
+	switch {
+	case c.conv != DecimalAuto:
+		c.drain(whyNoEvidence)
+	case len(c.queue) >= MaxAmbiguousWait:
+		c.drain("the first " + strconv.Itoa(MaxAmbiguousWait) + " rows held back do not show which separator the file uses.")
+	}
 }
 
 // Close returns the rows still waiting, resolved with what the whole file
@@ -211,7 +260,9 @@ func (c *Checker) finish(dst []Result) []Result {
 		}
 		dst = append(dst, p.res)
 	}
-	clear(c.final) // the results are the caller's now
+	// c.final is not cleared: each entry is overwritten whole before it is
+	// read again, and what it keeps alive meanwhile is bounded by its
+	// length. Clearing would write every byte of every row once more.
 	c.final, c.lookups = c.final[:0], look[:0]
 	return dst
 }
@@ -254,6 +305,25 @@ func (p *pendingRow) warn(cell Cell, canonical string, rule *Rule, msg string) {
 	p.res.Warnings = append(p.res.Warnings, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: rule.code, Err: fail(rule, msg)})
 }
 
+// errorAt is errorf for the amount settled after the later columns were
+// checked: its error goes where checking the columns in order puts it.
+func (p *pendingRow) errorAt(cell Cell, canonical string, err error) {
+	p.res.Errors = insertAt(p.res.Errors, p.errIndex, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: codeOf(err), Err: err})
+}
+
+// warnAt is warn for the amount settled after the later columns were
+// checked.
+func (p *pendingRow) warnAt(cell Cell, canonical string, rule *Rule, msg string) {
+	p.res.Warnings = insertAt(p.res.Warnings, p.warnIndex, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: rule.code, Err: fail(rule, msg)})
+}
+
+func insertAt(list []FieldError, i int, e FieldError) []FieldError {
+	list = append(list, FieldError{})
+	copy(list[i+1:], list[i:])
+	list[i] = e
+	return list
+}
+
 // digitsOf returns the digits a numeric cell holds, so that "1.2345678909E10"
 // reads as the number Excel shows; text is returned as is.
 func digitsOf(cell Cell) string {
@@ -265,9 +335,10 @@ func digitsOf(cell Cell) string {
 	return cell.Value
 }
 
-// check validates every cell of a row; the amount may be left waiting.
-func (c *Checker) check(in Input) pendingRow {
-	p := pendingRow{res: Result{Row: in.Row}}
+// prepare validates every cell of a row; a text amount is only read, and
+// left for settle. It reads nothing of c that changes after NewChecker.
+func (c *Checker) prepare(p *pendingRow, in *Input) {
+	*p = pendingRow{res: Result{Row: in.Row}}
 	pay := &p.payout
 
 	if name, err := Name(in.Name.Value); err != nil {
@@ -328,7 +399,7 @@ func (c *Checker) check(in Input) pendingRow {
 		pay.Target.Account.AccountCode, pay.Target.Account.BranchCode, pay.Target.Account.AccountType = account, branch2, typ2
 	}
 
-	c.checkAmount(&p, in)
+	c.checkAmount(p, in)
 
 	if in.ScheduledTo.Kind == Number {
 		p.errorf(in.ScheduledTo, "scheduled_to", fail(ErrInvalidDate, "This is a number, not a date: format the cell as a date, or write dd/mm/yyyy."))
@@ -346,10 +417,9 @@ func (c *Checker) check(in Input) pendingRow {
 	} else {
 		p.res.Reference = ref
 	}
-	return p
 }
 
-func (c *Checker) checkAmount(p *pendingRow, in Input) {
+func (c *Checker) checkAmount(p *pendingRow, in *Input) {
 	p.cell = in.Amount
 	if trimSpace(in.AmountCents.Value) != "" || !in.Amount.Present && in.AmountCents.Present {
 		p.cell = in.AmountCents
@@ -389,24 +459,40 @@ func (c *Checker) checkAmount(p *pendingRow, in Input) {
 		return
 	}
 	a := readAmountText(cell.Value)
+	p.amount, p.text, p.unsettled = a, cell, true
+	p.errIndex, p.warnIndex = len(p.res.Errors), len(p.res.Warnings)
 	if c.fixed == DecimalAuto {
-		if ev := a.evidence(); ev != DecimalAuto {
+		p.evidence = a.evidence()
+	}
+}
+
+// settle reads a prepared text amount under the file's convention, which it
+// may learn from this very amount. Rows are settled in row order: what the
+// file has shown so far decides.
+func (c *Checker) settle(p *pendingRow) {
+	if !p.unsettled {
+		return
+	}
+	p.unsettled = false
+	a, cell := p.amount, p.text
+	if c.fixed == DecimalAuto {
+		if ev := p.evidence; ev != DecimalAuto {
 			if c.conv == DecimalAuto {
 				c.conv = ev
 			} else if c.conv != ev {
-				p.warn(cell, "amount", WarnAmountMixedConvention, "This amount can only be read with a decimal "+sepName(ev)+", but the rest of the file uses a decimal "+sepName(c.conv)+"; read as "+FormatBRL(mustCents(a, ev))+".")
+				p.warnAt(cell, "amount", WarnAmountMixedConvention, "This amount can only be read with a decimal "+sepName(ev)+", but the rest of the file uses a decimal "+sepName(c.conv)+"; read as "+FormatBRL(mustCents(a, ev))+".")
 			}
 			p.payout.Amount = mustCents(a, ev)
 			return
 		}
 		if a.ambiguous() && c.conv == DecimalAuto {
-			p.waiting, p.amount = true, a
+			p.waiting = true
 			return
 		}
 	}
 	cents, err := a.resolve(cell.Value, c.conv, whyNoEvidence)
 	if err != nil {
-		p.errorf(cell, "amount", err)
+		p.errorAt(cell, "amount", err)
 	}
 	p.payout.Amount = cents
 }

@@ -3,6 +3,7 @@ package validate
 import (
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -19,8 +20,8 @@ func TestSeenTableProbesAndGrows(t *testing.T) {
 			t.Fatalf("payment %d: reported as a duplicate of row %d", i, prev)
 		}
 	}
-	if tab.count != n || 2*tab.count > len(tab.fps) {
-		t.Fatalf("count %d in %d slots", tab.count, len(tab.fps))
+	if tab.count != n || 2*tab.count > len(tab.slots) {
+		t.Fatalf("count %d in %d slots", tab.count, len(tab.slots))
 	}
 	for i := 0; i < n; i++ {
 		prev, dup := tab.addOrGet(fp(i), 999999)
@@ -81,6 +82,15 @@ func TestAddAllMatchesAdd(t *testing.T) {
 			in.Amount = text("Valor", "9,99")
 		case i%11 == 5:
 			in.Document = text("CPF/CNPJ", "529.982.247-26") // bad check digit
+		case i == 30:
+			// A warning for the amount, settled last, and one for the date.
+			in.Amount = text("Valor", "1,234.56")
+			in.Account = text("Conta", "777777")
+			in.ScheduledTo = text("Data", "01/01/2020")
+		case i == 32:
+			// An error for the amount, settled last, and one for the date.
+			in.Amount = text("Valor", "12.34.5")
+			in.ScheduledTo = text("Data", "31/02/2027")
 		}
 		ins = append(ins, in)
 	}
@@ -106,7 +116,8 @@ func TestAddAllMatchesAdd(t *testing.T) {
 			t.Fatalf("allow %v: %d duplicates; the rows should have some", allow, dups)
 		}
 		for _, size := range []int{1, 2, 5, 16, len(ins)} {
-			c := newTestChecker(Options{AllowDuplicates: allow})
+			opts := Options{AllowDuplicates: allow}
+			c := newTestChecker(opts)
 			var got []Result
 			for i := 0; i < len(ins); i += size {
 				got = c.AddAll(got, ins[i:min(i+size, len(ins))])
@@ -115,6 +126,48 @@ func TestAddAllMatchesAdd(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("allow %v, chunks of %d: results differ from Add's", allow, size)
 			}
+			if got := addPrepared(opts, ins, size); !reflect.DeepEqual(got, want) {
+				t.Errorf("allow %v, prepared in chunks of %d: results differ from Add's", allow, size)
+			}
+		}
+		// The amount's findings sit between the account's and the date's,
+		// in the order of the columns, whichever way the row was checked.
+		for _, r := range []Result{want[30], want[32]} {
+			if codes := codesOf(r.Warnings) + "/" + codesOf(r.Errors); codes != "amount_mixed_convention,date_in_past/" &&
+				codes != "/invalid_amount,invalid_date" {
+				t.Errorf("row %d: %s", r.Row, codes)
+			}
 		}
 	}
+}
+
+func codesOf(fes []FieldError) string {
+	var cs []string
+	for _, fe := range fes {
+		cs = append(cs, fe.Code)
+	}
+	return strings.Join(cs, ",")
+}
+
+// addPrepared validates ins as a caller overlapping the two halves would:
+// Prepare on another goroutine, chunks of size handed over, AddPrepared
+// here.
+func addPrepared(opts Options, ins []Input, size int) []Result {
+	c := newTestChecker(opts)
+	chunks := make(chan []Prepared, 2)
+	go func() {
+		defer close(chunks)
+		for i := 0; i < len(ins); i += size {
+			var ps []Prepared
+			for _, in := range ins[i:min(i+size, len(ins))] {
+				ps = c.Prepare(ps, in)
+			}
+			chunks <- ps
+		}
+	}()
+	var got []Result
+	for ps := range chunks {
+		got = c.AddPrepared(got, ps)
+	}
+	return append(got, c.Close()...)
 }
