@@ -35,6 +35,8 @@ type csvSource struct {
 	// extra counts physical lines consumed by fields spanning lines, so that
 	// Row.Number = line - extra matches the row Excel shows.
 	extra int
+
+	slab []Cell // the unused rest of the cells last allocated by toCells
 }
 
 // countingReader adds the bytes read to the reader's progress.
@@ -203,15 +205,22 @@ func (s *csvSource) next() (Row, error) {
 		}
 		line, _ := s.cr.FieldPos(0)
 		number := line - s.extra
+		// One pass over the bytes tells whether the record is plain ASCII
+		// (then it is valid UTF-8 and needs no other check) and how many
+		// lines its quoted fields spanned; the usual record is both ASCII
+		// and on one line.
+		ascii := true
 		for _, f := range rec {
-			s.extra += strings.Count(f, "\n")
+			a, lf := scanField(f)
+			ascii = ascii && a
+			s.extra += lf
 		}
 		if blank(rec) {
 			// Excel shows an empty row here; it is skipped but still counted.
 			continue
 		}
-		row := Row{Number: number, Line: line, Cells: toCells(rec)}
-		if s.checkUTF {
+		row := Row{Number: number, Line: line, Cells: s.toCells(rec)}
+		if s.checkUTF && !ascii {
 			for i, f := range rec {
 				if !utf8.ValidString(f) {
 					fl, _ := s.cr.FieldPos(i)
@@ -233,6 +242,36 @@ func (s *csvSource) next() (Row, error) {
 	}
 }
 
+// scanField reports whether f is all ASCII and counts its line feeds,
+// eight bytes at a time.
+func scanField(f string) (ascii bool, lf int) {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+		lfs   = 0x0a0a0a0a0a0a0a0a
+	)
+	var any uint64 // high bits of every byte seen
+	i := 0
+	for ; i+8 <= len(f); i += 8 {
+		w := uint64(f[i]) | uint64(f[i+1])<<8 | uint64(f[i+2])<<16 | uint64(f[i+3])<<24 |
+			uint64(f[i+4])<<32 | uint64(f[i+5])<<40 | uint64(f[i+6])<<48 | uint64(f[i+7])<<56
+		any |= w
+		// w^lfs has a zero byte exactly where w has a line feed, and the
+		// classic test below is non-zero exactly when there is one; the
+		// word's line feeds are then counted one by one.
+		if x := w ^ lfs; (x-ones)&^x&highs != 0 {
+			lf += strings.Count(f[i:i+8], "\n")
+		}
+	}
+	for ; i < len(f); i++ {
+		any |= uint64(f[i])
+		if f[i] == '\n' {
+			lf++
+		}
+	}
+	return any&highs == 0, lf
+}
+
 // quoteError turns encoding/csv's quoting errors into a row with Err set,
 // so that reading goes on at the next line.
 func (s *csvSource) quoteError(rec []string, err error) (Row, bool) {
@@ -240,7 +279,7 @@ func (s *csvSource) quoteError(rec []string, err error) (Row, bool) {
 	if !errors.As(err, &pe) || pe.Err != csv.ErrQuote && pe.Err != csv.ErrBareQuote {
 		return Row{}, false
 	}
-	row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine, Cells: toCells(rec)}
+	row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine, Cells: s.toCells(rec)}
 	// The rest of the bad line was consumed; later rows keep their
 	// numbers.
 	s.extra += pe.Line - pe.StartLine
@@ -271,6 +310,9 @@ func firstInvalid(s string) int {
 }
 
 func blank(rec []string) bool {
+	if len(rec) > 0 && rec[0] != "" && rec[0][0] > ' ' && rec[0][0] < utf8.RuneSelf {
+		return false // the usual row: its first cell starts with a character
+	}
 	for _, f := range rec {
 		if strings.TrimSpace(f) != "" {
 			return false
@@ -279,8 +321,22 @@ func blank(rec []string) bool {
 	return true
 }
 
-func toCells(rec []string) []Cell {
-	cells := make([]Cell, len(rec))
+// cellsPerSlab is how many cells toCells allocates at once (2,048 cells is
+// 48 KiB). One allocation for many rows instead of one per row: the rows
+// share a backing array, each capped at its own cells, so appending to one
+// row's cells never touches another's. A caller that keeps one row keeps
+// its slab too, a few hundred rows at most; lote's callers copy the values
+// out.
+const cellsPerSlab = 2048
+
+// toCells converts a record to cells, carving them from s.slab.
+func (s *csvSource) toCells(rec []string) []Cell {
+	n := len(rec)
+	if n > len(s.slab) {
+		s.slab = make([]Cell, max(cellsPerSlab, n))
+	}
+	cells := s.slab[:n:n]
+	s.slab = s.slab[n:]
 	for i, f := range rec {
 		cells[i] = Cell{Value: f}
 	}
