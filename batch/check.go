@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"lote/sheet"
 	"lote/validate"
@@ -66,11 +67,12 @@ func (e *FileError) Unwrap() error { return e.Err }
 // *FileError means the file as a whole could not be used. An error from fn
 // stops the check and is returned.
 //
-// Reading and validating overlap: the sheet is read on a second goroutine,
-// which hands rows over in chunks, so that a million-row CSV is checked in
-// little more than the time it takes to parse it. fn is always called on
-// the caller's goroutine, and Check returns only once that reader has
-// stopped.
+// The work is a pipeline of three goroutines, so that a million-row CSV is
+// checked in little more than the time it takes to parse it on two cores:
+// one reads the sheet, one checks each row's cells on their own
+// (validate.Checker.Prepare), and the caller's finishes the rows in order
+// (decimal convention, duplicates) and calls fn. Rows travel in chunks
+// that are recycled. Check returns only once the other two have stopped.
 func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked) error) (Summary, Mapping, error) {
 	r, err := sheet.Open(path, sheet.Options{Sheet: opts.Sheet, TmpDir: opts.TmpDir})
 	if err != nil {
@@ -86,76 +88,92 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 		s.Encoding, s.Separator = r.Encoding(), r.Separator()
 	}
 	c := newChecker(m, validate.NewChecker(opts.Validate), fn, &s)
-	rows := readAhead(ctx, r)
-	// Stopping the reader before r.Close (deferred above, so run after
-	// this) keeps it from reading a closed file.
-	defer rows.stop()
+	p := startPipeline(ctx, r, c)
+	// Stopping the pipeline before r.Close (deferred above, so run after
+	// this) keeps the reader from reading a closed file.
+	defer p.stop()
 	for {
-		chunk, err := rows.next()
+		chunk, err := p.next()
 		if err != nil {
 			return s, c.m, err
 		}
 		if chunk == nil {
 			break
 		}
-		if err := c.add(chunk.rows); err != nil {
+		if err := c.add(chunk); err != nil {
 			return s, c.m, err
 		}
 		if chunk.err != nil && !errors.Is(chunk.err, io.EOF) {
 			return s, c.m, &FileError{Path: path, Err: chunk.err}
 		}
-		rows.recycle(chunk)
+		p.recycle(chunk)
 	}
 	return s, c.m, c.close()
 }
 
-// chunkRows is how many rows the reader hands over at a time: enough to
-// make the hand-over cost nothing per row, few enough (with readAheadChunks)
-// to keep memory small.
+// chunkRows is how many rows travel together: enough to make the hand-over
+// cost nothing per row, few enough (with pipelineChunks) to keep memory
+// small.
 const chunkRows = 512
 
-// readAheadChunks is how many chunks the reader may be ahead.
-const readAheadChunks = 4
+// pipelineChunks is how many chunks each stage may be ahead of the next.
+const pipelineChunks = 4
 
 // rowChunk is up to chunkRows rows in file order. err, when set, is what
 // ended reading right after these rows (io.EOF at the end of the file).
 type rowChunk struct {
-	rows []sheet.Row
+	rows []sheet.Row // from the reader
 	err  error
+
+	// From the preparer: one item per non-blank row, and the prepared rows
+	// of the items that go to the validator, both in row order.
+	items    []chunkItem
+	prepared []validate.Prepared
 }
 
-// rowReader reads a sheet on its own goroutine. Chunks go out on full and
-// come back through free once their rows are checked, so the hand-over
-// allocates nothing in the steady state.
-type rowReader struct {
-	ctx  context.Context
-	full chan *rowChunk
-	free chan *rowChunk
-	quit chan struct{} // closed by stop: the consumer wants no more rows
-	done chan struct{} // closed when the reading goroutine has returned
+// chunkItem is a non-blank row: its cells as the user wrote them, and why
+// the reader could not split it, if it could not.
+type chunkItem struct {
+	row   int
+	cells []string
+	err   error // the sheet's Row.Err: the row never reaches the validator
 }
 
-// readAhead starts reading r's rows. The caller must call stop, and must not
-// use r until stop has returned.
-func readAhead(ctx context.Context, r *sheet.Reader) *rowReader {
-	rr := &rowReader{
-		ctx:  ctx,
-		full: make(chan *rowChunk, readAheadChunks),
-		free: make(chan *rowChunk, readAheadChunks+2),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+// pipeline runs the reader and the preparer. Chunks go reader → preparer
+// → caller, and come back to the reader through free once their rows are
+// delivered, so the hand-over allocates nothing in the steady state.
+type pipeline struct {
+	ctx      context.Context
+	read     chan *rowChunk // reader → preparer
+	prepared chan *rowChunk // preparer → caller
+	free     chan *rowChunk // caller → reader
+	quit     chan struct{}  // closed by stop: the caller wants no more rows
+	wg       sync.WaitGroup
+}
+
+// startPipeline starts reading r's rows and preparing them with c. The
+// caller must call stop, and must not use r until stop has returned.
+func startPipeline(ctx context.Context, r *sheet.Reader, c *checker) *pipeline {
+	p := &pipeline{
+		ctx:      ctx,
+		read:     make(chan *rowChunk, pipelineChunks),
+		prepared: make(chan *rowChunk, pipelineChunks),
+		free:     make(chan *rowChunk, 2*pipelineChunks+2),
+		quit:     make(chan struct{}),
 	}
-	go rr.run(r)
-	return rr
+	p.wg.Add(2)
+	go p.runReader(r)
+	go p.runPreparer(c)
+	return p
 }
 
-func (rr *rowReader) run(r *sheet.Reader) {
-	defer close(rr.done)
-	defer close(rr.full)
+func (p *pipeline) runReader(r *sheet.Reader) {
+	defer p.wg.Done()
+	defer close(p.read)
 	for {
 		var chunk *rowChunk
 		select {
-		case chunk = <-rr.free:
+		case chunk = <-p.free:
 		default:
 			chunk = &rowChunk{rows: make([]sheet.Row, 0, chunkRows)}
 		}
@@ -167,14 +185,14 @@ func (rr *rowReader) run(r *sheet.Reader) {
 			}
 			chunk.rows = append(chunk.rows, row)
 		}
-		if chunk.err == nil && rr.ctx.Err() != nil {
-			chunk.err = rr.ctx.Err()
+		if chunk.err == nil && p.ctx.Err() != nil {
+			chunk.err = p.ctx.Err()
 		}
-		// The chunk is the consumer's once sent: decide before.
+		// The chunk is the next stage's once sent: decide before.
 		last := chunk.err != nil
 		select {
-		case rr.full <- chunk:
-		case <-rr.quit:
+		case p.read <- chunk:
+		case <-p.quit:
 			return
 		}
 		if last {
@@ -183,43 +201,56 @@ func (rr *rowReader) run(r *sheet.Reader) {
 	}
 }
 
+func (p *pipeline) runPreparer(c *checker) {
+	defer p.wg.Done()
+	defer close(p.prepared)
+	for chunk := range p.read {
+		c.prepare(chunk)
+		select {
+		case p.prepared <- chunk:
+		case <-p.quit:
+			return
+		}
+	}
+}
+
 // next returns the next chunk in file order; nil when reading has ended and
 // every chunk was returned. Its error is the context's, when cancelled.
-func (rr *rowReader) next() (*rowChunk, error) {
-	if err := rr.ctx.Err(); err != nil {
+func (p *pipeline) next() (*rowChunk, error) {
+	if err := p.ctx.Err(); err != nil {
 		return nil, err
 	}
-	chunk, ok := <-rr.full
+	chunk, ok := <-p.prepared
 	if !ok {
 		return nil, nil
 	}
-	if chunk.err != nil && chunk.err == rr.ctx.Err() {
+	if chunk.err != nil && chunk.err == p.ctx.Err() {
 		return nil, chunk.err
 	}
 	return chunk, nil
 }
 
-// recycle gives a checked chunk back to the reader. Its rows are cleared
-// first: the cells they point to belong to the rows delivered, not to the
-// chunk.
-func (rr *rowReader) recycle(chunk *rowChunk) {
-	clear(chunk.rows)
-	chunk.rows, chunk.err = chunk.rows[:0], nil
+// recycle gives a delivered chunk back to the reader. Its slices are not
+// cleared: every entry is overwritten whole before it is read again, and
+// what the stale ones keep alive is bounded by the chunks in flight.
+func (p *pipeline) recycle(chunk *rowChunk) {
+	chunk.rows, chunk.items, chunk.prepared, chunk.err = chunk.rows[:0], chunk.items[:0], chunk.prepared[:0], nil
 	select {
-	case rr.free <- chunk:
+	case p.free <- chunk:
 	default:
 	}
 }
 
-// stop tells the reader to stop and waits until it has: after stop, the
-// sheet may be closed. It is safe to call at any time, more than once.
-func (rr *rowReader) stop() {
+// stop tells the reader and the preparer to stop and waits until they
+// have: after stop, the sheet may be closed. It is safe to call at any
+// time, more than once.
+func (p *pipeline) stop() {
 	select {
-	case <-rr.quit:
+	case <-p.quit:
 	default:
-		close(rr.quit)
+		close(p.quit)
 	}
-	<-rr.done
+	p.wg.Wait()
 }
 
 func formatName(f sheet.Format) string {
@@ -253,9 +284,7 @@ type checker struct {
 	queue []pendingRow // in row order; head delivered first
 	next  int          // index in queue of the first row the validator still owes
 
-	// Scratch reused from chunk to chunk.
-	ins     []validate.Input
-	results []validate.Result
+	results []validate.Result // scratch, reused from chunk to chunk
 }
 
 func newChecker(m Mapping, v *validate.Checker, fn func(Checked) error, sum *Summary) *checker {
@@ -270,10 +299,12 @@ func newChecker(m Mapping, v *validate.Checker, fn func(Checked) error, sum *Sum
 	return c
 }
 
-// add validates rows, in file order, and delivers those that are final.
-func (c *checker) add(rows []sheet.Row) error {
-	ins := c.ins[:0]
-	for _, row := range rows {
+// prepare does the per-row work that needs nothing from other rows: it
+// skips blank rows, copies the cells and checks them on their own. It runs
+// on the preparer's goroutine and only reads c's per-file settings.
+func (c *checker) prepare(chunk *rowChunk) {
+	var in validate.Input
+	for _, row := range chunk.rows {
 		if row.Err == nil && blank(row.Cells) {
 			continue // an empty line is not a payout
 		}
@@ -281,23 +312,31 @@ func (c *checker) add(rows []sheet.Row) error {
 		for i, cell := range row.Cells {
 			cells[i] = cell.Value
 		}
-		if row.Err != nil {
+		chunk.items = append(chunk.items, chunkItem{row: row.Number, cells: cells, err: row.Err})
+		if row.Err == nil {
+			c.input(&in, row)
+			chunk.prepared = c.v.Prepare(chunk.prepared, in)
+		}
+	}
+	chunk.rows = chunk.rows[:0]
+}
+
+// add finishes a prepared chunk's rows, in file order, and delivers those
+// that are final.
+func (c *checker) add(chunk *rowChunk) error {
+	for _, it := range chunk.items {
+		if it.err != nil {
 			// The reader could not split this row: it is reported as it is,
 			// and never reaches the validator, so it can never be paid.
-			res := validate.Result{Row: row.Number, Errors: []validate.FieldError{{
-				Row: row.Number, Code: UnreadableRow, Value: strings.Join(cells, " | "), Err: row.Err,
+			res := validate.Result{Row: it.row, Errors: []validate.FieldError{{
+				Row: it.row, Code: UnreadableRow, Value: strings.Join(it.cells, " | "), Err: it.err,
 			}}}
-			c.queue = append(c.queue, pendingRow{cells: cells, res: res, ready: true})
+			c.queue = append(c.queue, pendingRow{cells: it.cells, res: res, ready: true})
 			continue
 		}
-		c.queue = append(c.queue, pendingRow{cells: cells})
-		ins = append(ins, c.input(row))
+		c.queue = append(c.queue, pendingRow{cells: it.cells})
 	}
-	// The validator takes the whole chunk at once: it looks up earlier
-	// payments faster that way.
-	results := c.v.AddAll(c.results[:0], ins)
-	clear(ins) // drop the cells' strings until the next chunk
-	c.ins = ins[:0]
+	results := c.v.AddPrepared(c.results[:0], chunk.prepared)
 	err := c.take(results)
 	clear(results)
 	c.results = results[:0]
@@ -377,36 +416,36 @@ func (c *checker) count(r validate.Result) {
 	}
 }
 
-func (c *checker) input(row sheet.Row) validate.Input {
-	return validate.Input{
-		Row:          row.Number,
-		Amount:       c.cell(row, FieldAmount),
-		AmountCents:  c.cell(row, FieldAmountCents),
-		Name:         c.cell(row, FieldName),
-		Document:     c.cell(row, FieldDocument),
-		DocumentType: c.cell(row, FieldDocumentType),
-		Institution:  c.cell(row, FieldInstitution),
-		Branch:       c.cell(row, FieldBranch),
-		Account:      c.cell(row, FieldAccount),
-		AccountType:  c.cell(row, FieldAccountType),
-		ScheduledTo:  c.cell(row, FieldScheduledTo),
-		Reference:    c.cell(row, FieldReference),
-	}
+// input sets in to row's cells, by field. Every field is written, so in
+// can be reused from row to row.
+func (c *checker) input(in *validate.Input, row sheet.Row) {
+	in.Row = row.Number
+	c.cell(&in.Amount, row, FieldAmount)
+	c.cell(&in.AmountCents, row, FieldAmountCents)
+	c.cell(&in.Name, row, FieldName)
+	c.cell(&in.Document, row, FieldDocument)
+	c.cell(&in.DocumentType, row, FieldDocumentType)
+	c.cell(&in.Institution, row, FieldInstitution)
+	c.cell(&in.Branch, row, FieldBranch)
+	c.cell(&in.Account, row, FieldAccount)
+	c.cell(&in.AccountType, row, FieldAccountType)
+	c.cell(&in.ScheduledTo, row, FieldScheduledTo)
+	c.cell(&in.Reference, row, FieldReference)
 }
 
-// cell is field f of row for the validator; a missing column gives the
-// zero Cell (Present false), a short row an empty value.
-func (c *checker) cell(row sheet.Row, f Field) validate.Cell {
-	col := c.cols[f]
-	if col.index < 0 {
-		return validate.Cell{}
+// cell sets vc to field f of row: the zero Cell (Present false) for a
+// column the sheet does not have, an empty value past the end of a short
+// row.
+func (c *checker) cell(vc *validate.Cell, row sheet.Row, f Field) {
+	col := &c.cols[f]
+	switch {
+	case col.index < 0:
+		*vc = validate.Cell{}
+	case col.index < len(row.Cells):
+		*vc = validate.Cell{Column: col.name, Value: row.Cells[col.index].Value, Kind: kind(row.Cells[col.index].Kind), Present: true}
+	default:
+		*vc = validate.Cell{Column: col.name, Present: true}
 	}
-	vc := validate.Cell{Column: col.name, Present: true}
-	if col.index < len(row.Cells) {
-		vc.Value = row.Cells[col.index].Value
-		vc.Kind = kind(row.Cells[col.index].Kind)
-	}
-	return vc
 }
 
 func kind(k sheet.Kind) validate.Kind {
