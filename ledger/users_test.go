@@ -172,3 +172,31 @@ func rowNumbers(rs []Row) []int {
 	}
 	return out
 }
+
+func TestWarnings(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTest(t, newClock())
+	if err := l.AddUser(ctx, "up", RoleUploader, fakeHash); err != nil {
+		t.Fatal(err)
+	}
+	id := batchID("warned")
+	if _, _, err := l.RecordUpload(ctx, Upload{BatchID: id, FileName: "f.csv", StoredPath: "/x", UploadedBy: "up"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddWarnings(ctx, id, map[int]string{3: `[{"code":"a"}]`, 7: `[{"code":"b"}]`, 9: `[{"code":"c"}]`}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Warnings(ctx, id, 3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != `map[3:[{"code":"a"}] 7:[{"code":"b"}]]` {
+		t.Errorf("Warnings(3..8) = %v", got)
+	}
+	if n, err := l.CountWarnings(ctx, id); err != nil || n != 3 {
+		t.Errorf("CountWarnings = %d, %v; want 3", n, err)
+	}
+	if err := l.AddWarnings(ctx, batchID("no upload"), map[int]string{2: "[]"}); err == nil {
+		t.Error("warnings of a batch without an upload were stored")
+	}
+}

@@ -39,3 +39,14 @@ CREATE TABLE uploads (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX uploads_uploaded ON uploads (uploaded_at);
+
+-- upload_warnings keeps the warnings of valid rows (a document whose
+-- leading zeros were restored, a date that falls on a holiday), which the
+-- rows table does not hold, so that the page can mark them.
+CREATE TABLE upload_warnings (
+    batch   TEXT    NOT NULL REFERENCES uploads (id),
+    row     INTEGER NOT NULL CHECK (row >= 2),
+    -- issues is a JSON list, as batch.Issue encodes it.
+    issues  TEXT    NOT NULL,
+    PRIMARY KEY (batch, row)
+) STRICT, WITHOUT ROWID;
