@@ -150,8 +150,9 @@ func brDate(date string) string {
 
 // importStats are what the import saw beyond the ledger's counters.
 type importStats struct {
-	scheduled int
-	format    string
+	scheduled   int
+	format      string
+	lookRepeats bool // another batch may hold a repeat
 }
 
 // importFile reads, validates and records every row of the sheet in one
@@ -164,6 +165,18 @@ func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, ca
 		since = r.now().Add(-r.opts.RepeatWindow)
 		bg    = context.WithoutCancel(ctx) // ledger writes are never cut in half by ctx
 	)
+	// Repeats can only be found in other batches created within the
+	// window: with none (a first run, or a quiet month), the per-row
+	// lookup is skipped, which is most of an import's time.
+	batches, err := r.l.Batches(ctx)
+	if err != nil {
+		return st, err
+	}
+	for _, o := range batches {
+		if o.ID != b.ID && o.Created.After(since) {
+			st.lookRepeats = true
+		}
+	}
 	begin := func(m *Mapping) error {
 		if m != nil {
 			b.Header = m.Header
@@ -258,6 +271,9 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 	row.State = ledger.Pending
 	if p.ScheduledTo != "" {
 		st.scheduled++
+	}
+	if !st.lookRepeats {
+		return row, nil
 	}
 	// A payout that may already have paid this payee in a recent batch is
 	// held: uploading last month's sheet again must not pay it again.

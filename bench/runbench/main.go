@@ -31,10 +31,14 @@ import (
 
 var errStop = errors.New("stop after the plan")
 
+// noRef leaves the reference column out of generated sheets.
+var noRef *bool
+
 func main() {
 	rows := flag.Int("rows", 10000, "rows for the throughput runs (0 skips them)")
 	importRows := flag.Int("import-rows", 0, "rows for the import run (0 skips it)")
 	dir := flag.String("dir", "", "work directory (default: a temporary one)")
+	noRef = flag.Bool("no-ref", false, "generate sheets without a reference column (keys from batch and row)")
 	onlyLimited := flag.Bool("only-limited", false, "skip the run without a server limit")
 	flag.Parse()
 	limits := []float64{0, 100}
@@ -205,9 +209,15 @@ func writeSheet(path string, rows int, salt string) error {
 		return err
 	}
 	var b strings.Builder
-	b.WriteString("reference,name,document,institution_code,branch_code,account_code,account_type,amount_cents\n")
+	if !*noRef {
+		b.WriteString("reference,")
+	}
+	b.WriteString("name,document,institution_code,branch_code,account_code,account_type,amount_cents\n")
 	for i := 1; i <= rows; i++ {
-		fmt.Fprintf(&b, "%s-%d,Pessoa %d,%s,341,1234,%d,CC,%d\n", salt, i, i, cpf(i), 10000+i, 1000+i%5000)
+		if !*noRef {
+			fmt.Fprintf(&b, "%s-%d,", salt, i)
+		}
+		fmt.Fprintf(&b, "Pessoa %d,%s,341,1234,%d,CC,%d\n", i, cpf(i), 10000+i, 1000+i%5000)
 		if b.Len() > 1<<20 {
 			if _, err := f.WriteString(b.String()); err != nil {
 				return err
