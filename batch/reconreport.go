@@ -1,0 +1,509 @@
+package batch
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocarina/gocsv"
+
+	"lote/ledger"
+	"lote/sheet"
+	"lote/stone"
+)
+
+// failureMeanings are the documented meanings of failure_reason_code
+// (stone-api.md §2.3).
+var failureMeanings = map[string]string{
+	"0": "generic error at Stone, the transfer may be sent again",
+	"1": "insufficient balance",
+	"2": "restriction on one of the accounts",
+}
+
+// refundMeanings are the documented meanings of refund_reason_code "0".."14"
+// (stone-api.md §2.3).
+var refundMeanings = [...]string{
+	"processing error at the origin",
+	"target account does not exist",
+	"target branch or account does not exist",
+	"wrong target document",
+	"account invalid for the transaction type or purpose",
+	"processing error at the origin",
+	"amount exceeds the limit of the account type",
+	"payment not in conformity",
+	"invalid data, missing field, bad format or missing branch",
+	"CPF/CNPJ irregular at the Receita Federal",
+	"invalid target institution",
+	"account has more than 13 digits for the chosen type",
+	"requested by the receiving institution's client",
+	"return of a bank order (devolução de ordem bancária)",
+	"unidentified beneficiary",
+}
+
+// FailureMeaning returns the documented meaning of a failure_reason_code
+// of a FAILED transfer, or false for a code Stone does not document.
+func FailureMeaning(code string) (string, bool) {
+	m, ok := failureMeanings[code]
+	return m, ok
+}
+
+// RefundMeaning returns the documented meaning of a refund_reason_code of
+// a REFUNDED transfer ("0".."14"), or false for any other code.
+func RefundMeaning(code string) (string, bool) {
+	n, err := strconv.Atoi(code)
+	if err != nil || n < 0 || n >= len(refundMeanings) || strconv.Itoa(n) != code {
+		return "", false
+	}
+	return refundMeanings[n], true
+}
+
+// csvText is a text cell of the CSV report, neutralised the way the
+// results sheet is: text a spreadsheet would run as a formula (= + - @,
+// tab, CR first) gets a leading apostrophe.
+type csvText string
+
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (t csvText) MarshalCSV() (string, error) { return neutralize(string(t)), nil }
+
+func neutralize(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// csvMoney is cents written as reais with a decimal comma, as Brazilian
+// Excel reads a ';'-separated file: 123456 → "1234,56".
+type csvMoney int64
+
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (m csvMoney) MarshalCSV() (string, error) { return reais(int64(m), ','), nil }
+
+// reais formats cents exactly, without floating point.
+func reais(cents int64, mark byte) string {
+	sign := ""
+	u := uint64(cents)
+	if cents < 0 {
+		sign, u = "-", uint64(-(cents+1))+1
+	}
+	return fmt.Sprintf("%s%d%c%02d", sign, u/100, mark, u%100)
+}
+
+// ReconLine is one line of the reconciliation report: one input row.
+// Amounts are cents (reais in the files); times are UTC, RFC 3339.
+type ReconLine struct {
+	Batch       csvText  `csv:"batch"` // the batch id's first 12 hex digits
+	Row         int      `csv:"row"`   // as Excel numbers it (header = 1)
+	Reference   csvText  `csv:"reference"`
+	Name        csvText  `csv:"name"`
+	Document    csvText  `csv:"document"`
+	Institution csvText  `csv:"institution"`
+	Branch      csvText  `csv:"branch"`
+	Account     csvText  `csv:"account"`
+	Amount      csvMoney `csv:"amount"`
+	LoteState   csvText  `csv:"lote_state"`
+	// Status is Stone's status of the transfer, or the lote state of a row
+	// never accepted; Final says whether it can still change.
+	Status      csvText  `csv:"status"`
+	Final       csvText  `csv:"final"`
+	WatchUntil  csvText  `csv:"refund_watch_until"`
+	FailureCode csvText  `csv:"failure_code"`
+	RefundCode  csvText  `csv:"refund_code"`
+	Reason      csvText  `csv:"reason"` // the code's documented meaning
+	Fee         csvMoney `csv:"fee"`    // charged and kept, see BatchReconciliation
+	TransferID  csvText  `csv:"transfer_id"`
+	CreatedAt   csvText  `csv:"created_at"`
+	FinishedAt  csvText  `csv:"finished_at"`
+	FailedAt    csvText  `csv:"failed_at"`
+	RefundedAt  csvText  `csv:"refunded_at"`
+	NeedsPerson csvText  `csv:"needs_person"` // why, or empty
+	CheckedAt   csvText  `csv:"checked_at"`
+}
+
+// reconMoneyColumns and reconStatusColumn index ReconLine's fields as
+// XLSX columns.
+var (
+	reconMoneyColumns = []int{8, 16}
+	reconStatusColumn = 10
+)
+
+func stamp(t time.Time) csvText {
+	if t.IsZero() {
+		return ""
+	}
+	return csvText(t.UTC().Format(time.RFC3339))
+}
+
+// reconLine builds a row's line.
+func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window time.Duration) ReconLine {
+	r := rr.Row
+	ln := ReconLine{Batch: csvText(idPrefix(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
+		LoteState: csvText(r.State), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
+		Fee: csvMoney(feeCharged(rr))}
+	var p stone.CreateExternalTransfer
+	if len(r.Payout) > 0 && json.Unmarshal(r.Payout, &p) == nil {
+		ln.Name, ln.Document = csvText(p.Target.Entity.Name), csvText(p.Target.Entity.Document)
+		ln.Institution, ln.Branch = csvText(p.Target.Account.InstitutionCode), csvText(p.Target.Account.BranchCode)
+		ln.Account = csvText(p.Target.Account.AccountCode)
+	}
+	cat := categorize(r)
+	final := cat == CategoryFailed || cat == CategoryReturned || cat == CategoryNotSent
+	if rr.Checked {
+		c := rr.Rec
+		ln.CreatedAt, ln.FinishedAt, ln.FailedAt, ln.RefundedAt = stamp(c.CreatedAt), stamp(c.FinishedAt), stamp(c.FailedAt), stamp(c.RefundedAt)
+		ln.FailureCode, ln.RefundCode, ln.CheckedAt = csvText(c.FailureCode), csvText(c.RefundCode), stamp(c.CheckedAt)
+		switch {
+		case c.RefundCode != "":
+			m, ok := RefundMeaning(c.RefundCode)
+			ln.Reason = csvText(cmp.Or(m, c.RefundReason))
+			if !ok && c.RefundReason == "" {
+				ln.Reason = csvText("undocumented refund code " + c.RefundCode)
+			}
+		case c.FailureCode != "" && cat == CategoryFailed:
+			m, ok := FailureMeaning(c.FailureCode)
+			ln.Reason = csvText(cmp.Or(m, c.FailureReason))
+			if !ok && c.FailureReason == "" {
+				ln.Reason = csvText("undocumented failure code " + c.FailureCode)
+			}
+		}
+		if cat == CategoryPaid && !c.FinishedAt.IsZero() {
+			until := c.FinishedAt.Add(window)
+			final = !until.After(now)
+			if !final {
+				ln.WatchUntil = stamp(until)
+			}
+		}
+	}
+	ln.Final = "no"
+	if final {
+		ln.Final = "yes"
+	}
+	var why []string
+	switch cat {
+	case CategoryReturned:
+		why = append(why, "returned by the receiving bank: the payee was not paid")
+	case CategoryFailed:
+		why = append(why, "the transfer "+strings.ToLower(r.APIStatus)+": the payee was not paid")
+	case CategoryNotSent, CategoryReview:
+		why = append(why, cmp.Or(RowError(r), "status "+outcomeName(r)+" is not one lote knows"))
+	}
+	if rr.Checked && rr.Rec.Mismatch != "" {
+		why = append(why, "differs from Stone: "+rr.Rec.Mismatch)
+	}
+	ln.NeedsPerson = csvText(strings.Join(why, "; "))
+	return ln
+}
+
+// cells is the line as XLSX cells, in ReconLine's field order.
+func (ln ReconLine) cells() []sheet.Cell {
+	t := func(s csvText) sheet.Cell { return sheet.Cell{Value: string(s)} }
+	m := func(c csvMoney) sheet.Cell {
+		return sheet.Cell{Value: strconv.FormatInt(int64(c), 10), Kind: sheet.Number}
+	}
+	return []sheet.Cell{t(ln.Batch), {Value: strconv.Itoa(ln.Row), Kind: sheet.Number}, t(ln.Reference), t(ln.Name),
+		t(ln.Document), t(ln.Institution), t(ln.Branch), t(ln.Account), m(ln.Amount), t(ln.LoteState), t(ln.Status),
+		t(ln.Final), t(ln.WatchUntil), t(ln.FailureCode), t(ln.RefundCode), t(ln.Reason), m(ln.Fee), t(ln.TransferID),
+		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt)}
+}
+
+// reconHeader is ReconLine's csv tags, in order.
+func reconHeader() []string {
+	return []string{"batch", "row", "reference", "name", "document", "institution", "branch", "account", "amount",
+		"lote_state", "status", "final", "refund_watch_until", "failure_code", "refund_code", "reason", "fee",
+		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at"}
+}
+
+// ReconSummaryPath is where the CSV report's summary and checks go: beside
+// it, NAME.summary.csv. A CSV file holds one table, so the checks cannot
+// sit at its top; the XLSX report has them at the top of its Summary sheet.
+func ReconSummaryPath(csvPath string) string {
+	return strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".summary.csv"
+}
+
+// WriteReconciliation writes the reconciliation report of rep to path,
+// .xlsx or .csv. Every row of every batch in rep is a line (ReconLine), in
+// input order, read from the ledger a page at a time. XLSX has a Summary
+// sheet whose first rows are the verdict, then every mismatch and failed
+// check, then counts and sums per status, the totals and the checks. CSV is
+// UTF-8 with a BOM, ';'-separated, decimal comma, and the summary goes to
+// ReconSummaryPath(path), mismatches first. Files appear complete or not
+// at all.
+func WriteReconciliation(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx":
+		return writeReconXLSX(ctx, l, rep, path)
+	case ".csv":
+		if err := writeAtomic(ReconSummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+			return fmt.Errorf("write reconciliation summary %s: %w", ReconSummaryPath(path), err)
+		}
+		if err := writeAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w) }); err != nil {
+			return fmt.Errorf("write reconciliation %s: %w", path, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("write reconciliation %s: use a .xlsx or .csv name", path)
+}
+
+// eachLine calls fn with every line of the report, in batch then input order.
+func eachLine(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, fn func(ReconLine) error) error {
+	for _, b := range rep.Batches {
+		for rr, err := range l.Reconciled(ctx, b.Batch.ID) {
+			if err != nil {
+				return err
+			}
+			if err := fn(reconLine(rr, b.Batch, rep.At, rep.RefundWindow)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, path string) error {
+	w, err := sheet.Create(path, sheet.WriteOptions{MoneyColumns: reconMoneyColumns, StatusColumn: reconStatusColumn,
+		Summary: summaryCells(rep, true)})
+	if err != nil {
+		return fmt.Errorf("write reconciliation: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			w.Close() // discards the temporary file
+		}
+	}()
+	if err := w.WriteHeader(reconHeader()); err != nil {
+		return fmt.Errorf("write reconciliation %s: %w", path, err)
+	}
+	if err := eachLine(ctx, l, rep, func(ln ReconLine) error { return w.WriteRow(ln.cells()) }); err != nil {
+		return fmt.Errorf("write reconciliation %s: %w", path, err)
+	}
+	committed = true
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write reconciliation %s: %w", path, err)
+	}
+	return nil
+}
+
+// reconCSVPage is how many lines are marshalled at a time: memory stays
+// bounded whatever the batch's size.
+const reconCSVPage = 1000
+
+func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, w io.Writer) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	// A writer per call: gocsv's package-level writer setting is global
+	// state another goroutine could change.
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	sw := gocsv.NewSafeCSVWriter(cw)
+	page := make([]ReconLine, 0, reconCSVPage)
+	first := true
+	flush := func() error {
+		if len(page) == 0 && !first {
+			return nil
+		}
+		var err error
+		if first {
+			err = gocsv.MarshalCSV(page, sw)
+		} else {
+			err = gocsv.MarshalCSVWithoutHeaders(page, sw)
+		}
+		first = false
+		page = page[:0]
+		return err
+	}
+	err := eachLine(ctx, l, rep, func(ln ReconLine) error {
+		page = append(page, ln)
+		if len(page) == reconCSVPage {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if first && len(page) == 0 {
+		// gocsv writes no header for an empty slice; the file still says
+		// what its columns are.
+		if err := cw.Write(reconHeader()); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	return flush()
+}
+
+// sumCell is a Summary cell: text, a count, or money in cents.
+type sumCell struct {
+	text string
+	n    int64
+	kind int // 0 text, 1 count, 2 cents
+}
+
+func txt(s string) sumCell      { return sumCell{text: s} }
+func count(n int) sumCell       { return sumCell{n: int64(n), kind: 1} }
+func centsCell(c int64) sumCell { return sumCell{n: c, kind: 2} }
+
+// summaryRows is the report's summary: the verdict, mismatches and failed
+// checks first, so they cannot be missed; then per batch the counts and
+// sums per status, the totals and every check.
+func summaryRows(rep ReconcileReport) [][]sumCell {
+	var rows [][]sumCell
+	mism := rep.Mismatches()
+	people := 0
+	var failed []string
+	for _, b := range rep.Batches {
+		people += b.NeedsPerson
+		for _, c := range b.Checks {
+			if !c.OK {
+				failed = append(failed, idPrefix(b.Batch.ID)+" "+c.Name+": "+c.Detail)
+			}
+		}
+	}
+	verdict := strings.ToUpper(rep.Status().String())
+	var parts []string
+	if len(mism) > 0 {
+		parts = append(parts, fmt.Sprintf("%d transfers differ from Stone", len(mism)))
+	}
+	if len(failed) > 0 {
+		parts = append(parts, fmt.Sprintf("%d checks failed", len(failed)))
+	}
+	if people > 0 {
+		parts = append(parts, fmt.Sprintf("%d rows need a person", people))
+	}
+	if rep.Unchecked > 0 {
+		parts = append(parts, fmt.Sprintf("%d transfers could not be read from Stone", rep.Unchecked))
+	}
+	rows = append(rows, []sumCell{txt("reconciliation"), txt(verdict), txt(strings.Join(parts, "; "))})
+	for _, m := range mism {
+		rows = append(rows, []sumCell{txt("MISMATCH"), txt(idPrefix(m.Batch)), txt("row " + strconv.Itoa(m.Row)), txt(m.TransferID), txt(m.Detail)})
+	}
+	for _, f := range failed {
+		rows = append(rows, []sumCell{txt("CHECK FAILED"), txt(f)})
+	}
+	rows = append(rows, nil, []sumCell{txt("batch"), txt("status"), txt("rows"), txt("amount"), txt("fees")})
+	for _, b := range rep.Batches {
+		id := idPrefix(b.Batch.ID)
+		names := make([]string, 0, len(b.ByStatus))
+		for s := range b.ByStatus {
+			names = append(names, s)
+		}
+		slices.Sort(names)
+		for _, s := range names {
+			t := b.ByStatus[s]
+			rows = append(rows, []sumCell{txt(id), txt(s), count(t.Rows), centsCell(t.AmountCents), centsCell(t.FeeCents)})
+		}
+		rows = append(rows,
+			[]sumCell{txt(id), txt("total paid"), count(b.ByCategory[CategoryPaid].Rows), centsCell(b.PaidCents)},
+			[]sumCell{txt(id), txt("total fees"), txt(""), txt(""), centsCell(b.FeeCents)},
+			[]sumCell{txt(id), txt("total returned"), count(b.ByCategory[CategoryReturned].Rows), centsCell(b.ReturnedCents)},
+			[]sumCell{txt(id), txt("rows needing a person"), count(b.NeedsPerson)},
+			[]sumCell{txt(id), txt("sheet total"), count(b.Batch.Valid), centsCell(b.Batch.TotalCents)},
+		)
+		for _, c := range b.Checks {
+			ok := "ok"
+			if !c.OK {
+				ok = "FAILED"
+			}
+			rows = append(rows, []sumCell{txt(id), txt("check " + c.Name), txt(ok), txt(c.Detail)})
+		}
+		rows = append(rows, []sumCell{txt(id), txt("file"), txt(b.Batch.FileName)})
+	}
+	rows = append(rows, nil,
+		[]sumCell{txt("reconciled at"), txt(rep.At.UTC().Format(time.RFC3339))},
+		[]sumCell{txt("refund window"), txt(fmt.Sprintf("%g days", rep.RefundWindow.Hours()/24))},
+		[]sumCell{txt("transfers read"), count(rep.Polled)},
+		[]sumCell{txt("status changes"), count(rep.Changed)},
+	)
+	for _, b := range rep.Skipped {
+		rows = append(rows, []sumCell{txt("skipped batch"), txt(idPrefix(b.ID)), txt("account " + mask(b.AccountID) + " in " + b.Environment)})
+	}
+	return rows
+}
+
+// summaryCells is the summary as sheet cells; money as reais numbers in
+// XLSX (exact up to 2^53 cents), as "1234,56" text in CSV.
+func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
+	var out [][]sheet.Cell
+	for _, r := range summaryRows(rep) {
+		cells := make([]sheet.Cell, 0, len(r))
+		for _, c := range r {
+			switch {
+			case c.kind == 1:
+				cells = append(cells, sheet.Cell{Value: strconv.FormatInt(c.n, 10), Kind: sheet.Number})
+			case c.kind == 2 && xlsx:
+				cells = append(cells, sheet.Cell{Value: strconv.FormatFloat(float64(c.n)/100, 'f', -1, 64), Kind: sheet.Number})
+			case c.kind == 2:
+				cells = append(cells, sheet.Cell{Value: reais(c.n, ',')})
+			default:
+				cells = append(cells, sheet.Cell{Value: c.text})
+			}
+		}
+		out = append(out, cells)
+	}
+	return out
+}
+
+func writeSummaryCSV(w io.Writer, rep ReconcileReport) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	for _, r := range summaryCells(rep, false) {
+		rec := make([]string, len(r))
+		for i, c := range r {
+			rec[i] = neutralize(c.Value)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeAtomic writes path through fn: to a temporary file beside it,
+// synced, then renamed over it, so a reader never sees half a report.
+func writeAtomic(path string, fn func(io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if err := fn(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return errors.Join(err, os.Remove(tmp.Name()))
+	}
+	return nil
+}
