@@ -371,8 +371,9 @@ func stoneMessage(se *stone.Error) string {
 
 // conflict settles a 409: Stone says the key was used before, so the
 // transfer may exist. It is looked up among the account's transfers (same
-// amount, payee and account, created since the row's first attempt) and
-// accepted if found exactly once; otherwise a person must look
+// amount, payee and account, created since the row's first attempt, and
+// held by no other row) and accepted if found exactly once; otherwise a
+// person must look
 // (stone-api.md §5: never resend with a new key).
 func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) error {
 	r := s.r
@@ -396,9 +397,18 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 			s.unresolved.Add(1)
 			return nil
 		}
-		if matches(t, want, since) {
-			found = append(found, t)
+		if !matches(t, want, since) {
+			continue
 		}
+		// A transfer another row already holds is that row's payment of
+		// the same payee and amount (duplicates allowed, or a repeat):
+		// claiming it would mark this row paid when it is not.
+		if _, _, owned, err := r.l.TransferOwner(ctx, t.ID); err != nil {
+			return err
+		} else if owned {
+			continue
+		}
+		found = append(found, t)
 	}
 	if len(found) == 1 {
 		a.Outcome = ledger.OutcomeAccepted
