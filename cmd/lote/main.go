@@ -57,6 +57,8 @@ func commands() []command {
 		{"run", "validate a sheet and pay its rows, exactly once; writes the results sheet", runRun},
 		{"resume", "finish an interrupted batch (same keys, nothing paid twice)", runResume},
 		{"status", "list the batches, or one batch's rows by state", runStatus},
+		{"reconcile", "follow accepted transfers to their final status; writes the reconciliation report", runReconcile},
+		{"webhook", "receive Stone's webhooks and record TED status changes in the ledger", runWebhook},
 		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
 		{"user", "add a person who may sign in to `lote serve`, change a password, list them", runUser},
 	}

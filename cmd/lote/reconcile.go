@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"lote/batch"
+)
+
+// reconcileFlags are the flags of `lote reconcile`.
+type reconcileFlags struct {
+	conn         connFlags
+	all          bool
+	out          string
+	since        string
+	refundDays   int
+	watch        bool
+	watchTimeout time.Duration
+	format       string
+	rate         float64
+	offline      bool
+}
+
+func (f *reconcileFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.all, "all", false, "reconcile every batch of the account (instead of naming one)")
+	fs.StringVar(&f.out, "out", "", "reconciliation report, .xlsx or .csv (default: reconciliation-DATE.xlsx in the current folder)")
+	fs.StringVar(&f.since, "since", "", "leave out batches created before this `date` (yyyy-mm-dd)")
+	fs.IntVar(&f.refundDays, "refund-window", 7, "`days` a FINISHED transfer is still watched for a refund by the receiving bank")
+	fs.BoolVar(&f.watch, "watch", false, "poll again, with backoff, until no transfer is in flight or --watch-timeout passes")
+	fs.DurationVar(&f.watchTimeout, "watch-timeout", batch.DefaultWatchTimeout, "how long --watch polls at most")
+	fs.StringVar(&f.format, "format", "text", "output: text, or json (the summary, one document on stdout)")
+	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
+	fs.BoolVar(&f.offline, "offline", false, "ask Stone nothing: report what earlier polls and webhooks recorded")
+}
+
+// Exit codes of reconcile: 0 every row final and paid; 1 some failed,
+// returned, not sent, mismatched or needing review; 3 some still pending
+// (in flight, not yet read, or not yet sent). A cron job acts on them.
+func reconcileExit(s batch.ReconcileStatus) int {
+	switch s {
+	case batch.ReconcileSettled:
+		return exitOK
+	case batch.ReconcilePending:
+		return exitInterrupted
+	}
+	return exitRows
+}
+
+func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
+	fs := newFlags("reconcile", "[BATCH... | --all]", cio)
+	var f reconcileFlags
+	f.conn.register(fs)
+	f.register(fs)
+	ids, ok := parseFlags(fs, args, cio)
+	if !ok {
+		return exitUsage
+	}
+	if (len(ids) == 0) == !f.all {
+		return usageError(fs, cio.stderr, "name a batch (or a unique prefix; `lote status` lists them), or pass --all")
+	}
+	if f.format != "text" && f.format != "json" {
+		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
+	}
+	if f.refundDays < 0 || f.rate <= 0 || f.watchTimeout <= 0 {
+		return usageError(fs, cio.stderr, "--refund-window must not be negative, --rate and --watch-timeout must be positive")
+	}
+	var since time.Time
+	if f.since != "" {
+		t, err := time.ParseInLocation("2006-01-02", f.since, time.Local)
+		if err != nil {
+			return usageError(fs, cio.stderr, "--since %q: use yyyy-mm-dd", f.since)
+		}
+		since = t
+	}
+	out := f.out
+	if out == "" {
+		out = "reconciliation-" + time.Now().Format("2006-01-02") + ".xlsx"
+	}
+	if ext := strings.ToLower(filepath.Ext(out)); ext != ".xlsx" && ext != ".csv" {
+		return usageError(fs, cio.stderr, "--out %s: use a .xlsx or .csv name", out)
+	}
+	if err := f.conn.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
+	if f.conn.env == "sim" && !f.offline {
+		// The sim emulator lives inside one lote process: the transfers a
+		// finished `lote run` made are gone with it.
+		fmt.Fprintln(cio.stderr, "lote: --env sim keeps its transfers only while `lote run` runs: reconcile against stonesim "+
+			"(--env sandbox --api-url URL --auth-url URL …), or pass --offline to report what the ledger holds")
+		return exitUsage
+	}
+	c, err := f.conn.connect()
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	defer c.Close()
+
+	human := cio.stdout
+	if f.format == "json" {
+		human = cio.stderr
+	}
+	log := slog.New(slog.NewTextHandler(cio.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := batch.ReconcileOptions{
+		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
+		Batches: ids, All: f.all, Since: since,
+		RefundWindow: time.Duration(f.refundDays) * 24 * time.Hour, Watch: f.watch, WatchTimeout: f.watchTimeout,
+		Offline: f.offline, Rate: f.rate, Log: log,
+	}
+	if f.refundDays == 0 {
+		opts.RefundWindow = time.Nanosecond // 0 days: FINISHED is final at once
+	}
+	rep, err := batch.Reconcile(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	// The report is written even when interrupted: it says what is known.
+	if err := batch.WriteReconciliation(context.WithoutCancel(ctx), c.ledger, rep, out); err != nil {
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	code := reconcileExit(rep.Status())
+	if rep.Interrupted && code == exitOK {
+		code = exitInterrupted
+	}
+	if f.format == "json" {
+		if w := writeJSON(cio, reconcileJSON(rep, out, code)); w != exitOK {
+			return w
+		}
+	}
+	printReconcile(human, rep, out)
+	return code
+}
+
+// reconcileDoc is `reconcile --format json`. Amounts are in cents; rows as
+// Excel numbers them.
+type reconcileDoc struct {
+	Status      string           `json:"status"` // settled, pending, attention
+	ExitCode    int              `json:"exit_code"`
+	Report      string           `json:"report"`
+	At          time.Time        `json:"at"`
+	Batches     []reconBatchJSON `json:"batches"`
+	Skipped     []string         `json:"skipped,omitempty"`
+	Mismatches  []batch.Mismatch `json:"mismatches"`
+	Polled      int              `json:"polled"`
+	Changed     int              `json:"changed"`
+	Unchecked   int              `json:"unchecked"`
+	Rounds      int              `json:"rounds"`
+	Interrupted bool             `json:"interrupted"`
+	TimedOut    bool             `json:"timed_out"`
+}
+
+type reconBatchJSON struct {
+	Batch         string                                  `json:"batch"`
+	File          string                                  `json:"file"`
+	TotalCents    int64                                   `json:"total_cents"`
+	PaidCents     int64                                   `json:"paid_cents"`
+	FeeCents      int64                                   `json:"fee_cents"`
+	ReturnedCents int64                                   `json:"returned_cents"`
+	NeedsPerson   int                                     `json:"needs_person"`
+	ByStatus      map[string]batch.CategoryTotals         `json:"by_status"`
+	ByCategory    map[batch.Category]batch.CategoryTotals `json:"by_category"`
+	Checks        []batch.Invariant                       `json:"checks"`
+}
+
+func reconcileJSON(rep batch.ReconcileReport, out string, code int) reconcileDoc {
+	doc := reconcileDoc{Status: rep.Status().String(), ExitCode: code, Report: out, At: rep.At,
+		Batches: []reconBatchJSON{}, Mismatches: rep.Mismatches(), Polled: rep.Polled, Changed: rep.Changed,
+		Unchecked: rep.Unchecked, Rounds: rep.Rounds, Interrupted: rep.Interrupted, TimedOut: rep.TimedOut}
+	if doc.Mismatches == nil {
+		doc.Mismatches = []batch.Mismatch{}
+	}
+	for _, b := range rep.Batches {
+		doc.Batches = append(doc.Batches, reconBatchJSON{Batch: b.Batch.ID, File: b.Batch.FileName, TotalCents: b.Batch.TotalCents,
+			PaidCents: b.PaidCents, FeeCents: b.FeeCents, ReturnedCents: b.ReturnedCents, NeedsPerson: b.NeedsPerson,
+			ByStatus: b.ByStatus, ByCategory: b.ByCategory, Checks: b.Checks})
+	}
+	for _, b := range rep.Skipped {
+		doc.Skipped = append(doc.Skipped, b.ID)
+	}
+	return doc
+}
+
+// printReconcile writes what a person reads: mismatches first.
+func printReconcile(w io.Writer, rep batch.ReconcileReport, out string) {
+	for _, m := range rep.Mismatches() {
+		fmt.Fprintf(w, "MISMATCH batch %s row %d, transfer %s: %s\n", idPrefix(m.Batch), m.Row, m.TransferID, m.Detail)
+	}
+	for _, b := range rep.Batches {
+		for _, c := range b.Checks {
+			if !c.OK {
+				fmt.Fprintf(w, "CHECK FAILED batch %s %s: %s\n", idPrefix(b.Batch.ID), c.Name, c.Detail)
+			}
+		}
+	}
+	for _, b := range rep.Batches {
+		fmt.Fprintf(w, "batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n", idPrefix(b.Batch.ID),
+			b.Batch.FileName, batch.FormatBRL(b.PaidCents), batch.FormatBRL(b.FeeCents), batch.FormatBRL(b.ReturnedCents), b.NeedsPerson)
+		for _, cat := range []batch.Category{batch.CategoryPaid, batch.CategoryInFlight, batch.CategoryReturned, batch.CategoryFailed,
+			batch.CategoryUnsent, batch.CategoryNotSent, batch.CategoryReview} {
+			if t, ok := b.ByCategory[cat]; ok {
+				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, batch.FormatBRL(t.AmountCents))
+			}
+		}
+	}
+	for _, b := range rep.Skipped {
+		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", idPrefix(b.ID), b.Environment)
+	}
+	switch {
+	case rep.Interrupted:
+		fmt.Fprintln(w, "interrupted: the report shows what was recorded so far")
+	case rep.TimedOut:
+		fmt.Fprintln(w, "--watch-timeout passed with transfers still in flight")
+	}
+	fmt.Fprintf(w, "%s: %d transfers read, %d status changes, %d not read; report %s\n",
+		rep.Status(), rep.Polled, rep.Changed, rep.Unchecked, out)
+}
