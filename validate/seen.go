@@ -64,6 +64,18 @@ func (t *seenTable) fingerprint(p *Payout) uint64 {
 	return fp
 }
 
+// reserve grows the table, if needed, so that n payments fit without
+// growing again.
+func (t *seenTable) reserve(n int) {
+	size := len(t.slots)
+	for size/2 < n {
+		size *= 2
+	}
+	if size > len(t.slots) {
+		t.rehash(size)
+	}
+}
+
 // addOrGet records that row makes payment fp, unless an earlier row made it:
 // then it returns that earlier row and true, and records nothing.
 func (t *seenTable) addOrGet(fp uint64, row int32) (int32, bool) {
@@ -80,20 +92,20 @@ func (t *seenTable) addOrGet(fp uint64, row int32) (int32, bool) {
 			*s = seenSlot{hi: hi, lo: lo, row: row}
 			t.count++
 			if 2*t.count > len(t.slots) {
-				t.grow()
+				t.rehash(2 * len(t.slots))
 			}
 			return 0, false
 		}
 	}
 }
 
-// grow doubles the table and re-inserts every fingerprint. Reading the old
-// table in order writes the new one in two sequential runs (a slot's new
-// home is its old one or that plus the old length), which keeps growing
-// cheap for the cache.
-func (t *seenTable) grow() {
+// rehash moves every fingerprint to a table of size slots, a larger power
+// of two. Reading the old table in order writes the new one in sequential
+// runs (a slot's new home is its old one plus a multiple of the old
+// length), which keeps growing cheap for the cache.
+func (t *seenTable) rehash(size int) {
 	old := t.slots
-	t.slots = make([]seenSlot, 2*len(old))
+	t.slots = make([]seenSlot, size)
 	mask := uint64(len(t.slots) - 1)
 	for _, s := range old {
 		if s.hi == 0 && s.lo == 0 {

@@ -34,6 +34,33 @@ func TestSeenTableProbesAndGrows(t *testing.T) {
 	}
 }
 
+// TestSeenTableReserve checks that a reserved table takes that many
+// payments without growing, and keeps those it had.
+func TestSeenTableReserve(t *testing.T) {
+	tab := newSeenTable()
+	for i := 0; i < 100; i++ {
+		tab.addOrGet(uint64(i+1)*0x9e3779b97f4a7c15, int32(i+2))
+	}
+	tab.reserve(3000)
+	size := len(tab.slots)
+	if size != 8192 {
+		t.Fatalf("reserved %d slots for 3000; want 8192", size)
+	}
+	for i := 0; i < 3000; i++ {
+		prev, dup := tab.addOrGet(uint64(i+1)*0x9e3779b97f4a7c15, int32(i+2))
+		if dup != (i < 100) || dup && prev != int32(i+2) {
+			t.Fatalf("payment %d: dup %v, row %d", i, dup, prev)
+		}
+	}
+	if len(tab.slots) != size {
+		t.Errorf("grew to %d slots", len(tab.slots))
+	}
+	tab.reserve(10) // never shrinks
+	if len(tab.slots) != size {
+		t.Errorf("shrank to %d slots", len(tab.slots))
+	}
+}
+
 // TestSeenFingerprintFields checks that every field of the payment counts,
 // and that moving characters between fields makes another payment.
 func TestSeenFingerprintFields(t *testing.T) {
