@@ -212,18 +212,18 @@ func cpfValid(n string) bool {
 	if len(n) != 11 || !allDigits(n) || allSame(n) {
 		return false
 	}
-	return cpfDigit(n[:9]) == n[9] && cpfDigit(n[:10]) == n[10]
-}
-
-// cpfDigit computes a CPF check digit: weights len+1 down to 2.
-func cpfDigit(body string) byte {
-	sum := 0
-	w := len(body) + 1
-	for i := 0; i < len(body); i++ {
-		sum += int(body[i]-'0') * w
-		w--
+	// Both check digits in one pass: the first weighs the 9 body digits
+	// 10 down to 2, the second the 10 digits before it 11 down to 2.
+	sum1, sum2 := 0, 0
+	for i := 0; i < 9; i++ {
+		d := int(n[i] - '0')
+		sum1 += d * (10 - i)
+		sum2 += d * (11 - i)
 	}
-	return mod11(sum)
+	if mod11(sum1) != n[9] {
+		return false
+	}
+	return mod11(sum2+int(n[9]-'0')*2) == n[10]
 }
 
 // cnpjValid reports whether n is 12 characters of 0-9/A-Z followed by two

@@ -37,7 +37,10 @@ type Institution struct {
 // immutable after loading and safe for concurrent use.
 type Directory struct {
 	byISPB map[string]Institution
-	byCode map[string]Institution
+	// byCode is indexed by the 3-digit code's value; ISPB "" marks a code
+	// no institution has. Every payout row looks its bank up here, and an
+	// array index costs less than hashing a string.
+	byCode *[1000]Institution
 }
 
 // Institutions returns the embedded directory, derived from a snapshot of the
@@ -74,7 +77,7 @@ func loadEmbedded(data []byte) (*Directory, error) {
 }
 
 func newDirectory(n int) *Directory {
-	return &Directory{byISPB: make(map[string]Institution, n), byCode: make(map[string]Institution, n)}
+	return &Directory{byISPB: make(map[string]Institution, n), byCode: new([1000]Institution)}
 }
 
 func (d *Directory) add(in Institution) error {
@@ -87,14 +90,19 @@ func (d *Directory) add(in Institution) error {
 	if _, dup := d.byISPB[in.ISPB]; dup {
 		return fmt.Errorf("ISPB %s appears twice", in.ISPB)
 	}
-	if _, dup := d.byCode[in.Code]; dup && in.Code != "" {
+	if in.Code != "" && d.byCode[codeIndex(in.Code)].ISPB != "" {
 		return fmt.Errorf("code %s appears twice", in.Code)
 	}
 	d.byISPB[in.ISPB] = in
 	if in.Code != "" {
-		d.byCode[in.Code] = in
+		d.byCode[codeIndex(in.Code)] = in
 	}
 	return nil
+}
+
+// codeIndex is the value of a 3-digit code, its index in byCode.
+func codeIndex(code string) int {
+	return int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
 }
 
 // Len returns the number of institutions in d.
@@ -109,7 +117,10 @@ func (d *Directory) Lookup(code string) (Institution, bool) {
 	case 8:
 		in, ok = d.byISPB[code]
 	case 3:
-		in, ok = d.byCode[code]
+		if allDigits(code) {
+			in = d.byCode[codeIndex(code)]
+			ok = in.ISPB != ""
+		}
 	}
 	return in, ok
 }
@@ -159,7 +170,7 @@ func (d *Directory) Resolve(value string, kind Kind) (in Institution, restored b
 		in, ok = d.Lookup(zeroPad(v, 8))
 		restored = ok
 	}
-	if in.ISPB == StoneISPB || v == StoneCode || zeroPad(v, 8) == StoneISPB {
+	if in.ISPB == StoneISPB || v == StoneCode || padsTo(v, StoneISPB) {
 		return Institution{}, false, fail(ErrStoneInstitution, "This is Stone (code 197, ISPB 16501555); a TED from Stone to a Stone account is not allowed. Pay this row with an internal transfer instead.")
 	}
 	if !ok {
@@ -327,4 +338,19 @@ func cp1252(c byte) rune {
 		'€', '\uFFFD', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\uFFFD', 'Ž', '\uFFFD',
 		'\uFFFD', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\uFFFD', 'ž', 'Ÿ',
 	}[c-0x80]
+}
+
+// padsTo reports whether zeroPad(v, len(full)) == full, without building
+// the padded string.
+func padsTo(v, full string) bool {
+	if len(v) > len(full) {
+		return false
+	}
+	pad := len(full) - len(v)
+	for i := 0; i < pad; i++ {
+		if full[i] != '0' {
+			return false
+		}
+	}
+	return full[pad:] == v
 }

@@ -27,6 +27,15 @@ func Name(value string) (string, error) {
 				clean = false
 			}
 			prevSpace = true
+		case r < utf8.RuneSelf:
+			// In ASCII, the white space other than ' ' is all control
+			// characters: one comparison instead of two table lookups.
+			if r < 0x20 || r == 0x7f {
+				clean = false
+				prevSpace = true
+			} else {
+				prevSpace = false
+			}
 		case unicode.IsSpace(r) || unicode.IsControl(r):
 			clean = false
 			prevSpace = true
@@ -65,6 +74,11 @@ func Name(value string) (string, error) {
 // Reference normalises the optional business id: trimmed, at most
 // MaxReferenceLen characters, no control characters. "" when empty.
 func Reference(value string) (string, error) {
+	if printableASCII(value) && len(value) <= MaxReferenceLen &&
+		(value == "" || value[0] != ' ' && value[len(value)-1] != ' ') {
+		// The usual reference: nothing to trim, nothing to refuse.
+		return value, nil
+	}
 	v := strings.TrimFunc(value, unicode.IsSpace)
 	if !utf8.ValidString(v) {
 		return "", fail(ErrInvalidReference, "The reference has characters that are not valid text.")
@@ -80,4 +94,15 @@ func Reference(value string) (string, error) {
 		return "", fail(ErrInvalidReference, "The reference has "+strconv.Itoa(n)+" characters; the limit is "+strconv.Itoa(MaxReferenceLen)+".")
 	}
 	return v, nil
+}
+
+// printableASCII reports whether s holds only the ASCII characters from
+// space to '~': valid UTF-8, no control character.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
