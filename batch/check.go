@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -100,6 +101,9 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 		if chunk == nil {
 			break
 		}
+		if chunk.more > 0 {
+			c.v.Reserve(chunk.more + len(chunk.items))
+		}
 		if err := c.add(chunk); err != nil {
 			return s, c.m, err
 		}
@@ -119,15 +123,30 @@ const chunkRows = 512
 // pipelineChunks is how many chunks each stage may be ahead of the next.
 const pipelineChunks = 4
 
+// estimateAfter is how far into a file (bytes, or for XLSX its share of
+// the file) the reader estimates the rows left, so that the duplicate check
+// can size its memory once; smaller files do not need it.
+const estimateAfter = 1 << 20
+
+// maxEstimate bounds that estimate (96 MiB of duplicate table): a file
+// whose first rows are far shorter than the rest must not make Check
+// reserve memory for rows that do not exist.
+const maxEstimate = 4_000_000
+
 // rowChunk is up to chunkRows rows in file order. err, when set, is what
 // ended reading right after these rows (io.EOF at the end of the file).
 type rowChunk struct {
-	rows []sheet.Row // from the reader
-	err  error
+	n   int // rows read into the chunk, blank ones included
+	err error
+	// more estimates how many rows follow this chunk, once, early in a
+	// large file; 0 otherwise.
+	more int
 
-	// From the preparer: one item per non-blank row, and the prepared rows
-	// of the items that go to the validator, both in row order.
-	items    []chunkItem
+	// From the reader: one item per non-blank row, and the input of each
+	// item that goes to the validator, both in row order.
+	items  []chunkItem
+	inputs []validate.Input
+	// From the preparer: inputs checked on their own.
 	prepared []validate.Prepared
 }
 
@@ -162,31 +181,46 @@ func startPipeline(ctx context.Context, r *sheet.Reader, c *checker) *pipeline {
 		quit:     make(chan struct{}),
 	}
 	p.wg.Add(2)
-	go p.runReader(r)
+	go p.runReader(r, c)
 	go p.runPreparer(c)
 	return p
 }
 
-func (p *pipeline) runReader(r *sheet.Reader) {
+func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 	defer p.wg.Done()
 	defer close(p.read)
+	rows, estimated := 0, false
+	var slab []string // cells are carved from it, a chunk's worth at a time
 	for {
 		var chunk *rowChunk
 		select {
 		case chunk = <-p.free:
 		default:
-			chunk = &rowChunk{rows: make([]sheet.Row, 0, chunkRows)}
+			chunk = &rowChunk{
+				items:    make([]chunkItem, 0, chunkRows),
+				inputs:   make([]validate.Input, 0, chunkRows),
+				prepared: make([]validate.Prepared, 0, chunkRows),
+			}
 		}
-		for len(chunk.rows) < chunkRows {
+		for chunk.n < chunkRows {
 			row, err := r.Next()
 			if err != nil {
 				chunk.err = err
 				break
 			}
-			chunk.rows = append(chunk.rows, row)
+			chunk.n++
+			slab = c.split(chunk, row, slab)
 		}
 		if chunk.err == nil && p.ctx.Err() != nil {
 			chunk.err = p.ctx.Err()
+		}
+		rows += chunk.n
+		if done, total := r.Progress(); !estimated && chunk.err == nil && done >= estimateAfter && done < total {
+			// The rows so far tell the bytes per row; the rest of the file
+			// is about as dense. Read-ahead buffering makes done run at
+			// most one buffer ahead, a small error this far in.
+			estimated = true
+			chunk.more = min(int(float64(total-done)/float64(done)*float64(rows)), maxEstimate)
 		}
 		// The chunk is the next stage's once sent: decide before.
 		last := chunk.err != nil
@@ -205,7 +239,9 @@ func (p *pipeline) runPreparer(c *checker) {
 	defer p.wg.Done()
 	defer close(p.prepared)
 	for chunk := range p.read {
-		c.prepare(chunk)
+		for i := range chunk.inputs {
+			chunk.prepared = c.v.Prepare(chunk.prepared, chunk.inputs[i])
+		}
 		select {
 		case p.prepared <- chunk:
 		case <-p.quit:
@@ -234,7 +270,8 @@ func (p *pipeline) next() (*rowChunk, error) {
 // cleared: every entry is overwritten whole before it is read again, and
 // what the stale ones keep alive is bounded by the chunks in flight.
 func (p *pipeline) recycle(chunk *rowChunk) {
-	chunk.rows, chunk.items, chunk.prepared, chunk.err = chunk.rows[:0], chunk.items[:0], chunk.prepared[:0], nil
+	chunk.items, chunk.inputs, chunk.prepared = chunk.items[:0], chunk.inputs[:0], chunk.prepared[:0]
+	chunk.n, chunk.err, chunk.more = 0, nil, 0
 	select {
 	case p.free <- chunk:
 	default:
@@ -299,26 +336,34 @@ func newChecker(m Mapping, v *validate.Checker, fn func(Checked) error, sum *Sum
 	return c
 }
 
-// prepare does the per-row work that needs nothing from other rows: it
-// skips blank rows, copies the cells and checks them on their own. It runs
-// on the preparer's goroutine and only reads c's per-file settings.
-func (c *checker) prepare(chunk *rowChunk) {
-	var in validate.Input
-	for _, row := range chunk.rows {
-		if row.Err == nil && blank(row.Cells) {
-			continue // an empty line is not a payout
-		}
-		cells := make([]string, max(len(c.m.Header), len(row.Cells)))
-		for i, cell := range row.Cells {
-			cells[i] = cell.Value
-		}
-		chunk.items = append(chunk.items, chunkItem{row: row.Number, cells: cells, err: row.Err})
-		if row.Err == nil {
-			c.input(&in, row)
-			chunk.prepared = c.v.Prepare(chunk.prepared, in)
-		}
+// split adds a row read to chunk: nothing for a blank row, else its cells,
+// carved from slab (the rest of which it returns), and its input for the
+// validator when the reader could split it. It runs on the reader's
+// goroutine, where the row's cells are still in the cache, and only reads
+// c's per-file settings.
+func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string {
+	if row.Err == nil && blank(row.Cells) {
+		return slab // an empty line is not a payout
 	}
-	chunk.rows = chunk.rows[:0]
+	// One allocation per chunk for the cells of all its rows. Each row's
+	// slice is capped at its own cells, so a caller appending to one never
+	// writes into another's.
+	n := max(len(c.m.Header), len(row.Cells))
+	if n > len(slab) {
+		slab = make([]string, max(n, chunkRows*len(c.m.Header)))
+	}
+	cells := slab[:n:n]
+	slab = slab[n:]
+	for i, cell := range row.Cells {
+		cells[i] = cell.Value
+	}
+	chunk.items = append(chunk.items, chunkItem{row: row.Number, cells: cells, err: row.Err})
+	if row.Err == nil {
+		// Grown without zeroing: input writes every field.
+		chunk.inputs = slices.Grow(chunk.inputs, 1)[:len(chunk.inputs)+1]
+		c.input(&chunk.inputs[len(chunk.inputs)-1], row)
+	}
+	return slab
 }
 
 // add finishes a prepared chunk's rows, in file order, and delivers those
