@@ -3,7 +3,6 @@ package batch
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -179,50 +178,17 @@ func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
 	)
 }
 
-// rowIssue is one problem of an invalid row as the import records it: the
-// row's ErrorMessage is a JSON list of them.
-type rowIssue struct {
-	Column  string `json:"column"`
-	Value   string `json:"value"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Warning bool   `json:"warning"`
-}
-
-// rowIssues decodes the problems of an invalid row. A message that is not
-// a JSON list is one problem whose message is the text itself, so nothing
-// recorded is lost.
-func rowIssues(r ledger.Row) []rowIssue {
-	msg := strings.TrimSpace(r.ErrorMessage)
-	if msg == "" {
-		if r.ErrorCode == "" {
-			return nil
-		}
-		return []rowIssue{{Code: r.ErrorCode, Message: r.ErrorCode}}
-	}
-	var is []rowIssue
-	if strings.HasPrefix(msg, "[") && json.Unmarshal([]byte(msg), &is) == nil {
-		for i := range is {
-			if is[i].Message == "" {
-				is[i].Message = is[i].Code
-			}
-		}
-		return is
-	}
-	return []rowIssue{{Code: r.ErrorCode, Message: r.ErrorMessage}}
-}
-
 // RowError is the results sheet's error text for a row: for an invalid row
 // its validation problems joined ("valor: …; cpf: …"); for a rejected, held
 // or needs_review row the bank's or lote's reason; "" otherwise.
 func RowError(r ledger.Row) string {
 	if r.State == ledger.Invalid {
 		parts := make([]string, 0, 2)
-		for _, p := range rowIssues(r) {
+		for _, p := range Issues(r) {
 			if p.Warning {
 				continue // the results say why the row was not sent
 			}
-			text := p.Message
+			text := cmp.Or(p.Message, p.Code)
 			// As `lote validate` prints it: the raw value quoted, except
 			// for a row that could not be split, whose value is the row.
 			if p.Value != "" && p.Code != UnreadableRow {
