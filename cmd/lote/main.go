@@ -60,6 +60,7 @@ func commands() []command {
 		{"reconcile", "follow accepted transfers to their final status; writes the reconciliation report", runReconcile},
 		{"webhook", "receive Stone's webhooks and record TED status changes in the ledger", runWebhook},
 		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
+		{"serve", "the web page: upload, check, approve and follow batches in a browser", runServe},
 		{"user", "add a person who may sign in to `lote serve`, change a password, list them", runUser},
 	}
 }

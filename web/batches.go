@@ -1,0 +1,859 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"lote/batch"
+	"lote/ledger"
+	"lote/sheet"
+)
+
+// batchRow is one line of the list of batches.
+type batchRow struct {
+	Name   string // as uploaded
+	B      ledger.Batch
+	U      ledger.Upload
+	Status status
+}
+
+// status is a batch's state as the page names it.
+type status struct {
+	Key   string // for the filter and the CSS class
+	Label string
+}
+
+var statusFilters = []status{
+	{"", "All"}, {"invalid", "Invalid rows"}, {"ready", "Ready to submit"}, {"approval", "Waiting for approval"},
+	{"sending", "Sending"}, {"paused", "Paused"}, {"stopped", "Stopped"}, {"done", "Done"},
+}
+
+// statusOf names where a batch stands for a person.
+func (s *Server) statusOf(b ledger.Batch, u ledger.Upload, hasUpload bool) status {
+	switch {
+	case b.State == ledger.BatchDone:
+		return status{"done", "Done"}
+	case b.State == ledger.BatchImporting:
+		return status{"stopped", "Import interrupted"}
+	case s.running(b.ID) != nil:
+		return status{"sending", "Sending"}
+	case b.LeaseHolder != "" && b.LeaseExpires.After(s.now()):
+		return status{"sending", "Sending (by " + b.LeaseHolder + ")"}
+	case b.Invalid > 0:
+		return status{"invalid", "Invalid rows: fix and upload again"}
+	case !hasUpload:
+		if b.State == ledger.BatchRunning {
+			return status{"stopped", "Interrupted (run from the command line)"}
+		}
+		return status{"ready", "Imported from the command line"}
+	case u.Paused:
+		return status{"paused", "Paused"}
+	case !u.Submitted():
+		return status{"ready", "Ready to submit"}
+	case s.opts.RequireApproval && !u.Approved():
+		return status{"approval", "Waiting for approval"}
+	}
+	return status{"stopped", "Stopped"}
+}
+
+type listContent struct {
+	Batches   []batchRow
+	Filters   []status
+	Filter    string
+	MaxUpload string
+	CanUpload bool
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	s.showList(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	se := sessionFrom(r)
+	ctx := r.Context()
+	bs, err := s.l.Batches(ctx)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	ups, err := s.l.Uploads(ctx)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	filter := r.URL.Query().Get("state")
+	c := listContent{Filters: statusFilters, Filter: filter, MaxUpload: sizeText(s.opts.MaxUpload),
+		CanUpload: se.role == ledger.RoleUploader || se.role == ledger.RoleAdmin}
+	for _, b := range bs {
+		u, ok := ups[b.ID]
+		st := s.statusOf(b, u, ok)
+		if filter == "" || filter == st.Key {
+			c.Batches = append(c.Batches, batchRow{Name: displayName(b, u, ok), B: b, U: u, Status: st})
+		}
+	}
+	p := s.pageFor(se, "Batches")
+	p.Error, p.Content = msg, c
+	s.render(w, code, "list", p)
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d KB", max(1, n>>10))
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request", "path", r.URL.Path, "err", err)
+	s.fail(w, r, sessionFrom(r), http.StatusInternalServerError, "Something went wrong on the server; it is in the server's log.")
+}
+
+// upload receives a sheet as a multipart stream: the CSRF field, then the
+// file, which is hashed while written to DataDir (never read whole into
+// memory), imported and checked; the browser is sent to the batch's page.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	se := sessionFrom(r)
+	// The multipart envelope adds a little to the file; the limit is on
+	// the file itself, counted below.
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUpload+64<<10)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
+		return
+	}
+	var csrf, tmp, name, id string
+	defer func() {
+		if tmp != "" {
+			os.Remove(tmp)
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.uploadError(w, r, err)
+			return
+		}
+		switch part.FormName() {
+		case "csrf":
+			b, _ := io.ReadAll(io.LimitReader(part, 256))
+			csrf = string(b)
+		case "file":
+			if !sameToken(csrf, se.csrf) {
+				// The form puts the token first; without it the file is
+				// not even read.
+				s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
+				return
+			}
+			name = filepath.Base(part.FileName())
+			if name == "." || name == "/" || part.FileName() == "" {
+				s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
+				return
+			}
+			if sheetExt(name) == "" {
+				s.showList(w, r, http.StatusUnsupportedMediaType, fmt.Sprintf("%s is not a sheet lote reads: upload a .csv or .xlsx file.", name))
+				return
+			}
+			if tmp, id, err = s.receive(part); err != nil {
+				s.uploadError(w, r, err)
+				return
+			}
+		}
+		part.Close()
+	}
+	if !sameToken(csrf, se.csrf) {
+		s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
+		return
+	}
+	if tmp == "" {
+		s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
+		return
+	}
+	started := s.now()
+	path, err := s.storeUpload(tmp, id, sheetExt(name))
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	tmp = ""
+	ctx := r.Context()
+	if _, err := s.l.Upload(ctx, id); err == nil {
+		// The same file is the same batch: open it.
+		http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
+		return
+	}
+	if _, err := s.l.Batch(ctx, id); errors.Is(err, ledger.ErrNotFound) {
+		if err := s.importUpload(ctx, path, name, id, se.user); err != nil {
+			os.Remove(path)
+			s.importError(w, r, name, err)
+			return
+		}
+	} else if err != nil {
+		s.internal(w, r, err)
+		return
+	} else if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: se.user}); err != nil {
+		// Imported from the command line before: the page adopts it.
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("uploaded", "user", se.user, "batch", id[:12], "took", s.now().Sub(started).Round(time.Millisecond))
+	http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
+}
+
+// receive writes one uploaded file to a temporary file in DataDir, mode
+// 0600, hashing it on the way. It returns the path and the SHA-256.
+func (s *Server) receive(part io.Reader) (string, string, error) {
+	f, err := os.CreateTemp(s.opts.DataDir, "upload-*.part")
+	if err != nil {
+		return "", "", fmt.Errorf("receive upload: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(part, s.opts.MaxUpload+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n > s.opts.MaxUpload {
+		err = &http.MaxBytesError{Limit: s.opts.MaxUpload}
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", "", err
+	}
+	return f.Name(), hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *Server) uploadError(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.showList(w, r, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("The file is larger than the limit of %s. Split the sheet into smaller files.", sizeText(s.opts.MaxUpload)))
+		return
+	}
+	s.log.Warn("upload", "err", err)
+	s.showList(w, r, http.StatusBadRequest, "The upload did not arrive whole. Try again.")
+}
+
+func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string, err error) {
+	var fe *batch.FileError
+	if errors.As(err, &fe) {
+		// The path is the server's; the person knows the file by its name.
+		s.showList(w, r, http.StatusUnprocessableEntity, name+": "+fe.Err.Error())
+		return
+	}
+	s.log.Error("import", "file", name, "err", err)
+	s.showList(w, r, http.StatusUnprocessableEntity, name+" could not be imported: "+userMessage(err))
+}
+
+// importUpload imports and plans the file, records who uploaded it, and
+// stores the warnings of its valid rows (the ledger keeps only the
+// problems of invalid rows).
+func (s *Server) importUpload(ctx context.Context, path, name, id, user string) error {
+	rep, err := s.importFile(ctx, path)
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path,
+		FeeCents: rep.Plan.FeeCents, UploadedBy: user}); err != nil {
+		return err
+	}
+	warnings := map[int]string{}
+	opts := s.opts.Run.Check
+	_, _, err = batch.Check(ctx, path, opts, func(c batch.Checked) error {
+		if c.Valid() && len(c.Warnings) > 0 {
+			var is []batch.Issue
+			for _, w := range c.Warnings {
+				is = append(is, batch.Issue{Column: w.Column, Value: w.Value, Code: w.Code, Message: w.Message(), Warning: true})
+			}
+			b, _ := json.Marshal(is)
+			warnings[c.Row] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.l.AddWarnings(ctx, id, warnings)
+}
+
+// batchContent is the batch page.
+type batchContent struct {
+	Name      string // as uploaded
+	B         ledger.Batch
+	U         ledger.Upload
+	HasUpload bool
+	Status    status
+	Outcome   string
+
+	Counts      []stateCount
+	ToSend      int
+	ToSendCents int64
+	Held        int
+	Warnings    int
+	Problems    int
+
+	Header []string
+	Rows   []rowView
+	Filter string // "problems" or ""
+	Page   int    // 1-based
+	Pages  int
+	Rows0  int // how many rows the filter selects
+
+	RequireApproval bool
+	CanSubmit       bool
+	CanApprove      bool
+	CanPause        bool
+	CanResume       bool
+	Sending         bool
+	HasResults      bool
+}
+
+type stateCount struct {
+	State ledger.State
+	Rows  int
+	Cents int64
+}
+
+type rowView struct {
+	Row    int
+	State  ledger.State
+	Cells  []cellView
+	Other  []batch.Issue // problems not about one column
+	Class  string        // "error", "warning" or ""
+	Detail string        // transfer id or what happened
+}
+
+type cellView struct {
+	Value  string
+	Issues []batch.Issue
+	Class  string
+}
+
+func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (ledger.Batch, ledger.Upload, bool, bool) {
+	id := r.PathValue("id")
+	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		s.fail(w, r, sessionFrom(r), http.StatusNotFound, "There is no such batch.")
+		return ledger.Batch{}, ledger.Upload{}, false, false
+	}
+	b, err := s.l.Batch(r.Context(), id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		s.fail(w, r, sessionFrom(r), http.StatusNotFound, "There is no such batch.")
+		return b, ledger.Upload{}, false, false
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return b, ledger.Upload{}, false, false
+	}
+	u, err := s.l.Upload(r.Context(), id)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		s.internal(w, r, err)
+		return b, u, false, false
+	}
+	return b, u, err == nil, true
+}
+
+func (s *Server) view(w http.ResponseWriter, r *http.Request) {
+	b, u, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	se := sessionFrom(r)
+	ctx := r.Context()
+	c := batchContent{Name: displayName(b, u, hasUpload), B: b, U: u, HasUpload: hasUpload, Status: s.statusOf(b, u, hasUpload), Header: b.Header,
+		RequireApproval: s.opts.RequireApproval}
+	s.mu.Lock()
+	c.Outcome = s.outcome[b.ID]
+	s.mu.Unlock()
+	sum, err := s.l.Summary(ctx, b.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	for _, st := range batch.OrderedStates(sum) {
+		c.Counts = append(c.Counts, stateCount{st, sum[st].Rows, sum[st].Cents})
+	}
+	c.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
+	c.ToSendCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
+	c.Held = sum[ledger.Held].Rows
+	if c.Problems, err = s.l.CountProblems(ctx, b.ID); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if hasUpload {
+		if c.Warnings, err = s.l.CountWarnings(ctx, b.ID); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	c.Filter = r.URL.Query().Get("show")
+	c.Rows0 = b.Rows
+	if c.Filter == "problems" {
+		c.Rows0 = c.Problems
+	} else {
+		c.Filter = ""
+	}
+	per := s.opts.PageRows
+	c.Pages = max(1, (c.Rows0+per-1)/per)
+	c.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	c.Page = min(max(c.Page, 1), c.Pages)
+	rows, err := s.l.RowsPage(ctx, b.ID, (c.Page-1)*per, per, c.Filter == "problems")
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var warns map[int]string
+	if hasUpload && len(rows) > 0 {
+		if warns, err = s.l.Warnings(ctx, b.ID, rows[0].Row, rows[len(rows)-1].Row); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	for _, row := range rows {
+		c.Rows = append(c.Rows, makeRowView(b.Header, row, warns[row.Row]))
+	}
+	sending := s.running(b.ID) != nil
+	c.Sending = sending || c.Status.Key == "sending"
+	uploader := se.role == ledger.RoleUploader || se.role == ledger.RoleAdmin
+	c.CanSubmit = hasUpload && uploader && !u.Submitted() && b.Invalid == 0 && c.ToSend > 0 && b.State != ledger.BatchImporting
+	c.CanApprove = hasUpload && s.opts.RequireApproval && u.Submitted() && !u.Approved() &&
+		(se.role == ledger.RoleApprover || se.role == ledger.RoleAdmin) && se.user != u.UploadedBy
+	c.CanPause = hasUpload && sending
+	c.CanResume = hasUpload && !sending && s.mayRunIgnoringPause(u) && b.State != ledger.BatchDone &&
+		(u.Paused || c.Status.Key == "stopped")
+	c.HasResults = b.State == ledger.BatchRunning || b.State == ledger.BatchDone
+	p := s.pageFor(se, c.Name)
+	p.Content = c
+	p.Notice = r.URL.Query().Get("notice")
+	if _, ok := notices[p.Notice]; ok {
+		p.Notice = notices[p.Notice]
+	} else {
+		p.Notice = ""
+	}
+	s.render(w, http.StatusOK, "batch", p)
+}
+
+// notices are the messages a redirect may ask the batch page to show; a
+// fixed list, so a link cannot put words on the page.
+var notices = map[string]string{
+	"submitted": "Submitted. Sending has started.",
+	"approval":  "Submitted. It waits for another person with the approver role to approve it.",
+	"approved":  "Approved. Sending has started.",
+	"paused":    "Pausing: the requests in flight finish, nothing new is sent.",
+	"resumed":   "Resumed: the rows left are sent with their same keys.",
+}
+
+func (s *Server) mayRunIgnoringPause(u ledger.Upload) bool {
+	u.Paused = false
+	return s.mayRun(u)
+}
+
+// makeRowView puts each issue beside the cell of its column; issues that
+// name no column of the header stay with the row.
+func makeRowView(header []string, row ledger.Row, warnings string) rowView {
+	v := rowView{Row: row.Row, State: row.State}
+	width := max(len(header), len(row.Cells))
+	v.Cells = make([]cellView, width)
+	for i := range v.Cells {
+		if i < len(row.Cells) {
+			v.Cells[i].Value = row.Cells[i]
+		}
+	}
+	issues := batch.Issues(row)
+	if row.State != ledger.Invalid && row.State != ledger.Held && row.State != ledger.Rejected && row.State != ledger.NeedsReview {
+		issues = nil
+	}
+	if warnings != "" {
+		var ws []batch.Issue
+		if json.Unmarshal([]byte(warnings), &ws) == nil {
+			issues = append(issues, ws...)
+		}
+	}
+	for _, is := range issues {
+		i := columnIndex(header, is.Column)
+		if i < 0 {
+			v.Other = append(v.Other, is)
+			continue
+		}
+		cv := &v.Cells[i]
+		cv.Issues = append(cv.Issues, is)
+		if !is.Warning {
+			cv.Class = "error"
+		} else if cv.Class == "" {
+			cv.Class = "warning"
+		}
+	}
+	for _, is := range issues {
+		if !is.Warning {
+			v.Class = "error"
+			break
+		}
+		v.Class = "warning"
+	}
+	switch {
+	case row.TransferID != "":
+		v.Detail = row.TransferID
+		if row.APIStatus != "" {
+			v.Detail += " · " + row.APIStatus
+		}
+	}
+	return v
+}
+
+// columnIndex finds the header column an issue names: as the user wrote
+// it (batch.Mapping.ColumnName), or "column X" for a blank header.
+func columnIndex(header []string, name string) int {
+	if name == "" {
+		return -1
+	}
+	for i, h := range header {
+		if strings.TrimSpace(h) == name {
+			return i
+		}
+	}
+	if l, ok := strings.CutPrefix(name, "column "); ok {
+		for i := range header {
+			if batch.ColumnLetter(i) == l {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// submit records that the person confirmed the total and the number of
+// payees shown to them, then starts sending unless approval is required.
+// The confirmation must match the batch as it is now.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	b, u, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	se := sessionFrom(r)
+	ctx := r.Context()
+	switch {
+	case !hasUpload:
+		s.fail(w, r, se, http.StatusConflict, "This batch was imported from the command line; run it there.")
+		return
+	case u.Submitted():
+		s.fail(w, r, se, http.StatusConflict, fmt.Sprintf("%s submitted this batch already, on %s.", u.SubmittedBy, u.SubmittedAt.Local().Format("2006-01-02 15:04")))
+		return
+	case b.Invalid > 0:
+		s.fail(w, r, se, http.StatusConflict, fmt.Sprintf("%d rows are invalid: download them, fix them and upload the fixed sheet.", b.Invalid))
+		return
+	case r.PostFormValue("confirm") != "yes":
+		s.fail(w, r, se, http.StatusBadRequest, "Tick the box that confirms the total and the number of payees.")
+		return
+	}
+	sum, err := s.l.Summary(ctx, b.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	rows := sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
+	cents := sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
+	if r.PostFormValue("total") != strconv.FormatInt(cents, 10) || r.PostFormValue("rows") != strconv.Itoa(rows) {
+		s.fail(w, r, se, http.StatusConflict, fmt.Sprintf("The batch now sends %s to %d payees, not what was confirmed. Reload the page and check again.", batch.FormatBRL(cents), rows))
+		return
+	}
+	if rows == 0 {
+		s.fail(w, r, se, http.StatusConflict, "There is nothing to send in this batch.")
+		return
+	}
+	if err := s.l.Submit(ctx, b.ID, se.user, cents, rows); err != nil {
+		if errors.Is(err, ledger.ErrIllegalTransition) {
+			s.fail(w, r, se, http.StatusConflict, "Someone submitted this batch already.")
+			return
+		}
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("submitted", "user", se.user, "batch", b.ID[:12], "rows", rows, "cents", cents)
+	if s.opts.RequireApproval {
+		http.Redirect(w, r, "/batches/"+b.ID+"?notice=approval", http.StatusSeeOther)
+		return
+	}
+	s.start(ctx, b.ID)
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=submitted", http.StatusSeeOther)
+}
+
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
+	b, _, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	se := sessionFrom(r)
+	if !s.opts.RequireApproval || !hasUpload {
+		s.fail(w, r, se, http.StatusConflict, "This batch needs no approval.")
+		return
+	}
+	err := s.l.Approve(r.Context(), b.ID, se.user)
+	switch {
+	case errors.Is(err, ledger.ErrFourEyes):
+		s.fail(w, r, se, http.StatusForbidden, "A batch must be approved by a person other than the one who uploaded it, with the approver role.")
+		return
+	case errors.Is(err, ledger.ErrIllegalTransition):
+		s.fail(w, r, se, http.StatusConflict, "This batch is not waiting for approval: it was not submitted, or it was approved already.")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("approved", "user", se.user, "batch", b.ID[:12])
+	s.start(r.Context(), b.ID)
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=approved", http.StatusSeeOther)
+}
+
+func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
+	b, _, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	se := sessionFrom(r)
+	run := s.running(b.ID)
+	if !hasUpload || run == nil {
+		s.fail(w, r, se, http.StatusConflict, "This batch is not being sent by this server.")
+		return
+	}
+	if err := s.l.SetPaused(r.Context(), b.ID, true); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	run.cancel()
+	s.log.Info("paused", "user", se.user, "batch", b.ID[:12])
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=paused", http.StatusSeeOther)
+}
+
+func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
+	b, u, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	se := sessionFrom(r)
+	switch {
+	case !hasUpload || !s.mayRunIgnoringPause(u):
+		s.fail(w, r, se, http.StatusConflict, "This batch has not been cleared for sending.")
+		return
+	case b.State == ledger.BatchDone:
+		s.fail(w, r, se, http.StatusConflict, "This batch is done.")
+		return
+	}
+	if err := s.l.SetPaused(r.Context(), b.ID, false); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("resumed", "user", se.user, "batch", b.ID[:12])
+	s.start(r.Context(), b.ID)
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=resumed", http.StatusSeeOther)
+}
+
+// progressJSON is what the page polls while a batch is sent.
+type progressJSON struct {
+	Status  string         `json:"status"`
+	Label   string         `json:"label"`
+	Counts  map[string]int `json:"counts"`
+	Done    int            `json:"done"`
+	Total   int            `json:"total"`
+	Rate    float64        `json:"rate"`
+	ETA     string         `json:"eta"`
+	Sending bool           `json:"sending"`
+	Outcome string         `json:"outcome,omitempty"`
+}
+
+func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
+	b, u, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	sum, err := s.l.Summary(r.Context(), b.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	st := s.statusOf(b, u, hasUpload)
+	out := progressJSON{Status: st.Key, Label: st.Label, Counts: map[string]int{}}
+	for state, t := range sum {
+		out.Counts[string(state)] = t.Rows
+		switch state {
+		case ledger.Invalid, ledger.Held:
+		case ledger.Pending, ledger.Attempted:
+			out.Total += t.Rows
+		default:
+			out.Total += t.Rows
+			out.Done += t.Rows
+		}
+	}
+	if run := s.running(b.ID); run != nil {
+		p := run.progress()
+		out.Sending, out.Rate = true, p.Rate
+		if p.ETA > 0 {
+			out.ETA = p.ETA.Round(time.Second).String()
+		}
+	}
+	s.mu.Lock()
+	out.Outcome = s.outcome[b.ID]
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// results writes the results sheet from the ledger and sends it as a
+// download, in the format of the upload.
+func (s *Server) results(w http.ResponseWriter, r *http.Request) {
+	b, u, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	name := displayName(b, u, hasUpload)
+	ext := sheetExt(name)
+	if ext == "" {
+		ext = ".csv"
+	}
+	path := filepath.Join(s.opts.DataDir, b.ID+".results"+ext)
+	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, batch.ResultsOptions{Separator: s.separator(b, u, hasUpload)}); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".results"+ext)
+}
+
+// displayName is the file's name as the person uploaded it (the ledger
+// knows it by the stored file's name).
+func displayName(b ledger.Batch, u ledger.Upload, hasUpload bool) string {
+	if hasUpload {
+		return u.FileName
+	}
+	return b.FileName
+}
+
+// separator is the uploaded CSV's separator, so the sheets given back
+// split the way the person's own file did; 0 lets the writer choose.
+func (s *Server) separator(b ledger.Batch, u ledger.Upload, hasUpload bool) rune {
+	if !hasUpload || sheetExt(u.FileName) != ".csv" {
+		return 0
+	}
+	rd, err := sheet.Open(u.StoredPath, sheet.Options{TmpDir: s.opts.DataDir})
+	if err != nil {
+		return 0
+	}
+	defer rd.Close()
+	return rd.Separator()
+}
+
+// errorsSheet sends the rows with problems as a sheet to fix: the header
+// and cells as uploaded, with a last column saying what is wrong.
+func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
+	b, u, hasUpload, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	name := displayName(b, u, hasUpload)
+	ext := sheetExt(name)
+	if ext == "" {
+		ext = ".csv"
+	}
+	f, err := os.CreateTemp(s.opts.DataDir, "errors-*"+ext)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	path := f.Name()
+	f.Close()
+	defer os.Remove(path)
+	sep := s.separator(b, u, hasUpload)
+	sw, err := sheet.Create(path, sheet.WriteOptions{Separator: sep, StatusColumn: -1, TmpDir: s.opts.DataDir})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	width := len(b.Header)
+	if err := sw.WriteHeader(append(append([]string{}, b.Header...), "lote_errors")); err != nil {
+		sw.Close()
+		s.internal(w, r, err)
+		return
+	}
+	cells := make([]sheet.Cell, 0, width+1)
+	for off := 0; ; off += 1000 {
+		rows, err := s.l.RowsPage(ctx, b.ID, off, 1000, true)
+		if err != nil {
+			sw.Close()
+			s.internal(w, r, err)
+			return
+		}
+		for _, row := range rows {
+			cells = cells[:0]
+			for i := 0; i < width; i++ {
+				v := ""
+				if i < len(row.Cells) {
+					v = row.Cells[i]
+				}
+				cells = append(cells, sheet.Cell{Value: v})
+			}
+			cells = append(cells, sheet.Cell{Value: issueText(batch.Issues(row))})
+			if err := sw.WriteRow(cells); err != nil {
+				sw.Close()
+				s.internal(w, r, err)
+				return
+			}
+		}
+		if len(rows) < 1000 {
+			break
+		}
+	}
+	if err := sw.Close(); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".errors"+ext)
+}
+
+func issueText(is []batch.Issue) string {
+	parts := make([]string, 0, len(is))
+	for _, i := range is {
+		p := i.Message
+		if i.Column != "" {
+			p = i.Column + ": " + p
+		}
+		if i.Warning {
+			p = "warning: " + p
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " | ")
+}
+
+// download sends a file the server made as an attachment: a browser saves
+// it, never renders it.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, path, name string) {
+	f, err := os.Open(path)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	ct := "text/csv; charset=utf-8"
+	if strings.HasSuffix(path, ".xlsx") {
+		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}

@@ -1,0 +1,181 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"lote/batch"
+	"lote/ledger"
+)
+
+// sending is one batch this server is sending.
+type sending struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when batch.Resume has returned
+
+	mu   sync.Mutex
+	last batch.Progress
+}
+
+func (r *sending) set(p batch.Progress) {
+	r.mu.Lock()
+	r.last = p
+	r.mu.Unlock()
+}
+
+func (r *sending) progress() batch.Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
+}
+
+// errHold is what the import's Confirm answers: the sheet is imported and
+// planned, and waits on the page for a person to submit it.
+var errHold = errors.New("waiting to be submitted on the page")
+
+// importFile imports the sheet at path into the ledger and plans it,
+// sending nothing. It returns the report (with the plan's expected fees)
+// whether or not the sheet had invalid rows.
+func (s *Server) importFile(ctx context.Context, path string) (batch.Report, error) {
+	opts := s.opts.Run
+	opts.Confirm = func(context.Context, batch.Plan) error { return errHold }
+	opts.Progress = nil
+	rep, err := batch.Run(ctx, path, opts)
+	if err == nil || errors.Is(err, errHold) || errors.Is(err, batch.ErrInvalidRows) {
+		return rep, nil
+	}
+	return rep, err
+}
+
+// start sends a batch in the background, unless this server sends it
+// already. A batch being paused is waited for first, so that resuming
+// right after pausing works.
+func (s *Server) start(ctx context.Context, id string) {
+	for {
+		s.mu.Lock()
+		cur := s.runs[id]
+		if cur == nil {
+			break
+		}
+		s.mu.Unlock()
+		select {
+		case <-cur.done:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if s.base.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	runCtx, cancel := context.WithCancel(s.base)
+	r := &sending{cancel: cancel, done: make(chan struct{})}
+	s.runs[id] = r
+	delete(s.outcome, id)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		opts := s.opts.Run
+		opts.Confirm = nil // confirmed on the page (and approved, if required)
+		opts.Progress = r.set
+		s.log.Info("sending", "batch", id[:12])
+		rep, err := batch.Resume(runCtx, id, opts)
+		var msg string
+		switch {
+		case err != nil:
+			msg = "Sending stopped: " + userMessage(err)
+			s.log.Error("send", "batch", id[:12], "err", err)
+		case rep.Interrupted:
+			msg = "Paused. Nothing was sent twice; resuming sends the rest with the same keys."
+		case rep.Unresolved > 0:
+			msg = fmt.Sprintf("%d rows are not confirmed yet; resume to retry them with the same keys.", rep.Unresolved)
+		}
+		s.mu.Lock()
+		delete(s.runs, id)
+		if msg != "" {
+			s.outcome[id] = msg
+		}
+		s.mu.Unlock()
+		close(r.done)
+	}()
+}
+
+// userMessage is err as a person may read it: the engine's errors name
+// rows, batches and Stone's answers, never secrets; a lease held by
+// another runner is said plainly.
+func userMessage(err error) string {
+	var held *ledger.LeaseHeldError
+	if errors.As(err, &held) {
+		return "another lote (" + held.Holder + ") is sending this batch; its progress shows here as it goes."
+	}
+	msg := err.Error()
+	if len(msg) > 400 {
+		msg = msg[:400] + "…"
+	}
+	return msg
+}
+
+// running returns the batch's sending in this server, or nil.
+func (s *Server) running(id string) *sending {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runs[id]
+}
+
+// mayRun reports whether an upload is cleared for sending: submitted,
+// approved when approval is required, not paused.
+func (s *Server) mayRun(u ledger.Upload) bool {
+	return u.Submitted() && (u.Approved() || !s.opts.RequireApproval) && !u.Paused
+}
+
+// resumeAll starts every batch that was cleared for sending and is not
+// done: a restart of the server goes on where it stopped.
+func (s *Server) resumeAll(ctx context.Context) error {
+	ups, err := s.l.Uploads(ctx)
+	if err != nil {
+		return fmt.Errorf("web: resume batches: %w", err)
+	}
+	for id, u := range ups {
+		if !s.mayRun(u) {
+			continue
+		}
+		b, err := s.l.Batch(ctx, id)
+		if err != nil || b.State == ledger.BatchDone || b.State == ledger.BatchImporting || b.Invalid > 0 {
+			continue
+		}
+		s.log.Info("resuming after restart", "batch", id[:12])
+		s.start(ctx, id)
+	}
+	return nil
+}
+
+// storeUpload moves a received file to its place, DataDir/<sha256>.<ext>,
+// mode 0600. A file already there (the same bytes) is kept.
+func (s *Server) storeUpload(tmp, id, ext string) (string, error) {
+	dst := filepath.Join(s.opts.DataDir, id+ext)
+	if _, err := os.Stat(dst); err == nil {
+		os.Remove(tmp)
+		return dst, nil
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("store upload: %w", err)
+	}
+	return dst, nil
+}
+
+// sheetExt is the extension lote reads for a file name, or "".
+func sheetExt(name string) string {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext == ".csv" || ext == ".xlsx" {
+		return ext
+	}
+	return ""
+}

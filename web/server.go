@@ -1,0 +1,468 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"lote/batch"
+	"lote/ledger"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure a Server.
+type Options struct {
+	// Ledger is the ledger the server reads and writes; required.
+	Ledger *ledger.Ledger
+	// Run is the template of every import and send: Client, AccountID and
+	// Env are required; Rate, Concurrency, Holder and the other knobs are
+	// used as given. Ledger, Check.TmpDir, Confirm and Progress are set by
+	// the server.
+	Run batch.RunOptions
+	// RequireApproval makes a submitted batch wait until a user with the
+	// approver (or admin) role, other than its uploader, approves it.
+	RequireApproval bool
+	// MaxUpload is the largest file accepted, in bytes; 0 means 50 MiB.
+	MaxUpload int64
+	// DataDir is where uploaded files and the sheets made for download are
+	// kept (mode 0700, files 0600); required. `lote serve` uses
+	// <ledger>.uploads.
+	DataDir string
+	// Secure marks the session cookie Secure: set it when the server is
+	// behind TLS.
+	Secure bool
+	// PageRows is the number of sheet rows on one page; 0 means 100.
+	PageRows int
+	// SessionTTL is how long a session lives without a request; 0 means 8 h.
+	SessionTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives what the server does; nil discards it. Passwords,
+	// documents and accounts are never logged.
+	Log *slog.Logger
+}
+
+// DefaultMaxUpload is the upload limit when Options.MaxUpload is 0: a
+// 100,000-row XLSX is about 5 MB, a million-row CSV about 100 MB.
+const DefaultMaxUpload = 50 << 20
+
+// Login throttling: after loginFailures failed sign-ins for one name, or
+// from one address, within loginWindow, sign-ins are refused until the
+// window has passed.
+const (
+	loginFailures = 5
+	loginWindow   = 15 * time.Minute
+)
+
+// Server is the web page's http.Handler and the batches it is sending.
+// Close stops the sending gracefully.
+type Server struct {
+	opts  Options
+	l     *ledger.Ledger
+	mux   *http.ServeMux
+	tmpl  map[string]*template.Template
+	log   *slog.Logger
+	now   func() time.Time
+	base  context.Context // cancelled by Close: every send drains
+	close context.CancelFunc
+	wg    sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	failures map[string][]time.Time // login failures by "name:" or "ip:"
+	runs     map[string]*sending    // batches sent by this process, by id
+	outcome  map[string]string      // the last send's end, for the page, by id
+	// hashing serialises bcrypt checks: each takes ~100 ms of a core, and
+	// a flood of sign-ins must not starve the sending.
+	hashing sync.Mutex
+	// dummy is a hash of a random password, checked for unknown names;
+	// made on first use, cost 11 like the hashes `lote user` makes.
+	dummy func() []byte
+}
+
+// session is one signed-in person.
+type session struct {
+	user    string
+	role    ledger.Role
+	csrf    string
+	expires time.Time
+}
+
+// NewServer checks opts, resumes the batches that were being sent when the
+// server stopped (submitted, approved if approval is required, not
+// paused), and returns the handler.
+func NewServer(opts Options) (*Server, error) {
+	if opts.Ledger == nil || opts.Run.Client == nil || opts.Run.AccountID == "" {
+		return nil, errors.New("web: a ledger, a Stone client and an account id are required")
+	}
+	if opts.DataDir == "" {
+		return nil, errors.New("web: a data folder for uploads is required")
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("web: create data folder %s: %w", opts.DataDir, err)
+	}
+	if opts.MaxUpload <= 0 {
+		opts.MaxUpload = DefaultMaxUpload
+	}
+	if opts.PageRows <= 0 {
+		opts.PageRows = 100
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 8 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	opts.Run.Ledger = opts.Ledger
+	if opts.Run.Check.TmpDir == "" {
+		opts.Run.Check.TmpDir = opts.DataDir
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	base, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		opts: opts, l: opts.Ledger, tmpl: tmpl, log: opts.Log, now: opts.Now, base: base, close: cancel,
+		sessions: map[string]*session{}, failures: map[string][]time.Time{},
+		runs: map[string]*sending{}, outcome: map[string]string{},
+		dummy: sync.OnceValue(func() []byte {
+			h, _ := bcrypt.GenerateFromPassword([]byte(randomToken()[:32]), 11)
+			return h
+		}),
+	}
+	s.routes()
+	if err := s.resumeAll(base); err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops every send the server started: no new row is taken, the
+// requests in flight finish and are recorded. The batches stay
+// resumable; a new server resumes them.
+func (s *Server) Close() {
+	s.close()
+	s.wg.Wait()
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"brl":    batch.FormatBRL,
+		"short":  func(id string) string { return id[:min(12, len(id))] },
+		"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+		"add":    func(a, b int) int { return a + b },
+		"letter": batch.ColumnLetter,
+	}
+	out := map[string]*template.Template{}
+	pages, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pages {
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", p)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", p, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("POST /logout", s.auth(s.logout, allRoles...))
+	m.HandleFunc("GET /{$}", s.auth(s.list, allRoles...))
+	m.HandleFunc("POST /upload", s.auth(s.upload, ledger.RoleUploader, ledger.RoleAdmin))
+	m.HandleFunc("GET /batches/{id}", s.auth(s.view, allRoles...))
+	m.HandleFunc("GET /batches/{id}/progress", s.auth(s.progress, allRoles...))
+	m.HandleFunc("GET /batches/{id}/errors", s.auth(s.errorsSheet, allRoles...))
+	m.HandleFunc("GET /batches/{id}/results", s.auth(s.results, allRoles...))
+	m.HandleFunc("POST /batches/{id}/submit", s.auth(s.submit, ledger.RoleUploader, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/approve", s.auth(s.approve, ledger.RoleApprover, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/pause", s.auth(s.pause, allRoles...))
+	m.HandleFunc("POST /batches/{id}/resume", s.auth(s.resume, ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin))
+	s.mux = m
+}
+
+var allRoles = []ledger.Role{ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin}
+
+// ServeHTTP serves the page with headers that keep it from being framed,
+// sniffed or made to run scripts from anywhere but its own static files.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+const sessionCookie = "lote_session"
+
+// loginCookie carries the CSRF token of the sign-in form, before there is
+// a session to hold it.
+const loginCookie = "lote_login"
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand docs)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode})
+}
+
+// sessionOf returns the request's live session, or nil.
+func (s *Server) sessionOf(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	se := s.sessions[c.Value]
+	if se == nil {
+		return nil
+	}
+	now := s.now()
+	if now.After(se.expires) {
+		delete(s.sessions, c.Value)
+		return nil
+	}
+	se.expires = now.Add(s.opts.SessionTTL)
+	cp := *se
+	return &cp
+}
+
+type ctxKey struct{}
+
+// auth wraps h: the request must carry a live session whose role is one
+// of roles, and a POST must carry the session's CSRF token (checked here
+// for urlencoded forms; the upload, a multipart stream, checks it itself).
+func (s *Server) auth(h http.HandlerFunc, roles ...ledger.Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		se := s.sessionOf(r)
+		if se == nil {
+			if r.Method == http.MethodGet && r.Header.Get("Accept") != "application/json" {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again.")
+			return
+		}
+		allowed := false
+		for _, role := range roles {
+			allowed = allowed || se.role == role
+		}
+		if !allowed {
+			s.log.Warn("refused by role", "user", se.user, "role", se.role, "path", r.URL.Path)
+			s.fail(w, r, se, http.StatusForbidden, fmt.Sprintf("Your role (%s) does not allow this.", se.role))
+			return
+		}
+		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			if !sameToken(r.PostFormValue("csrf"), se.csrf) {
+				s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, se)))
+	}
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func sessionFrom(r *http.Request) *session {
+	se, _ := r.Context().Value(ctxKey{}).(*session)
+	return se
+}
+
+// page is what every template gets.
+type page struct {
+	Title   string
+	User    string
+	Role    ledger.Role
+	CSRF    string
+	Error   string
+	Notice  string
+	Content any
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
+	t := s.tmpl[name]
+	if t == nil {
+		http.Error(w, "no such page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := t.Execute(w, p); err != nil {
+		s.log.Error("render", "page", name, "err", err)
+	}
+}
+
+func (s *Server) pageFor(se *session, title string) page {
+	p := page{Title: title}
+	if se != nil {
+		p.User, p.Role, p.CSRF = se.user, se.role, se.csrf
+	}
+	return p
+}
+
+// fail answers a refusal with a page that says why (or JSON to the
+// progress poller).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, se *session, status int, msg string) {
+	if r.Header.Get("Accept") == "application/json" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+		return
+	}
+	p := s.pageFor(se, "Refused")
+	p.Error = msg
+	s.render(w, status, "message", p)
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if s.sessionOf(r) != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, http.StatusOK, "", "")
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, status int, name, msg string) {
+	tok := randomToken()
+	s.setCookie(w, loginCookie, tok, 3600)
+	p := page{Title: "Sign in", CSRF: tok, Error: msg, Content: name}
+	s.render(w, status, "login", p)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// throttled reports how long sign-ins for these keys must wait, 0 if not.
+func (s *Server) throttled(keys ...string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var wait time.Duration
+	for _, k := range keys {
+		fs := s.failures[k]
+		i := 0
+		for i < len(fs) && now.Sub(fs[i]) >= loginWindow {
+			i++
+		}
+		fs = fs[i:]
+		if len(fs) == 0 {
+			delete(s.failures, k)
+			continue
+		}
+		s.failures[k] = fs
+		if len(fs) >= loginFailures {
+			wait = max(wait, loginWindow-now.Sub(fs[0]))
+		}
+	}
+	return wait
+}
+
+func (s *Server) failed(keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		s.failures[k] = append(s.failures[k], s.now())
+	}
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
+		s.showLogin(w, http.StatusForbidden, name, "The sign-in form has expired. Try again.")
+		return
+	}
+	keys := []string{"name:" + name, "ip:" + clientIP(r)}
+	if wait := s.throttled(keys...); wait > 0 {
+		s.log.Warn("sign-in throttled", "user", name, "ip", clientIP(r))
+		s.showLogin(w, http.StatusTooManyRequests, name,
+			fmt.Sprintf("Too many failed sign-ins. Try again in %d minutes.", int((wait+time.Minute-1)/time.Minute)))
+		return
+	}
+	u, err := s.l.User(r.Context(), name)
+	s.hashing.Lock()
+	if err != nil {
+		// Spend the same time as a real check, so that timing does not
+		// tell which names exist.
+		bcrypt.CompareHashAndPassword(s.dummy(), []byte(r.PostFormValue("password")))
+	} else {
+		err = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(r.PostFormValue("password")))
+	}
+	s.hashing.Unlock()
+	if err != nil {
+		s.failed(keys...)
+		s.log.Warn("sign-in failed", "user", name, "ip", clientIP(r))
+		s.showLogin(w, http.StatusUnauthorized, name, "Wrong name or password.")
+		return
+	}
+	id := randomToken()
+	s.mu.Lock()
+	s.sessions[id] = &session{user: u.Name, role: u.Role, csrf: randomToken(), expires: s.now().Add(s.opts.SessionTTL)}
+	s.mu.Unlock()
+	s.setCookie(w, sessionCookie, id, 0)
+	s.setCookie(w, loginCookie, "", -1)
+	s.log.Info("signed in", "user", u.Name, "role", u.Role)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.mu.Lock()
+		delete(s.sessions, c.Value)
+		s.mu.Unlock()
+	}
+	s.setCookie(w, sessionCookie, "", -1)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
