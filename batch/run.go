@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lote/ledger"
+	"lote/sheet"
 	"lote/stone"
 )
 
@@ -228,17 +229,26 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	}
 	// Stone's calendar is read once, before the import, to check every
 	// scheduled_to against it (stone-api.md §4).
-	var cal *calendar
-	sc, err := r.c.Calendar(ctx, "", "")
+	var sc *stone.Calendar
+	err = r.read(ctx, "read Stone's scheduling calendar", func(ctx context.Context) (err error) {
+		sc, err = r.c.Calendar(ctx, "", "")
+		return err
+	})
 	if err != nil {
-		if cerr := configError(err); cerr != nil {
-			return Report{}, cerr
+		if ctx.Err() != nil {
+			return Report{Interrupted: true, Plan: Plan{BatchID: id, FileName: filepath.Base(path)}}, nil
 		}
-		return Report{}, fmt.Errorf("read Stone's scheduling calendar: %w", err)
+		return Report{}, err
 	}
-	cal = newCalendar(sc)
+	cal := newCalendar(sc)
+	meta := batchMeta(id, path, size, format, opts)
+	if sep := csvSeparator(path, format); sep != "" {
+		// The results sheet goes back with the input's separator, also
+		// when the batch is resumed without the file.
+		meta.ImportOptions["separator"] = sep
+	}
 	r.log.Info("importing", "batch", short(id), "file", filepath.Base(path))
-	st, err := r.importFile(ctx, path, batchMeta(id, path, size, format, opts), cal)
+	st, err := r.importFile(ctx, path, meta, cal)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Report{Interrupted: true, Plan: Plan{BatchID: id, FileName: filepath.Base(path)}}, nil
@@ -455,25 +465,73 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 	if p.ToSend == 0 {
 		return p, nil
 	}
-	fee, err := r.c.TransferFee(ctx, r.opts.AccountID)
+	var fee *stone.Fee
+	err = r.read(ctx, "read the transfer fee", func(ctx context.Context) (err error) {
+		fee, err = r.c.TransferFee(ctx, r.opts.AccountID)
+		return err
+	})
 	if err != nil {
-		if cerr := configError(err); cerr != nil {
-			return p, cerr
+		if errors.Is(err, ErrConfig) {
+			return p, err
 		}
 		r.log.Warn("transfer fee unknown", "err", err)
 	} else {
 		p.FeeCents = fee.Amount * int64(max(0, p.ToSend-fee.RemainingFreeTransfers))
 	}
-	bal, err := r.c.Balance(ctx, r.opts.AccountID)
+	var bal *stone.Balance
+	err = r.read(ctx, "read the balance", func(ctx context.Context) (err error) {
+		bal, err = r.c.Balance(ctx, r.opts.AccountID)
+		return err
+	})
 	if err != nil {
-		if cerr := configError(err); cerr != nil {
-			return p, cerr
+		if errors.Is(err, ErrConfig) {
+			return p, err
 		}
 		r.log.Warn("balance unknown", "err", err)
 	} else {
 		p.BalanceCents, p.BalanceKnown = bal.Balance, true
 	}
 	return p, nil
+}
+
+// read runs a request that sends no money (the calendar, the fee, the
+// balance), retrying it with backoff while Stone answers 429/5xx or the
+// connection fails, up to MaxAttempts. A refusal of the credentials is an
+// ErrConfig error; other failures are wrapped with what was being done.
+func (r *runner) read(ctx context.Context, what string, call func(context.Context) error) error {
+	for attempt := 1; ; attempt++ {
+		reqCtx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
+		err := call(reqCtx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if cerr := configError(err); cerr != nil {
+			return cerr
+		}
+		// Reading twice is harmless, so an ambiguous failure is retried too.
+		if o, _ := stone.Classify(err); o == stone.OutcomeFinal || attempt >= r.opts.MaxAttempts || ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		r.log.Warn("retrying", "what", what, "attempt", attempt, "err", err)
+		if serr := r.opts.Sleep(ctx, backoff(attempt)); serr != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+}
+
+// csvSeparator returns the separator of a CSV input as a string, or "" for
+// other formats or when it cannot be told (the import reports that).
+func csvSeparator(path, format string) string {
+	if format != "CSV" {
+		return ""
+	}
+	sr, err := sheet.Open(path, sheet.Options{})
+	if err != nil {
+		return ""
+	}
+	defer sr.Close()
+	return string(sr.Separator())
 }
 
 // configError returns an ErrConfig error when err is Stone refusing the
