@@ -738,3 +738,10 @@ func needsPerson(cat Category) bool {
 	}
 	return false
 }
+
+// TransferCategory says what a transfer status means for the money, as the
+// reconciliation report counts it: paid (FINISHED), returned (REFUNDED),
+// failed, in flight, or review for a status lote does not know.
+func TransferCategory(apiStatus string) Category {
+	return categorize(ledger.Row{State: ledger.Accepted, APIStatus: apiStatus})
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -104,24 +105,36 @@ func findBatch(ctx context.Context, l *ledger.Ledger, id string) (ledger.Batch, 
 // batchStatus is one batch as `status --format json` shows it. Amounts are
 // in cents.
 type batchStatus struct {
-	Batch        string                `json:"batch"`
-	File         string                `json:"file"`
-	Env          string                `json:"env"`
-	Account      string                `json:"account"`
-	State        string                `json:"state"`
-	Created      time.Time             `json:"created"`
-	Updated      time.Time             `json:"updated"`
-	Rows         int                   `json:"rows"`
-	Valid        int                   `json:"valid"`
-	Invalid      int                   `json:"invalid"`
-	TotalCents   int64                 `json:"total_cents"`
-	States       map[string]stateTotal `json:"states"`
-	LeaseHolder  string                `json:"lease_holder,omitempty"`
-	LeaseExpires *time.Time            `json:"lease_expires,omitempty"`
-	Results      string                `json:"results"`
-	RowList      []rowStatus           `json:"row_list,omitempty"`
+	Batch      string                `json:"batch"`
+	File       string                `json:"file"`
+	Env        string                `json:"env"`
+	Account    string                `json:"account"`
+	State      string                `json:"state"`
+	Created    time.Time             `json:"created"`
+	Updated    time.Time             `json:"updated"`
+	Rows       int                   `json:"rows"`
+	Valid      int                   `json:"valid"`
+	Invalid    int                   `json:"invalid"`
+	TotalCents int64                 `json:"total_cents"`
+	States     map[string]stateTotal `json:"states"`
+	// Transfers counts the accepted rows by the status Stone last reported
+	// (at creation, by `lote reconcile` or by a webhook).
+	Transfers    map[string]transferTotal `json:"transfers"`
+	LeaseHolder  string                   `json:"lease_holder,omitempty"`
+	LeaseExpires *time.Time               `json:"lease_expires,omitempty"`
+	Results      string                   `json:"results"`
+	RowList      []rowStatus              `json:"row_list,omitempty"`
 
 	sum map[ledger.State]ledger.Totals
+}
+
+// transferTotal is the accepted rows with one transfer status, and what
+// that status means for the money (paid, returned, failed, in_flight).
+type transferTotal struct {
+	Rows        int    `json:"rows"`
+	AmountCents int64  `json:"amount_cents"`
+	FeeCents    int64  `json:"fee_cents"`
+	Meaning     string `json:"meaning"`
 }
 
 // rowStatus is one row in `status BATCH --rows`.
@@ -140,9 +153,17 @@ func newBatchStatus(ctx context.Context, l *ledger.Ledger, b ledger.Batch) (batc
 	if err != nil {
 		return batchStatus{}, err
 	}
+	tsum, err := l.TransferSummary(ctx, b.ID)
+	if err != nil {
+		return batchStatus{}, err
+	}
 	st := batchStatus{Batch: b.ID, File: b.FileName, Env: b.Environment, Account: b.AccountID, State: string(b.State),
 		Created: b.Created, Updated: b.Updated, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid, TotalCents: b.TotalCents,
-		States: statesJSON(sum), Results: b.ResultsPath, sum: sum}
+		States: statesJSON(sum), Transfers: map[string]transferTotal{}, Results: b.ResultsPath, sum: sum}
+	for status, t := range tsum {
+		st.Transfers[status] = transferTotal{Rows: t.Rows, AmountCents: t.Cents, FeeCents: t.Fees,
+			Meaning: string(batch.TransferCategory(status))}
+	}
 	// A lease past its expiry belongs to a runner that stopped without
 	// releasing it: nobody is running the batch.
 	if b.LeaseHolder != "" && b.LeaseExpires.After(time.Now()) {
@@ -178,15 +199,15 @@ func listBatches(ctx context.Context, l *ledger.Ledger, format string, cio cmdIO
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(cio.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tINVALID\tTOTAL")
+	fmt.Fprintln(tw, "BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tPAID\tRETURNED\tINVALID\tTOTAL")
 	for _, st := range list {
 		state := st.State
 		if st.LeaseHolder != "" {
 			state += " (running)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", idPrefix(st.Batch), st.File,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", idPrefix(st.Batch), st.File,
 			st.Created.Local().Format("2006-01-02 15:04"), state, st.Rows, st.sum[ledger.Accepted].Rows,
-			st.Invalid, batch.FormatBRL(st.TotalCents))
+			st.meaningRows(batch.CategoryPaid), st.meaningRows(batch.CategoryReturned), st.Invalid, batch.FormatBRL(st.TotalCents))
 	}
 	tw.Flush()
 	return exitOK
@@ -213,9 +234,51 @@ func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
 		}
 		fmt.Fprintln(w)
 	}
+	if len(st.Transfers) > 0 {
+		fmt.Fprintln(w, "transfers, as Stone last reported them (`lote reconcile` asks again)")
+		statuses := make([]string, 0, len(st.Transfers))
+		for s := range st.Transfers {
+			statuses = append(statuses, s)
+		}
+		sort.Strings(statuses)
+		for _, s := range statuses {
+			t := st.Transfers[s]
+			name := s
+			if name == "" {
+				name = "(unknown)"
+			}
+			fmt.Fprintf(w, "  %-28s %6d  %18s  %s\n", name, t.Rows, batch.FormatBRL(t.AmountCents), meaningText(t.Meaning))
+		}
+	}
 	for _, r := range st.RowList {
 		fmt.Fprintf(w, "  row %d: %s %s %s\n", r.Row, r.State, r.TransferID, r.Error)
 	}
+}
+
+// meaningRows counts the accepted rows whose transfer status means m.
+func (st batchStatus) meaningRows(m batch.Category) int {
+	n := 0
+	for _, t := range st.Transfers {
+		if t.Meaning == string(m) {
+			n += t.Rows
+		}
+	}
+	return n
+}
+
+// meaningText says in words what a transfer category means for the payee.
+func meaningText(m string) string {
+	switch batch.Category(m) {
+	case batch.CategoryPaid:
+		return "paid"
+	case batch.CategoryReturned:
+		return "returned by the payee's bank: not paid"
+	case batch.CategoryFailed:
+		return "failed: no money left"
+	case batch.CategoryInFlight:
+		return "on its way"
+	}
+	return "unknown status: a person must check"
 }
 
 func writeJSON(cio cmdIO, v any) int {
