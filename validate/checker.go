@@ -91,9 +91,11 @@ type Checker struct {
 	fixed           Decimal // from Options: never inferred
 	conv            Decimal // the file's convention once known
 	allowDuplicates bool
-	queue           []pendingRow // held back, waiting for the decimal convention
-	final           []pendingRow // amounts settled, duplicates not yet checked
-	lookups         []lookup     // scratch for finish
+	queue           []pendingRow  // held back, waiting for the decimal convention
+	final           []*pendingRow // amounts settled, duplicates not yet checked
+	drained         []pendingRow  // the held-back rows among final
+	lookups         []lookup      // scratch for finish
+	scratch         []Prepared    // for AddAll
 	seen            *seenTable
 }
 
@@ -154,12 +156,13 @@ func (c *Checker) Add(in Input) []Result {
 // the lookups overlaps instead of adding up, and dst can be reused between
 // calls.
 func (c *Checker) AddAll(dst []Result, ins []Input) []Result {
-	var p pendingRow
+	ps := c.scratch[:0]
 	for i := range ins {
-		c.prepare(&p, &ins[i])
-		c.add(&p)
+		ps = c.Prepare(ps, ins[i])
 	}
-	return c.finish(dst)
+	dst = c.AddPrepared(dst, ps)
+	c.scratch = ps[:0]
+	return dst
 }
 
 // Reserve makes room for rows more valid rows in the memory that refuses
@@ -210,7 +213,7 @@ func (c *Checker) AddPrepared(dst []Result, ps []Prepared) []Result {
 func (c *Checker) add(p *pendingRow) {
 	c.settle(p)
 	if len(c.queue) == 0 && !p.waiting {
-		c.final = append(c.final, *p)
+		c.final = append(c.final, p)
 		return
 	}
 	c.queue = append(c.queue, *p)
@@ -231,12 +234,19 @@ func (c *Checker) Close() []Result {
 }
 
 // drain moves every held-back row to c.final, resolving its amount with
-// what the file has shown so far.
+// what the file has shown so far. The rows are kept in c.drained until
+// finish: c.final points at them. Should a later drain in the same call
+// move c.drained, the earlier pointers still reach the rows, in the old
+// array, and nothing else writes there.
 func (c *Checker) drain(why string) {
 	for i := range c.queue {
 		c.resolve(&c.queue[i], why)
 	}
-	c.final = append(c.final, c.queue...)
+	start := len(c.drained)
+	c.drained = append(c.drained, c.queue...)
+	for i := start; i < len(c.drained); i++ {
+		c.final = append(c.final, &c.drained[i])
+	}
 	clear(c.queue)
 	c.queue = c.queue[:0]
 }
@@ -245,37 +255,38 @@ func (c *Checker) drain(why string) {
 // and appends their results to dst, in row order.
 //
 // The duplicate table is far larger than the CPU caches on a large file, so
-// every lookup is a cache miss. The fingerprints are computed first and
-// then looked up in a tight loop, where the processor can have several
-// misses in flight at once; interleaved with the rest of a row's checks,
-// each would wait alone. Lookups stay in row order, so "the earlier row" of
-// a duplicate is still the first one in the file.
+// every lookup is a cache miss. The fingerprints are computed first, their
+// slots loaded all at once (many misses in flight together), and then
+// looked up in a tight loop; interleaved with the rest of a row's checks,
+// each miss would wait alone. Lookups stay in row order, so "the earlier
+// row" of a duplicate is still the first one in the file.
 func (c *Checker) finish(dst []Result) []Result {
 	if len(c.final) == 0 {
 		return dst
 	}
 	look := c.lookups[:0]
-	for i := range c.final {
-		if p := &c.final[i]; len(p.res.Errors) == 0 {
+	for _, p := range c.final {
+		if len(p.res.Errors) == 0 {
 			look = append(look, lookup{fp: c.seen.fingerprint(&p.payout), row: int32(p.res.Row)})
 		}
 	}
+	c.seen.warm(look)
 	for k := range look {
 		look[k].prev, look[k].dup = c.seen.addOrGet(look[k].fp, look[k].row)
 	}
 	k := 0
-	for i := range c.final {
-		p := &c.final[i]
+	for _, p := range c.final {
 		if len(p.res.Errors) == 0 {
 			c.dedupe(p, look[k])
 			k++
 		}
 		dst = append(dst, p.res)
 	}
-	// c.final is not cleared: each entry is overwritten whole before it is
-	// read again, and what it keeps alive meanwhile is bounded by its
+	// c.drained is not cleared: each entry is overwritten whole before it
+	// is read again, and what it keeps alive meanwhile is bounded by its
 	// length. Clearing would write every byte of every row once more.
-	c.final, c.lookups = c.final[:0], look[:0]
+	clear(c.final) // the caller may reuse the rows it passed
+	c.final, c.drained, c.lookups = c.final[:0], c.drained[:0], look[:0]
 	return dst
 }
 

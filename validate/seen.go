@@ -22,9 +22,10 @@ import (
 // holds whatever the hash does. The seed is random per table, so no input
 // collides on purpose.
 type seenTable struct {
-	seed  maphash.Seed
-	slots []seenSlot
-	count int
+	seed   maphash.Seed
+	slots  []seenSlot
+	count  int
+	warmth uint32 // see warm
 }
 
 // seenSlot is a fingerprint, split so that the slot packs into 12 bytes,
@@ -74,6 +75,19 @@ func (t *seenTable) reserve(n int) {
 	if size > len(t.slots) {
 		t.rehash(size)
 	}
+}
+
+// warm loads the slots where the lookups of look start, all at once, so
+// that their cache misses overlap; the lookups that follow, one after the
+// other, then find those slots in the cache. The sum is kept only so that
+// the loads are not optimised away.
+func (t *seenTable) warm(look []lookup) {
+	mask := uint64(len(t.slots) - 1)
+	var sum uint32
+	for i := range look {
+		sum += t.slots[look[i].fp&mask].hi
+	}
+	t.warmth = sum
 }
 
 // addOrGet records that row makes payment fp, unless an earlier row made it:
