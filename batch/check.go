@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 
@@ -142,11 +141,10 @@ type rowChunk struct {
 	// large file; 0 otherwise.
 	more int
 
-	// From the reader: one item per non-blank row, and the input of each
-	// item that goes to the validator, both in row order.
-	items  []chunkItem
-	inputs []validate.Input
-	// From the preparer: inputs checked on their own.
+	// From the reader: one item per non-blank row, in row order.
+	items []chunkItem
+	// From the preparer: the items that go to the validator (err == nil),
+	// checked on their own, in row order.
 	prepared []validate.Prepared
 }
 
@@ -155,7 +153,8 @@ type rowChunk struct {
 type chunkItem struct {
 	row   int
 	cells []string
-	err   error // the sheet's Row.Err: the row never reaches the validator
+	src   []sheet.Cell // the sheet's cells, with their kinds, for the validator
+	err   error        // the sheet's Row.Err: the row never reaches the validator
 }
 
 // pipeline runs the reader and the preparer. Chunks go reader → preparer
@@ -198,7 +197,6 @@ func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 		default:
 			chunk = &rowChunk{
 				items:    make([]chunkItem, 0, chunkRows),
-				inputs:   make([]validate.Input, 0, chunkRows),
 				prepared: make([]validate.Prepared, 0, chunkRows),
 			}
 		}
@@ -238,9 +236,16 @@ func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 func (p *pipeline) runPreparer(c *checker) {
 	defer p.wg.Done()
 	defer close(p.prepared)
+	// The input lives on this goroutine's stack: filling it there costs
+	// less than in a chunk on the heap, where every string written would
+	// pass the garbage collector's write barrier.
+	var in validate.Input
 	for chunk := range p.read {
-		for i := range chunk.inputs {
-			chunk.prepared = c.v.Prepare(chunk.prepared, chunk.inputs[i])
+		for i := range chunk.items {
+			if it := &chunk.items[i]; it.err == nil {
+				c.input(&in, it.row, it.src)
+				chunk.prepared = c.v.Prepare(chunk.prepared, in)
+			}
 		}
 		select {
 		case p.prepared <- chunk:
@@ -270,7 +275,7 @@ func (p *pipeline) next() (*rowChunk, error) {
 // cleared: every entry is overwritten whole before it is read again, and
 // what the stale ones keep alive is bounded by the chunks in flight.
 func (p *pipeline) recycle(chunk *rowChunk) {
-	chunk.items, chunk.inputs, chunk.prepared = chunk.items[:0], chunk.inputs[:0], chunk.prepared[:0]
+	chunk.items, chunk.prepared = chunk.items[:0], chunk.prepared[:0]
 	chunk.n, chunk.err, chunk.more = 0, nil, 0
 	select {
 	case p.free <- chunk:
@@ -337,8 +342,7 @@ func newChecker(m Mapping, v *validate.Checker, fn func(Checked) error, sum *Sum
 }
 
 // split adds a row read to chunk: nothing for a blank row, else its cells,
-// carved from slab (the rest of which it returns), and its input for the
-// validator when the reader could split it. It runs on the reader's
+// carved from slab (the rest of which it returns). It runs on the reader's
 // goroutine, where the row's cells are still in the cache, and only reads
 // c's per-file settings.
 func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string {
@@ -357,12 +361,7 @@ func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string 
 	for i, cell := range row.Cells {
 		cells[i] = cell.Value
 	}
-	chunk.items = append(chunk.items, chunkItem{row: row.Number, cells: cells, err: row.Err})
-	if row.Err == nil {
-		// Grown without zeroing: input writes every field.
-		chunk.inputs = slices.Grow(chunk.inputs, 1)[:len(chunk.inputs)+1]
-		c.input(&chunk.inputs[len(chunk.inputs)-1], row)
-	}
+	chunk.items = append(chunk.items, chunkItem{row: row.Number, cells: cells, src: row.Cells, err: row.Err})
 	return slab
 }
 
@@ -461,33 +460,33 @@ func (c *checker) count(r validate.Result) {
 	}
 }
 
-// input sets in to row's cells, by field. Every field is written, so in
-// can be reused from row to row.
-func (c *checker) input(in *validate.Input, row sheet.Row) {
-	in.Row = row.Number
-	c.cell(&in.Amount, row, FieldAmount)
-	c.cell(&in.AmountCents, row, FieldAmountCents)
-	c.cell(&in.Name, row, FieldName)
-	c.cell(&in.Document, row, FieldDocument)
-	c.cell(&in.DocumentType, row, FieldDocumentType)
-	c.cell(&in.Institution, row, FieldInstitution)
-	c.cell(&in.Branch, row, FieldBranch)
-	c.cell(&in.Account, row, FieldAccount)
-	c.cell(&in.AccountType, row, FieldAccountType)
-	c.cell(&in.ScheduledTo, row, FieldScheduledTo)
-	c.cell(&in.Reference, row, FieldReference)
+// input sets in to row number row, whose cells are cells, by field. Every
+// field is written, so in can be reused from row to row.
+func (c *checker) input(in *validate.Input, row int, cells []sheet.Cell) {
+	in.Row = row
+	c.cell(&in.Amount, cells, FieldAmount)
+	c.cell(&in.AmountCents, cells, FieldAmountCents)
+	c.cell(&in.Name, cells, FieldName)
+	c.cell(&in.Document, cells, FieldDocument)
+	c.cell(&in.DocumentType, cells, FieldDocumentType)
+	c.cell(&in.Institution, cells, FieldInstitution)
+	c.cell(&in.Branch, cells, FieldBranch)
+	c.cell(&in.Account, cells, FieldAccount)
+	c.cell(&in.AccountType, cells, FieldAccountType)
+	c.cell(&in.ScheduledTo, cells, FieldScheduledTo)
+	c.cell(&in.Reference, cells, FieldReference)
 }
 
-// cell sets vc to field f of row: the zero Cell (Present false) for a
-// column the sheet does not have, an empty value past the end of a short
-// row.
-func (c *checker) cell(vc *validate.Cell, row sheet.Row, f Field) {
+// cell sets vc to field f of a row's cells: the zero Cell (Present false)
+// for a column the sheet does not have, an empty value past the end of a
+// short row.
+func (c *checker) cell(vc *validate.Cell, cells []sheet.Cell, f Field) {
 	col := &c.cols[f]
 	switch {
 	case col.index < 0:
 		*vc = validate.Cell{}
-	case col.index < len(row.Cells):
-		*vc = validate.Cell{Column: col.name, Value: row.Cells[col.index].Value, Kind: kind(row.Cells[col.index].Kind), Present: true}
+	case col.index < len(cells):
+		*vc = validate.Cell{Column: col.name, Value: cells[col.index].Value, Kind: kind(cells[col.index].Kind), Present: true}
 	default:
 		*vc = validate.Cell{Column: col.name, Present: true}
 	}

@@ -64,7 +64,9 @@ func chkOptions() CheckOptions {
 // the decimal convention, duplicate) and checks that every non-blank row
 // comes out once, in row order, with what a user would read.
 func TestCheckDeliversEveryRowInOrder(t *testing.T) {
-	const n = 3*chunkRows + 77
+	// Over estimateAfter bytes, so that the duplicate table is also sized
+	// from the reader's estimate on the way.
+	const n = 40*chunkRows + 77
 	edits := map[int]string{
 		3:    "1.234;Pessoa 3;" + chkCPF(3) + ";341;1234;9003;ambígua até a linha 700", // waits for a comma amount
 		10:   "",                                                                       // blank line: counted by Excel, not a payout
@@ -74,8 +76,9 @@ func TestCheckDeliversEveryRowInOrder(t *testing.T) {
 		900:  "12,00;Pessoa 900;" + chkCPF(900)[:10] + "9;341;1234;9900;bad CPF",
 		1201: "10,00;Outra pessoa;" + chkCPF(1200) + ";341;1234;101200;same payment as row 1200",
 	}
-	// Row 1200 is made to pay the same as row 1201.
+	// Row 1200 is made to pay the same as rows 1201 and, far later, 20000.
 	edits[1200] = "10,00;Pessoa 1200;" + chkCPF(1200) + ";341;1234;101200;first"
+	edits[20000] = "10,00;Mais uma;" + chkCPF(1200) + ";341;1234;101200;again"
 	if chkCPF(900)[:10]+"9" == chkCPF(900) {
 		t.Fatal("test setup: the bad CPF is valid")
 	}
@@ -110,6 +113,7 @@ func TestCheckDeliversEveryRowInOrder(t *testing.T) {
 	}
 	for r, want := range map[int]string{
 		3: "", 600: ":" + UnreadableRow, 700: "", 900: "CPF:invalid_cpf", 1200: "", 1201: "Valor:duplicate_row", 1202: "",
+		20000: "Valor:duplicate_row", 20001: "",
 	} {
 		if got := codes(r); got != want {
 			t.Errorf("row %d errors %q; want %q", r, got, want)
@@ -127,7 +131,13 @@ func TestCheckDeliversEveryRowInOrder(t *testing.T) {
 	if c := byRow[1202]; len(c.Cells) != 7 || c.Cells[6] != "obs 1202" || c.Mapping == nil || c.Mapping.ColumnName(2) != "CPF" {
 		t.Errorf("row 1202: cells %q, mapping %v", c.Cells, c.Mapping)
 	}
-	want := Summary{Format: "CSV", Encoding: "UTF-8", Separator: ';', Rows: n - 2, Valid: n - 5, Invalid: 3}
+	if msg := byRow[20000].Errors[0].Message(); !strings.HasPrefix(msg, "Row 1200 has the same payee") {
+		t.Errorf("row 20000: %q", msg)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() < estimateAfter {
+		t.Fatalf("test setup: the sheet is smaller than %d bytes (%v)", estimateAfter, err)
+	}
+	want := Summary{Format: "CSV", Encoding: "UTF-8", Separator: ';', Rows: n - 2, Valid: n - 6, Invalid: 4}
 	want.TotalCents = sum.TotalCents // checked below, row by row
 	if sum != want {
 		t.Errorf("summary %+v; want %+v", sum, want)
