@@ -115,6 +115,7 @@ type pendingRow struct {
 	unsettled           bool
 	text                Cell // the amount cell read as text
 	evidence            Decimal
+	evidenceCents       int64 // the amount read under evidence
 	errIndex, warnIndex int
 }
 
@@ -485,7 +486,9 @@ func (c *Checker) checkAmount(p *pendingRow, in *Input) {
 	p.amount, p.text, p.unsettled = a, cell, true
 	p.errIndex, p.warnIndex = len(p.res.Errors), len(p.res.Warnings)
 	if c.fixed == DecimalAuto {
-		p.evidence = a.evidence()
+		if p.evidence = a.evidence(); p.evidence != DecimalAuto {
+			p.evidenceCents = mustCents(a, p.evidence)
+		}
 	}
 }
 
@@ -497,15 +500,15 @@ func (c *Checker) settle(p *pendingRow) {
 		return
 	}
 	p.unsettled = false
-	a, cell := p.amount, p.text
+	a := &p.amount
 	if c.fixed == DecimalAuto {
 		if ev := p.evidence; ev != DecimalAuto {
 			if c.conv == DecimalAuto {
 				c.conv = ev
 			} else if c.conv != ev {
-				p.warnAt(cell, "amount", WarnAmountMixedConvention, "This amount can only be read with a decimal "+sepName(ev)+", but the rest of the file uses a decimal "+sepName(c.conv)+"; read as "+FormatBRL(mustCents(a, ev))+".")
+				p.warnAt(p.text, "amount", WarnAmountMixedConvention, "This amount can only be read with a decimal "+sepName(ev)+", but the rest of the file uses a decimal "+sepName(c.conv)+"; read as "+FormatBRL(p.evidenceCents)+".")
 			}
-			p.payout.Amount = mustCents(a, ev)
+			p.payout.Amount = p.evidenceCents
 			return
 		}
 		if a.ambiguous() && c.conv == DecimalAuto {
@@ -513,9 +516,9 @@ func (c *Checker) settle(p *pendingRow) {
 			return
 		}
 	}
-	cents, err := a.resolve(cell.Value, c.conv, whyNoEvidence)
+	cents, err := a.resolve(p.text.Value, c.conv, whyNoEvidence)
 	if err != nil {
-		p.errorAt(cell, "amount", err)
+		p.errorAt(p.text, "amount", err)
 	}
 	p.payout.Amount = cents
 }
