@@ -368,6 +368,27 @@ func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string 
 // add finishes a prepared chunk's rows, in file order, and delivers those
 // that are final.
 func (c *checker) add(chunk *rowChunk) error {
+	if len(c.queue) == 0 && len(chunk.prepared) == len(chunk.items) {
+		// Nothing held back and every row readable, the usual case: when
+		// the validator finishes every row of the chunk, each result goes
+		// with its item, and the queue is not needed.
+		results := c.v.AddPrepared(c.results[:0], chunk.prepared)
+		c.results = results[:0]
+		if len(results) == len(chunk.items) {
+			for i := range results {
+				if err := c.deliver(results[i], chunk.items[i].cells); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// Some rows wait for the decimal convention: queue the chunk's rows
+		// and attach the results that are final.
+		for _, it := range chunk.items {
+			c.queue = append(c.queue, pendingRow{cells: it.cells})
+		}
+		return c.attach(results)
+	}
 	for _, it := range chunk.items {
 		if it.err != nil {
 			// The reader could not split this row: it is reported as it is,
@@ -381,10 +402,16 @@ func (c *checker) add(chunk *rowChunk) error {
 		c.queue = append(c.queue, pendingRow{cells: it.cells})
 	}
 	results := c.v.AddPrepared(c.results[:0], chunk.prepared)
-	err := c.take(results)
-	clear(results)
 	c.results = results[:0]
-	if err != nil {
+	return c.attach(results)
+}
+
+// attach gives the validator's results to the queued rows that wait for
+// them and delivers the rows now ready at the head of the queue.
+func (c *checker) attach(results []validate.Result) error {
+	// results is scratch, reused for the next chunk: it is not cleared, as
+	// every entry is overwritten before it is read again.
+	if err := c.take(results); err != nil {
 		return err
 	}
 	return c.flush()
