@@ -18,8 +18,15 @@ build: ## build bin/lote and bin/stonesim
 	$(GO) build -o $(BIN)/stonesim ./cmd/stonesim
 
 .PHONY: test
-test: lint ## gofmt check, go vet, and every test with the race detector
+test: lint chromium ## gofmt check, go vet, and every test with the race detector
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+.PHONY: chromium
+chromium: ## install Debian's chromium for the web page's browser test, when it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y chromium; \
+	  else echo "the browser test needs Chromium: as root, run apt-get install -y chromium (it is skipped without it, except with CI=true)"; fi; }
 
 .PHONY: lint
 lint: ## gofmt and go vet

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,24 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 	filter := r.URL.Query().Get("state")
 	c := listContent{Filters: statusFilters, Filter: filter, MaxUpload: sizeText(s.opts.MaxUpload),
 		CanUpload: se.role == ledger.RoleUploader || se.role == ledger.RoleAdmin}
+	// Sheets checked but not imported (they have invalid rows) are listed
+	// with the ledger's batches, newest first.
+	inLedger := make(map[string]bool, len(bs))
+	for _, b := range bs {
+		inLedger[b.ID] = true
+	}
+	for id, u := range ups {
+		if inLedger[id] {
+			continue
+		}
+		cs, err := s.readSummary(id)
+		if err != nil {
+			s.log.Warn("list", "err", err)
+			continue
+		}
+		bs = append(bs, checkedBatch(id, u, cs))
+	}
+	sort.SliceStable(bs, func(i, j int) bool { return bs[i].Created.After(bs[j].Created) })
 	for _, b := range bs {
 		u, ok := ups[b.ID]
 		st := s.statusOf(b, u, ok)
@@ -197,7 +216,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.l.Batch(ctx, id); errors.Is(err, ledger.ErrNotFound) {
-		if err := s.importUpload(ctx, path, name, id, se.user); err != nil {
+		if err := s.checkAndImport(ctx, path, name, id, se.user); err != nil {
 			os.Remove(path)
 			s.importError(w, r, name, err)
 			return
@@ -258,32 +277,30 @@ func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string
 	s.showList(w, r, http.StatusUnprocessableEntity, name+" could not be imported: "+userMessage(err))
 }
 
-// importUpload imports and plans the file, records who uploaded it, and
-// stores the warnings of its valid rows (the ledger keeps only the
-// problems of invalid rows).
-func (s *Server) importUpload(ctx context.Context, path, name, id, user string) error {
+// checkAndImport validates the file; a sheet with invalid rows is kept
+// checked only (see checked.go), a valid one is imported and planned. Who
+// uploaded it is recorded either way, with the warnings of valid rows (the
+// ledger keeps only the problems of invalid rows).
+func (s *Server) checkAndImport(ctx context.Context, path, name, id, user string) error {
+	cs, warnings, err := s.checkUpload(ctx, path, id)
+	if err != nil {
+		return err
+	}
+	up := ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: user}
+	if cs.Invalid > 0 {
+		_, _, err := s.l.RecordUpload(ctx, up)
+		return err
+	}
 	rep, err := s.importFile(ctx, path)
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path,
-		FeeCents: rep.Plan.FeeCents, UploadedBy: user}); err != nil {
-		return err
-	}
-	warnings := map[int]string{}
-	opts := s.opts.Run.Check
-	_, _, err = batch.Check(ctx, path, opts, func(c batch.Checked) error {
-		if c.Valid() && len(c.Warnings) > 0 {
-			var is []batch.Issue
-			for _, w := range c.Warnings {
-				is = append(is, batch.Issue{Column: w.Column, Value: w.Value, Code: w.Code, Message: w.Message(), Warning: true})
-			}
-			b, _ := json.Marshal(is)
-			warnings[c.Row] = string(b)
-		}
-		return nil
-	})
-	if err != nil {
+	// The ledger holds the rows now.
+	sumPath, rowsPath := s.checkPaths(id)
+	os.Remove(sumPath)
+	os.Remove(rowsPath)
+	up.FeeCents = rep.Plan.FeeCents
+	if _, _, err := s.l.RecordUpload(ctx, up); err != nil {
 		return err
 	}
 	return s.l.AddWarnings(ctx, id, warnings)
@@ -292,6 +309,7 @@ func (s *Server) importUpload(ctx context.Context, path, name, id, user string) 
 // batchContent is the batch page.
 type batchContent struct {
 	Name      string // as uploaded
+	Checked   bool   // checked only: invalid rows, never imported
 	B         ledger.Batch
 	U         ledger.Upload
 	HasUpload bool
@@ -342,34 +360,59 @@ type cellView struct {
 	Class  string
 }
 
-func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (ledger.Batch, ledger.Upload, bool, bool) {
+// loaded is the batch a request names.
+type loaded struct {
+	B         ledger.Batch
+	U         ledger.Upload
+	HasUpload bool
+	// Checked says the upload was checked but not imported (it has invalid
+	// rows): B is made from its check summary, CS.
+	Checked bool
+	CS      checkSummary
+}
+
+func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool) {
+	var ld loaded
+	se := sessionFrom(r)
 	id := r.PathValue("id")
 	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
-		s.fail(w, r, sessionFrom(r), http.StatusNotFound, "There is no such batch.")
-		return ledger.Batch{}, ledger.Upload{}, false, false
-	}
-	b, err := s.l.Batch(r.Context(), id)
-	if errors.Is(err, ledger.ErrNotFound) {
-		s.fail(w, r, sessionFrom(r), http.StatusNotFound, "There is no such batch.")
-		return b, ledger.Upload{}, false, false
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return b, ledger.Upload{}, false, false
+		s.fail(w, r, se, http.StatusNotFound, "There is no such batch.")
+		return ld, false
 	}
 	u, err := s.l.Upload(r.Context(), id)
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		s.internal(w, r, err)
-		return b, u, false, false
+		return ld, false
 	}
-	return b, u, err == nil, true
+	ld.U, ld.HasUpload = u, err == nil
+	b, err := s.l.Batch(r.Context(), id)
+	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload {
+		cs, err := s.readSummary(id)
+		if err != nil {
+			s.internal(w, r, err)
+			return ld, false
+		}
+		ld.B, ld.Checked, ld.CS = checkedBatch(id, u, cs), true, cs
+		return ld, true
+	}
+	if errors.Is(err, ledger.ErrNotFound) {
+		s.fail(w, r, se, http.StatusNotFound, "There is no such batch.")
+		return ld, false
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return ld, false
+	}
+	ld.B = b
+	return ld, true
 }
 
 func (s *Server) view(w http.ResponseWriter, r *http.Request) {
-	b, u, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
 	se := sessionFrom(r)
 	ctx := r.Context()
 	c := batchContent{Name: displayName(b, u, hasUpload), B: b, U: u, HasUpload: hasUpload, Status: s.statusOf(b, u, hasUpload), Header: b.Header,
@@ -377,52 +420,21 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	c.Outcome = s.outcome[b.ID]
 	s.mu.Unlock()
-	sum, err := s.l.Summary(ctx, b.ID)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	for _, st := range batch.OrderedStates(sum) {
-		c.Counts = append(c.Counts, stateCount{st, sum[st].Rows, sum[st].Cents})
-	}
-	c.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
-	c.ToSendCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
-	c.Held = sum[ledger.Held].Rows
-	if c.Problems, err = s.l.CountProblems(ctx, b.ID); err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if hasUpload {
-		if c.Warnings, err = s.l.CountWarnings(ctx, b.ID); err != nil {
-			s.internal(w, r, err)
-			return
-		}
-	}
 	c.Filter = r.URL.Query().Get("show")
-	c.Rows0 = b.Rows
-	if c.Filter == "problems" {
-		c.Rows0 = c.Problems
-	} else {
+	if c.Filter != "problems" {
 		c.Filter = ""
 	}
-	per := s.opts.PageRows
-	c.Pages = max(1, (c.Rows0+per-1)/per)
 	c.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
-	c.Page = min(max(c.Page, 1), c.Pages)
-	rows, err := s.l.RowsPage(ctx, b.ID, (c.Page-1)*per, per, c.Filter == "problems")
+	var err error
+	c.Checked = ld.Checked
+	if ld.Checked {
+		err = s.checkedPage(&c, ld.CS)
+	} else {
+		err = s.ledgerPage(ctx, &c, hasUpload)
+	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
-	}
-	var warns map[int]string
-	if hasUpload && len(rows) > 0 {
-		if warns, err = s.l.Warnings(ctx, b.ID, rows[0].Row, rows[len(rows)-1].Row); err != nil {
-			s.internal(w, r, err)
-			return
-		}
-	}
-	for _, row := range rows {
-		c.Rows = append(c.Rows, makeRowView(b.Header, row, warns[row.Row]))
 	}
 	sending := s.running(b.ID) != nil
 	c.Sending = sending || c.Status.Key == "sending"
@@ -443,6 +455,72 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 		p.Notice = ""
 	}
 	s.render(w, http.StatusOK, "batch", p)
+}
+
+// paginate counts the pages of c's rows and clamps c.Page; it returns
+// the rows per page.
+func (s *Server) paginate(c *batchContent) int {
+	per := s.opts.PageRows
+	c.Pages = max(1, (c.Rows0+per-1)/per)
+	c.Page = min(max(c.Page, 1), c.Pages)
+	return per
+}
+
+// ledgerPage fills c from the ledger: counts by state and one page of rows.
+func (s *Server) ledgerPage(ctx context.Context, c *batchContent, hasUpload bool) error {
+	b := c.B
+	sum, err := s.l.Summary(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	for _, st := range batch.OrderedStates(sum) {
+		c.Counts = append(c.Counts, stateCount{st, sum[st].Rows, sum[st].Cents})
+	}
+	c.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
+	c.ToSendCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
+	c.Held = sum[ledger.Held].Rows
+	if c.Problems, err = s.l.CountProblems(ctx, b.ID); err != nil {
+		return err
+	}
+	if hasUpload {
+		if c.Warnings, err = s.l.CountWarnings(ctx, b.ID); err != nil {
+			return err
+		}
+	}
+	c.Rows0 = b.Rows
+	if c.Filter == "problems" {
+		c.Rows0 = c.Problems
+	}
+	per := s.paginate(c)
+	rows, err := s.l.RowsPage(ctx, b.ID, (c.Page-1)*per, per, c.Filter == "problems")
+	if err != nil {
+		return err
+	}
+	var warns map[int]string
+	if hasUpload && len(rows) > 0 {
+		if warns, err = s.l.Warnings(ctx, b.ID, rows[0].Row, rows[len(rows)-1].Row); err != nil {
+			return err
+		}
+	}
+	for _, row := range rows {
+		c.Rows = append(c.Rows, makeRowView(b.Header, row, warns[row.Row]))
+	}
+	return nil
+}
+
+// checkedPage fills c from a checked-only upload's files.
+func (s *Server) checkedPage(c *batchContent, cs checkSummary) error {
+	c.Problems, c.Warnings = cs.Problems, cs.Warnings
+	c.Counts = []stateCount{{ledger.Invalid, cs.Invalid, 0}, {"valid", cs.Valid, cs.TotalCents}}
+	c.Rows0 = cs.Rows
+	if c.Filter == "problems" {
+		c.Rows0 = cs.Problems
+	}
+	per := s.paginate(c)
+	return s.checkedRows(c.B.ID, (c.Page-1)*per, c.Filter == "problems", func(cr checkedRow) bool {
+		c.Rows = append(c.Rows, checkedRowView(cs.Header, cr))
+		return len(c.Rows) < per
+	})
 }
 
 // notices are the messages a redirect may ask the batch page to show; a
@@ -537,10 +615,11 @@ func columnIndex(header []string, name string) int {
 // payees shown to them, then starts sending unless approval is required.
 // The confirmation must match the batch as it is now.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	b, u, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
 	se := sessionFrom(r)
 	ctx := r.Context()
 	switch {
@@ -590,10 +669,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
-	b, _, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
+	b, hasUpload := ld.B, ld.HasUpload
 	se := sessionFrom(r)
 	if !s.opts.RequireApproval || !hasUpload {
 		s.fail(w, r, se, http.StatusConflict, "This batch needs no approval.")
@@ -617,10 +697,11 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
-	b, _, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
+	b, hasUpload := ld.B, ld.HasUpload
 	se := sessionFrom(r)
 	run := s.running(b.ID)
 	if !hasUpload || run == nil {
@@ -637,10 +718,11 @@ func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
-	b, u, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
 	se := sessionFrom(r)
 	switch {
 	case !hasUpload || !s.mayRunIgnoringPause(u):
@@ -673,8 +755,15 @@ type progressJSON struct {
 }
 
 func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
-	b, u, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
+		return
+	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	if ld.Checked {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(progressJSON{Status: "invalid", Label: s.statusOf(b, u, hasUpload).Label,
+			Counts: map[string]int{"invalid": ld.CS.Invalid, "valid": ld.CS.Valid}})
 		return
 	}
 	sum, err := s.l.Summary(r.Context(), b.ID)
@@ -712,8 +801,13 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
 // results writes the results sheet from the ledger and sends it as a
 // download, in the format of the upload.
 func (s *Server) results(w http.ResponseWriter, r *http.Request) {
-	b, u, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
+		return
+	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	if ld.Checked {
+		s.fail(w, r, sessionFrom(r), http.StatusConflict, "This sheet has invalid rows and was never sent: there are no results.")
 		return
 	}
 	name := displayName(b, u, hasUpload)
@@ -755,10 +849,11 @@ func (s *Server) separator(b ledger.Batch, u ledger.Upload, hasUpload bool) rune
 // errorsSheet sends the rows with problems as a sheet to fix: the header
 // and cells as uploaded, with a last column saying what is wrong.
 func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
-	b, u, hasUpload, ok := s.loadBatch(w, r)
+	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
 	ctx := r.Context()
 	name := displayName(b, u, hasUpload)
 	ext := sheetExt(name)
@@ -786,38 +881,56 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cells := make([]sheet.Cell, 0, width+1)
-	for off := 0; ; off += 1000 {
-		rows, err := s.l.RowsPage(ctx, b.ID, off, 1000, true)
-		if err != nil {
-			sw.Close()
-			s.internal(w, r, err)
-			return
-		}
-		for _, row := range rows {
-			cells = cells[:0]
-			for i := 0; i < width; i++ {
-				v := ""
-				if i < len(row.Cells) {
-					v = row.Cells[i]
-				}
-				cells = append(cells, sheet.Cell{Value: v})
+	write := func(row []string, issues []batch.Issue) error {
+		cells = cells[:0]
+		for i := 0; i < width; i++ {
+			v := ""
+			if i < len(row) {
+				v = row[i]
 			}
-			cells = append(cells, sheet.Cell{Value: issueText(batch.Issues(row))})
-			if err := sw.WriteRow(cells); err != nil {
-				sw.Close()
-				s.internal(w, r, err)
-				return
-			}
+			cells = append(cells, sheet.Cell{Value: v})
 		}
-		if len(rows) < 1000 {
-			break
-		}
+		return sw.WriteRow(append(cells, sheet.Cell{Value: issueText(issues)}))
+	}
+	if ld.Checked {
+		var werr error
+		err = s.checkedRows(b.ID, 0, true, func(cr checkedRow) bool {
+			werr = write(cr.Cells, cr.Issues)
+			return werr == nil
+		})
+		err = errors.Join(err, werr)
+	} else {
+		err = s.ledgerProblems(ctx, b.ID, write)
+	}
+	if err != nil {
+		sw.Close()
+		s.internal(w, r, err)
+		return
 	}
 	if err := sw.Close(); err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".errors"+ext)
+}
+
+// ledgerProblems calls write for each of the batch's rows with problems,
+// a page at a time.
+func (s *Server) ledgerProblems(ctx context.Context, id string, write func([]string, []batch.Issue) error) error {
+	for off := 0; ; off += 1000 {
+		rows, err := s.l.RowsPage(ctx, id, off, 1000, true)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if err := write(row.Cells, batch.Issues(row)); err != nil {
+				return err
+			}
+		}
+		if len(rows) < 1000 {
+			return nil
+		}
+	}
 }
 
 func issueText(is []batch.Issue) string {

@@ -36,7 +36,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     document.getElementById("status").textContent = p.label;
     document.getElementById("status").className = "badge " + p.status;
-    if (p.total > 0) { bar.max = p.total; bar.value = p.done; }
+    if (bar && p.total > 0) { bar.max = p.total; bar.value = p.done; }
     const list = document.getElementById("counts");
     list.textContent = "";
     for (const [state, n] of Object.entries(p.counts)) {
@@ -56,11 +56,11 @@ document.addEventListener("DOMContentLoaded", () => {
       if (p.eta) text += " · about " + p.eta + " left";
     }
     if (p.outcome) text += " · " + p.outcome;
-    live.textContent = text;
+    if (live) live.textContent = text;
     const now = p.status === "sending";
     if (sending && !now) {
       // Finished or paused: reload once, so the buttons and the rows match.
-      window.location.reload();
+      window.location.replace(window.location.pathname);
       return;
     }
     sending = now;

@@ -1,0 +1,204 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "write the browser test's screenshots to ../docs/")
+
+// chromium returns the Chromium to drive; without one the test is skipped,
+// except in CI, where it must run.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "chromium"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; CI must run the browser test (make chromium)")
+	}
+	t.Skip("chromium is not installed (make chromium installs it)")
+	return ""
+}
+
+// TestBrowser is a person's afternoon: sign in, upload a sheet with
+// errors and see the cells marked, upload the fixed sheet and submit it,
+// have a second person approve it, watch it finish, and read the results.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser")
+	}
+	exe := chromium(t)
+	e := newEnv(t, func(o *Options) { o.RequireApproval = true })
+	dir := t.TempDir()
+	bad, fixed := sheets(t)
+	badPath, fixedPath := filepath.Join(dir, "folha-novembro.csv"), filepath.Join(dir, "folha-novembro-corrigida.csv")
+	for p, b := range map[string][]byte{badPath: bad, fixedPath: fixed} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		// This machine's network refuses Chromium's own background
+		// connections; asking for none keeps the test quick and quiet.
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancelC := chromedp.NewContext(actx)
+	defer cancelC()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+	// Start the browser on ctx itself: a browser started by a step's
+	// shorter context would end with that step.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+			t.Fatalf("%s: %v; the page:\n%.4000s", step, err, html)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	eval := func(js string) bool {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if *updateScreenshots {
+			if err := os.WriteFile(filepath.Join("..", "docs", "web-"+name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	signIn := func(name string) {
+		t.Helper()
+		do("sign in as "+name, chromedp.Navigate(e.ts.URL+"/login"), chromedp.WaitVisible(chromedp.ID("name")),
+			chromedp.SendKeys(chromedp.ID("name"), name), chromedp.SendKeys(chromedp.ID("password"), testPassword),
+			chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("list-h")))
+	}
+
+	do("open", chromedp.Navigate(e.ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("signin")))
+	shot("sign-in")
+	signIn("ana")
+
+	// A sheet with two bad rows: the cells are marked with the reason.
+	do("upload the sheet with errors", chromedp.SetUploadFiles(chromedp.ID("file"), []string{badPath}),
+		chromedp.Click(chromedp.ID("upload")), chromedp.WaitVisible(chromedp.ID("sheet")))
+	if got := text("#s-invalid"); got != "2" {
+		t.Errorf("invalid rows shown: %q, want 2", got)
+	}
+	if !eval(`document.querySelectorAll("#sheet td.error").length === 2`) {
+		t.Error("the page does not mark exactly 2 cells")
+	}
+	if got := text("#row-3 td.error"); !strings.HasPrefix(got, "08301661304") || !strings.Contains(got, "CPF") {
+		t.Errorf("row 3's marked cell says %q", got)
+	}
+	if !eval(`document.querySelector("#row-2").textContent.includes("<script>alert(1)</script>") && !document.querySelector("#row-2 script")`) {
+		t.Error("a name that is markup did not show as text")
+	}
+	if eval(`document.getElementById("submit") !== null`) {
+		t.Error("a sheet with invalid rows can be submitted")
+	}
+	shot("invalid-rows")
+
+	// The fixed sheet: confirm the total and submit it for approval.
+	do("upload the fixed sheet", chromedp.Navigate(e.ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{fixedPath}),
+		chromedp.Click(chromedp.ID("upload")), chromedp.WaitVisible(chromedp.ID("submit-form")))
+	batchURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text("#s-invalid"); got != "0" {
+		t.Errorf("invalid rows of the fixed sheet: %q", got)
+	}
+	shot("submit")
+	do("submit", chromedp.Click(chromedp.ID("confirm")), chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.CSS("#status.approval")))
+	if eval(`document.getElementById("approve") !== null`) {
+		t.Error("the uploader is offered to approve her own batch")
+	}
+
+	// A second person approves; the page follows the sending to the end.
+	do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("signin")))
+	signIn("bia")
+	do("open the batch", chromedp.Navigate(batchURL), chromedp.WaitVisible(chromedp.ID("approve")))
+	shot("approve")
+	do("approve", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS("#status.done")))
+	if got := text("#counts [data-state=accepted]"); got != "12" {
+		t.Errorf("accepted rows shown: %q, want 12", got)
+	}
+	if got := text(".people"); !strings.Contains(got, "Uploaded by ana") || !strings.Contains(got, "Approved by bia") {
+		t.Errorf("who did what: %q", got)
+	}
+	shot("done")
+	do("list", chromedp.Navigate(e.ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("list-h")))
+	shot("batches")
+
+	// The results sheet, fetched as the download link does.
+	id := batchURL[strings.LastIndex(batchURL, "/")+1:]
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/batches/`+id+`/results").then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("results: %v\n%s", err, body)
+	}
+	status := -1
+	for i, h := range recs[0] {
+		if h == "lote_status" {
+			status = i
+		}
+	}
+	if len(recs) != 13 || status < 0 {
+		t.Fatalf("results: %d rows, lote_status at %d", len(recs), status)
+	}
+	for _, rec := range recs[1:] {
+		if rec[status] != "accepted" {
+			t.Errorf("results row %s: %s", rec[0], rec[status])
+		}
+	}
+	if n := len(e.sim.Transfers()); n != 12 {
+		t.Errorf("%d transfers, want 12", n)
+	}
+}
