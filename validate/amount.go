@@ -195,22 +195,32 @@ func readDecimal(s string, dec, thou byte) (decimal, bool) {
 		}
 		return decimal{int: trimLeftZeros(ip), frac: fp}, true
 	}
-	var b strings.Builder
-	for n := 0; ip != ""; n++ {
-		g := ip
-		i := strings.IndexByte(ip, thou)
+	// The groups are checked before any is copied: "10.37" read with a
+	// decimal comma fails at its second group, and most amounts are read
+	// both ways, so a failed reading must cost no allocation.
+	groups := 0
+	for rest, n := ip, 0; rest != ""; n++ {
+		g := rest
+		i := strings.IndexByte(rest, thou)
 		if i >= 0 {
-			g, ip = ip[:i], ip[i+1:]
-			if ip == "" {
+			g, rest = rest[:i], rest[i+1:]
+			if rest == "" {
 				return decimal{}, false
 			}
 		} else {
-			ip = ""
+			rest = ""
 		}
 		if !allDigits(g) || n == 0 && (len(g) > 3 || g[0] == '0') || n > 0 && len(g) != 3 {
 			return decimal{}, false
 		}
-		b.WriteString(g)
+		groups++
+	}
+	var b strings.Builder
+	b.Grow(len(ip) - (groups - 1))
+	for i := 0; i < len(ip); i++ {
+		if ip[i] != thou {
+			b.WriteByte(ip[i])
+		}
 	}
 	return decimal{int: b.String(), frac: fp}, true
 }
