@@ -823,6 +823,36 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".results"+ext)
 }
 
+// reconciliation asks Stone for the final status of every transfer of
+// the batch (recorded in the ledger, as `lote reconcile` does) and sends
+// the reconciliation report as an XLSX download.
+func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
+	ld, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	if ld.Checked || (b.State != ledger.BatchRunning && b.State != ledger.BatchDone) {
+		s.fail(w, r, sessionFrom(r), http.StatusConflict, "Nothing of this batch was sent yet: there is nothing to reconcile.")
+		return
+	}
+	o := s.opts.Run
+	rep, err := batch.Reconcile(r.Context(), batch.ReconcileOptions{Ledger: s.l, Client: o.Client, AccountID: o.AccountID,
+		Env: o.Env, Batches: []string{b.ID}, Rate: o.Rate, Log: s.log})
+	if err != nil {
+		s.log.Error("reconcile", "batch", b.ID[:12], "err", err)
+		s.fail(w, r, sessionFrom(r), http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
+		return
+	}
+	path := filepath.Join(s.opts.DataDir, b.ID+".reconciliation.xlsx")
+	if err := batch.WriteReconciliation(r.Context(), s.l, rep, path); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	name := displayName(b, u, hasUpload)
+	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".reconciliation.xlsx")
+}
+
 // displayName is the file's name as the person uploaded it (the ledger
 // knows it by the stored file's name).
 func displayName(b ledger.Batch, u ledger.Upload, hasUpload bool) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -420,5 +421,32 @@ func checkResults(t *testing.T, e *env, u *user, path string) {
 		if rec[status] != "accepted" || rec[tid] == "" {
 			t.Errorf("results row %s: %s %q", rec[0], rec[status], rec[tid])
 		}
+	}
+}
+
+func TestReconciliation(t *testing.T) {
+	e := newEnv(t, nil)
+	ana := e.login("ana")
+	_, fixed := sheets(t)
+	_, page, path := ana.upload("payouts.csv", fixed)
+	if code, body := ana.get(path + "/reconciliation"); code != http.StatusConflict || !strings.Contains(body, "nothing to reconcile") {
+		t.Errorf("reconcile before sending: %d\n%.2000s", code, body)
+	}
+	form := url.Values{"confirm": {"yes"}, "total": {hiddenValue(t, page, "total")}, "rows": {hiddenValue(t, page, "rows")}}
+	ana.post(path+"/submit", form)
+	e.waitSent(strings.TrimPrefix(path, "/batches/"))
+	res, err := ana.c.Get(e.ts.URL + path + "/reconciliation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Disposition") != "attachment; filename=payouts.reconciliation.xlsx" ||
+		!bytes.HasPrefix(b, []byte("PK")) {
+		t.Errorf("reconciliation: %d %q, %d bytes", res.StatusCode, res.Header.Get("Content-Disposition"), len(b))
+	}
+	hist, err := e.l.StatusHistory(context.Background(), strings.TrimPrefix(path, "/batches/"), 2)
+	if err != nil || len(hist) == 0 {
+		t.Errorf("no status recorded for row 2 after reconciling: %v, %v", hist, err)
 	}
 }
