@@ -209,25 +209,38 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tmp = ""
-	ctx := r.Context()
-	if _, err := s.l.Upload(ctx, id); err == nil {
+	// The import goes on if the browser goes away (a person who closes the
+	// tab finds the batch checked when they come back); only stopping the
+	// server interrupts it, and the next upload of the file starts it over.
+	ctx, cancel := context.WithCancel(s.base)
+	defer cancel()
+	b, berr := s.l.Batch(ctx, id)
+	_, uerr := s.l.Upload(ctx, id)
+	imported := berr == nil && b.State != ledger.BatchImporting
+	switch {
+	case berr != nil && !errors.Is(berr, ledger.ErrNotFound):
+		s.internal(w, r, berr)
+		return
+	case uerr != nil && !errors.Is(uerr, ledger.ErrNotFound):
+		s.internal(w, r, uerr)
+		return
+	case imported && uerr == nil, errors.Is(berr, ledger.ErrNotFound) && uerr == nil:
 		// The same file is the same batch: open it.
 		http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
 		return
-	}
-	if _, err := s.l.Batch(ctx, id); errors.Is(err, ledger.ErrNotFound) {
+	case imported:
+		// Imported from the command line before: the page adopts it.
+		if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: se.user}); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	default:
+		// New, or an import that was interrupted: it starts over.
 		if err := s.checkAndImport(ctx, path, name, id, se.user); err != nil {
 			os.Remove(path)
 			s.importError(w, r, name, err)
 			return
 		}
-	} else if err != nil {
-		s.internal(w, r, err)
-		return
-	} else if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: se.user}); err != nil {
-		// Imported from the command line before: the page adopts it.
-		s.internal(w, r, err)
-		return
 	}
 	s.log.Info("uploaded", "user", se.user, "batch", id[:12], "took", s.now().Sub(started).Round(time.Millisecond))
 	http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)

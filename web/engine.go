@@ -46,7 +46,10 @@ func (s *Server) importFile(ctx context.Context, path string) (batch.Report, err
 	opts.Confirm = func(context.Context, batch.Plan) error { return errHold }
 	opts.Progress = nil
 	rep, err := batch.Run(ctx, path, opts)
-	if err == nil || errors.Is(err, errHold) || errors.Is(err, batch.ErrInvalidRows) {
+	switch {
+	case rep.Interrupted:
+		return rep, errors.New("the import was interrupted (the server is stopping); upload the file again")
+	case err == nil || errors.Is(err, errHold) || errors.Is(err, batch.ErrInvalidRows):
 		return rep, nil
 	}
 	return rep, err
