@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"lote/validate"
 )
 
@@ -66,7 +68,7 @@ func chkOptions() CheckOptions {
 func TestCheckDeliversEveryRowInOrder(t *testing.T) {
 	// Over estimateAfter bytes, so that the duplicate table is also sized
 	// from the reader's estimate on the way.
-	const n = 40*chunkRows + 77
+	const n = 20_577
 	edits := map[int]string{
 		3:    "1.234;Pessoa 3;" + chkCPF(3) + ";341;1234;9003;ambígua até a linha 700", // waits for a comma amount
 		10:   "",                                                                       // blank line: counted by Excel, not a payout
@@ -247,4 +249,42 @@ func TestCheckCancelledBeforeStart(t *testing.T) {
 		t.Errorf("err %v after %d calls; want context.Canceled after none", err, calls)
 	}
 	waitGoroutines(t, before)
+}
+
+// TestCheckXLSXKeepsKinds checks that a number cell reaches the validator
+// as a number: 1.234 stored as a number has three decimals, where the same
+// characters typed as text could be R$ 1.234,00.
+func TestCheckXLSXKeepsKinds(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{
+		{"Valor", "Nome", "CPF", "Banco", "Agência", "Conta"},
+		{10.5, "Pessoa 2", chkCPF(2), "341", "1234", "100002"},
+		{1.234, "Pessoa 3", chkCPF(3), "341", "1234", "100003"},
+		{"1.234", "Pessoa 4", chkCPF(4), "341", "1234", "100004"},
+	}
+	for i, r := range rows {
+		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "folha.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if _, _, err := Check(context.Background(), path, chkOptions(), func(c Checked) error {
+		switch {
+		case c.Valid():
+			got = append(got, fmt.Sprint(c.Payout.Amount))
+		default:
+			got = append(got, c.Errors[0].Code)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "1050 amount_too_many_decimals ambiguous_amount"; strings.Join(got, " ") != want {
+		t.Errorf("rows read as %q; want %q", got, want)
+	}
 }
