@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -161,6 +160,7 @@ type importStats struct {
 func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, cal *calendar) (importStats, error) {
 	var (
 		im    *ledger.Import
+		w     *ledgerWriter
 		st    importStats
 		since = r.now().Add(-r.opts.RepeatWindow)
 		bg    = context.WithoutCancel(ctx) // ledger writes are never cut in half by ctx
@@ -182,27 +182,36 @@ func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, ca
 			b.Header = m.Header
 		}
 		var err error
-		im, err = r.l.BeginImport(bg, b, r.opts.Holder, r.opts.LeaseTTL)
-		return err
+		if im, err = r.l.BeginImport(bg, b, r.opts.Holder, r.opts.LeaseTTL); err != nil {
+			return err
+		}
+		// The UNIQUE index finds a reused key as the row is written, with
+		// no lookup per row; the row is then recorded invalid, naming the
+		// row that owns the key. m is the same for every row of the file.
+		return im.OnKeyConflict(func(row ledger.Row, kc *ledger.KeyConflictError) (ledger.Row, error) {
+			return reused(row, m, kc, b.ID), nil
+		})
 	}
 	sum, m, err := Check(ctx, path, r.opts.Check, func(c Checked) error {
 		if im == nil {
 			if err := begin(c.Mapping); err != nil {
 				return err
 			}
+			w = startWriter(im)
 		}
 		row, err := r.importRow(ctx, b.ID, c, cal, since, &st)
 		if err != nil {
 			return err
 		}
-		err = im.Add(row)
-		var kc *ledger.KeyConflictError
-		if errors.As(err, &kc) {
-			row = reused(row, c, kc, b.ID)
-			err = im.Add(row)
-		}
-		return err
+		return w.add(row)
 	})
+	if w != nil {
+		if err == nil {
+			err = w.finish()
+		} else {
+			w.abort()
+		}
+	}
 	if err == nil && im == nil {
 		// A sheet with a header and no rows is still a batch.
 		err = begin(&m)
@@ -218,6 +227,109 @@ func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, ca
 		return st, err
 	}
 	return st, nil
+}
+
+// writeChunk is how many rows travel to the ledger's goroutine together,
+// and writerChunks how many may wait for it: enough that handing rows over
+// costs nothing per row, few enough to keep memory small.
+const (
+	writeChunk   = 256
+	writerChunks = 4
+)
+
+// ledgerWriter adds rows to an import on a goroutine of its own. Writing
+// to SQLite is most of an import's time; on its own goroutine it overlaps
+// reading and validating the sheet (Check's goroutines) instead of
+// stopping them while each group of rows is inserted. Rows are added in
+// the order given. The rows' slices are not reused by Check, so they may
+// wait in a chunk.
+type ledgerWriter struct {
+	im      *ledger.Import
+	rows    chan []ledger.Row // to the goroutine; closed by finish or abort
+	free    chan []ledger.Row // chunks written, for reuse
+	stopped chan struct{}     // closed when the goroutine has returned
+	err     error             // why it stopped early; read after stopped
+	buf     []ledger.Row      // the chunk being filled
+}
+
+// startWriter starts the goroutine. The import is its own until finish or
+// abort returns.
+func startWriter(im *ledger.Import) *ledgerWriter {
+	w := &ledgerWriter{
+		im:      im,
+		rows:    make(chan []ledger.Row, writerChunks),
+		free:    make(chan []ledger.Row, writerChunks+2),
+		stopped: make(chan struct{}),
+	}
+	go w.run()
+	return w
+}
+
+func (w *ledgerWriter) run() {
+	defer close(w.stopped)
+	for rows := range w.rows {
+		for _, row := range rows {
+			if err := w.im.Add(row); err != nil {
+				w.err = err
+				return
+			}
+		}
+		clear(rows) // keep no row's cells alive
+		select {
+		case w.free <- rows[:0]:
+		default:
+		}
+	}
+}
+
+// add queues row. An error means the goroutine stopped on an earlier row:
+// the import must be abandoned.
+func (w *ledgerWriter) add(row ledger.Row) error {
+	if w.buf == nil {
+		select {
+		case w.buf = <-w.free:
+		default:
+			w.buf = make([]ledger.Row, 0, writeChunk)
+		}
+	}
+	w.buf = append(w.buf, row)
+	if len(w.buf) < writeChunk {
+		return nil
+	}
+	return w.send()
+}
+
+func (w *ledgerWriter) send() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	select {
+	case w.rows <- w.buf:
+		w.buf = nil
+		return nil
+	case <-w.stopped:
+		return w.err // set: the goroutine stops early only on an error
+	}
+}
+
+// finish hands over the last rows and waits until every row was added:
+// the import is then the caller's again, to commit.
+func (w *ledgerWriter) finish() error {
+	err := w.send()
+	close(w.rows)
+	<-w.stopped
+	if err != nil {
+		return err
+	}
+	return w.err
+}
+
+// abort stops the goroutine after the chunks already handed over (a few
+// hundred rows at most) and waits for it: the import is then the caller's
+// again, to close.
+func (w *ledgerWriter) abort() {
+	close(w.rows)
+	<-w.stopped
 }
 
 // importRow turns one checked row into a ledger row: invalid with its
@@ -292,14 +404,14 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 }
 
 // reused turns a row whose key belongs to another row into an invalid row
-// that names the other row.
-func reused(row ledger.Row, c Checked, kc *ledger.KeyConflictError, batchID string) ledger.Row {
+// that names the other row. m is the sheet's column mapping.
+func reused(row ledger.Row, m *Mapping, kc *ledger.KeyConflictError, batchID string) ledger.Row {
 	col, value := "reference", row.Reference
-	if c.Mapping != nil && c.Mapping.Has(FieldReference) {
-		i := c.Mapping.Column(FieldReference)
-		col = c.Mapping.ColumnName(i)
-		if i < len(c.Cells) {
-			value = c.Cells[i]
+	if m != nil && m.Has(FieldReference) {
+		i := m.Column(FieldReference)
+		col = m.ColumnName(i)
+		if i < len(row.Cells) {
+			value = row.Cells[i]
 		}
 	}
 	is := Issue{Column: col, Value: value}

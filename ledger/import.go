@@ -6,14 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
 
-// importTxRows is how many rows one import transaction writes: measured at
-// about 200k rows/s on modernc with synchronous=FULL; larger barely helps.
-const importTxRows = 1000
+// importTxRows is how many rows one import transaction writes. Each commit
+// writes every page it dirtied to the WAL (and, past the autocheckpoint,
+// to the file) and fsyncs it (synchronous=FULL). Keys derived from
+// references land at random places in the key index, so a commit of n rows
+// dirties up to n of its pages: with 1,000 rows a commit, a million-row
+// import wrote gigabytes; with 100,000 it writes each index page about once
+// a commit, ten times in all. An interrupted import starts over anyway (the
+// batch stays importing until Commit), so a large transaction loses
+// nothing. It holds the writer for about a second, far below the busy
+// timeout another process waits (10 s).
+const importTxRows = 100_000
 
 // ErrorCodeDuplicateKey is the error code of a row that Import stored as
 // invalid because, by the time it was written, its idempotency key belonged
@@ -25,7 +32,8 @@ const ErrorCodeDuplicateKey = "duplicate_idempotency_key"
 // KeyConflictError is returned by Import.Add when the row's idempotency key
 // already belongs to another row, in this batch or another one: two rows
 // sharing a key would make the bank treat two payouts as one. The row was
-// not recorded; the caller adds it again as invalid, saying why.
+// not recorded; the caller adds it again as invalid, saying why. With
+// Import.OnKeyConflict set, it is handed to that function instead.
 type KeyConflictError struct {
 	Row        int    // the refused row, as Excel numbers it
 	Key        string // the idempotency key
@@ -51,33 +59,39 @@ const insertGroup = 50
 // ledger's writer (for at most importTxRows rows), so that goroutine must
 // not call other writing methods before Commit or Close; reads are fine.
 type Import struct {
-	l       *Ledger
-	ctx     context.Context
-	id      string
-	num     int64
-	holder  string
-	ttl     time.Duration
-	tx      *sql.Tx
-	group   *sql.Stmt // inserts insertGroup rows
-	one     *sql.Stmt // inserts one row
-	owner   *sql.Stmt // finds the row owning a key
-	buf     []pendingRow
-	inTx    int
-	seq     int
-	valid   int
-	invalid int
-	cents   int64
-	done    bool
+	l          *Ledger
+	ctx        context.Context
+	id         string
+	num        int64
+	holder     string
+	ttl        time.Duration
+	onConflict func(Row, *KeyConflictError) (Row, error)
+	tx         *sql.Tx
+	group      *sql.Stmt // inserts insertGroup rows
+	one        *sql.Stmt // inserts one row
+	owner      *sql.Stmt // finds the row owning a key
+	written    *sql.Stmt // lists the seqs written in a range of ids
+	buf        []pendingRow
+	args       []any  // the group statement's arguments, reused
+	scratch    []byte // cells being encoded, reused
+	inTx       int
+	seq        int
+	valid      int
+	invalid    int
+	cents      int64
+	done       bool
 }
 
 // pendingRow is a row encoded by Add, waiting in the buffer. Encoding at
-// Add time means the caller may reuse its slices (csv.Reader.ReuseRecord).
+// Add time means the caller may reuse its slices (csv.Reader.ReuseRecord):
+// r keeps only strings and numbers; its Cells and Payout are in cells and
+// payout.
 type pendingRow struct {
-	row   int
-	key   string
-	state State
-	cents int64
-	args  []any // insertRow's arguments
+	r       Row
+	seq     int
+	cells   string // r.Cells as a JSON array
+	payout  any    // r.Payout as a string, or nil
+	updated string
 }
 
 // BeginImport starts importing batch b (b.ID and the file metadata are
@@ -160,48 +174,53 @@ const insertColumns = `INSERT INTO rows (id, batch, row, seq, cells, payout, amo
 
 const rowPlaceholders = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+// onKeyConflict makes an insert skip a row whose key another row owns
+// rather than fail: the UNIQUE index checks every key as it is written,
+// and the rows skipped are then found and handled one by one. Any other
+// constraint still fails the statement.
+const onKeyConflict = ` ON CONFLICT (idempotency_key) DO NOTHING`
+
+// OnKeyConflict makes the import leave the key check to the ledger's
+// UNIQUE index, which costs nothing per row, instead of looking every key
+// up as Add is called. Add then never returns *KeyConflictError: when the
+// rows are written, fn is called for each row whose key another row owns
+// (in its group, an earlier group or another batch; rows in input order),
+// with the row as it was added (Seq set) and the conflict, and the row it
+// returns is recorded in its place. That row must have the same Row, be
+// Invalid and have no key. fn runs on the goroutine calling Add or Commit,
+// inside the import's transaction: it must not use the ledger. An error
+// from fn ends the import, as any error from Add. Call it before the first
+// Add.
+func (im *Import) OnKeyConflict(fn func(Row, *KeyConflictError) (Row, error)) error {
+	if im.done || im.seq > 0 {
+		return fmt.Errorf("import batch %s: set the key conflict handler before the first row", im.id)
+	}
+	im.onConflict = fn
+	return nil
+}
+
 // Add records one row, in input order. r.State must be Invalid, Pending or
 // Held; Seq and the outcome fields are ignored (Seq is the order of Add
 // calls, from 1). A row that may be sent needs an idempotency key, a
 // payout and a positive amount. A row whose key another row owns is refused
-// with *KeyConflictError and the import goes on. Rows are written in groups.
+// with *KeyConflictError and the import goes on (unless OnKeyConflict
+// handles it). Rows are written in groups.
 func (im *Import) Add(r Row) error {
 	if im.done {
 		return fmt.Errorf("import batch %s: add after commit or close", im.id)
 	}
-	switch r.State {
-	case Invalid, Pending, Held:
-	default:
-		return fmt.Errorf("import batch %s row %d: state %q at import: %w", im.id, r.Row, r.State, ErrIllegalTransition)
-	}
-	if r.State != Invalid && (r.IdempotencyKey == "" || len(r.Payout) == 0 || r.AmountCents <= 0) {
-		return fmt.Errorf("import batch %s row %d: a %s row needs an idempotency key, a payout and a positive amount",
-			im.id, r.Row, r.State)
-	}
-	if r.Row < 1 {
-		return fmt.Errorf("import batch %s: row number %d: rows are numbered from 1", im.id, r.Row)
-	}
-	cells, err := json.Marshal(nonNil(r.Cells))
+	p, err := im.encode(r)
 	if err != nil {
-		return fmt.Errorf("import batch %s row %d: %w", im.id, r.Row, err)
+		return err
 	}
-	var payout any
-	if len(r.Payout) > 0 {
-		if !json.Valid(r.Payout) {
-			return fmt.Errorf("import batch %s row %d: payout is not valid JSON", im.id, r.Row)
-		}
-		payout = string(r.Payout)
-	}
-	if r.IdempotencyKey != "" {
+	if r.IdempotencyKey != "" && im.onConflict == nil {
 		if err := im.checkKey(r); err != nil {
 			return err
 		}
 	}
 	im.seq++
-	im.buf = append(im.buf, pendingRow{row: r.Row, key: r.IdempotencyKey, state: r.State, cents: r.AmountCents,
-		args: []any{rowID(im.num, im.seq), im.num, r.Row, im.seq, string(cells), payout, r.AmountCents,
-			r.Document, r.ISPB, r.Branch, r.Account, r.Reference, nullString(r.IdempotencyKey), string(r.State),
-			nullString(r.ErrorCode), nullString(r.ErrorMessage), fmtTime(im.l.now())}})
+	p.seq = im.seq
+	im.buf = append(im.buf, p)
 	if len(im.buf) < insertGroup {
 		return nil
 	}
@@ -214,13 +233,73 @@ func (im *Import) Add(r Row) error {
 	return nil
 }
 
+// encode checks r and encodes it for the rows table.
+func (im *Import) encode(r Row) (pendingRow, error) {
+	switch r.State {
+	case Invalid, Pending, Held:
+	default:
+		return pendingRow{}, fmt.Errorf("import batch %s row %d: state %q at import: %w", im.id, r.Row, r.State, ErrIllegalTransition)
+	}
+	if r.State != Invalid && (r.IdempotencyKey == "" || len(r.Payout) == 0 || r.AmountCents <= 0) {
+		return pendingRow{}, fmt.Errorf("import batch %s row %d: a %s row needs an idempotency key, a payout and a positive amount",
+			im.id, r.Row, r.State)
+	}
+	if r.Row < 1 {
+		return pendingRow{}, fmt.Errorf("import batch %s: row number %d: rows are numbered from 1", im.id, r.Row)
+	}
+	im.scratch = appendJSONStrings(im.scratch[:0], r.Cells)
+	p := pendingRow{cells: string(im.scratch), updated: fmtTime(im.l.now())}
+	if len(r.Payout) > 0 {
+		if !json.Valid(r.Payout) {
+			return pendingRow{}, fmt.Errorf("import batch %s row %d: payout is not valid JSON", im.id, r.Row)
+		}
+		p.payout = string(r.Payout)
+	}
+	r.Cells, r.Payout = nil, nil
+	p.r = r
+	return p, nil
+}
+
+// appendJSONStrings appends ss to b as a JSON array, byte for byte as
+// json.Marshal writes a []string (nil as []). Most cells are plain ASCII
+// and are copied as they are; any other cell is left to encoding/json,
+// so that escaping (HTML characters, invalid UTF-8, U+2028) stays its.
+func appendJSONStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !plainJSON(s) {
+			q, _ := json.Marshal(s) // a string always encodes
+			b = append(b, q...)
+			continue
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		b = append(b, '"')
+	}
+	return append(b, ']')
+}
+
+// plainJSON reports whether json.Marshal writes s between quotes unchanged.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
 // checkKey returns *KeyConflictError if r's key is already in the ledger
 // or in the rows buffered but not yet written, so that Add can refuse the
 // very row at fault while still inserting rows in groups.
 func (im *Import) checkKey(r Row) error {
 	for _, p := range im.buf {
-		if p.key == r.IdempotencyKey {
-			return &KeyConflictError{Row: r.Row, Key: r.IdempotencyKey, OtherBatch: im.id, OtherRow: p.row}
+		if p.r.IdempotencyKey == r.IdempotencyKey {
+			return &KeyConflictError{Row: r.Row, Key: r.IdempotencyKey, OtherBatch: im.id, OtherRow: p.r.Row}
 		}
 	}
 	if im.tx == nil {
@@ -241,10 +320,21 @@ func (im *Import) checkKey(r Row) error {
 	return e
 }
 
+// appendArgs appends p's values in insertColumns' order.
+func (im *Import) appendArgs(args []any, p *pendingRow) []any {
+	r := &p.r
+	return append(args, rowID(im.num, p.seq), im.num, r.Row, p.seq, p.cells, p.payout, r.AmountCents,
+		r.Document, r.ISPB, r.Branch, r.Account, r.Reference, nullString(r.IdempotencyKey), string(r.State),
+		nullString(r.ErrorCode), nullString(r.ErrorMessage), p.updated)
+}
+
 // write inserts the buffered rows in the open transaction (opening one if
-// needed). If the group statement hits a constraint it is undone as a whole
-// (SQLite aborts just that statement) and the rows go in one at a time, so
-// that the one at fault is found and handled.
+// needed). A row whose key is taken is skipped by the statement (ON
+// CONFLICT DO NOTHING), so the UNIQUE index makes the check that a lookup
+// per row would; only when a group comes out short are its rows looked at.
+// Any other constraint undoes the group statement as a whole (SQLite aborts
+// just that statement) and the rows go in one at a time, so that the one at
+// fault is found and named.
 func (im *Import) write() error {
 	if len(im.buf) == 0 {
 		return nil
@@ -254,31 +344,43 @@ func (im *Import) write() error {
 			return err
 		}
 	}
-	var err error
 	if len(im.buf) == insertGroup {
-		args := make([]any, 0, insertGroup*len(im.buf[0].args))
-		for _, p := range im.buf {
-			args = append(args, p.args...)
+		args := im.args[:0]
+		for i := range im.buf {
+			args = im.appendArgs(args, &im.buf[i])
 		}
-		_, err = im.group.ExecContext(im.ctx, args...)
-	}
-	if err != nil || len(im.buf) < insertGroup {
-		if err != nil && !isConstraint(err) {
+		res, err := im.group.ExecContext(im.ctx, args...)
+		clear(args) // keep no row's strings alive
+		im.args = args[:0]
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		switch {
+		case err == nil && n == int64(len(im.buf)):
+			for _, p := range im.buf {
+				im.count(p.r.State, p.r.AmountCents)
+			}
+		case err == nil:
+			if err := im.resolveGroup(); err != nil {
+				im.rollback()
+				return err
+			}
+		case !isConstraint(err):
 			im.rollback()
-			return fmt.Errorf("import batch %s rows %d–%d: %w", im.id, im.buf[0].row, im.buf[len(im.buf)-1].row, err)
-		}
-		for _, p := range im.buf {
-			if err := im.writeOne(p); err != nil {
+			return fmt.Errorf("import batch %s rows %d–%d: %w", im.id, im.buf[0].r.Row, im.buf[len(im.buf)-1].r.Row, err)
+		default:
+			if err := im.writeEach(); err != nil {
 				im.rollback()
 				return err
 			}
 		}
-	} else {
-		for _, p := range im.buf {
-			im.count(p.state, p.cents)
-		}
+	} else if err := im.writeEach(); err != nil {
+		im.rollback()
+		return err
 	}
 	im.inTx += len(im.buf)
+	clear(im.buf)
 	im.buf = im.buf[:0]
 	return nil
 }
@@ -294,34 +396,110 @@ func (im *Import) count(s State, cents int64) {
 
 func isConstraint(err error) bool { return strings.Contains(err.Error(), "constraint failed") }
 
-// writeOne inserts one row; a duplicate key makes it an invalid row that
-// says which row owns the key.
-func (im *Import) writeOne(p pendingRow) error {
-	_, err := im.one.ExecContext(im.ctx, p.args...)
-	if err == nil {
-		im.count(p.state, p.cents)
-		return nil
+// resolveGroup handles a group statement that wrote fewer rows than it
+// had: the rows it skipped are those whose key was taken, by a row of
+// another batch, an earlier row of this import or an earlier row of the
+// group itself (SQLite inserts the VALUES in order).
+func (im *Import) resolveGroup() error {
+	first, last := im.buf[0].seq, im.buf[len(im.buf)-1].seq
+	rows, err := im.written.QueryContext(im.ctx, rowID(im.num, first), rowID(im.num, last))
+	if err != nil {
+		return fmt.Errorf("import batch %s rows %d–%d: %w", im.id, im.buf[0].r.Row, im.buf[len(im.buf)-1].r.Row, err)
 	}
-	if !strings.Contains(err.Error(), "UNIQUE constraint failed: rows.idempotency_key") {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed: rows.batch, rows.row") {
-			return fmt.Errorf("import batch %s row %d: row added twice", im.id, p.row)
+	written := make([]bool, last-first+1)
+	for rows.Next() {
+		var seq int
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
+			return fmt.Errorf("import batch %s rows %d–%d: %w", im.id, im.buf[0].r.Row, im.buf[len(im.buf)-1].r.Row, err)
 		}
-		return fmt.Errorf("import batch %s row %d: %w", im.id, p.row, err)
+		written[seq-first] = true
 	}
-	var otherBatch string
-	var otherRow int
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("import batch %s rows %d–%d: %w", im.id, im.buf[0].r.Row, im.buf[len(im.buf)-1].r.Row, err)
+	}
+	for i := range im.buf {
+		p := &im.buf[i]
+		if written[p.seq-first] {
+			im.count(p.r.State, p.r.AmountCents)
+			continue
+		}
+		if err := im.replace(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeEach inserts the buffered rows one at a time.
+func (im *Import) writeEach() error {
+	for i := range im.buf {
+		if err := im.writeOne(&im.buf[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeOne inserts one row; a row skipped for its key is replaced.
+func (im *Import) writeOne(p *pendingRow) error {
+	res, err := im.one.ExecContext(im.ctx, im.appendArgs(make([]any, 0, 17), p)...)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	switch {
+	case err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: rows.batch, rows.row"):
+		return fmt.Errorf("import batch %s row %d: row added twice", im.id, p.r.Row)
+	case err != nil:
+		return fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
+	case n == 0:
+		return im.replace(p)
+	}
+	im.count(p.r.State, p.r.AmountCents)
+	return nil
+}
+
+// replace records, in place of p, which was not written because its key
+// belongs to another row, the invalid row that says so: the one
+// OnKeyConflict's function returns, or else one with ErrorCodeDuplicateKey
+// (Add had looked the key up, so another process wrote it since).
+func (im *Import) replace(p *pendingRow) error {
+	kc := &KeyConflictError{Row: p.r.Row, Key: p.r.IdempotencyKey}
 	// Look inside the open transaction: the owner may be a row of this
 	// import not committed yet.
-	err = im.owner.QueryRowContext(im.ctx, p.key).Scan(&otherBatch, &otherRow)
-	if err != nil {
-		return fmt.Errorf("import batch %s row %d: look up owner of key: %w", im.id, p.row, err)
+	if err := im.owner.QueryRowContext(im.ctx, p.r.IdempotencyKey).Scan(&kc.OtherBatch, &kc.OtherRow); err != nil {
+		return fmt.Errorf("import batch %s row %d: look up owner of key: %w", im.id, p.r.Row, err)
 	}
-	msg, _ := json.Marshal([]map[string]string{{"code": ErrorCodeDuplicateKey,
-		"message": fmt.Sprintf("idempotency key %s already used by batch %s row %d", p.key, otherBatch, otherRow)}})
-	args := slices.Clone(p.args)
-	args[12], args[13], args[14], args[15] = nil, string(Invalid), ErrorCodeDuplicateKey, string(msg)
-	if _, err := im.one.ExecContext(im.ctx, args...); err != nil {
-		return fmt.Errorf("import batch %s row %d: %w", im.id, p.row, err)
+	q := *p
+	if im.onConflict == nil {
+		msg, _ := json.Marshal([]map[string]string{{"code": ErrorCodeDuplicateKey,
+			"message": fmt.Sprintf("idempotency key %s already used by batch %s row %d", kc.Key, kc.OtherBatch, kc.OtherRow)}})
+		q.r.IdempotencyKey, q.r.State, q.r.ErrorCode, q.r.ErrorMessage = "", Invalid, ErrorCodeDuplicateKey, string(msg)
+	} else {
+		r := p.r
+		r.Seq = p.seq
+		if err := json.Unmarshal([]byte(p.cells), &r.Cells); err != nil {
+			return fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
+		}
+		if s, ok := p.payout.(string); ok {
+			r.Payout = json.RawMessage(s)
+		}
+		nr, err := im.onConflict(r, kc)
+		if err != nil {
+			return fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
+		}
+		if nr.Row != r.Row || nr.State != Invalid || nr.IdempotencyKey != "" {
+			return fmt.Errorf("import batch %s row %d: a row whose key is taken must be replaced by an invalid row without a key, got row %d %s",
+				im.id, p.r.Row, nr.Row, nr.State)
+		}
+		if q, err = im.encode(nr); err != nil {
+			return err
+		}
+		q.seq = p.seq
+	}
+	if _, err := im.one.ExecContext(im.ctx, im.appendArgs(make([]any, 0, 17), &q)...); err != nil {
+		return fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
 	}
 	im.count(Invalid, 0)
 	return nil
@@ -332,26 +510,24 @@ func (im *Import) begin() error {
 	if err != nil {
 		return fmt.Errorf("import batch %s: %w", im.id, err)
 	}
-	group, err := tx.PrepareContext(im.ctx, insertColumns+strings.Repeat(rowPlaceholders+",", insertGroup-1)+rowPlaceholders)
-	if err != nil {
-		tx.Rollback()
-		return fmt.Errorf("import batch %s: %w", im.id, err)
+	var stmts []*sql.Stmt
+	for _, q := range []string{
+		insertColumns + strings.Repeat(rowPlaceholders+",", insertGroup-1) + rowPlaceholders + onKeyConflict,
+		insertColumns + rowPlaceholders + onKeyConflict,
+		`SELECT b.id, r.row FROM rows r JOIN batches b ON b.num = r.batch WHERE r.idempotency_key = ?`,
+		`SELECT seq FROM rows WHERE id BETWEEN ? AND ?`,
+	} {
+		st, err := tx.PrepareContext(im.ctx, q)
+		if err != nil {
+			for _, st := range stmts {
+				st.Close()
+			}
+			tx.Rollback()
+			return fmt.Errorf("import batch %s: %w", im.id, err)
+		}
+		stmts = append(stmts, st)
 	}
-	one, err := tx.PrepareContext(im.ctx, insertColumns+rowPlaceholders)
-	if err != nil {
-		group.Close()
-		tx.Rollback()
-		return fmt.Errorf("import batch %s: %w", im.id, err)
-	}
-	owner, err := tx.PrepareContext(im.ctx, `SELECT b.id, r.row FROM rows r JOIN batches b ON b.num = r.batch
-		WHERE r.idempotency_key = ?`)
-	if err != nil {
-		group.Close()
-		one.Close()
-		tx.Rollback()
-		return fmt.Errorf("import batch %s: %w", im.id, err)
-	}
-	im.tx, im.group, im.one, im.owner, im.inTx = tx, group, one, owner, 0
+	im.tx, im.group, im.one, im.owner, im.written, im.inTx = tx, stmts[0], stmts[1], stmts[2], stmts[3], 0
 	return nil
 }
 
@@ -399,7 +575,8 @@ func (im *Import) closeStmts() {
 	im.group.Close()
 	im.one.Close()
 	im.owner.Close()
-	im.group, im.one, im.owner = nil, nil, nil
+	im.written.Close()
+	im.group, im.one, im.owner, im.written = nil, nil, nil, nil
 }
 
 // Commit writes the remaining rows and the batch totals and marks the batch
