@@ -23,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +43,7 @@ func main() {
 	small := flag.Int("rows", 10000, "rows of the XLSX whose upload is timed")
 	big := flag.Int("big", 100000, "rows of the batch sent while memory is sampled (0 skips it)")
 	dir := flag.String("dir", "", "work directory (default: a temporary one)")
+	heapProfile = flag.String("heapprofile", "", "write a heap profile here once the big batch is sent")
 	flag.Parse()
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "servebench")
@@ -54,6 +57,9 @@ func main() {
 		fail(err)
 	}
 }
+
+// heapProfile is where to write the heap profile, if anywhere.
+var heapProfile *string
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "servebench:", err)
@@ -145,6 +151,15 @@ func run(dir string, small, big int) error {
 		if strings.Contains(body, `"status":"done"`) {
 			fmt.Printf("sending %s rows: %.1f s; RSS while sending: peak %d MB (server, ledger and emulator in one process; VmHWM %d MB)\n",
 				rows, time.Since(start).Seconds(), peak, rss("VmHWM"))
+			if *heapProfile != "" {
+				f, err := os.Create(*heapProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				runtime.GC()
+				return pprof.WriteHeapProfile(f)
+			}
 			return nil
 		}
 		if strings.Contains(body, `"status":"stopped"`) || time.Since(start) > 30*time.Minute {
