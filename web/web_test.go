@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"lote/batch"
 	"lote/ledger"
 )
 
@@ -448,5 +449,39 @@ func TestReconciliation(t *testing.T) {
 	hist, err := e.l.StatusHistory(context.Background(), strings.TrimPrefix(path, "/batches/"), 2)
 	if err != nil || len(hist) == 0 {
 		t.Errorf("no status recorded for row 2 after reconciling: %v, %v", hist, err)
+	}
+}
+
+// TestCommandLineBatch: a batch run with `lote run` on the same ledger is
+// listed, and uploading its file on the page adopts it rather than
+// importing it again.
+func TestCommandLineBatch(t *testing.T) {
+	e := newEnv(t, nil)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "payouts.xlsx")
+	if err := os.WriteFile(path, readSample(t, "payouts.xlsx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.opts.Run
+	opts.Ledger = e.l
+	rep, err := batch.Run(context.Background(), path, opts)
+	if err != nil || rep.Batch.State != ledger.BatchDone {
+		t.Fatalf("lote run: %+v, %v", rep.Batch, err)
+	}
+	ana := e.login("ana")
+	_, list := ana.get("/")
+	if !strings.Contains(list, "payouts.xlsx") || !strings.Contains(list, "command line") {
+		t.Errorf("the list lacks the command line's batch:\n%s", list)
+	}
+	_, list = ana.get("/?state=sending")
+	if strings.Contains(list, "payouts.xlsx") {
+		t.Error("the done batch is listed under sending")
+	}
+	code, page, where := ana.upload("payouts.xlsx", readSample(t, "payouts.xlsx"))
+	if code != http.StatusOK || where != "/batches/"+rep.Batch.ID || !strings.Contains(page, `id="status">Done`) {
+		t.Fatalf("upload of the same file: %d at %s\n%.3000s", code, where, page)
+	}
+	if n := len(e.sim.Transfers()); n != 12 {
+		t.Errorf("%d transfers, want the 12 of the command line's run", n)
 	}
 }
