@@ -412,10 +412,24 @@ func (s *Server) throttled(keys ...string) time.Duration {
 func (s *Server) failed(keys ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
+	// Guessing many names must not grow the table without end: past a
+	// size, failures older than the window are forgotten.
+	if len(s.failures) > maxTracked {
+		for k, fs := range s.failures {
+			if now.Sub(fs[len(fs)-1]) >= loginWindow {
+				delete(s.failures, k)
+			}
+		}
+	}
 	for _, k := range keys {
-		s.failures[k] = append(s.failures[k], s.now())
+		s.failures[k] = append(s.failures[k], now)
 	}
 }
+
+// maxTracked is the number of sessions or login-failure keys past which
+// expired ones are swept.
+const maxTracked = 10000
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
@@ -450,6 +464,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	id := randomToken()
 	s.mu.Lock()
+	if len(s.sessions) > maxTracked {
+		for k, se := range s.sessions {
+			if s.now().After(se.expires) {
+				delete(s.sessions, k)
+			}
+		}
+	}
 	s.sessions[id] = &session{user: u.Name, role: u.Role, csrf: randomToken(), expires: s.now().Add(s.opts.SessionTTL)}
 	s.mu.Unlock()
 	s.setCookie(w, sessionCookie, id, 0)
