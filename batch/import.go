@@ -203,7 +203,12 @@ func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, ca
 		if err != nil {
 			return err
 		}
-		return w.add(row)
+		// Encoded here, so that the ledger's goroutine only writes.
+		p, err := im.Prepare(row)
+		if err != nil {
+			return err
+		}
+		return w.add(p)
 	})
 	if w != nil {
 		if err == nil {
@@ -237,19 +242,18 @@ const (
 	writerChunks = 4
 )
 
-// ledgerWriter adds rows to an import on a goroutine of its own. Writing
-// to SQLite is most of an import's time; on its own goroutine it overlaps
-// reading and validating the sheet (Check's goroutines) instead of
-// stopping them while each group of rows is inserted. Rows are added in
-// the order given. The rows' slices are not reused by Check, so they may
-// wait in a chunk.
+// ledgerWriter adds prepared rows to an import on a goroutine of its own.
+// Writing to SQLite is most of an import's time; on its own goroutine it
+// overlaps reading, validating and encoding the sheet (Check's goroutines
+// and the caller's) instead of stopping them while each group of rows is
+// inserted. Rows are added in the order given.
 type ledgerWriter struct {
 	im      *ledger.Import
-	rows    chan []ledger.Row // to the goroutine; closed by finish or abort
-	free    chan []ledger.Row // chunks written, for reuse
-	stopped chan struct{}     // closed when the goroutine has returned
-	err     error             // why it stopped early; read after stopped
-	buf     []ledger.Row      // the chunk being filled
+	rows    chan []ledger.PreparedRow // to the goroutine; closed by finish or abort
+	free    chan []ledger.PreparedRow // chunks written, for reuse
+	stopped chan struct{}             // closed when the goroutine has returned
+	err     error                     // why it stopped early; read after stopped
+	buf     []ledger.PreparedRow      // the chunk being filled
 }
 
 // startWriter starts the goroutine. The import is its own until finish or
@@ -257,8 +261,8 @@ type ledgerWriter struct {
 func startWriter(im *ledger.Import) *ledgerWriter {
 	w := &ledgerWriter{
 		im:      im,
-		rows:    make(chan []ledger.Row, writerChunks),
-		free:    make(chan []ledger.Row, writerChunks+2),
+		rows:    make(chan []ledger.PreparedRow, writerChunks),
+		free:    make(chan []ledger.PreparedRow, writerChunks+2),
 		stopped: make(chan struct{}),
 	}
 	go w.run()
@@ -269,12 +273,12 @@ func (w *ledgerWriter) run() {
 	defer close(w.stopped)
 	for rows := range w.rows {
 		for _, row := range rows {
-			if err := w.im.Add(row); err != nil {
+			if err := w.im.AddPrepared(row); err != nil {
 				w.err = err
 				return
 			}
 		}
-		clear(rows) // keep no row's cells alive
+		clear(rows) // keep no row's strings alive
 		select {
 		case w.free <- rows[:0]:
 		default:
@@ -284,12 +288,12 @@ func (w *ledgerWriter) run() {
 
 // add queues row. An error means the goroutine stopped on an earlier row:
 // the import must be abandoned.
-func (w *ledgerWriter) add(row ledger.Row) error {
+func (w *ledgerWriter) add(row ledger.PreparedRow) error {
 	if w.buf == nil {
 		select {
 		case w.buf = <-w.free:
 		default:
-			w.buf = make([]ledger.Row, 0, writeChunk)
+			w.buf = make([]ledger.PreparedRow, 0, writeChunk)
 		}
 	}
 	w.buf = append(w.buf, row)

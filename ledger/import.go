@@ -72,8 +72,7 @@ type Import struct {
 	owner      *sql.Stmt // finds the row owning a key
 	written    *sql.Stmt // lists the seqs written in a range of ids
 	buf        []pendingRow
-	args       []any  // the group statement's arguments, reused
-	scratch    []byte // cells being encoded, reused
+	args       []any // the group statement's arguments, reused
 	inTx       int
 	seq        int
 	valid      int
@@ -204,17 +203,46 @@ func (im *Import) OnKeyConflict(fn func(Row, *KeyConflictError) (Row, error)) er
 // calls, from 1). A row that may be sent needs an idempotency key, a
 // payout and a positive amount. A row whose key another row owns is refused
 // with *KeyConflictError and the import goes on (unless OnKeyConflict
-// handles it). Rows are written in groups.
+// handles it). Rows are written in groups. Add is Prepare then AddPrepared.
 func (im *Import) Add(r Row) error {
 	if im.done {
 		return fmt.Errorf("import batch %s: add after commit or close", im.id)
 	}
-	p, err := im.encode(r)
+	p, err := im.Prepare(r)
 	if err != nil {
 		return err
 	}
-	if r.IdempotencyKey != "" && im.onConflict == nil {
-		if err := im.checkKey(r); err != nil {
+	return im.AddPrepared(p)
+}
+
+// PreparedRow is a row checked and encoded by Import.Prepare, for
+// Import.AddPrepared.
+type PreparedRow struct {
+	p  pendingRow
+	ok bool // made by Prepare
+}
+
+// Prepare checks r and encodes it for the rows table, the part of Add that
+// needs no ledger. Unlike Import's other methods it may be called from any
+// goroutine, also while another one calls AddPrepared: encoding the next
+// rows then overlaps writing earlier ones. The result keeps none of r's
+// slices. Its errors are Add's for a row that cannot be recorded.
+func (im *Import) Prepare(r Row) (PreparedRow, error) {
+	p, err := im.encode(r)
+	return PreparedRow{p: p, ok: err == nil}, err
+}
+
+// AddPrepared records a row that Prepare made, in input order, as Add does.
+func (im *Import) AddPrepared(pr PreparedRow) error {
+	if im.done {
+		return fmt.Errorf("import batch %s: add after commit or close", im.id)
+	}
+	if !pr.ok {
+		return fmt.Errorf("import batch %s: add a row Prepare did not make", im.id)
+	}
+	p := pr.p
+	if p.r.IdempotencyKey != "" && im.onConflict == nil {
+		if err := im.checkKey(p.r); err != nil {
 			return err
 		}
 	}
@@ -233,7 +261,8 @@ func (im *Import) Add(r Row) error {
 	return nil
 }
 
-// encode checks r and encodes it for the rows table.
+// encode checks r and encodes it for the rows table. It reads only what
+// does not change after BeginImport, so Prepare may run it anywhere.
 func (im *Import) encode(r Row) (pendingRow, error) {
 	switch r.State {
 	case Invalid, Pending, Held:
@@ -247,8 +276,11 @@ func (im *Import) encode(r Row) (pendingRow, error) {
 	if r.Row < 1 {
 		return pendingRow{}, fmt.Errorf("import batch %s: row number %d: rows are numbered from 1", im.id, r.Row)
 	}
-	im.scratch = appendJSONStrings(im.scratch[:0], r.Cells)
-	p := pendingRow{cells: string(im.scratch), updated: fmtTime(im.l.now())}
+	size := 2 // exact when every cell is plain: the buffer never grows
+	for _, c := range r.Cells {
+		size += len(c) + 3
+	}
+	p := pendingRow{cells: string(appendJSONStrings(make([]byte, 0, size), r.Cells)), updated: fmtTime(im.l.now())}
 	if len(r.Payout) > 0 {
 		if !json.Valid(r.Payout) {
 			return pendingRow{}, fmt.Errorf("import batch %s row %d: payout is not valid JSON", im.id, r.Row)

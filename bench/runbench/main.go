@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,12 +35,16 @@ var errStop = errors.New("stop after the plan")
 // noRef leaves the reference column out of generated sheets.
 var noRef *bool
 
+// cpuProfile names the file the import run's CPU profile goes to.
+var cpuProfile *string
+
 func main() {
 	rows := flag.Int("rows", 10000, "rows for the throughput runs (0 skips them)")
 	importRows := flag.Int("import-rows", 0, "rows for the import run (0 skips it)")
 	dir := flag.String("dir", "", "work directory (default: a temporary one)")
 	noRef = flag.Bool("no-ref", false, "generate sheets without a reference column (keys from batch and row)")
 	onlyLimited := flag.Bool("only-limited", false, "skip the run without a server limit")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the import run to this file")
 	flag.Parse()
 	limits := []float64{0, 100}
 	if *onlyLimited {
@@ -72,7 +77,13 @@ func run(rows, importRows int, dir string, limits []float64) error {
 		}
 	}
 	if importRows > 0 {
-		return importRun(dir, key, importRows)
+		if err := importRun(dir, key, importRows); err != nil {
+			return err
+		}
+		// A finished batch of the same size, cheaply: sending a million
+		// rows through the emulator would take hours at a realistic rate.
+		// Its ledger is opened once the import's is closed.
+		return finishedRerun(dir, key, importRows)
 	}
 	return nil
 }
@@ -161,16 +172,25 @@ func importRun(dir string, key *rsa.PrivateKey, rows int) error {
 	}
 	opts := batch.RunOptions{Ledger: l, Client: c, AccountID: "acc", Env: "sim",
 		Confirm: func(context.Context, batch.Plan) error { return errStop }}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
+	cpu := cpuTime()
 	rep, err := batch.Run(context.Background(), path, opts)
+	pprof.StopCPUProfile()
 	if !errors.Is(err, errStop) {
 		return fmt.Errorf("import: %v", err)
 	}
-	fmt.Printf("import %d rows (to plan): %.1f s, peak RSS %d MB, valid %d\n", rows, time.Since(start).Seconds(), peakRSS(), rep.Plan.Valid)
-
-	// A finished batch of the same size, cheaply: sending a million rows
-	// through the emulator would take hours at a realistic rate.
-	return finishedRerun(dir, key, rows)
+	fmt.Printf("import %d rows (to plan): %.1f s (CPU %.1f s), peak RSS %d MB, valid %d, load average %s\n",
+		rows, time.Since(start).Seconds(), (cpuTime() - cpu).Seconds(), peakRSS(), rep.Plan.Valid, loadAverage())
+	return nil
 }
 
 // finishedRerun imports a sheet of invalid rows with SkipInvalid (the
@@ -269,6 +289,24 @@ func cpf(n int) string {
 	}
 	s := body + string(d(body))
 	return s + string(d(s))
+}
+
+// cpuTime is the CPU time the process has used, user and system: on a
+// shared machine it says more than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the 1-minute load average, to say how busy the machine
+// was (other processes share its cores).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 func peakRSS() int64 {
