@@ -1,0 +1,70 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// neverSentQuery is true for a batch from which nothing can have reached
+// the bank: no row ever left invalid, pending or held (MarkAttempted sets
+// first_attempted_at before any request), no attempt is logged, nobody
+// holds a live lease on it, and the web page has no upload for it (a batch
+// awaiting approval is someone's work in progress).
+const neverSentQuery = `SELECT
+	NOT EXISTS (SELECT 1 FROM rows WHERE batch = b.num
+		AND (state NOT IN ('invalid', 'pending', 'held') OR first_attempted_at IS NOT NULL))
+	AND NOT EXISTS (SELECT 1 FROM attempts WHERE batch = b.num)
+	AND (b.lease_holder IS NULL OR b.lease_expires <= ?)
+	AND NOT EXISTS (SELECT 1 FROM uploads WHERE id = b.id)
+	FROM batches b WHERE b.id = ?`
+
+// NeverSent reports whether nothing of the batch was ever sent and no one
+// is working on it: ForgetNeverSent would remove it.
+func (l *Ledger) NeverSent(ctx context.Context, batch string) (bool, error) {
+	var ok bool
+	err := l.r.QueryRowContext(ctx, neverSentQuery, fmtTime(l.now()), batch).Scan(&ok)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("batch %s: %w", batch, ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("check batch %s: %w", batch, err)
+	}
+	return ok, nil
+}
+
+// ForgetNeverSent deletes a batch from which nothing was ever sent (see
+// NeverSent, checked again in the same transaction), with its rows, and
+// reports whether it did. Such a batch holds idempotency keys that Stone
+// never saw: a sheet stopped for its invalid rows keeps its valid rows'
+// keys, which a corrected sheet with the same references needs. Running
+// the forgotten file again imports it anew. A batch that no longer
+// qualifies is left as it is (false, nil).
+func (l *Ledger) ForgetNeverSent(ctx context.Context, batch string) (bool, error) {
+	forgot := false
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		var ok bool
+		err := tx.QueryRowContext(ctx, neverSentQuery, fmtTime(l.now()), batch).Scan(&ok)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil || !ok {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM rows WHERE batch = (SELECT num FROM batches WHERE id = ?)`,
+			`DELETE FROM batches WHERE id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, batch); err != nil {
+				return err
+			}
+		}
+		forgot = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("forget batch %s: %w", batch, err)
+	}
+	return forgot, nil
+}
