@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"lote/ledger"
@@ -158,12 +159,23 @@ type importStats struct {
 // streamed pass. The batch is created (and leased) when the header is known,
 // at the first row. Nothing is sent.
 func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, cal *calendar) (importStats, error) {
+	return r.importOnce(ctx, path, b, cal, true)
+}
+
+// importOnce is importFile. When mayForget is set and rows were refused
+// because their keys belong to batches from which nothing was ever sent
+// (a sheet stopped for invalid rows, then corrected), those batches are
+// forgotten and the import starts over, once: Stone never saw their keys.
+func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, cal *calendar, mayForget bool) (importStats, error) {
 	var (
 		im    *ledger.Import
 		w     *ledgerWriter
 		st    importStats
 		since = r.now().Add(-r.opts.RepeatWindow)
 		bg    = context.WithoutCancel(ctx) // ledger writes are never cut in half by ctx
+
+		mu     sync.Mutex
+		owners = map[string]bool{} // other batches owning keys of this sheet's rows
 	)
 	// Repeats can only be found in other batches created within the
 	// window: with none (a first run, or a quiet month), the per-row
@@ -189,6 +201,11 @@ func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, ca
 		// no lookup per row; the row is then recorded invalid, naming the
 		// row that owns the key. m is the same for every row of the file.
 		return im.OnKeyConflict(func(row ledger.Row, kc *ledger.KeyConflictError) (ledger.Row, error) {
+			if kc.OtherBatch != b.ID {
+				mu.Lock()
+				owners[kc.OtherBatch] = true
+				mu.Unlock()
+			}
 			return reused(row, m, kc, b.ID), nil
 		})
 	}
@@ -231,7 +248,37 @@ func (r *runner) importFile(ctx context.Context, path string, b ledger.Batch, ca
 	if err := im.Commit(); err != nil {
 		return st, err
 	}
-	return st, nil
+	// Keys are checked as rows are written, the last ones at Commit: only
+	// now are all the batches owning this sheet's keys known.
+	mu.Lock()
+	var stale []string
+	for other := range owners {
+		if ok, err := r.l.NeverSent(ctx, other); err == nil && ok {
+			stale = append(stale, other)
+		}
+	}
+	mu.Unlock()
+	if !mayForget || len(stale) == 0 {
+		return st, nil
+	}
+	// This import is dropped too (it was never sent either), then the
+	// stale batches, and the sheet is imported again with their keys free.
+	if err := r.l.ReleaseLease(bg, b.ID, r.opts.Holder); err != nil {
+		return st, err
+	}
+	if ok, err := r.l.ForgetNeverSent(bg, b.ID); err != nil || !ok {
+		return st, err // someone else took the batch: its rows stay as recorded
+	}
+	for _, other := range stale {
+		ok, err := r.l.ForgetNeverSent(bg, other)
+		if err != nil {
+			return st, err
+		}
+		if ok {
+			r.log.Info("forgot a batch never sent, whose references this sheet reuses", "batch", short(other))
+		}
+	}
+	return r.importOnce(ctx, path, b, cal, false)
 }
 
 // writeChunk is how many rows travel to the ledger's goroutine together,
@@ -424,7 +471,7 @@ func reused(row ledger.Row, m *Mapping, kc *ledger.KeyConflictError, batchID str
 		is.Message = fmt.Sprintf("Reference %s is also on row %d; each payout needs its own reference.", row.Reference, kc.OtherRow)
 	} else {
 		is.Code = CodeReferenceReused
-		is.Message = fmt.Sprintf("Reference %s was already sent in batch %s row %d; to pay it again, give it a new reference.",
+		is.Message = fmt.Sprintf("Reference %s is already used by batch %s row %d; to pay it again, give it a new reference.",
 			row.Reference, short(kc.OtherBatch), kc.OtherRow)
 	}
 	return ledger.Row{Row: row.Row, Cells: row.Cells, Reference: row.Reference, State: ledger.Invalid,
