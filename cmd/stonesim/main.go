@@ -225,6 +225,9 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 			return opts, fmt.Errorf("--webhook-interval %s: must be positive", o.webhookInterval)
 		}
 	}
+	// Clients are other processes on the real clock: their assertions are
+	// checked against it, so /_sim/advance does not make them look expired.
+	opts.AssertionClock = time.Now
 	opts.LenientAssertions = o.lenientAssertions
 	opts.RequireApproval = o.requireApproval
 	opts.IdempotencyTTL = o.idempotencyTTL

@@ -103,7 +103,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	client := r.PostForm.Get("client_id")
 	now := s.Now()
-	if err := s.verifyAssertion(r, client, r.PostForm.Get("client_assertion"), now); err != nil {
+	checkAt := now
+	if s.opts.AssertionClock != nil {
+		checkAt = s.opts.AssertionClock()
+	}
+	if err := s.verifyAssertion(r, client, r.PostForm.Get("client_assertion"), checkAt); err != nil {
 		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_client", err.Error()})
 		return
 	}

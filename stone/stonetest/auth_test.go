@@ -143,3 +143,29 @@ func TestTokenExpiresOnEmulatorClock(t *testing.T) {
 		t.Error("401 without x-request-id")
 	}
 }
+
+// TestAssertionClock: with AssertionClock on the clients' (real) clock, an
+// assertion made now is accepted after the emulator's clock was moved two
+// hours ahead, as stonesim needs; on the emulator's clock it has expired.
+func TestAssertionClock(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		clock  func() time.Time
+		status int
+	}{
+		{"emulator's clock", nil, http.StatusUnauthorized},
+		{"clients' clock", fixedClock(tuesday10h), http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Options{AssertionClock: tt.clock})
+			e.s.Advance(2 * time.Hour)
+			// Made on the clients' clock, which did not move.
+			a := e.assertion(func(c jwt.MapClaims) {
+				c["iat"], c["nbf"], c["exp"] = tuesday10h.Unix(), tuesday10h.Unix(), tuesday10h.Add(5*time.Minute).Unix()
+			})
+			if status, body := e.postToken(e.tokenForm(a)); status != tt.status {
+				t.Errorf("token: %d %s, want %d", status, body, tt.status)
+			}
+		})
+	}
+}

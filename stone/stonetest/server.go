@@ -41,6 +41,13 @@ type Options struct {
 	// emulator's clock relative to it.
 	Now func() time.Time
 
+	// AssertionClock is the clock the time claims of client assertions
+	// (exp, nbf, iat) are checked against; nil means the emulator's clock.
+	// cmd/stonesim sets the real clock: its clients are other processes,
+	// whose assertions must stay valid when /_sim/advance moves the
+	// emulator's clock hours ahead to run the transfers' lifecycle.
+	AssertionClock func() time.Time
+
 	// Sandbox selects the sandbox TED window (06:30–17:23 every day) instead
 	// of production's (business days 06:30–17:20), stone-api.md §2.4.
 	Sandbox bool
