@@ -70,6 +70,7 @@ type options struct {
 	mode              string
 	clients           pairs
 	accounts          pairs
+	refunds           pairs
 	latency, jitter   time.Duration
 	rateLimit         float64
 	failRate          float64
@@ -106,6 +107,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.mode, "mode", "production", "TED window: production (business days 06:30–17:20) or sandbox (every day 06:30–17:23)")
 	fs.Var(&o.clients, "client", "register a client: `ID=PUBLIC_KEY.pem` (repeatable)")
 	fs.Var(&o.accounts, "account", "open an account usable by every client: `ID=BALANCE_CENTS` (repeatable)")
+	fs.Var(&o.refunds, "refund", "refund, some time after it finishes, every transfer to this target account with Stone's refund code: `ACCOUNT_CODE=CODE` (repeatable; codes 0–14, e.g. 1: the account does not exist)")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every answer by this `duration`")
 	fs.DurationVar(&o.jitter, "jitter", 0, "add a random delay of up to this `duration`")
 	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second per client before 429 (0: unlimited)")
@@ -228,6 +230,16 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 	// Clients are other processes on the real clock: their assertions are
 	// checked against it, so /_sim/advance does not make them look expired.
 	opts.AssertionClock = time.Now
+	if len(o.refunds) > 0 {
+		codes := map[string]string{}
+		for _, r := range o.refunds {
+			if _, ok := stonetest.RefundReason(r[1]); !ok {
+				return opts, fmt.Errorf("--refund %s=%s: Stone's refund codes are 0 to 14", r[0], r[1])
+			}
+			codes[strings.TrimLeft(r[0], "0")] = r[1] // Stone stores account codes without leading zeros
+		}
+		opts.RefundRule = stonetest.RefundByAccount(codes)
+	}
 	opts.LenientAssertions = o.lenientAssertions
 	opts.RequireApproval = o.requireApproval
 	opts.IdempotencyTTL = o.idempotencyTTL

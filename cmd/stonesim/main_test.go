@@ -142,6 +142,8 @@ func TestUsageErrors(t *testing.T) {
 		{"missing key file", []string{"--client", "app=/no/such.pem"}, "--client app: read public key"},
 		{"bad balance", []string{"--account", "acc=ten"}, `--account acc: balance "ten"`},
 		{"bad now", []string{"--now", "24/11/2026"}, `--now "24/11/2026"`},
+		{"bad refund code", []string{"--refund", "7788991=15"}, "--refund 7788991=15: Stone's refund codes are 0 to 14"},
+		{"refund without code", []string{"--refund", "7788991"}, "not ID=VALUE"},
 		{"fail rate over 1", []string{"--fail-rate", "2"}, "--fail-rate 2"},
 		{"webhook not a URL", []string{"--webhook", "receiver:8443"}, `--webhook "receiver:8443": want an http or https URL`},
 		{"webhook interval", []string{"--webhook", "http://127.0.0.1:1/", "--webhook-interval", "0s"}, "--webhook-interval 0s"},
