@@ -239,10 +239,24 @@ type xlsxWriter struct {
 		status              map[string]int
 	}
 	cols   int
-	row    int // last row written (1-based)
+	row    int // last row written or held back (1-based)
 	values []any
 	err    error
 	closed bool
+
+	// The first sizingRows rows are held back in pending and measured into
+	// widths, because a stream writer takes column widths only before its
+	// first row. Then sized is set and rows stream straight through.
+	pending []pendingRow
+	widths  colWidths
+	sized   bool
+}
+
+// pendingRow is a row held back for column sizing: its 1-based row number
+// and its cells as excelize takes them.
+type pendingRow struct {
+	row    int
+	values []any
 }
 
 func newXLSXWriter(path string, opts WriteOptions) (*xlsxWriter, error) {
@@ -306,27 +320,71 @@ func (w *xlsxWriter) WriteHeader(cols []string) error {
 	if w.err != nil {
 		return w.err
 	}
+	if w.closed {
+		return errors.New("write to closed writer")
+	}
 	if w.row != 0 {
 		return errors.New("header written twice")
 	}
-	w.values = w.values[:0]
-	for _, c := range cols {
-		w.values = append(w.values, excelize.Cell{StyleID: w.styles.header, Value: c})
+	// The header is always among the rows held back, so it is sized too.
+	values := make([]any, 0, len(cols))
+	for i, c := range cols {
+		values = append(values, excelize.Cell{StyleID: w.styles.header, Value: c})
+		w.widths.see(i, textWidth(c)+headerPadding)
 	}
 	w.cols = max(w.cols, len(cols))
-	return w.setRow()
+	return w.emit(values)
 }
 
-func (w *xlsxWriter) setRow() error {
-	cell, err := excelize.CoordinatesToCellName(1, w.row+1)
+// emit writes values as the next row, or holds them back while the columns
+// are still being measured. A held-back row must not share its slice with
+// the next one.
+func (w *xlsxWriter) emit(values []any) error {
+	w.row++
+	if !w.sized {
+		w.pending = append(w.pending, pendingRow{row: w.row, values: values})
+		if len(w.pending) < sizingRows {
+			return nil
+		}
+		if err := w.release(); err != nil {
+			w.err = err
+			return err
+		}
+		return nil
+	}
+	if err := w.setRow(w.row, values); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+func (w *xlsxWriter) setRow(row int, values []any) error {
+	cell, err := excelize.CoordinatesToCellName(1, row)
 	if err == nil {
-		err = w.sw.SetRow(cell, w.values)
+		err = w.sw.SetRow(cell, values)
 	}
 	if err != nil {
-		w.err = fmt.Errorf("write %s row %d: %w", w.path, w.row+1, err)
-		return w.err
+		return fmt.Errorf("write %s row %d: %w", w.path, row, err)
 	}
-	w.row++
+	return nil
+}
+
+// release sets the column widths measured so far, then writes the rows held
+// back; from then on rows stream straight through.
+func (w *xlsxWriter) release() error {
+	w.sized = true
+	for i := range max(len(w.widths), w.cols) {
+		if err := w.sw.SetColWidth(i+1, i+1, w.widths.width(i)); err != nil {
+			return fmt.Errorf("write %s column %d width: %w", w.path, i+1, err)
+		}
+	}
+	for _, p := range w.pending {
+		if err := w.setRow(p.row, p.values); err != nil {
+			return err
+		}
+	}
+	w.pending = nil
 	return nil
 }
 
@@ -341,17 +399,44 @@ func (w *xlsxWriter) WriteRow(cells []Cell) error {
 		// Keep the frozen header row for the header.
 		w.row = 1
 	}
-	w.values = w.values[:0]
+	// Rows streamed straight through share one slice; a row held back
+	// for sizing needs its own.
+	values := w.values[:0]
+	if !w.sized {
+		values = make([]any, 0, len(cells))
+	}
 	for i, c := range cells {
 		v, err := w.cellValue(i, c)
 		if err != nil {
 			w.err = fmt.Errorf("write %s row %d column %d: %w", w.path, w.row+1, i+1, err)
 			return w.err
 		}
-		w.values = append(w.values, v)
+		values = append(values, v)
+		if !w.sized {
+			w.widths.see(i, displayWidth(c, v)+cellPadding)
+		}
+	}
+	if w.sized {
+		w.values = values
 	}
 	w.cols = max(w.cols, len(cells))
-	return w.setRow()
+	return w.emit(values)
+}
+
+// displayWidth is how many characters Excel shows for cell c, written as v
+// (what cellValue made of it): money as "R$ 1,234.56", dates as yyyy-mm-dd,
+// anything else as its text.
+func displayWidth(c Cell, v any) int {
+	if x, ok := v.(excelize.Cell); ok {
+		switch x.Value.(type) {
+		case float64: // money: cellValue has checked it is whole cents
+			cents, _ := strconv.ParseInt(c.Value, 10, 64)
+			return moneyWidth(cents)
+		case time.Time:
+			return len("2006-01-02")
+		}
+	}
+	return textWidth(c.Value)
 }
 
 // cellValue converts a cell for excelize; i is its 0-based column in the
@@ -401,6 +486,12 @@ func (w *xlsxWriter) Close() error {
 	if w.err != nil {
 		return w.err
 	}
+	if !w.sized {
+		// Fewer rows than sizingRows: size the columns on all of them.
+		if err := w.release(); err != nil {
+			return err
+		}
+	}
 	if err := w.finish(); err != nil {
 		return fmt.Errorf("write %s: %w", w.path, err)
 	}
@@ -441,8 +532,14 @@ func (w *xlsxWriter) writeSummary() error {
 	if _, err := w.f.NewSheet(SummarySheet); err != nil {
 		return err
 	}
+	var widths colWidths
 	for r, cells := range w.opts.Summary {
 		for c, cell := range cells {
+			pad := cellPadding
+			if r == 0 {
+				pad++ // bold
+			}
+			widths.see(c, textWidth(cell.Value)+pad)
 			name, err := excelize.CoordinatesToCellName(c+1, r+1)
 			if err != nil {
 				return err
@@ -462,6 +559,15 @@ func (w *xlsxWriter) writeSummary() error {
 					return err
 				}
 			}
+		}
+	}
+	for i := range widths {
+		col, err := excelize.ColumnNumberToName(i + 1)
+		if err != nil {
+			return err
+		}
+		if err := w.f.SetColWidth(SummarySheet, col, col, widths.width(i)); err != nil {
+			return err
 		}
 	}
 	return nil
