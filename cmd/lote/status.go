@@ -202,7 +202,12 @@ func listBatches(ctx context.Context, l *ledger.Ledger, format string, cio cmdIO
 	fmt.Fprintln(tw, "BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tPAID\tRETURNED\tINVALID\tTOTAL")
 	for _, st := range list {
 		state := st.State
-		if st.LeaseHolder != "" {
+		switch {
+		case st.State == string(ledger.BatchRunning) && st.LeaseHolder == "":
+			// Its runner stopped (killed, or the machine restarted)
+			// without finishing: `lote resume` goes on with it.
+			state = "interrupted"
+		case st.State != string(ledger.BatchRunning) && st.LeaseHolder != "":
 			state += " (running)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", idPrefix(st.Batch), st.File,
