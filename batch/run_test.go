@@ -387,27 +387,3 @@ func TestRunRejectedRow(t *testing.T) {
 		t.Errorf("row 3: %s %s; summary %+v", r.State, r.ErrorCode, rep.Summary)
 	}
 }
-
-func TestIdempotencyKey(t *testing.T) {
-	batch := strings.Repeat("ab", 32)
-	tests := []struct {
-		ref  string
-		row  int
-		want string
-	}{
-		{"", 7, "lote-" + batch[:40] + "-7"},
-		{"NF-1", 7, IdempotencyKey("acc-1", "other", "NF-1", 9)},
-	}
-	for _, tt := range tests {
-		got := IdempotencyKey("acc-1", batch, tt.ref, tt.row)
-		if got != tt.want || len(got) > 72 {
-			t.Errorf("IdempotencyKey(%q, %d) = %q; want %q", tt.ref, tt.row, got, tt.want)
-		}
-	}
-	if IdempotencyKey("acc-1", batch, "NF-1", 2) == IdempotencyKey("acc-2", batch, "NF-1", 2) {
-		t.Error("two accounts share a key for one reference")
-	}
-	if got := IdempotencyKey("acc-1", batch, "NF-1", 2); len(got) != 45 || !strings.HasPrefix(got, "lote-") {
-		t.Errorf("key %q", got)
-	}
-}

@@ -1,0 +1,162 @@
+package batch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// readableRE is the rule IdempotencyKey documents, written independently of
+// readableReference so that the tests check one against the other.
+var readableRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$`)
+
+// hashedKey is the documented key of a reference that is not readable.
+func hashedKey(account, ref string) string {
+	sum := sha256.Sum256([]byte(account + "\x00" + ref))
+	return "lote-" + hex.EncodeToString(sum[:])[:40]
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	batch := strings.Repeat("ab", 32) // a file's hex SHA-256
+	ref48 := "NF" + strings.Repeat("0123456789", 4) + "012345"
+	ref49 := ref48 + "6"
+	if len(ref48) != 48 || len(ref49) != 49 {
+		t.Fatalf("test references are %d and %d characters", len(ref48), len(ref49))
+	}
+	// "cf9df9b9" is the first 8 hex digits of SHA-256("acc-1").
+	tests := []struct {
+		name string
+		ref  string
+		row  int
+		want string
+	}{
+		{"no reference: batch and row", "", 7, "lote-" + batch[:40] + "-7"},
+		{"readable business id", "PAY-2026-11-001", 7, "lote-cf9df9b9-PAY-2026-11-001"},
+		{"readable digits and letters", "NF12345", 2, "lote-cf9df9b9-NF12345"},
+		{"readable with dot and underscore", "a.b_C-9", 2, "lote-cf9df9b9-a.b_C-9"},
+		{"one character", "7", 2, "lote-cf9df9b9-7"},
+		{"48 characters stay readable", ref48, 2, "lote-cf9df9b9-" + ref48},
+		{"49 characters are hashed", ref49, 2, hashedKey("acc-1", ref49)},
+		{"space is hashed", "NF 1", 2, "lote-d752406a1577d5d857c82ff8c57b886cc15a26dc"},
+		{"accent is hashed", "Pagamento-João", 2, hashedKey("acc-1", "Pagamento-João")},
+		{"slash is hashed", "NF/1", 2, hashedKey("acc-1", "NF/1")},
+		{"leading hyphen is hashed", "-NF1", 2, hashedKey("acc-1", "-NF1")},
+		{"leading dot is hashed", ".NF1", 2, hashedKey("acc-1", ".NF1")},
+		{"trailing space is hashed", "NF1 ", 2, hashedKey("acc-1", "NF1 ")},
+		{"other punctuation is hashed", "NF#1", 2, hashedKey("acc-1", "NF#1")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := IdempotencyKey("acc-1", batch, tt.ref, tt.row)
+			if got != tt.want {
+				t.Errorf("IdempotencyKey(%q, %d) = %q; want %q", tt.ref, tt.row, got, tt.want)
+			}
+			if len(got) > 72 {
+				t.Errorf("key %q is %d characters, over Stone's 72", got, len(got))
+			}
+			if tt.ref == "" {
+				return
+			}
+			// The same reference in another file, at another row, is the same key.
+			if other := IdempotencyKey("acc-1", strings.Repeat("cd", 32), tt.ref, tt.row+40); other != got {
+				t.Errorf("reference %q: key %q in one file, %q in another", tt.ref, got, other)
+			}
+			// Another paying account never shares it.
+			if other := IdempotencyKey("acc-2", batch, tt.ref, tt.row); other == got {
+				t.Errorf("reference %q: acc-1 and acc-2 share key %q", tt.ref, got)
+			}
+			// Index 13 tells the forms apart: '-' only in the readable one.
+			if readable := readableRE.MatchString(tt.ref); (got[13] == '-') != readable {
+				t.Errorf("reference %q (readable %v): key %q has %q at index 13", tt.ref, readable, got, got[13])
+			}
+		})
+	}
+	if got, want := IdempotencyKey("acc-2", batch, "PAY-2026-11-001", 2), "lote-a75990ab-PAY-2026-11-001"; got != want {
+		t.Errorf("acc-2 key = %q; want %q", got, want)
+	}
+}
+
+// TestIdempotencyKeyFormsDisjoint checks the case that would break
+// "one key, one payout" if the forms could overlap: a reference whose
+// readable key spells out what a hashed key looks like.
+func TestIdempotencyKeyFormsDisjoint(t *testing.T) {
+	hashed := IdempotencyKey("acc-1", "", "NF 1", 0) // lote-d752406a1577…
+	// The longest readable reference that imitates it still carries the
+	// account's 8 hex digits and a '-' in front of it.
+	imitation := strings.TrimPrefix(hashed, "lote-")
+	got := IdempotencyKey("acc-1", "", imitation, 0)
+	if got == hashed || got[13] != '-' || hashed[13] == '-' {
+		t.Errorf("readable %q and hashed %q are not told apart at index 13", got, hashed)
+	}
+	noRef := IdempotencyKey("acc-1", strings.Repeat("ab", 32), "", 2)
+	if noRef[13] == '-' || len(noRef) == 45 {
+		t.Errorf("no-reference key %q could be mistaken for another form", noRef)
+	}
+}
+
+func FuzzIdempotencyKey(f *testing.F) {
+	f.Add("acc-1", "PAY-2026-11-001", "acc-1", "NF 1", int64(2))
+	f.Add("acc-1", "d752406a1577d5d857c82ff8c57b886cc15a26dc", "acc-1", "NF 1", int64(3))
+	f.Add("acc-1", "", "acc-2", "-NF1", int64(-1))
+	f.Add("", "Pagamento-João", "", "Pagamento-Joao", int64(1048576))
+	f.Fuzz(func(t *testing.T, acc1, ref1, acc2, ref2 string, row int64) {
+		seed := sha256.Sum256([]byte(acc1 + "\x00" + ref1))
+		batch := hex.EncodeToString(seed[:]) // batch ids are hex SHA-256
+		check := func(acc, ref string) string {
+			k := IdempotencyKey(acc, batch, ref, int(row))
+			if len(k) > 72 || !strings.HasPrefix(k, "lote-") {
+				t.Fatalf("IdempotencyKey(%q, %q) = %q: %d characters", acc, ref, k, len(k))
+			}
+			for i := 0; i < len(k); i++ {
+				if k[i] <= 0x20 || k[i] > 0x7e {
+					t.Fatalf("IdempotencyKey(%q, %q) = %q: byte %d is %#x", acc, ref, k, i, k[i])
+				}
+			}
+			if again := IdempotencyKey(acc, batch, ref, int(row)); again != k {
+				t.Fatalf("IdempotencyKey(%q, %q) gave %q then %q", acc, ref, k, again)
+			}
+			switch {
+			case ref == "":
+				if want := "lote-" + batch[:40] + "-" + strconv.FormatInt(int64(int(row)), 10); k != want {
+					t.Fatalf("no reference: %q; want %q", k, want)
+				}
+			case readableRE.MatchString(ref):
+				acct := sha256.Sum256([]byte(acc))
+				if want := "lote-" + hex.EncodeToString(acct[:4]) + "-" + ref; k != want {
+					t.Fatalf("readable %q: %q; want %q", ref, k, want)
+				}
+			default:
+				if want := hashedKey(acc, ref); k != want {
+					t.Fatalf("hashed %q: %q; want %q", ref, k, want)
+				}
+			}
+			if ref != "" {
+				if other := IdempotencyKey(acc, strings.Repeat("0", 64), ref, int(row)+1); other != k {
+					t.Fatalf("reference %q: key depends on the file or row: %q, %q", ref, k, other)
+				}
+			}
+			return k
+		}
+		k1, k2 := check(acc1, ref1), check(acc2, ref2)
+		if acc1 == acc2 && ref1 == ref2 {
+			return
+		}
+		form := func(ref string) int {
+			switch {
+			case ref == "":
+				return 0
+			case readableRE.MatchString(ref):
+				return 1
+			}
+			return 2
+		}
+		// Different forms never meet; within one account, different
+		// references never meet (the readable form is the reference itself).
+		if (form(ref1) != form(ref2) || (acc1 == acc2 && ref1 != ref2 && ref1 != "" && ref2 != "")) && k1 == k2 {
+			t.Fatalf("(%q, %q) and (%q, %q) share key %q", acc1, ref1, acc2, ref2, k1)
+		}
+	})
+}
