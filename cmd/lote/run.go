@@ -168,9 +168,11 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	} else {
 		code = outcome(rep)
 	}
-	// Results are written for every batch the ledger knows, except after
-	// an interruption: the person asked to stop, and a resume writes them.
-	if rep.Batch.ID != "" && !rep.Interrupted && code != exitUsage {
+	// Results are written for every batch the ledger knows, also after an
+	// interruption: the rows done so far, and the others as they stand
+	// (pending or attempted), for the person who stopped the run. A batch
+	// interrupted while importing has no rows to show yet.
+	if rep.Batch.ID != "" && rep.Batch.State != ledger.BatchImporting && code != exitUsage {
 		res, err := f.writeResults(ctx, c.ledger, rep, input)
 		if err != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,5 +77,55 @@ func TestStatusShowsReconciledTransfers(t *testing.T) {
 	}
 	if f := doc.Transfers["REFUNDED"]; f.Rows != 1 || f.AmountCents != 275050 || f.Meaning != "returned" {
 		t.Errorf("REFUNDED: %+v", f)
+	}
+}
+
+// cancelOn cancels a context the first time what is written contains a
+// marker, and keeps everything written.
+type cancelOn struct {
+	marker string
+	cancel context.CancelFunc
+	buf    strings.Builder
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.marker) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// TestRunInterruptedWritesResultsSoFar: Ctrl-C once the plan is shown
+// stops the sending; the run exits 3, says how to resume, and still writes
+// the results sheet with every row as it stands.
+func TestRunInterruptedWritesResultsSoFar(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &cancelOn{marker: "to send", cancel: cancel}
+	var stderr strings.Builder
+	out := filepath.Join(dir, "results.csv")
+	env := map[string]string{"LOTE_LEDGER": filepath.Join(dir, "l.db")}
+	code := run(ctx, []string{"run", sample(t, "payouts.csv"), "--out", out, "--rate", "1"},
+		strings.NewReader(""), stdout, &stderr, func(k string) string { return env[k] })
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitInterrupted, stdout.buf.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.buf.String(), "lote resume") {
+		t.Errorf("stdout does not say how to resume:\n%s", stdout.buf.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("no results after the interruption: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 13 { // the header and the sample's 12 rows
+		t.Fatalf("results have %d lines, want 13:\n%s", len(lines), b)
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, ",accepted,") && !strings.Contains(l, ",attempted,") && !strings.Contains(l, ",pending,") {
+			t.Errorf("row without a state it can have after an interruption: %s", l)
+		}
 	}
 }
