@@ -54,7 +54,7 @@ func (c *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.apiURL, "api-url", "", "override the API host of --env (e.g. a stonesim URL)")
 	fs.StringVar(&c.authURL, "auth-url", "", "override the accounts (token) host of --env")
 	fs.StringVar(&c.clientID, "client-id", "", "the application's client id, issued by Stone (sandbox, production)")
-	fs.StringVar(&c.keyFile, "key", "", "the application's RSA private key, PEM file (sandbox, production); see `lote keygen`")
+	fs.StringVar(&c.keyFile, "key", "", "the application's RSA private key, a PEM `file` (sandbox, production); lote keygen makes one")
 	fs.StringVar(&c.accountID, "account-id", "", "the paying account's id (sandbox, production)")
 	// Hidden (see printDefaults): only the crash test needs a short lease.
 	fs.DurationVar(&c.leaseTTL, "lease-ttl", batch.DefaultLeaseTTL, "hidden: how long a killed run keeps others off its batch")
