@@ -91,7 +91,6 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 		s.Encoding, s.Separator = r.Encoding(), r.Separator()
 	}
 	c := newChecker(m, validate.NewChecker(opts.Validate), fn, &s)
-	c.textOnly = r.Format() == sheet.CSV
 	p := startPipeline(ctx, r, c)
 	// Stopping the pipeline before r.Close (deferred above, so run after
 	// this) keeps the reader from reading a closed file.
@@ -206,7 +205,10 @@ func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 			}
 		}
 		for chunk.n < chunkRows {
-			row, err := r.Next()
+			// NextText: a CSV row's values come as the reader's record,
+			// copied once into the chunk's cells by split, rather than
+			// into the sheet's cells first.
+			row, err := r.NextText()
 			if err != nil {
 				chunk.err = err
 				break
@@ -323,17 +325,13 @@ type column struct {
 }
 
 type checker struct {
-	m    Mapping
-	cols [numFields]column
-	// textOnly is set for CSV, whose cells are all text: the preparer then
-	// reads only the values, a cache line less per row than the sheet's
-	// cells.
-	textOnly bool
-	v        *validate.Checker
-	fn       func(Checked) error
-	sum      *Summary
-	queue    []pendingRow // in row order; head delivered first
-	next     int          // index in queue of the first row the validator still owes
+	m     Mapping
+	cols  [numFields]column
+	v     *validate.Checker
+	fn    func(Checked) error
+	sum   *Summary
+	queue []pendingRow // in row order; head delivered first
+	next  int          // index in queue of the first row the validator still owes
 
 	results []validate.Result // scratch, reused from chunk to chunk
 }
@@ -354,24 +352,34 @@ func newChecker(m Mapping, v *validate.Checker, fn func(Checked) error, sum *Sum
 // carved from slab (the rest of which it returns). It runs on the reader's
 // goroutine, where the row's cells are still in the cache, and only reads
 // c's per-file settings.
+//
+// A CSV row comes as Values (all text, and reused by the reader for the
+// next row, hence the copy); an XLSX row as Cells, whose kinds are kept.
 func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string {
-	if row.Err == nil && blank(row.Cells) {
+	text := row.Values != nil
+	width := len(row.Cells)
+	if text {
+		width = len(row.Values)
+	}
+	if row.Err == nil && (text && blankValues(row.Values) || !text && blank(row.Cells)) {
 		return slab // an empty line is not a payout
 	}
 	// One allocation per chunk for the cells of all its rows. Each row's
 	// slice is capped at its own cells, so a caller appending to one never
 	// writes into another's.
-	n := max(len(c.m.Header), len(row.Cells))
+	n := max(len(c.m.Header), width)
 	if n > len(slab) {
 		slab = make([]string, max(n, chunkRows*len(c.m.Header)))
 	}
 	cells := slab[:n:n]
 	slab = slab[n:]
-	for i, cell := range row.Cells {
-		cells[i] = cell.Value
-	}
 	it := chunkItem{row: row.Number, cells: cells, err: row.Err}
-	if !c.textOnly {
+	if text {
+		copy(cells, row.Values)
+	} else {
+		for i, cell := range row.Cells {
+			cells[i] = cell.Value
+		}
 		it.kinds = row.Cells
 	}
 	chunk.items = append(chunk.items, it)
@@ -544,6 +552,15 @@ func kind(k sheet.Kind) validate.Kind {
 		return validate.Date
 	}
 	return validate.Text
+}
+
+func blankValues(values []string) bool {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func blank(cells []sheet.Cell) bool {

@@ -191,14 +191,18 @@ func (s *csvSource) close() error { return s.file.Close() }
 // encoding/csv reports a quote left open up to the end of the file as
 // ErrQuote (it does not swallow the later rows silently); we report it on
 // the row where the quote opened.
-func (s *csvSource) next() (Row, error) {
+func (s *csvSource) next() (Row, error) { return s.read(false) }
+
+// read returns the next non-empty record: in Row.Values when values is
+// set (the record itself, reused by the next read), else in Row.Cells.
+func (s *csvSource) read(values bool) (Row, error) {
 	for {
 		rec, err := s.cr.Read()
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
 		if err != nil {
-			if row, ok := s.quoteError(rec, err); ok {
+			if row, ok := s.quoteError(rec, err, values); ok {
 				return row, nil
 			}
 			return Row{}, fmt.Errorf("read CSV: %w", err)
@@ -219,7 +223,8 @@ func (s *csvSource) next() (Row, error) {
 			// Excel shows an empty row here; it is skipped but still counted.
 			continue
 		}
-		row := Row{Number: number, Line: line, Cells: s.toCells(rec)}
+		row := Row{Number: number, Line: line}
+		s.fill(&row, rec, values)
 		if s.checkUTF && !ascii {
 			for i, f := range rec {
 				if !utf8.ValidString(f) {
@@ -274,12 +279,13 @@ func scanField(f string) (ascii bool, lf int) {
 
 // quoteError turns encoding/csv's quoting errors into a row with Err set,
 // so that reading goes on at the next line.
-func (s *csvSource) quoteError(rec []string, err error) (Row, bool) {
+func (s *csvSource) quoteError(rec []string, err error, values bool) (Row, bool) {
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) || pe.Err != csv.ErrQuote && pe.Err != csv.ErrBareQuote {
 		return Row{}, false
 	}
-	row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine, Cells: s.toCells(rec)}
+	row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine}
+	s.fill(&row, rec, values)
 	// The rest of the bad line was consumed; later rows keep their
 	// numbers.
 	s.extra += pe.Line - pe.StartLine
@@ -328,6 +334,19 @@ func blank(rec []string) bool {
 // its slab too, a few hundred rows at most; lote's callers copy the values
 // out.
 const cellsPerSlab = 2048
+
+// fill sets row's cells to rec: the record itself in Values when values
+// is set, else a copy in Cells.
+func (s *csvSource) fill(row *Row, rec []string, values bool) {
+	if values {
+		if rec == nil {
+			rec = []string{} // Values, not Cells, holds the row: never nil
+		}
+		row.Values = rec
+		return
+	}
+	row.Cells = s.toCells(rec)
+}
 
 // toCells converts a record to cells, carving them from s.slab.
 func (s *csvSource) toCells(rec []string) []Cell {

@@ -51,6 +51,37 @@ func readAll(t testing.TB, path string, opts Options) (*Reader, []Row) {
 	return r, rows
 }
 
+// readAllText is readAll through NextText. A CSV row's Values are
+// copied into Cells (the reader reuses them), so that checkRows applies;
+// Cells and Values both set is an error.
+func readAllText(t testing.TB, path string) []Row {
+	t.Helper()
+	r, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer r.Close()
+	var rows []Row
+	for {
+		row, err := r.NextText()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("NextText: %v", err)
+		}
+		if r.Format() == CSV && (row.Cells != nil || row.Values == nil) || r.Format() == XLSX && row.Values != nil {
+			t.Fatalf("%v row %d: Cells %q, Values %q: want only Values for CSV, only Cells for XLSX", r.Format(), row.Number, row.Cells, row.Values)
+		}
+		for _, v := range row.Values {
+			row.Cells = append(row.Cells, Cell{Value: v})
+		}
+		row.Values = nil
+		rows = append(rows, row)
+	}
+	return rows
+}
+
 // wantRow is a row as a test expects it; err is matched with errors.Is and
 // errLine/errCol against the *ParseError.
 type wantRow struct {
@@ -189,6 +220,8 @@ func TestReadCSV(t *testing.T) {
 				t.Errorf("header %q, want %q", r.Header(), tt.header)
 			}
 			checkRows(t, rows, tt.rows)
+			// NextText reads the same rows, errors and numbers.
+			checkRows(t, readAllText(t, writeFile(t, name, []byte(tt.in))), tt.rows)
 		})
 	}
 }
@@ -342,6 +375,21 @@ func TestReadXLSXHandWritten(t *testing.T) {
 	}
 	if rows[2].Cells[0].Kind != Text || rows[4].Cells[1].Kind != Date {
 		t.Errorf("kinds: formula cell %v, t=d cell %v", rows[2].Cells[0].Kind, rows[4].Cells[1].Kind)
+	}
+}
+
+// NextText on an XLSX file is Next: the cells keep their kinds.
+func TestNextTextXLSXKeepsKinds(t *testing.T) {
+	sheetData := `<row r="1"><c r="A1" t="inlineStr"><is><t>Conta</t></is></c><c r="B1" t="inlineStr"><is><t>Data</t></is></c></row>` +
+		`<row r="2"><c r="A2"><v>1.2345678909E10</v></c><c r="B2" s="2"><v>46204</v></c></row>`
+	p := writeFile(t, "kinds.xlsx", zipBytes(t, xlsxParts(sheetData, nil)))
+	_, want := readAll(t, p, Options{})
+	got := readAllText(t, p)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("NextText rows %+v, want Next's %+v", got, want)
+	}
+	if len(got) != 1 || len(got[0].Cells) != 2 || got[0].Cells[0].Kind != Number || got[0].Cells[1].Kind != Date {
+		t.Errorf("rows %+v, want one row of a Number and a Date", got)
 	}
 }
 

@@ -74,7 +74,13 @@ type Row struct {
 	Line int
 	// Cells may be shorter than the header (XLSX drops trailing empty
 	// cells) or longer (a CSV row with too many fields): bounds-check.
+	// Nil when Values holds the row instead.
 	Cells []Cell
+	// Values is set instead of Cells by Reader.NextText on a CSV file: the
+	// cells' values, all of kind Text, as many as Cells would have had. The
+	// reader reuses the slice (not the strings) for the next row: copy
+	// what must outlive the next call to Next or NextText.
+	Values []string
 	// Err is a problem with this row only (*ParseError); the row is still
 	// returned so the caller can report it, and reading goes on.
 	Err error
@@ -321,6 +327,18 @@ func (r *Reader) Header() []string { return r.header }
 // non-nil error other than io.EOF is fatal (I/O, corrupt zip or XML):
 // reading cannot go on. Row-level problems are in Row.Err instead.
 func (r *Reader) Next() (Row, error) {
+	return r.src.next()
+}
+
+// NextText is Next for a caller that wants the cells' values without
+// the Cell wrappers. On a CSV file, whose cells are all Text, the row's
+// values are in Row.Values (reused by the next call) and Row.Cells is nil:
+// a million-row file is not copied into cells only to be copied out again.
+// On an XLSX file, whose cells have kinds, it is exactly Next.
+func (r *Reader) NextText() (Row, error) {
+	if s, ok := r.src.(*csvSource); ok {
+		return s.read(true)
+	}
 	return r.src.next()
 }
 
