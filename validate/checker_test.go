@@ -442,3 +442,33 @@ func TestCheckerOwnDirectory(t *testing.T) {
 		t.Errorf("errors %v", r.Errors)
 	}
 }
+
+// Payouts share allocations across rows: each valid row must still keep
+// its own payout, whatever rows come after it, in one call or many.
+func TestCheckerPayoutsStayPerRow(t *testing.T) {
+	c := newTestChecker(Options{})
+	var all []Result
+	var batch []Input
+	for n := 2; n <= 1001; n++ {
+		in := row(n)
+		in.Amount = text("Valor", strconv.Itoa(n)+",00")
+		batch = append(batch, in)
+		if n%7 == 0 || n == 1001 { // batches of uneven sizes
+			all = c.AddAll(all, batch)
+			batch = batch[:0]
+		}
+	}
+	all = append(all, c.Close()...)
+	if len(all) != 1000 {
+		t.Fatalf("%d results, want 1000", len(all))
+	}
+	for i, r := range all {
+		if !r.Valid() || r.Row != i+2 || r.Payout.Amount != int64(r.Row)*100 {
+			t.Fatalf("result %d: row %d valid %v payout %+v errors %v, want row %d paying %d cents", i, r.Row, r.Valid(), r.Payout, r.Errors, i+2, (i+2)*100)
+		}
+	}
+	all[0].Payout.Amount = -1 // a caller may change its own payout
+	if all[1].Payout.Amount != 300 {
+		t.Errorf("changing row 2's payout changed row 3's to %d", all[1].Payout.Amount)
+	}
+}
