@@ -123,6 +123,12 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 // million-row CSV, 256 rows and 2 chunks cost 7% less CPU than 512 and 4.
 const chunkRows = 256
 
+// slabCells is how many cells split allocates at once: as many as fit in
+// Go's largest small-object size class (32 KiB, less the allocation header
+// of objects holding pointers), about a chunk of rows of a usual sheet.
+// Larger, each allocation would take the slower path of large objects.
+const slabCells = (32<<10 - 8) / 16
+
 // pipelineChunks is how many chunks each stage may be ahead of the next.
 const pipelineChunks = 2
 
@@ -369,7 +375,7 @@ func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string 
 	// writes into another's.
 	n := max(len(c.m.Header), width)
 	if n > len(slab) {
-		slab = make([]string, max(n, chunkRows*len(c.m.Header)))
+		slab = make([]string, max(n, slabCells))
 	}
 	cells := slab[:n:n]
 	slab = slab[n:]
