@@ -1,6 +1,7 @@
 package sheet
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -70,7 +71,46 @@ func FuzzReadCSV(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkStream(t, p, Options{})
+		sameRowsNextText(t, p)
 	})
+}
+
+// sameRowsNextText reads path with Next and with NextText in step: the
+// rows, their numbers, values and errors must be the same.
+func sameRowsNextText(t *testing.T, path string) {
+	t.Helper()
+	a, errA := Open(path, Options{})
+	b, errB := Open(path, Options{})
+	if errA != nil || errB != nil {
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("Open: %v, then %v", errA, errB)
+		}
+		return
+	}
+	defer a.Close()
+	defer b.Close()
+	for {
+		ra, errA := a.Next()
+		rb, errB := b.NextText()
+		if (errA == nil) != (errB == nil) || errA != nil && errA.Error() != errB.Error() {
+			t.Fatalf("Next error %v, NextText error %v", errA, errB)
+		}
+		if errA != nil {
+			return
+		}
+		var values []string
+		for _, c := range ra.Cells {
+			values = append(values, c.Value)
+		}
+		if ra.Number != rb.Number || ra.Line != rb.Line || len(values) != len(rb.Values) || fmt.Sprint(ra.Err) != fmt.Sprint(rb.Err) {
+			t.Fatalf("Next row %d line %d %q err %v; NextText row %d line %d %q err %v", ra.Number, ra.Line, values, ra.Err, rb.Number, rb.Line, rb.Values, rb.Err)
+		}
+		for i := range values {
+			if values[i] != rb.Values[i] {
+				t.Fatalf("row %d: Next %q, NextText %q", ra.Number, values, rb.Values)
+			}
+		}
+	}
 }
 
 func FuzzReadXLSX(f *testing.F) {
