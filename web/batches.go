@@ -829,7 +829,8 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 		ext = ".csv"
 	}
 	path := filepath.Join(s.opts.DataDir, b.ID+".results"+ext)
-	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, batch.ResultsOptions{Separator: s.separator(b, u, hasUpload)}); err != nil {
+	// The import recorded the upload's CSV separator with the batch.
+	if err := batch.WriteResults(r.Context(), s.l, b.ID, path); err != nil {
 		s.internal(w, r, err)
 		return
 	}

@@ -18,7 +18,6 @@ import (
 
 	"lote/batch"
 	"lote/ledger"
-	"lote/sheet"
 )
 
 // runFlags are the flags of `lote run` and `lote resume`.
@@ -279,20 +278,11 @@ func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch
 			return path, nil
 		}
 	}
-	// A CSV input's separator is read from the input itself, when there is
-	// one, so the results open the way the input did.
-	var opts batch.ResultsOptions
-	if input != "" {
-		if r, err := sheet.Open(input, sheet.Options{}); err == nil {
-			if r.Format() == sheet.CSV {
-				opts.Separator = r.Separator()
-			}
-			r.Close()
-		}
-	}
+	// The results use the input's CSV separator, which the import recorded
+	// with the batch, so they open the way the input did, also on resume.
 	// The person asked to stop only the sending: the results of what was
 	// done are still written.
-	if err := batch.WriteResultsWith(context.WithoutCancel(ctx), l, rep.Batch.ID, path, opts); err != nil {
+	if err := batch.WriteResults(context.WithoutCancel(ctx), l, rep.Batch.ID, path); err != nil {
 		return "", err
 	}
 	return path, nil
