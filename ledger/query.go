@@ -52,22 +52,42 @@ func (l *Ledger) Outstanding(ctx context.Context, batch string) iter.Seq2[Row, e
 // pages runs q, whose parameters are ?1 and ?2 (the id range, exclusive),
 // ?3 (the page size) and ?4 (the batch number, if used), page after page.
 func (l *Ledger) pages(ctx context.Context, batch, q string) iter.Seq2[Row, error] {
-	return func(yield func(Row, error) bool) {
+	var more func(num int64) []any
+	if strings.Contains(q, "?4") {
+		more = func(num int64) []any { return []any{num} }
+	}
+	return pagesOf(ctx, l, batch, q, more, scanRow, func(r Row) int { return r.Seq })
+}
+
+// pagesOf yields the rows of a batch that q selects, a page at a time:
+// q's parameters are ?1 and ?2 (the id range, exclusive) and ?3 (the page
+// size), then what more returns for the batch number (nil: nothing). Each
+// page's cursor is closed before its rows are yielded, so the caller may
+// write to the ledger while iterating; seq gives a row's input order, from
+// which the next page starts.
+func pagesOf[T any](ctx context.Context, l *Ledger, batch, q string, more func(num int64) []any,
+	scan func(interface{ Scan(...any) error }) (T, error), seq func(T) int) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		var num int64
 		err := l.r.QueryRowContext(ctx, `SELECT num FROM batches WHERE id = ?`, batch).Scan(&num)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = fmt.Errorf("batch %s: %w", batch, ErrNotFound)
 		}
 		if err != nil {
-			yield(Row{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
+			yield(zero, fmt.Errorf("read rows of batch %s: %w", batch, err))
 			return
 		}
 		after := 0
-		page := make([]Row, 0, pageRows)
+		page := make([]T, 0, pageRows)
 		for {
+			args := []any{rowID(num, after), rowID(num+1, 0), pageRows}
+			if more != nil {
+				args = append(args, more(num)...)
+			}
 			page = page[:0]
-			if err := l.readPage(ctx, q, rowID(num, after), rowID(num+1, 0), num, &page); err != nil {
-				yield(Row{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
+			if err := readPage(ctx, l, q, args, scan, &page); err != nil {
+				yield(zero, fmt.Errorf("read rows of batch %s: %w", batch, err))
 				return
 			}
 			for _, r := range page {
@@ -78,24 +98,21 @@ func (l *Ledger) pages(ctx context.Context, batch, q string) iter.Seq2[Row, erro
 			if len(page) < pageRows {
 				return
 			}
-			after = page[len(page)-1].Seq
+			after = seq(page[len(page)-1])
 		}
 	}
 }
 
 // readPage reads one page and closes its cursor before any row is yielded.
-func (l *Ledger) readPage(ctx context.Context, q string, from, to, num int64, page *[]Row) error {
-	args := []any{from, to, pageRows}
-	if strings.Contains(q, "?4") {
-		args = append(args, num)
-	}
+func readPage[T any](ctx context.Context, l *Ledger, q string, args []any,
+	scan func(interface{ Scan(...any) error }) (T, error), page *[]T) error {
 	rs, err := l.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
 	for rs.Next() {
-		r, err := scanRow(rs)
+		r, err := scan(rs)
 		if err != nil {
 			return err
 		}

@@ -122,52 +122,8 @@ func (l *Ledger) ToReconcile(ctx context.Context, batch string, now time.Time, r
 // reconPages runs q page after page; its parameters are ?1 and ?2 (the id
 // range, exclusive), ?3 (the page size), then more.
 func (l *Ledger) reconPages(ctx context.Context, batch, q string, more []any) iter.Seq2[ReconciledRow, error] {
-	return func(yield func(ReconciledRow, error) bool) {
-		var num int64
-		err := l.r.QueryRowContext(ctx, `SELECT num FROM batches WHERE id = ?`, batch).Scan(&num)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = fmt.Errorf("batch %s: %w", batch, ErrNotFound)
-		}
-		if err != nil {
-			yield(ReconciledRow{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
-			return
-		}
-		after := 0
-		page := make([]ReconciledRow, 0, pageRows)
-		for {
-			page = page[:0]
-			args := append([]any{rowID(num, after), rowID(num+1, 0), pageRows}, more...)
-			if err := l.readReconPage(ctx, q, args, &page); err != nil {
-				yield(ReconciledRow{}, fmt.Errorf("read rows of batch %s: %w", batch, err))
-				return
-			}
-			for _, r := range page {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			if len(page) < pageRows {
-				return
-			}
-			after = page[len(page)-1].Seq
-		}
-	}
-}
-
-func (l *Ledger) readReconPage(ctx context.Context, q string, args []any, page *[]ReconciledRow) error {
-	rs, err := l.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
-	for rs.Next() {
-		r, err := scanReconciled(rs)
-		if err != nil {
-			return err
-		}
-		*page = append(*page, r)
-	}
-	return rs.Err()
+	return pagesOf(ctx, l, batch, q, func(int64) []any { return more }, scanReconciled,
+		func(r ReconciledRow) int { return r.Seq })
 }
 
 // RecordReconciliation records what Stone said about an accepted row's
