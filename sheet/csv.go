@@ -26,6 +26,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // csvSource reads records with encoding/csv and numbers them as Excel would.
 type csvSource struct {
 	file     *os.File
+	in       *fileReader
 	cr       *csv.Reader
 	sep      rune
 	encoding string
@@ -39,25 +40,86 @@ type csvSource struct {
 	slab []Cell // the unused rest of the cells last allocated by toCells
 }
 
-// countingReader adds the bytes read to the reader's progress.
-type countingReader struct {
-	r io.Reader
-	p *progress
+// fileReader reads the file for encoding/csv: it adds the bytes read to
+// the reader's progress, and watches whether they are valid UTF-8 as they
+// go by, a block at a time, so that the records of a valid UTF-8 file need
+// no check of their own.
+type fileReader struct {
+	r     io.Reader
+	p     *progress
+	utf8v utf8Watch
 }
 
-func (c countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.p.done.Add(int64(n))
+func (f *fileReader) Read(b []byte) (int, error) {
+	n, err := f.r.Read(b)
+	f.p.done.Add(int64(n))
+	f.utf8v.write(b[:n])
+	if err == io.EOF {
+		f.utf8v.end()
+	}
 	return n, err
 }
 
+// utf8Watch validates a byte stream as UTF-8 in the blocks it comes in. A
+// rune cut by the end of a block is carried to the next. Once bad, it stays
+// bad and checks nothing more.
+type utf8Watch struct {
+	bad   bool
+	carry [utf8.UTFMax]byte
+	n     int // bytes of carry in use: the start of a rune the block cut
+}
+
+func (w *utf8Watch) write(b []byte) {
+	if w.bad || len(b) == 0 {
+		return
+	}
+	if w.n > 0 {
+		// Finish the carried rune with the first bytes of b.
+		var buf [2 * utf8.UTFMax]byte
+		t := append(buf[:0], w.carry[:w.n]...)
+		t = append(t, b[:min(len(b), utf8.UTFMax)]...)
+		if !utf8.FullRune(t) {
+			w.n = copy(w.carry[:], t) // still cut: b was shorter than the rune
+			return
+		}
+		r, size := utf8.DecodeRune(t)
+		if r == utf8.RuneError && size == 1 {
+			w.bad = true
+			return
+		}
+		b = b[size-w.n:]
+		w.n = 0
+	}
+	// Carry the last rune if the block cut it.
+	for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				w.n = copy(w.carry[:], b[len(b)-i:])
+				b = b[:len(b)-i]
+			}
+			break
+		}
+	}
+	if !utf8.Valid(b) {
+		w.bad = true
+	}
+}
+
+// end is called at the end of the stream: a rune still cut is invalid.
+func (w *utf8Watch) end() {
+	if w.n > 0 {
+		w.bad = true
+	}
+}
+
 func openCSV(f *os.File, p *progress) (*csvSource, error) {
-	br := bufio.NewReaderSize(countingReader{r: f, p: p}, sampleSize)
+	in := &fileReader{r: f, p: p}
+	br := bufio.NewReaderSize(in, sampleSize)
 	sample, err := br.Peek(sampleSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, err
 	}
-	s := &csvSource{file: f}
+	s := &csvSource{file: f, in: in}
 	switch {
 	case bytes.HasPrefix(sample, utf8BOM):
 		if _, err := br.Discard(len(utf8BOM)); err != nil {
@@ -209,15 +271,14 @@ func (s *csvSource) read(values bool) (Row, error) {
 		}
 		line, _ := s.cr.FieldPos(0)
 		number := line - s.extra
-		// One pass over the bytes tells whether the record is plain ASCII
-		// (then it is valid UTF-8 and needs no other check) and how many
-		// lines its quoted fields spanned; the usual record is both ASCII
-		// and on one line.
-		ascii := true
-		for _, f := range rec {
-			a, lf := scanField(f)
-			ascii = ascii && a
-			s.extra += lf
+		// The lines the record's quoted fields spanned: every line feed
+		// before its last field moved that field's start down a line.
+		if len(rec) > 0 {
+			last, _ := s.cr.FieldPos(len(rec) - 1)
+			s.extra += last - line
+			if f := rec[len(rec)-1]; strings.IndexByte(f, '\n') >= 0 {
+				s.extra += strings.Count(f, "\n")
+			}
 		}
 		if blank(rec) {
 			// Excel shows an empty row here; it is skipped but still counted.
@@ -225,7 +286,10 @@ func (s *csvSource) read(values bool) (Row, error) {
 		}
 		row := Row{Number: number, Line: line}
 		s.fill(&row, rec, values)
-		if s.checkUTF && !ascii {
+		// Records need a check of their own only once the file has shown
+		// an invalid byte: reading runs ahead of the records, so until
+		// then every record returned was valid.
+		if s.checkUTF && s.in.utf8v.bad {
 			for i, f := range rec {
 				if !utf8.ValidString(f) {
 					fl, _ := s.cr.FieldPos(i)
@@ -245,36 +309,6 @@ func (s *csvSource) read(values bool) (Row, error) {
 		}
 		return row, nil
 	}
-}
-
-// scanField reports whether f is all ASCII and counts its line feeds,
-// eight bytes at a time.
-func scanField(f string) (ascii bool, lf int) {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-		lfs   = 0x0a0a0a0a0a0a0a0a
-	)
-	var any uint64 // high bits of every byte seen
-	i := 0
-	for ; i+8 <= len(f); i += 8 {
-		w := uint64(f[i]) | uint64(f[i+1])<<8 | uint64(f[i+2])<<16 | uint64(f[i+3])<<24 |
-			uint64(f[i+4])<<32 | uint64(f[i+5])<<40 | uint64(f[i+6])<<48 | uint64(f[i+7])<<56
-		any |= w
-		// w^lfs has a zero byte exactly where w has a line feed, and the
-		// classic test below is non-zero exactly when there is one; the
-		// word's line feeds are then counted one by one.
-		if x := w ^ lfs; (x-ones)&^x&highs != 0 {
-			lf += strings.Count(f[i:i+8], "\n")
-		}
-	}
-	for ; i < len(f); i++ {
-		any |= uint64(f[i])
-		if f[i] == '\n' {
-			lf++
-		}
-	}
-	return any&highs == 0, lf
 }
 
 // quoteError turns encoding/csv's quoting errors into a row with Err set,

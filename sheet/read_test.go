@@ -163,6 +163,15 @@ func TestReadCSV(t *testing.T) {
 			{num: 4, line: 7, cells: []string{"Caio", "w", "30"}},
 		},
 	}, {
+		name: "line feeds in the first and last fields", in: "a;b;c\n\"x\ny\";2;\"p\nq\nr\"\n4;5;6\n7;\"\n\";\"\"\n8;9;10\n",
+		sep: ';', encoding: "UTF-8", header: []string{"a", "b", "c"},
+		rows: []wantRow{
+			{num: 2, line: 2, cells: []string{"x\ny", "2", "p\nq\nr"}},
+			{num: 3, line: 6, cells: []string{"4", "5", "6"}},
+			{num: 4, line: 7, cells: []string{"7", "\n", ""}},
+			{num: 5, line: 9, cells: []string{"8", "9", "10"}},
+		},
+	}, {
 		name: "wrong field count mid-file goes on", in: "a;b\n1;2\n3\n4;5;6\n7;8\n",
 		sep: ';', encoding: "UTF-8", header: []string{"a", "b"},
 		rows: []wantRow{
