@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -70,12 +71,15 @@ func (e *FileError) Unwrap() error { return e.Err }
 // *FileError means the file as a whole could not be used. An error from fn
 // stops the check and is returned.
 //
-// The work is a pipeline of three goroutines, so that a million-row CSV is
-// checked in little more than the time it takes to parse it on two cores:
-// one reads the sheet, one checks each row's cells on their own
-// (validate.Checker.Prepare), and the caller's finishes the rows in order
-// (decimal convention, duplicates) and calls fn. Rows travel in chunks
-// that are recycled. Check returns only once the other two have stopped.
+// The work is a pipeline, so that a million-row CSV is checked in little
+// more than the time it takes to parse it on two cores: one goroutine reads
+// the sheet, one per CPU checks each row's cells on their own
+// (validate.Checker.Prepare), a chunk of rows at a time and in any order,
+// and the caller's finishes the rows in file order (decimal convention,
+// duplicates) and calls fn. Checking cells is the largest share of the
+// work, and no one goroutine's share bounds the time: whichever CPU is free
+// takes the next chunk. Rows travel in chunks that are recycled. Check
+// returns only once the other goroutines have stopped.
 func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked) error) (Summary, Mapping, error) {
 	r, err := sheet.Open(path, sheet.Options{Sheet: opts.Sheet, TmpDir: opts.TmpDir})
 	if err != nil {
@@ -91,7 +95,7 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 		s.Encoding, s.Separator = r.Encoding(), r.Separator()
 	}
 	c := newChecker(m, validate.NewChecker(opts.Validate), fn, &s)
-	p := startPipeline(ctx, r, c)
+	p := startPipeline(ctx, r, c, runtime.GOMAXPROCS(0))
 	// Stopping the pipeline before r.Close (deferred above, so run after
 	// this) keeps the reader from reading a closed file.
 	defer p.stop()
@@ -129,7 +133,8 @@ const chunkRows = 256
 // Larger, each allocation would take the slower path of large objects.
 const slabCells = (32<<10 - 8) / 16
 
-// pipelineChunks is how many chunks each stage may be ahead of the next.
+// pipelineChunks is how many chunks the reader may be ahead of the
+// preparers, beyond one per preparer.
 const pipelineChunks = 2
 
 // estimateAfter is how far into a file (bytes, or for XLSX its share of
@@ -156,6 +161,9 @@ type rowChunk struct {
 	// From the preparer: the items that go to the validator (err == nil),
 	// checked on their own, in row order.
 	prepared []validate.Prepared
+	// done receives once the preparer has filled prepared (capacity 1, so
+	// that the preparer never waits).
+	done chan struct{}
 }
 
 // chunkItem is a non-blank row: its cells as the user wrote them, and why
@@ -167,37 +175,45 @@ type chunkItem struct {
 	err   error        // the sheet's Row.Err: the row never reaches the validator
 }
 
-// pipeline runs the reader and the preparer. Chunks go reader → preparer
-// → caller, and come back to the reader through free once their rows are
-// delivered, so the hand-over allocates nothing in the steady state.
+// pipeline runs the reader and the preparers. The reader sends each chunk
+// both to work, where the first free preparer takes it, and to order, where
+// the caller takes the chunks in file order and waits for each to be
+// prepared. Delivered chunks come back to the reader through free, so the
+// hand-over allocates nothing in the steady state.
 type pipeline struct {
-	ctx      context.Context
-	read     chan *rowChunk // reader → preparer
-	prepared chan *rowChunk // preparer → caller
-	free     chan *rowChunk // caller → reader
-	quit     chan struct{}  // closed by stop: the caller wants no more rows
-	wg       sync.WaitGroup
+	ctx   context.Context
+	work  chan *rowChunk // reader → preparers
+	order chan *rowChunk // reader → caller, in file order
+	free  chan *rowChunk // caller → reader
+	quit  chan struct{}  // closed by stop: the caller wants no more rows
+	wg    sync.WaitGroup
 }
 
-// startPipeline starts reading r's rows and preparing them with c. The
-// caller must call stop, and must not use r until stop has returned.
-func startPipeline(ctx context.Context, r *sheet.Reader, c *checker) *pipeline {
+// startPipeline starts reading r's rows and preparing them with c, on
+// preparers goroutines. The caller must call stop, and must not use r
+// until stop has returned.
+func startPipeline(ctx context.Context, r *sheet.Reader, c *checker, preparers int) *pipeline {
+	preparers = max(preparers, 1)
+	inFlight := pipelineChunks + preparers
 	p := &pipeline{
-		ctx:      ctx,
-		read:     make(chan *rowChunk, pipelineChunks),
-		prepared: make(chan *rowChunk, pipelineChunks),
-		free:     make(chan *rowChunk, 2*pipelineChunks+2),
-		quit:     make(chan struct{}),
+		ctx:   ctx,
+		work:  make(chan *rowChunk, inFlight),
+		order: make(chan *rowChunk, inFlight),
+		free:  make(chan *rowChunk, inFlight+2),
+		quit:  make(chan struct{}),
 	}
-	p.wg.Add(2)
+	p.wg.Add(1 + preparers)
 	go p.runReader(r, c)
-	go p.runPreparer(c)
+	for range preparers {
+		go p.runPreparer(c)
+	}
 	return p
 }
 
 func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 	defer p.wg.Done()
-	defer close(p.read)
+	defer close(p.work)
+	defer close(p.order)
 	rows, estimated := 0, false
 	var slab []string // cells are carved from it, a chunk's worth at a time
 	for {
@@ -208,6 +224,7 @@ func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 			chunk = &rowChunk{
 				items:    make([]chunkItem, 0, chunkRows),
 				prepared: make([]validate.Prepared, 0, chunkRows),
+				done:     make(chan struct{}, 1),
 			}
 		}
 		for chunk.n < chunkRows {
@@ -233,10 +250,17 @@ func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 			estimated = true
 			chunk.more = min(int(float64(total-done)/float64(done)*float64(rows)), maxEstimate)
 		}
-		// The chunk is the next stage's once sent: decide before.
+		// The chunk is the next stages' once sent: decide before. It goes
+		// in line for the caller first, so that the caller waits for
+		// chunks in the order they were read.
 		last := chunk.err != nil
 		select {
-		case p.read <- chunk:
+		case p.order <- chunk:
+		case <-p.quit:
+			return
+		}
+		select {
+		case p.work <- chunk:
 		case <-p.quit:
 			return
 		}
@@ -248,23 +272,27 @@ func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 
 func (p *pipeline) runPreparer(c *checker) {
 	defer p.wg.Done()
-	defer close(p.prepared)
 	// The input lives on this goroutine's stack: filling it there costs
 	// less than in a chunk on the heap, where every string written would
 	// pass the garbage collector's write barrier.
 	var in validate.Input
-	for chunk := range p.read {
+	for {
+		var chunk *rowChunk
+		select {
+		case chunk = <-p.work:
+		case <-p.quit:
+			return
+		}
+		if chunk == nil {
+			return // work closed: reading has ended
+		}
 		for i := range chunk.items {
 			if it := &chunk.items[i]; it.err == nil {
 				c.input(&in, it)
 				chunk.prepared = c.v.Prepare(chunk.prepared, in)
 			}
 		}
-		select {
-		case p.prepared <- chunk:
-		case <-p.quit:
-			return
-		}
+		chunk.done <- struct{}{}
 	}
 }
 
@@ -274,9 +302,14 @@ func (p *pipeline) next() (*rowChunk, error) {
 	if err := p.ctx.Err(); err != nil {
 		return nil, err
 	}
-	chunk, ok := <-p.prepared
+	chunk, ok := <-p.order
 	if !ok {
 		return nil, nil
+	}
+	select {
+	case <-chunk.done:
+	case <-p.ctx.Done():
+		return nil, p.ctx.Err()
 	}
 	if chunk.err != nil && chunk.err == p.ctx.Err() {
 		return nil, chunk.err
@@ -296,7 +329,7 @@ func (p *pipeline) recycle(chunk *rowChunk) {
 	}
 }
 
-// stop tells the reader and the preparer to stop and waits until they
+// stop tells the reader and the preparers to stop and waits until they
 // have: after stop, the sheet may be closed. It is safe to call at any
 // time, more than once.
 func (p *pipeline) stop() {
