@@ -175,6 +175,53 @@ func readAmountText(s string) amountText {
 	return a
 }
 
+// readPlainAmount is readAmountText and evidence for the amount most sheets
+// hold: digits only, or digits, one separator and one or two decimals
+// ("1234", "1234.5", "1234,56"), of a valid amount (1 cent up to
+// MaxAmountCents). It reads it in one pass, and ok is false for anything
+// else, which the general reading handles. The results are the same as
+// the general reading's (fuzzed): such an amount reads the same under
+// both conventions when it has no separator, and under only the one its
+// separator is the decimal of otherwise, since a thousands group has 3
+// digits.
+func readPlainAmount(s string) (a amountText, evidence Decimal, cents int64, ok bool) {
+	// At most 16 characters: 10 integer digits past any leading zeros are
+	// checked below, and the cents then fit an int64 whatever the zeros.
+	if len(s) == 0 || len(s) > 16 {
+		return amountText{}, DecimalAuto, 0, false
+	}
+	sep := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			cents = cents*10 + int64(c-'0')
+		case (c == '.' || c == ',') && sep < 0 && i > 0 && len(s)-i-1 >= 1 && len(s)-i-1 <= 2:
+			sep = i
+		default:
+			return amountText{}, DecimalAuto, 0, false
+		}
+	}
+	ip, fp := s, ""
+	if sep >= 0 {
+		ip, fp = s[:sep], s[sep+1:]
+	}
+	for range 2 - len(fp) {
+		cents *= 10
+	}
+	d := decimal{int: trimLeftZeros(ip), frac: fp}
+	if cents == 0 || cents > MaxAmountCents || len(d.int) > 10 {
+		return amountText{}, DecimalAuto, 0, false
+	}
+	switch {
+	case sep < 0:
+		return amountText{comma: d, dot: d, commaOK: true, dotOK: true}, DecimalAuto, cents, true
+	case s[sep] == ',':
+		return amountText{comma: d, commaOK: true}, DecimalComma, cents, true
+	}
+	return amountText{dot: d, dotOK: true}, DecimalDot, cents, true
+}
+
 // readDecimal reads s as digits with optional thousands separators (groups of
 // three, the first of one to three digits not starting with 0) and an
 // optional decimal separator followed by at least one digit.

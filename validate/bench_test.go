@@ -42,3 +42,52 @@ func BenchmarkParseAmount(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrepare checks the cells of one row per op, as the rows of
+// `make bench`'s sheet are written: unmasked CPF, 3-digit bank code, amount
+// with a decimal point, reference.
+func BenchmarkPrepare(b *testing.B) {
+	const n = 4096
+	banks := []string{"001", "033", "104", "237", "260", "341", "336", "077", "756", "208"}
+	inputs := make([]Input, n)
+	for i := range inputs {
+		cpf := strconv.Itoa(100000000 + i*7919%800000000)
+		cpf += string(rune('0' + checkDigit(cpf, 10))) // first check digit
+		cpf += string(rune('0' + checkDigit(cpf, 11)))
+		inputs[i] = Input{
+			Row:          i + 2,
+			Reference:    text("reference", "R"+strconv.Itoa(i)),
+			Name:         text("name", "Payee "+strconv.Itoa(i)),
+			Document:     text("document", cpf),
+			DocumentType: Cell{Column: "document_type"},
+			Institution:  text("institution_code", banks[i%len(banks)]),
+			Branch:       text("branch_code", strconv.Itoa(1+i%9000)),
+			Account:      text("account_code", strconv.Itoa(100000000+i)),
+			AccountType:  text("account_type", "CC"),
+			Amount:       text("amount", strconv.Itoa(10+i%9000)+"."+strconv.Itoa(10+i%90)),
+			AmountCents:  Cell{Column: "amount_cents"},
+			ScheduledTo:  Cell{Column: "scheduled_to"},
+		}
+	}
+	c := newTestChecker(Options{})
+	ps := make([]Prepared, 0, 1)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ps = c.Prepare(ps[:0], inputs[i%n])
+	}
+	if res := c.AddPrepared(nil, ps); len(res) != 1 || !res[0].Valid() {
+		b.Fatalf("last row: %+v", res)
+	}
+}
+
+// checkDigit is a CPF check digit of digits, with weights from first down.
+func checkDigit(digits string, first int) int {
+	sum := 0
+	for i, d := range digits {
+		sum += int(d-'0') * (first - i)
+	}
+	if r := sum % 11; r >= 2 {
+		return 11 - r
+	}
+	return 0
+}

@@ -499,13 +499,19 @@ func (c *Checker) checkAmount(p *pendingRow, in *Input) {
 		p.errorf(cell, "amount", fail(ErrInvalidAmount, "This is a date, not an amount: format the cell as a number."))
 		return
 	}
-	a := readAmountText(cell.Value)
-	p.amount, p.text, p.unsettled = a, cell, true
+	p.text, p.unsettled = cell, true
 	p.errIndex, p.warnIndex = len(p.res.Errors), len(p.res.Warnings)
-	if c.fixed == DecimalAuto {
-		if p.evidence = a.evidence(); p.evidence != DecimalAuto {
-			p.evidenceCents = mustCents(a, p.evidence)
+	var ev Decimal
+	var cents int64
+	var ok bool
+	if p.amount, ev, cents, ok = readPlainAmount(cell.Value); !ok {
+		p.amount = readAmountText(cell.Value)
+		if ev = p.amount.evidence(); ev != DecimalAuto {
+			cents = mustCents(p.amount, ev)
 		}
+	}
+	if c.fixed == DecimalAuto && ev != DecimalAuto {
+		p.evidence, p.evidenceCents = ev, cents
 	}
 }
 

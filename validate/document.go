@@ -78,6 +78,9 @@ func DocumentType(s string) (string, error) {
 // documentType says which it is. An 11-digit value that is a valid CPF is a
 // CPF unless documentType says "cnpj".
 func Document(value, documentType string) (Doc, error) {
+	if len(value) == 11 && (documentType == "" || documentType == "cpf") && cpfValid(value) {
+		return Doc{Number: value, Type: "cpf"}, nil // the usual cell, read below the same way
+	}
 	n, ok := normalizeDocument(value)
 	if n == "" {
 		return Doc{}, fail(ErrRequired, "The CPF or CNPJ is missing.")
@@ -209,16 +212,25 @@ func describeLength(n string, ok bool) string {
 // cpfValid reports whether n is 11 digits, not one repeated digit, with
 // matching mod-11 check digits.
 func cpfValid(n string) bool {
-	if len(n) != 11 || !allDigits(n) || allSame(n) {
+	if len(n) != 11 {
 		return false
 	}
-	// Both check digits in one pass: the first weighs the 9 body digits
-	// 10 down to 2, the second the 10 digits before it 11 down to 2.
+	// Both check digits in one pass over the digits: the first weighs the
+	// 9 body digits 10 down to 2, the second the 10 digits before it 11
+	// down to 2.
 	sum1, sum2 := 0, 0
+	same := true
 	for i := 0; i < 9; i++ {
-		d := int(n[i] - '0')
-		sum1 += d * (10 - i)
-		sum2 += d * (11 - i)
+		d := uint(n[i] - '0') // a byte below '0' wraps to a large value
+		if d > 9 {
+			return false
+		}
+		same = same && n[i] == n[0]
+		sum1 += int(d) * (10 - i)
+		sum2 += int(d) * (11 - i)
+	}
+	if !isDigit(n[9]) || !isDigit(n[10]) || same && n[9] == n[0] && n[10] == n[0] {
+		return false
 	}
 	if mod11(sum1) != n[9] {
 		return false

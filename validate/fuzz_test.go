@@ -225,3 +225,62 @@ func FuzzLoadParticipantsSTR(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadPlainAmount checks the one-pass reading of plain amounts against
+// the general one: whatever it accepts, it must read exactly as
+// readAmountText and evidence do.
+func FuzzReadPlainAmount(f *testing.F) {
+	for _, s := range []string{"10.37", "1234,5", "1234", "0,01", "0.00", "007.5", "21474836.47", "21474836.48", "1.234", "1,234.56", "12345678901", " 10.37", "R$ 10,00", "-5", "5.", ".5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, ev, cents, ok := readPlainAmount(s)
+		if !ok {
+			return
+		}
+		want := readAmountText(s)
+		wantEv := want.evidence()
+		if a != want || ev != wantEv {
+			t.Fatalf("%q: plain reading %+v evidence %v; general %+v evidence %v", s, a, ev, want, wantEv)
+		}
+		// A plain amount is always a valid amount, under each reading it has.
+		for _, r := range []struct {
+			ok bool
+			d  decimal
+		}{{a.commaOK, a.comma}, {a.dotOK, a.dot}} {
+			if !r.ok {
+				continue
+			}
+			if c, err := r.d.cents(); err != nil || c != cents {
+				t.Fatalf("%q: plain reading %d cents, general %d (%v)", s, cents, c, err)
+			}
+		}
+	})
+}
+
+// FuzzCPFValid checks the one-pass check against the rule as written: 11
+// digits, not all the same, each check digit from its weights.
+func FuzzCPFValid(f *testing.F) {
+	for _, s := range []string{"52998224725", "11111111111", "00000000000", "529982247-5", "5299822472a", "/2998224725", "12345678909"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		want := len(n) == 11 && allDigits(n) && strings.Count(n, n[:1]) != 11
+		if want {
+			for _, k := range []int{9, 10} {
+				sum := 0
+				for i := 0; i < k; i++ {
+					sum += int(n[i]-'0') * (k + 1 - i)
+				}
+				d := 11 - sum%11
+				if d >= 10 {
+					d = 0
+				}
+				want = want && int(n[k]-'0') == d
+			}
+		}
+		if got := cpfValid(n); got != want {
+			t.Fatalf("cpfValid(%q) = %v, want %v", n, got, want)
+		}
+	})
+}
