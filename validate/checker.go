@@ -76,6 +76,14 @@ type Options struct {
 	AllowDuplicates bool       // accept rows that repeat an earlier row
 	Institutions    *Directory // nil: the embedded list
 	Today           time.Time  // zero: time.Now(); its date in America/Sao_Paulo counts
+
+	// ReusePayouts lets the Checker reuse the memory of the payouts it
+	// returns: a Result's Payout then stays valid only until the next call
+	// to Add, AddAll, AddPrepared or Close. It is for a caller that uses
+	// each result at once (reports it, counts it) and keeps no pointer to a
+	// payout; copying one keeps it. On a large file it saves allocating a
+	// payout per valid row.
+	ReusePayouts bool
 }
 
 // MaxAmbiguousWait is how many rows a Checker holds back while an ambiguous
@@ -100,6 +108,7 @@ type Checker struct {
 	lookups         []lookup      // scratch for finish
 	scratch         []Prepared    // for AddAll
 	payouts         []Payout      // the valid rows' payouts are carved from it
+	reusePayouts    bool          // Options.ReusePayouts: payouts is rewound by each finish
 	seen            *seenTable
 }
 
@@ -130,6 +139,7 @@ func NewChecker(opts Options) *Checker {
 		fixed:           opts.Decimal,
 		conv:            opts.Decimal,
 		allowDuplicates: opts.AllowDuplicates,
+		reusePayouts:    opts.ReusePayouts,
 		seen:            newSeenTable(),
 	}
 	if c.dir == nil {
@@ -269,6 +279,10 @@ func (c *Checker) finish(dst []Result) []Result {
 	if len(c.final) == 0 {
 		return dst
 	}
+	if c.reusePayouts {
+		// The payouts of the previous call are no longer used.
+		c.payouts = c.payouts[:0]
+	}
 	look := c.lookups[:0]
 	for _, p := range c.final {
 		if len(p.res.Errors) == 0 {
@@ -319,7 +333,14 @@ func (c *Checker) dedupe(p *pendingRow, l lookup) {
 	// allocated. Appending within the capacity never moves the slab, so
 	// the pointers handed out stay valid.
 	if len(c.payouts) == cap(c.payouts) {
-		c.payouts = make([]Payout, 0, min(max(2*cap(c.payouts), 8), payoutSlab))
+		if c.reusePayouts {
+			// This slab is rewound by the next call, so it may be large: it
+			// grows to what one call needs and then stays. The payouts
+			// already handed out stay in the old one.
+			c.payouts = make([]Payout, 0, max(2*cap(c.payouts), payoutSlab))
+		} else {
+			c.payouts = make([]Payout, 0, min(max(2*cap(c.payouts), 8), payoutSlab))
+		}
 	}
 	c.payouts = append(c.payouts, p.payout)
 	p.res.Payout = &c.payouts[len(c.payouts)-1]

@@ -3,6 +3,8 @@ package validate
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -470,5 +472,53 @@ func TestCheckerPayoutsStayPerRow(t *testing.T) {
 	all[0].Payout.Amount = -1 // a caller may change its own payout
 	if all[1].Payout.Amount != 300 {
 		t.Errorf("changing row 2's payout changed row 3's to %d", all[1].Payout.Amount)
+	}
+}
+
+// With ReusePayouts, each call's payouts read as without it while the
+// caller uses them, over calls that release held-back rows (row 2's amount
+// waits until row 300 shows the decimal comma) and calls that need more
+// payouts than one slab holds.
+func TestCheckerReusePayouts(t *testing.T) {
+	var calls [][]Input
+	for start := 2; start < 2000; start += 250 {
+		var ins []Input
+		for n := start; n < start+250; n++ {
+			in := row(n)
+			in.Account = text("Conta", strconv.Itoa(10000+n))
+			switch {
+			case n == 2:
+				in.Amount = text("Valor", "1.234")
+			case n < 300:
+				in.Amount = text("Valor", strconv.Itoa(n))
+			}
+			ins = append(ins, in)
+		}
+		calls = append(calls, ins)
+	}
+	see := func(res []Result) []string {
+		var s []string
+		for _, r := range res {
+			if r.Payout == nil {
+				t.Fatalf("row %d: %v", r.Row, r.Errors)
+			}
+			s = append(s, fmt.Sprintf("%d %+v", r.Row, *r.Payout))
+		}
+		return s
+	}
+	plain, reuse := newTestChecker(Options{}), newTestChecker(Options{ReusePayouts: true})
+	rows := 0
+	for i, ins := range calls {
+		want, got := see(plain.AddAll(nil, ins)), see(reuse.AddAll(nil, ins))
+		if !slices.Equal(got, want) {
+			t.Fatalf("call %d: reusing payouts\n%q\nwant\n%q", i, got, want)
+		}
+		rows += len(got)
+		if i == 0 && len(got) != 0 || i == 1 && len(got) != 500 {
+			t.Fatalf("test setup: call %d returned %d rows", i, len(got))
+		}
+	}
+	if rows != 2000 {
+		t.Fatalf("%d rows; want 2000", rows)
 	}
 }
