@@ -24,13 +24,20 @@ type CheckOptions struct {
 	// Validate holds the rules' options (decimal convention, duplicates,
 	// institution list, today's date).
 	Validate validate.Options
+	// ReuseRows lets Check reuse the memory of a delivered row once fn has
+	// returned: fn must then keep neither Checked.Cells nor Checked.Payout
+	// (the strings in them, and copies, may be kept). It is for a caller
+	// that reports each row at once, like lote validate; checking a large
+	// sheet then allocates far less.
+	ReuseRows bool
 }
 
 // Checked is one data row after validation, with the cells as the user
 // wrote them (one per header column, so the results can copy them). The
 // cells of neighbouring rows share one allocation, each row's slice capped
 // at its own cells: it may be kept and appended to, and keeping it keeps
-// that allocation (a few hundred rows' cells) alive.
+// that allocation (a few hundred rows' cells) alive; unless
+// CheckOptions.ReuseRows is set, when neither Cells nor Payout may be kept.
 type Checked struct {
 	validate.Result
 	Cells []string
@@ -94,7 +101,10 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 	if r.Format() == sheet.CSV {
 		s.Encoding, s.Separator = r.Encoding(), r.Separator()
 	}
-	c := newChecker(m, validate.NewChecker(opts.Validate), fn, &s)
+	vopts := opts.Validate
+	vopts.ReusePayouts = vopts.ReusePayouts || opts.ReuseRows
+	c := newChecker(m, validate.NewChecker(vopts), fn, &s)
+	c.reuse = opts.ReuseRows
 	p := startPipeline(ctx, r, c, runtime.GOMAXPROCS(0))
 	// Stopping the pipeline before r.Close (deferred above, so run after
 	// this) keeps the reader from reading a closed file.
@@ -115,6 +125,11 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 		}
 		if chunk.err != nil && !errors.Is(chunk.err, io.EOF) {
 			return s, c.m, &FileError{Path: path, Err: chunk.err}
+		}
+		if len(c.queue) > 0 {
+			// Rows of this chunk may be held back, waiting for the decimal
+			// convention: their cells must not be overwritten.
+			chunk.cells = nil
 		}
 		p.recycle(chunk)
 	}
@@ -166,6 +181,10 @@ type rowChunk struct {
 	// done receives once the preparer has filled prepared (capacity 1, so
 	// that the preparer never waits).
 	done chan struct{}
+	// cells is the buffer the rows' cells were carved from, kept for the
+	// chunk's next use when rows are reused (CheckOptions.ReuseRows); nil
+	// otherwise.
+	cells []string
 }
 
 // chunkItem is a non-blank row: its cells as the user wrote them, and why
@@ -228,6 +247,9 @@ func (p *pipeline) runReader(r *sheet.Reader, c *checker) {
 				prepared: make([]validate.Prepared, 0, chunkRows),
 				done:     make(chan struct{}, 1),
 			}
+		}
+		if c.reuse {
+			slab = chunk.cells // the chunk's rows from its last use are done with
 		}
 		for chunk.n < chunkRows {
 			// NextText: a CSV row's values come as the reader's record,
@@ -366,6 +388,7 @@ type column struct {
 }
 
 type checker struct {
+	reuse bool // CheckOptions.ReuseRows
 	m     Mapping
 	cols  [numFields]column
 	v     *validate.Checker
@@ -410,7 +433,14 @@ func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string 
 	// writes into another's.
 	n := max(len(c.m.Header), width)
 	if n > len(slab) {
-		slab = make([]string, max(n, slabCells))
+		if c.reuse {
+			// One buffer per chunk, sized for a whole chunk of such rows and
+			// kept for its next use (see recycle).
+			chunk.cells = make([]string, chunkRows*n)
+			slab = chunk.cells
+		} else {
+			slab = make([]string, max(n, slabCells))
+		}
 	}
 	cells := slab[:n:n]
 	slab = slab[n:]

@@ -288,3 +288,65 @@ func TestCheckXLSXKeepsKinds(t *testing.T) {
 		t.Errorf("rows read as %q; want %q", got, want)
 	}
 }
+
+// TestCheckReuseRows checks that reusing the rows' memory changes nothing a
+// caller sees at delivery, on a sheet whose rows are held back over three
+// chunks (row 3's amount waits for row 1,600 to show the decimal comma;
+// the rows between, whole reais, wait behind it) while the reader goes on
+// with later chunks: the held-back rows' cells must not be overwritten by
+// the rows read meanwhile.
+func TestCheckReuseRows(t *testing.T) {
+	const n = 12_000
+	edits := map[int]string{
+		2:    "10;Pessoa 2;" + chkCPF(2) + ";341;1234;9002;whole reais",
+		3:    "1.234;Pessoa 3;" + chkCPF(3) + ";341;1234;9003;ambígua",
+		4:    "",
+		600:  "12;Pessoa 600;" + chkCPF(600) + ";341;1234",
+		1600: "1.000,50;Pessoa 1600;" + chkCPF(1600) + ";341;1234;91600;shows the comma",
+		2001: "10,00;Outra;" + chkCPF(2000) + ";341;1234;102000;x",
+		2000: "10,00;Pessoa 2000;" + chkCPF(2000) + ";341;1234;102000;x",
+	}
+	for i := 5; i < 1600; i++ {
+		if _, ok := edits[i]; !ok {
+			edits[i] = fmt.Sprintf("%d;Pessoa %d;%s;341;1234;%d;obs %d", 10+i%900, i, chkCPF(i), 100000+i, i)
+		}
+	}
+	path := chkSheet(t, n, edits)
+	// What a caller sees of a row while fn runs.
+	see := func(c Checked) string {
+		s := fmt.Sprintf("%d %q", c.Row, c.Cells)
+		if c.Payout != nil {
+			s += fmt.Sprintf(" %+v", *c.Payout)
+		}
+		for _, e := range c.Errors {
+			s += " " + e.Column + ":" + e.Code
+		}
+		return s
+	}
+	read := func(reuse bool) []string {
+		opts := chkOptions()
+		opts.ReuseRows = reuse
+		var rows []string
+		if _, _, err := Check(context.Background(), path, opts, func(c Checked) error {
+			rows = append(rows, see(c))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	want, got := read(false), read(true)
+	if len(want) != n-1 || len(got) != len(want) {
+		t.Fatalf("%d rows delivered reusing memory, %d without; want %d", len(got), len(want), n-1)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("reusing memory, a row reads\n%s\nwant\n%s", got[i], want[i])
+		}
+	}
+	// Rows 2 and 3, then row 5 on (row 4 is blank): row 2001 is at 1998.
+	if !strings.HasPrefix(want[1], "3 ") || !strings.Contains(want[1], "Amount:123400") ||
+		!strings.HasPrefix(want[1998], "2001 ") || !strings.Contains(want[1998], "Valor:duplicate_row") {
+		t.Fatalf("test setup: row 3 %s, row 2001 %s", want[1], want[1998])
+	}
+}
