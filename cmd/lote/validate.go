@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -97,11 +96,6 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	// Every format reports a row as it comes, keeping at most its errors'
 	// and warnings' text: the rows' memory can be reused.
 	opts.ReuseRows = true
-	// Validating a large sheet allocates short-lived rows at a high rate
-	// while the duplicate table stays live; collecting half as often cuts
-	// CPU by about a fifth and keeps peak memory near 120 MB for a
-	// million rows (measured by bench/validatebench).
-	defer debug.SetGCPercent(debug.SetGCPercent(200))
 	out := bufio.NewWriterSize(cio.stdout, 64<<10)
 	defer out.Flush()
 
