@@ -34,6 +34,20 @@ func main() {
 		fmt.Println(n)
 		return
 	}
+	if len(os.Args) == 5 && os.Args[1] == "generate" {
+		// Sheets are written by a child process: peak RSS is measured on
+		// children, and a child started by a process that has just built a
+		// large XLSX in memory reports that process's memory as its own.
+		rows, err := strconv.Atoi(os.Args[4])
+		if err == nil {
+			err = generate(os.Args[2], os.Args[3], rows)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	lote := flag.String("lote", "bin/lote", "the lote binary to measure")
 	data := flag.String("data", "bench/data", "where the generated sheets live")
 	csvRows := flag.Int("csv-rows", 1_000_000, "rows of the CSV sheet")
@@ -49,16 +63,16 @@ func run(lote, data string, csvRows, xlsxRows int) error {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
 	}
-	csvPath := filepath.Join(data, fmt.Sprintf("payouts-%d.csv", csvRows))
-	xlsxPath := filepath.Join(data, fmt.Sprintf("payouts-%d.xlsx", xlsxRows))
-	if err := ensure(csvPath, func(p string) error { return writeCSV(p, csvRows) }); err != nil {
-		return err
-	}
-	if err := ensure(xlsxPath, func(p string) error { return writeXLSX(p, xlsxRows) }); err != nil {
-		return err
-	}
 	self, err := os.Executable()
 	if err != nil {
+		return err
+	}
+	csvPath := filepath.Join(data, fmt.Sprintf("payouts-%d.csv", csvRows))
+	xlsxPath := filepath.Join(data, fmt.Sprintf("payouts-%d.xlsx", xlsxRows))
+	if err := ensure(self, "csv", csvPath, csvRows); err != nil {
+		return err
+	}
+	if err := ensure(self, "xlsx", xlsxPath, xlsxRows); err != nil {
 		return err
 	}
 	fmt.Printf("lote validate figures (%s)\n", time.Now().Format(time.DateOnly))
@@ -154,14 +168,29 @@ func bareRead(path string) (int, error) {
 	}
 }
 
-func ensure(path string, gen func(string) error) error {
+// ensure generates the sheet at path, in a child process (see main), unless
+// it exists.
+func ensure(self, format, path string, rows int) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
 	fmt.Printf("generating %s\n", path)
+	cmd := exec.Command(self, "generate", format, path, strconv.Itoa(rows))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("generate %s: %w", path, err)
+	}
+	return nil
+}
+
+func generate(format, path string, rows int) error {
 	// The extension stays last: excelize picks the format from it.
 	tmp := filepath.Join(filepath.Dir(path), "tmp-"+filepath.Base(path))
-	if err := gen(tmp); err != nil {
+	write := writeCSV
+	if format == "xlsx" {
+		write = writeXLSX
+	}
+	if err := write(tmp, rows); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
