@@ -105,7 +105,7 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 	vopts.ReusePayouts = vopts.ReusePayouts || opts.ReuseRows
 	c := newChecker(m, validate.NewChecker(vopts), fn, &s)
 	c.reuse = opts.ReuseRows
-	p := startPipeline(ctx, r, c, runtime.GOMAXPROCS(0))
+	p := startPipeline(ctx, r, c, min(runtime.GOMAXPROCS(0), maxPreparers))
 	// Stopping the pipeline before r.Close (deferred above, so run after
 	// this) keeps the reader from reading a closed file.
 	defer p.stop()
@@ -153,6 +153,11 @@ const slabCells = (32<<10 - 8) / 16
 // pipelineChunks is how many chunks the reader may be ahead of the
 // preparers, beyond one per preparer.
 const pipelineChunks = 2
+
+// maxPreparers bounds the preparers whatever the CPUs: checking a row's
+// cells takes about as long as reading it, so beyond a few the reader is
+// the limit, and each preparer adds chunks in flight (memory).
+const maxPreparers = 4
 
 // estimateAfter is how far into a file (bytes, or for XLSX its share of
 // the file) the reader estimates the rows left, so that the duplicate check
