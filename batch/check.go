@@ -80,7 +80,8 @@ func (e *FileError) Unwrap() error { return e.Err }
 //
 // The work is a pipeline, so that a million-row CSV is checked in little
 // more than the time it takes to parse it on two cores: one goroutine reads
-// the sheet, one per CPU checks each row's cells on their own
+// the sheet, one per CPU (up to maxPreparers) checks each row's cells on
+// their own
 // (validate.Checker.Prepare), a chunk of rows at a time and in any order,
 // and the caller's finishes the rows in file order (decimal convention,
 // duplicates) and calls fn. Checking cells is the largest share of the
@@ -144,14 +145,15 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 // than 4,096; 1,024 is as fast as 512.
 const chunkRows = 512
 
-// slabCells is how many cells split allocates at once: as many as fit in
-// Go's largest small-object size class (32 KiB, less the allocation header
-// of objects holding pointers), about a chunk of rows of a usual sheet.
-// Larger, each allocation would take the slower path of large objects.
+// slabCells is how many cells split allocates at once when rows are not
+// reused: as many as fit in Go's largest small-object size class (32 KiB,
+// less the allocation header of objects holding pointers), a few hundred
+// rows of a usual sheet. Larger, each allocation would take the slower
+// path of large objects.
 const slabCells = (32<<10 - 8) / 16
 
-// pipelineChunks is how many chunks the reader may be ahead of the
-// preparers, beyond one per preparer.
+// pipelineChunks is how many chunks may wait for a preparer, beyond one per
+// preparer (and besides those being read, prepared and finished).
 const pipelineChunks = 2
 
 // maxPreparers bounds the preparers whatever the CPUs: checking a row's
@@ -433,22 +435,31 @@ func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string 
 	if row.Err == nil && (text && blankValues(row.Values) || !text && blank(row.Cells)) {
 		return slab // an empty line is not a payout
 	}
-	// One allocation per chunk for the cells of all its rows. Each row's
-	// slice is capped at its own cells, so a caller appending to one never
-	// writes into another's.
+	// The cells of many rows share one allocation. Each row's slice is
+	// capped at its own cells, so a caller appending to one never writes
+	// into another's.
 	n := max(len(c.m.Header), width)
-	if n > len(slab) {
+	var cells []string
+	switch {
+	case n > len(c.m.Header) && c.reuse:
+		// A row wider than the header (extra fields, a stray cell far to
+		// the right) is rare and may be very wide: its own allocation,
+		// never kept for reuse.
+		cells = make([]string, n)
+	case n > len(slab):
 		if c.reuse {
-			// One buffer per chunk, sized for a whole chunk of such rows and
-			// kept for its next use (see recycle).
+			// One buffer per chunk, for a whole chunk of rows as wide as
+			// the header, kept for its next use (see recycle).
 			chunk.cells = make([]string, chunkRows*n)
 			slab = chunk.cells
 		} else {
 			slab = make([]string, max(n, slabCells))
 		}
+		fallthrough
+	default:
+		cells = slab[:n:n]
+		slab = slab[n:]
 	}
-	cells := slab[:n:n]
-	slab = slab[n:]
 	it := chunkItem{row: row.Number, cells: cells, err: row.Err}
 	if text {
 		copy(cells, row.Values)
@@ -458,6 +469,10 @@ func (c *checker) split(chunk *rowChunk, row sheet.Row, slab []string) []string 
 		}
 		it.kinds = row.Cells
 	}
+	// A short row (fewer cells than the header, as XLSX rows without their
+	// trailing empty cells are) is padded with empty cells; a reused
+	// buffer still holds the cells of an earlier row there.
+	clear(cells[width:])
 	chunk.items = append(chunk.items, it)
 	return slab
 }

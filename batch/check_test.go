@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -289,37 +290,18 @@ func TestCheckXLSXKeepsKinds(t *testing.T) {
 	}
 }
 
-// TestCheckReuseRows checks that reusing the rows' memory changes nothing a
-// caller sees at delivery, on a sheet whose rows are held back over three
-// chunks (row 3's amount waits for row 1,600 to show the decimal comma;
-// the rows between, whole reais, wait behind it) while the reader goes on
-// with later chunks: the held-back rows' cells must not be overwritten by
-// the rows read meanwhile.
-func TestCheckReuseRows(t *testing.T) {
-	const n = 12_000
-	edits := map[int]string{
-		2:    "10;Pessoa 2;" + chkCPF(2) + ";341;1234;9002;whole reais",
-		3:    "1.234;Pessoa 3;" + chkCPF(3) + ";341;1234;9003;ambígua",
-		4:    "",
-		600:  "12;Pessoa 600;" + chkCPF(600) + ";341;1234",
-		1600: "1.000,50;Pessoa 1600;" + chkCPF(1600) + ";341;1234;91600;shows the comma",
-		2001: "10,00;Outra;" + chkCPF(2000) + ";341;1234;102000;x",
-		2000: "10,00;Pessoa 2000;" + chkCPF(2000) + ";341;1234;102000;x",
-	}
-	for i := 5; i < 1600; i++ {
-		if _, ok := edits[i]; !ok {
-			edits[i] = fmt.Sprintf("%d;Pessoa %d;%s;341;1234;%d;obs %d", 10+i%900, i, chkCPF(i), 100000+i, i)
-		}
-	}
-	path := chkSheet(t, n, edits)
-	// What a caller sees of a row while fn runs.
+// seenRows checks the sheet at path with and without ReuseRows and
+// returns what a caller sees of each row while fn runs (row, cells, payout,
+// error codes and values); the two must be the same, row for row.
+func seenRows(t *testing.T, path string) []string {
+	t.Helper()
 	see := func(c Checked) string {
 		s := fmt.Sprintf("%d %q", c.Row, c.Cells)
 		if c.Payout != nil {
 			s += fmt.Sprintf(" %+v", *c.Payout)
 		}
 		for _, e := range c.Errors {
-			s += " " + e.Column + ":" + e.Code
+			s += fmt.Sprintf(" %s:%s:%q", e.Column, e.Code, e.Value)
 		}
 		return s
 	}
@@ -336,17 +318,131 @@ func TestCheckReuseRows(t *testing.T) {
 		return rows
 	}
 	want, got := read(false), read(true)
-	if len(want) != n-1 || len(got) != len(want) {
-		t.Fatalf("%d rows delivered reusing memory, %d without; want %d", len(got), len(want), n-1)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows delivered reusing memory, %d without", len(got), len(want))
 	}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("reusing memory, a row reads\n%s\nwant\n%s", got[i], want[i])
 		}
 	}
-	// Rows 2 and 3, then row 5 on (row 4 is blank): row 2001 is at 1998.
-	if !strings.HasPrefix(want[1], "3 ") || !strings.Contains(want[1], "Amount:123400") ||
-		!strings.HasPrefix(want[1998], "2001 ") || !strings.Contains(want[1998], "Valor:duplicate_row") {
-		t.Fatalf("test setup: row 3 %s, row 2001 %s", want[1], want[1998])
+	return want
+}
+
+// TestCheckReuseRows checks that reusing the rows' memory changes nothing a
+// caller sees at delivery, on a sheet whose rows are held back over three
+// chunks (row 3's amount waits for row 1,600 to show the decimal comma;
+// the rows between, whole reais, wait behind it) while the reader goes on
+// with later chunks: the held-back rows' cells must not be overwritten by
+// the rows read meanwhile. Short rows far into the file, read into reused
+// buffers, must show their own cells only.
+func TestCheckReuseRows(t *testing.T) {
+	const n = 12_000
+	edits := map[int]string{
+		2:    "10;Pessoa 2;" + chkCPF(2) + ";341;1234;9002;whole reais",
+		3:    "1.234;Pessoa 3;" + chkCPF(3) + ";341;1234;9003;ambígua",
+		4:    "",
+		600:  "12;Pessoa 600;" + chkCPF(600) + ";341;1234",
+		1600: "1.000,50;Pessoa 1600;" + chkCPF(1600) + ";341;1234;91600;shows the comma",
+		2001: "10,00;Outra;" + chkCPF(2000) + ";341;1234;102000;x",
+		2000: "10,00;Pessoa 2000;" + chkCPF(2000) + ";341;1234;102000;x",
+		7000: "12,00;Pessoa 7000",
+		9000: "12,00",
+	}
+	for i := 5; i < 1600; i++ {
+		if _, ok := edits[i]; !ok {
+			edits[i] = fmt.Sprintf("%d;Pessoa %d;%s;341;1234;%d;obs %d", 10+i%900, i, chkCPF(i), 100000+i, i)
+		}
+	}
+	want := seenRows(t, chkSheet(t, n, edits))
+	if len(want) != n-1 {
+		t.Fatalf("%d rows delivered; want %d", len(want), n-1)
+	}
+	// Rows 2 and 3, then row 5 on (row 4 is blank).
+	at := func(r int) int {
+		if r < 4 {
+			return r - 2
+		}
+		return r - 3
+	}
+	for r, s := range map[int]string{
+		3:    "Amount:123400",
+		2001: "Valor:duplicate_row",
+		7000: `:unreadable_row:"12,00 | Pessoa 7000 |  |  |  |  | "`,
+		9000: `:unreadable_row:"12,00 |  |  |  |  |  | "`,
+	} {
+		if got := want[at(r)]; !strings.HasPrefix(got, strconv.Itoa(r)+" ") || !strings.Contains(got, s) {
+			t.Errorf("row %d reads %s; want %s", r, got, s)
+		}
+	}
+}
+
+// TestCheckReuseRowsXLSX reuses rows on an XLSX whose rows from 1,500 on
+// lack their trailing empty cells, as Excel writes them: the missing cells
+// must read empty, not as the cells an earlier row left in a reused
+// buffer. Row 2,600 has no amount and must stay invalid.
+func TestCheckReuseRowsXLSX(t *testing.T) {
+	const n = 3_000
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.SetRow("A1", []any{"Nome", "CPF", "Banco", "Agência", "Conta", "Valor", "Observação"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= n+1; i++ {
+		r := []any{fmt.Sprintf("Pessoa %d", i), chkCPF(i), "341", "1234", fmt.Sprint(100000 + i), 10 + float64(i%900), fmt.Sprintf("obs %d", i)}
+		switch {
+		case i == 2600:
+			r = r[:5]
+		case i >= 1500:
+			r = r[:6]
+		}
+		if err := sw.SetRow(fmt.Sprintf("A%d", i), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "folha.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	want := seenRows(t, path)
+	if len(want) != n {
+		t.Fatalf("%d rows delivered; want %d", len(want), n)
+	}
+	for r, s := range map[int]string{
+		1499: `"obs 1499"]`,
+		2599: `"Pessoa 2599" "` + chkCPF(2599) + `" "341" "1234" "102599" "`,
+		2600: `Valor:required:""`,
+	} {
+		if got := want[r-2]; !strings.HasPrefix(got, strconv.Itoa(r)+" ") || !strings.Contains(got, s) {
+			t.Errorf("row %d reads %s; want %s", r, got, s)
+		}
+	}
+	if got := want[2599-2]; !strings.HasSuffix(strings.SplitN(got, "]", 2)[0], `" ""`) {
+		t.Errorf("row 2599 reads %s; want an empty Observação", got)
+	}
+}
+
+// TestCheckReuseRowsWideRow: one row far wider than the header must not
+// make each chunk's reused buffer as wide (512 rows of it).
+func TestCheckReuseRowsWideRow(t *testing.T) {
+	wide := "1;2" + strings.Repeat(";", 200_000)
+	path := chkSheet(t, 3_000, map[int]string{700: wide, 1800: wide})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	want := seenRows(t, path)
+	runtime.ReadMemStats(&after)
+	if len(want) != 3_000 || !strings.Contains(want[700-2], "unreadable_row") {
+		t.Fatalf("%d rows; row 700 reads %.200s", len(want), want[700-2])
+	}
+	// Both reads together: the rows' text and cells are a few MB.
+	if mb := (after.TotalAlloc - before.TotalAlloc) >> 20; mb > 200 {
+		t.Errorf("checking allocated %d MB", mb)
 	}
 }

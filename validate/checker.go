@@ -58,6 +58,8 @@ type Result struct {
 	// Payout is nil when the row is invalid. The payouts of neighbouring
 	// valid rows share one allocation, each its own element: keeping a
 	// Result keeps that allocation (up to 240 payouts, 32 KiB) alive.
+	// With Options.ReusePayouts, it is valid only until the Checker's next
+	// call.
 	Payout      *Payout
 	Institution Institution // resolved, when found
 	Reference   string      // normalised reference, "" when none
@@ -331,7 +333,8 @@ func (c *Checker) dedupe(p *pendingRow, l lookup) {
 	// One allocation per payoutSlab valid rows rather than one per row: on
 	// a million-row file, per-row payouts were a quarter of all the bytes
 	// allocated. Appending within the capacity never moves the slab, so
-	// the pointers handed out stay valid.
+	// the pointers handed out stay valid (until finish rewinds the slab,
+	// with ReusePayouts).
 	if len(c.payouts) == cap(c.payouts) {
 		if c.reusePayouts {
 			// This slab is rewound by the next call, so it may be large: it
