@@ -175,36 +175,65 @@ func readAmountText(s string) amountText {
 	return a
 }
 
-// readPlainAmount is readAmountText and evidence for the amount most sheets
-// hold: digits only, or digits, one separator and one or two decimals
-// ("1234", "1234.5", "1234,56"), of a valid amount (1 cent up to
-// MaxAmountCents). It reads it in one pass, and ok is false for anything
-// else, which the general reading handles. The results are the same as
-// the general reading's (fuzzed): such an amount reads the same under
-// both conventions when it has no separator, and under only the one its
-// separator is the decimal of otherwise, since a thousands group has 3
-// digits.
+// readPlainAmount is readAmountText and evidence for the amounts most
+// sheets hold: digits with at most one separator, followed by one or two
+// decimals ("1234", "1234.5", "1234,56"), or digits in groups of three
+// with a decimal part ("1.234,56", "1,234.56", "12.345.678,90"), of a
+// valid amount (1 cent up to MaxAmountCents). It reads them in one pass,
+// and ok is false for anything else, which the general reading handles.
+// The results are the same as the general reading's (fuzzed): an amount
+// without a separator reads the same under both conventions; otherwise
+// its last separator, followed by one or two digits, can only be a
+// decimal one (a thousands group has three digits), so only that
+// convention reads it.
 func readPlainAmount(s string) (a amountText, evidence Decimal, cents int64, ok bool) {
 	// At most 16 characters: 10 integer digits past any leading zeros are
 	// checked below, and the cents then fit an int64 whatever the zeros.
 	if len(s) == 0 || len(s) > 16 {
 		return amountText{}, DecimalAuto, 0, false
 	}
-	sep := -1
+	var seps [4]int // where the separators are: up to 3 thousands and the decimal
+	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case isDigit(c):
 			cents = cents*10 + int64(c-'0')
-		case (c == '.' || c == ',') && sep < 0 && i > 0 && len(s)-i-1 >= 1 && len(s)-i-1 <= 2:
-			sep = i
+		case (c == '.' || c == ',') && n < len(seps):
+			seps[n] = i
+			n++
 		default:
 			return amountText{}, DecimalAuto, 0, false
 		}
 	}
 	ip, fp := s, ""
-	if sep >= 0 {
-		ip, fp = s[:sep], s[sep+1:]
+	if n > 0 {
+		dec := seps[n-1]
+		if len(s)-dec-1 < 1 || len(s)-dec-1 > 2 || dec == 0 {
+			return amountText{}, DecimalAuto, 0, false
+		}
+		ip, fp = s[:dec], s[dec+1:]
+	}
+	if n > 1 {
+		// Thousands: one to three digits not starting with 0, then groups
+		// of three, all split by the separator that is not the decimal one.
+		thou := s[seps[0]]
+		if thou == s[seps[n-1]] || seps[0] == 0 || seps[0] > 3 || s[0] == '0' {
+			return amountText{}, DecimalAuto, 0, false
+		}
+		for k := 1; k < n; k++ {
+			if seps[k] != seps[k-1]+4 || k < n-1 && s[seps[k]] != thou {
+				return amountText{}, DecimalAuto, 0, false
+			}
+		}
+		var buf [16]byte
+		b := buf[:0]
+		for i := 0; i < len(ip); i++ {
+			if ip[i] != thou {
+				b = append(b, ip[i])
+			}
+		}
+		ip = string(b)
 	}
 	for range 2 - len(fp) {
 		cents *= 10
@@ -214,9 +243,9 @@ func readPlainAmount(s string) (a amountText, evidence Decimal, cents int64, ok 
 		return amountText{}, DecimalAuto, 0, false
 	}
 	switch {
-	case sep < 0:
+	case n == 0:
 		return amountText{comma: d, dot: d, commaOK: true, dotOK: true}, DecimalAuto, cents, true
-	case s[sep] == ',':
+	case s[seps[n-1]] == ',':
 		return amountText{comma: d, commaOK: true}, DecimalComma, cents, true
 	}
 	return amountText{dot: d, dotOK: true}, DecimalDot, cents, true

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func FuzzDocument(f *testing.F) {
@@ -230,7 +232,8 @@ func FuzzLoadParticipantsSTR(f *testing.F) {
 // the general one: whatever it accepts, it must read exactly as
 // readAmountText and evidence do.
 func FuzzReadPlainAmount(f *testing.F) {
-	for _, s := range []string{"10.37", "1234,5", "1234", "0,01", "0.00", "007.5", "21474836.47", "21474836.48", "1.234", "1,234.56", "12345678901", " 10.37", "R$ 10,00", "-5", "5.", ".5"} {
+	for _, s := range []string{"10.37", "1234,5", "1234", "0,01", "0.00", "007.5", "21474836.47", "21474836.48", "1.234", "1,234.56", "12345678901", " 10.37", "R$ 10,00", "-5", "5.", ".5",
+		"1.010,37", "1,010.37", "1.000.000,5", "12.345.678,90", "01.234,56", "1.23,45", "1.234.56", "1.234,567", "1.234.567", "1,234,56", "1.234,5.6", "21.474.836,47", "21.474.836,48"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -281,6 +284,25 @@ func FuzzCPFValid(f *testing.F) {
 		}
 		if got := cpfValid(n); got != want {
 			t.Fatalf("cpfValid(%q) = %v, want %v", n, got, want)
+		}
+	})
+}
+
+// FuzzName checks that a name is refused as "not valid text" exactly when
+// it is not valid UTF-8 (the character U+FFFD itself is valid), and that a
+// name accepted is valid UTF-8 without control characters or stray spaces.
+func FuzzName(f *testing.F) {
+	for _, s := range []string{"Maria da Silva", "José  Conceição", " Ana ", "A\tB", "Jo\xe3o", "\ufffd", "Ana\u00a0Lima", "a\xc3", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		name, err := Name(s)
+		notText := err != nil && strings.Contains(err.Error(), "not valid text")
+		if notText != !utf8.ValidString(s) {
+			t.Fatalf("Name(%q) = %q, %v; valid UTF-8: %v", s, name, err, utf8.ValidString(s))
+		}
+		if err == nil && (!utf8.ValidString(name) || name == "" || name != strings.TrimSpace(name) || strings.Contains(name, "  ") || strings.ContainsFunc(name, unicode.IsControl)) {
+			t.Fatalf("Name(%q) = %q", s, name)
 		}
 	})
 }

@@ -14,14 +14,18 @@ const MaxReferenceLen = 200
 // collapsed to one space. An empty name, invalid UTF-8 or a control
 // character (a line break inside the cell, say) is an error.
 func Name(value string) (string, error) {
-	if !utf8.ValidString(value) {
-		return "", fail(ErrInvalidName, "The name has characters that are not valid text; retype it.")
-	}
-	// Fast path: a clean name needs no copy.
+	// One pass tells whether the name is valid UTF-8 and clean (nothing to
+	// trim or collapse, no control character): then it needs no copy.
 	clean := true
 	prevSpace := true
-	for _, r := range value {
+	for i, r := range value {
 		switch {
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(value[i:]); size == 1 {
+				// An invalid byte, not the character U+FFFD itself.
+				return "", fail(ErrInvalidName, "The name has characters that are not valid text; retype it.")
+			}
+			prevSpace = false
 		case r == ' ':
 			if prevSpace {
 				clean = false
