@@ -301,21 +301,21 @@ func readDecimal(s string, dec, thou byte) (decimal, bool) {
 	return decimal{int: b.String(), frac: fp}, true
 }
 
-// evidence returns the convention a text amount proves: the only one under
-// which it is well formed and a valid amount. DecimalAuto when it proves
-// nothing (no separator, or invalid).
-func (a amountText) evidence() Decimal {
+// evidence returns the convention a text amount proves, the only one under
+// which it is well formed and a valid amount, and the amount read under it.
+// DecimalAuto (and 0) when it proves nothing (no separator, or invalid).
+func (a amountText) evidence() (Decimal, int64) {
 	switch {
 	case a.commaOK && !a.dotOK:
-		if _, err := a.comma.cents(); err == nil {
-			return DecimalComma
+		if cents, err := a.comma.cents(); err == nil {
+			return DecimalComma, cents
 		}
 	case a.dotOK && !a.commaOK:
-		if _, err := a.dot.cents(); err == nil {
-			return DecimalDot
+		if cents, err := a.dot.cents(); err == nil {
+			return DecimalDot, cents
 		}
 	}
-	return DecimalAuto
+	return DecimalAuto, 0
 }
 
 // ambiguous reports whether the two conventions read different amounts.

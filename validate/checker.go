@@ -530,9 +530,7 @@ func (c *Checker) checkAmount(p *pendingRow, in *Input) {
 	var ok bool
 	if p.amount, ev, cents, ok = readPlainAmount(cell.Value); !ok {
 		p.amount = readAmountText(cell.Value)
-		if ev = p.amount.evidence(); ev != DecimalAuto {
-			cents = mustCents(p.amount, ev)
-		}
+		ev, cents = p.amount.evidence()
 	}
 	if c.fixed == DecimalAuto && ev != DecimalAuto {
 		p.evidence, p.evidenceCents = ev, cents
@@ -575,17 +573,6 @@ func sepName(d Decimal) string {
 		return "comma (1.234,56)"
 	}
 	return "point (1,234.56)"
-}
-
-// mustCents returns the cents of a, read under the convention it proves
-// (evidence checked that this reading is a valid amount).
-func mustCents(a amountText, d Decimal) int64 {
-	r := a.dot
-	if d == DecimalComma {
-		r = a.comma
-	}
-	cents, _ := r.cents()
-	return cents
 }
 
 // resolve settles a waiting amount with the file's convention as known now.

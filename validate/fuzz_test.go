@@ -242,9 +242,9 @@ func FuzzReadPlainAmount(f *testing.F) {
 			return
 		}
 		want := readAmountText(s)
-		wantEv := want.evidence()
-		if a != want || ev != wantEv {
-			t.Fatalf("%q: plain reading %+v evidence %v; general %+v evidence %v", s, a, ev, want, wantEv)
+		wantEv, wantCents := want.evidence()
+		if a != want || ev != wantEv || ev != DecimalAuto && cents != wantCents {
+			t.Fatalf("%q: plain reading %+v evidence %v (%d cents); general %+v evidence %v (%d cents)", s, a, ev, cents, want, wantEv, wantCents)
 		}
 		// A plain amount is always a valid amount, under each reading it has.
 		for _, r := range []struct {
