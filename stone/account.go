@@ -63,15 +63,7 @@ func (c *Client) Balance(ctx context.Context, accountID string, opts ...CallOpti
 	if err := checkID("account id", accountID); err != nil {
 		return nil, inputError(r.op(), err)
 	}
-	a, err := c.do(ctx, r, co)
-	if err != nil {
-		return nil, err
-	}
-	var b Balance
-	if err := decodeAnswer(r, a, &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return call[Balance](ctx, c, r, co)
 }
 
 // TransferFee returns the account's fee for an external transfer, in
@@ -82,13 +74,5 @@ func (c *Client) TransferFee(ctx context.Context, accountID string, opts ...Call
 	if err := checkID("account id", accountID); err != nil {
 		return nil, inputError(r.op(), err)
 	}
-	a, err := c.do(ctx, r, co)
-	if err != nil {
-		return nil, err
-	}
-	var f Fee
-	if err := decodeAnswer(r, a, &f); err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return call[Fee](ctx, c, r, co)
 }

@@ -420,6 +420,19 @@ func unwrapURLError(err error) error {
 	return err
 }
 
+// call sends r and decodes its 2xx JSON answer into a new T.
+func call[T any](ctx context.Context, c *Client, r *request, co callOptions) (*T, error) {
+	a, err := c.do(ctx, r, co)
+	if err != nil {
+		return nil, err
+	}
+	var v T
+	if err := decodeAnswer(r, a, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // decodeAnswer decodes a 2xx JSON answer into v; a body that does not decode
 // is an ambiguous failure, since the call may have taken effect.
 func decodeAnswer(r *request, a *answer, v any) error {

@@ -90,15 +90,7 @@ func (c *Client) DryRunTransfer(ctx context.Context, t CreateExternalTransfer, o
 		return nil, inputError(op, err)
 	}
 	r := &request{method: http.MethodPost, path: "/api/v1/dry_run/external_transfers", body: body}
-	a, err := c.do(ctx, r, co)
-	if err != nil {
-		return nil, err
-	}
-	var tr Transfer
-	if err := decodeAnswer(r, a, &tr); err != nil {
-		return nil, err
-	}
-	return &tr, nil
+	return call[Transfer](ctx, c, r, co)
 }
 
 // GetTransfer returns the external transfer with the given id
@@ -109,15 +101,7 @@ func (c *Client) GetTransfer(ctx context.Context, id string, opts ...CallOption)
 	if err := checkID("transfer id", id); err != nil {
 		return nil, inputError(r.op(), err)
 	}
-	a, err := c.do(ctx, r, co)
-	if err != nil {
-		return nil, err
-	}
-	var tr Transfer
-	if err := decodeAnswer(r, a, &tr); err != nil {
-		return nil, err
-	}
-	return &tr, nil
+	return call[Transfer](ctx, c, r, co)
 }
 
 // CancelTransfer cancels a transfer that has not been executed yet, with POST
