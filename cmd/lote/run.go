@@ -391,16 +391,22 @@ func printSummary(w io.Writer, rep batch.Report, results string) {
 		state = "nothing to do: every row was already settled"
 	}
 	fmt.Fprintf(w, "batch %s  %s: %s\n", idPrefix(rep.Batch.ID), rep.Batch.FileName, state)
-	for _, s := range batch.OrderedStates(rep.Summary) {
-		t := rep.Summary[s]
+	printStates(w, rep.Summary)
+	if results != "" {
+		fmt.Fprintf(w, "results: %s\n", results)
+	}
+}
+
+// printStates shows a batch's rows by state, a line each: rows, amount and
+// fees.
+func printStates(w io.Writer, sum map[ledger.State]ledger.Totals) {
+	for _, s := range batch.OrderedStates(sum) {
+		t := sum[s]
 		fmt.Fprintf(w, "  %-13s %6d  %18s", s, t.Rows, batch.FormatBRL(t.Cents))
 		if t.Fees > 0 {
 			fmt.Fprintf(w, "  fees %s", batch.FormatBRL(t.Fees))
 		}
 		fmt.Fprintln(w)
-	}
-	if results != "" {
-		fmt.Fprintf(w, "results: %s\n", results)
 	}
 }
 

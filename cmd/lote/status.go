@@ -231,14 +231,7 @@ func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
 		fmt.Fprintf(w, "results  %s\n", st.Results)
 	}
 	fmt.Fprintf(w, "rows     %d: %d valid (%s), %d invalid\n", st.Rows, st.Valid, batch.FormatBRL(st.TotalCents), st.Invalid)
-	for _, s := range batch.OrderedStates(st.sum) {
-		t := st.sum[s]
-		fmt.Fprintf(w, "  %-13s %6d  %18s", s, t.Rows, batch.FormatBRL(t.Cents))
-		if t.Fees > 0 {
-			fmt.Fprintf(w, "  fees %s", batch.FormatBRL(t.Fees))
-		}
-		fmt.Fprintln(w)
-	}
+	printStates(w, st.sum)
 	if len(st.Transfers) > 0 {
 		fmt.Fprintln(w, "transfers, as Stone last reported them (`lote reconcile` asks again)")
 		statuses := make([]string, 0, len(st.Transfers))
