@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -397,12 +398,7 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 	rows = append(rows, nil, []sumCell{txt("batch"), txt("status"), txt("rows"), txt("amount"), txt("fees")})
 	for _, b := range rep.Batches {
 		id := idPrefix(b.Batch.ID)
-		names := make([]string, 0, len(b.ByStatus))
-		for s := range b.ByStatus {
-			names = append(names, s)
-		}
-		slices.Sort(names)
-		for _, s := range names {
+		for _, s := range slices.Sorted(maps.Keys(b.ByStatus)) {
 			t := b.ByStatus[s]
 			rows = append(rows, []sumCell{txt(id), txt(s), count(t.Rows), centsCell(t.AmountCents), centsCell(t.FeeCents)})
 		}

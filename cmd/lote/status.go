@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -234,12 +235,7 @@ func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
 	printStates(w, st.sum)
 	if len(st.Transfers) > 0 {
 		fmt.Fprintln(w, "transfers, as Stone last reported them (`lote reconcile` asks again)")
-		statuses := make([]string, 0, len(st.Transfers))
-		for s := range st.Transfers {
-			statuses = append(statuses, s)
-		}
-		sort.Strings(statuses)
-		for _, s := range statuses {
+		for _, s := range slices.Sorted(maps.Keys(st.Transfers)) {
 			t := st.Transfers[s]
 			name := s
 			if name == "" {
