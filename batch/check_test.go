@@ -14,28 +14,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"lote/internal/fake"
 	"lote/validate"
 )
 
 // chkCPF returns a valid CPF made from n: nine digits and their two mod-11
 // check digits.
-func chkCPF(n int) string {
-	d := []byte(fmt.Sprintf("%09d", 100000000+n%800000000))
-	for len(d) < 11 {
-		sum, w := 0, len(d)+1
-		for _, c := range d {
-			sum += int(c-'0') * w
-			w--
-		}
-		r := sum % 11
-		if r < 2 {
-			d = append(d, '0')
-		} else {
-			d = append(d, byte('0'+11-r))
-		}
-	}
-	return string(d)
-}
+func chkCPF(n int) string { return fake.CPF(100000000 + n%800000000) }
 
 // chkSheet writes a ';' CSV with a Brazilian header and n valid rows (one
 // distinct account each, amount "1.234,56" style), then applies edits: line

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -112,22 +113,7 @@ type payee struct {
 }
 
 // cpf returns a valid CPF built from n.
-func cpf(n int) string {
-	body := fmt.Sprintf("%09d", 100000000+n*7919%800000000)
-	d := func(s string) byte {
-		sum := 0
-		for i, c := range s {
-			sum += int(c-'0') * (len(s) + 1 - i)
-		}
-		r := sum * 10 % 11
-		if r == 10 {
-			r = 0
-		}
-		return byte('0' + r)
-	}
-	s := body + string(d(body))
-	return s + string(d(s))
-}
+func cpf(n int) string { return fake.CPF(100000000 + n*7919%800000000) }
 
 func payees(n int) []payee {
 	out := make([]payee, n)

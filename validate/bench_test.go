@@ -3,6 +3,8 @@ package validate
 import (
 	"strconv"
 	"testing"
+
+	"lote/internal/fake"
 )
 
 // BenchmarkChecker validates one realistic row per op: masked CPF, bank
@@ -51,14 +53,11 @@ func BenchmarkPrepare(b *testing.B) {
 	banks := []string{"001", "033", "104", "237", "260", "341", "336", "077", "756", "208"}
 	inputs := make([]Input, n)
 	for i := range inputs {
-		cpf := strconv.Itoa(100000000 + i*7919%800000000)
-		cpf += string(rune('0' + checkDigit(cpf, 10))) // first check digit
-		cpf += string(rune('0' + checkDigit(cpf, 11)))
 		inputs[i] = Input{
 			Row:          i + 2,
 			Reference:    text("reference", "R"+strconv.Itoa(i)),
 			Name:         text("name", "Payee "+strconv.Itoa(i)),
-			Document:     text("document", cpf),
+			Document:     text("document", fake.CPF(100000000+i*7919%800000000)),
 			DocumentType: Cell{Column: "document_type"},
 			Institution:  text("institution_code", banks[i%len(banks)]),
 			Branch:       text("branch_code", strconv.Itoa(1+i%9000)),
@@ -78,16 +77,4 @@ func BenchmarkPrepare(b *testing.B) {
 	if res := c.AddPrepared(nil, ps); len(res) != 1 || !res[0].Valid() {
 		b.Fatalf("last row: %+v", res)
 	}
-}
-
-// checkDigit is a CPF check digit of digits, with weights from first down.
-func checkDigit(digits string, first int) int {
-	sum := 0
-	for i, d := range digits {
-		sum += int(d-'0') * (first - i)
-	}
-	if r := sum % 11; r >= 2 {
-		return 11 - r
-	}
-	return 0
 }

@@ -17,13 +17,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"lote/batch"
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -274,22 +274,7 @@ func writeBadSheet(path string, rows int) error {
 }
 
 // cpf returns a valid CPF built from n.
-func cpf(n int) string {
-	body := strconv.Itoa(100000000 + n%800000000)
-	d := func(s string) byte {
-		sum := 0
-		for i, c := range s {
-			sum += int(c-'0') * (len(s) + 1 - i)
-		}
-		r := sum * 10 % 11
-		if r == 10 {
-			r = 0
-		}
-		return byte('0' + r)
-	}
-	s := body + string(d(body))
-	return s + string(d(s))
-}
+func cpf(n int) string { return fake.CPF(100000000 + n%800000000) }
 
 // cpuTime is the CPU time the process has used, user and system: on a
 // shared machine it says more than the wall clock.

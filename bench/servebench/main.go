@@ -32,6 +32,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
@@ -261,19 +262,4 @@ func writeXLSX(path string, rows int, salt string) error {
 }
 
 // cpf returns a valid CPF built from n.
-func cpf(n int) string {
-	body := strconv.Itoa(100000000 + n%800000000)
-	d := func(s string) byte {
-		sum := 0
-		for i, c := range s {
-			sum += int(c-'0') * (len(s) + 1 - i)
-		}
-		r := sum * 10 % 11
-		if r == 10 {
-			r = 0
-		}
-		return byte('0' + r)
-	}
-	s := body + string(d(body))
-	return s + string(d(s))
-}
+func cpf(n int) string { return fake.CPF(100000000 + n%800000000) }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"lote/internal/fake"
 )
 
 func main() {
@@ -202,7 +204,7 @@ var banks = []string{"001", "033", "104", "237", "260", "341", "336", "077", "75
 // row returns the i-th generated payout: a valid CPF, a distinct account per
 // row (so no row duplicates another) and an amount in reais with cents.
 func row(i int) (name, doc, bank, branch, account, accountType string, cents int64) {
-	doc = cpf(uint32(i*7919 + 100000000))
+	doc = fake.CPF(int(uint32(i*7919 + 100000000)))
 	bank = banks[i%len(banks)]
 	branch = strconv.Itoa(1 + i%9000)
 	account = strconv.Itoa(10000000+i) + strconv.Itoa(i%10)
@@ -210,24 +212,6 @@ func row(i int) (name, doc, bank, branch, account, accountType string, cents int
 	cents = int64(1000 + (i*37)%900000)
 	name = "Payee " + strconv.Itoa(i)
 	return
-}
-
-// cpf builds a CPF from 9 digits with its two mod-11 check digits.
-func cpf(base uint32) string {
-	d := []byte(fmt.Sprintf("%09d", base%1_000_000_000))
-	for n := 9; n <= 10; n++ {
-		sum := 0
-		for i := 0; i < n; i++ {
-			sum += int(d[i]-'0') * (n + 1 - i)
-		}
-		r := sum % 11
-		if r < 2 {
-			d = append(d, '0')
-		} else {
-			d = append(d, byte('0'+11-r))
-		}
-	}
-	return string(d)
 }
 
 func writeCSV(path string, n int) error {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"lote/internal/fake"
 	"lote/stone"
 	"lote/stone/stonetest"
 )
@@ -62,23 +63,6 @@ const (
 	crashKills   = 20
 )
 
-// cpf makes a valid CPF from 9 digits (n), with its two check digits.
-func cpf(n int) string {
-	d := []byte(fmt.Sprintf("%09d", n))
-	for _, size := range []int{9, 10} {
-		sum := 0
-		for i := range size {
-			sum += int(d[i]-'0') * (size + 1 - i)
-		}
-		c := sum * 10 % 11
-		if c == 10 {
-			c = 0
-		}
-		d = append(d, byte('0'+c))
-	}
-	return string(d)
-}
-
 func crashSheet(t *testing.T, path string, withReference bool) {
 	t.Helper()
 	var b strings.Builder
@@ -97,7 +81,7 @@ func crashSheet(t *testing.T, path string, withReference bool) {
 	for i := range crashValid + crashInvalid {
 		if i%31 == 7 && i/31 < crashInvalid {
 			// An invalid row: a CPF whose check digits are wrong.
-			doc := cpf(200000000 + i)
+			doc := fake.CPF(200000000 + i)
 			bad := doc[:10] + strconv.Itoa((int(doc[10]-'0')+1)%10)
 			line("", fmt.Sprintf("Invalido %d", i), bad, "341", "0001", fmt.Sprintf("%d-1", 90000+i), "CC", "10.00")
 			continue
@@ -106,7 +90,7 @@ func crashSheet(t *testing.T, path string, withReference bool) {
 		if i%2 == 0 {
 			ref = fmt.Sprintf("CRASH-%04d", i)
 		}
-		line(ref, fmt.Sprintf("Pessoa %d", i), cpf(100000000+i), banks[i%len(banks)], "0001",
+		line(ref, fmt.Sprintf("Pessoa %d", i), fake.CPF(100000000+i), banks[i%len(banks)], "0001",
 			fmt.Sprintf("%d-%d", 10000+i, i%10), "CC", fmt.Sprintf("%d.%02d", 100+i, i%100))
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
