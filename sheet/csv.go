@@ -127,7 +127,10 @@ func openCSV(f *os.File, p *progress) (*csvSource, error) {
 		}
 		sample = sample[len(utf8BOM):]
 		s.encoding, s.checkUTF = "UTF-8 with BOM", true
-	case validUTF8Prefix(sample, len(sample) == sampleSize):
+	case !in.utf8v.bad:
+		// The sample is all that was read, and the watch found it valid: a
+		// character cut by the sample's end waits for the next bytes, and
+		// only one cut by the end of the file counts against it.
 		s.encoding, s.checkUTF = "UTF-8", true
 	default:
 		// Excel on a Brazilian Windows saves plain "CSV" in the machine's
@@ -147,23 +150,6 @@ func openCSV(f *os.File, p *progress) (*csvSource, error) {
 	s.cr.FieldsPerRecord = -1 // counted against the header here, with Excel row numbers
 	s.cr.ReuseRecord = true
 	return s, nil
-}
-
-// validUTF8Prefix reports whether b is valid UTF-8, allowing a rune cut by
-// the end of the sample when b is only a prefix of the file.
-func validUTF8Prefix(b []byte, truncated bool) bool {
-	if truncated {
-		// Drop at most 3 bytes of an incomplete final rune.
-		for i := 1; i <= utf8.UTFMax-1 && i <= len(b); i++ {
-			if utf8.RuneStart(b[len(b)-i]) {
-				if !utf8.FullRune(b[len(b)-i:]) {
-					b = b[:len(b)-i]
-				}
-				break
-			}
-		}
-	}
-	return utf8.Valid(b)
 }
 
 // sniffSeparator picks ',', ';' or tab from the header record, counting only

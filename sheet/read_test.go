@@ -235,6 +235,31 @@ func TestReadCSV(t *testing.T) {
 	}
 }
 
+// The encoding is judged on the first 64 KiB: a UTF-8 character cut by
+// that boundary does not make the file Windows-1252, but one cut by the
+// end of a short file does.
+func TestReadCSVEncodingAtSampleEdge(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("nome;valor\n")
+	for b.Len() < sampleSize-20 {
+		b.WriteString("Maria;10\n")
+	}
+	for b.Len() < sampleSize-1 {
+		b.WriteByte('x') // a name whose "é" starts on the sample's last byte
+	}
+	b.WriteString("é;11\n")
+	r, rows := readAll(t, writeFile(t, "in.csv", b.Bytes()), Options{})
+	last := rows[len(rows)-1]
+	if r.Encoding() != "UTF-8" || last.Err != nil || !strings.HasSuffix(last.Cells[0].Value, "xé") {
+		t.Errorf("encoding %s, last row %q (%v); want UTF-8 and a name ending in xé", r.Encoding(), last.Cells[0].Value, last.Err)
+	}
+
+	r, rows = readAll(t, writeFile(t, "short.csv", []byte("nome;valor\nJosé;10\n\xc3")), Options{})
+	if r.Encoding() != "Windows-1252" || rows[0].Cells[0].Value != "JosÃ©" {
+		t.Errorf("encoding %s, first row %q; want Windows-1252 and JosÃ©", r.Encoding(), rows[0].Cells[0].Value)
+	}
+}
+
 // A file whose first 64 KiB are UTF-8 and which later holds a Windows-1252
 // byte must report the row, not decode it as something else.
 func TestReadCSVLateInvalidUTF8(t *testing.T) {
