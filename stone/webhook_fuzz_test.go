@@ -9,7 +9,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"lote/stone"
-	"lote/stone/stonetest"
 )
 
 // FuzzWebhookDecode feeds arbitrary bodies and event-id headers to Decode:
@@ -17,23 +16,10 @@ import (
 // with the header, when sent, equal to the id. The in-memory seeds include a
 // genuine delivery, so mutations reach the decryption and the JWT.
 func FuzzWebhookDecode(f *testing.F) {
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, whClaims())
-	tok.Header["kid"] = whKid
-	signed, err := tok.SignedString(whSimKey())
-	if err != nil {
-		f.Fatal(err)
-	}
-	jwe, err := stonetest.EncryptJWE(&whAppKey().PublicKey, []byte(signed))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add([]byte(`{"encrypted_body":"`+jwe+`"}`), "ev-1")
-	f.Add([]byte(`{"encrypted_body":"`+jwe+`"}`), "")
-	inner, err := stonetest.EncryptJWE(&whAppKey().PublicKey, []byte("x.y.z"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add([]byte(`{"encrypted_body":"`+inner+`"}`), "")
+	body := sealed(f, jwt.SigningMethodRS256, whSimKey(), whKid, whClaims())
+	f.Add(body, "ev-1")
+	f.Add(body, "")
+	f.Add(encryptTo(f, &whAppKey().PublicKey, "x.y.z"), "")
 
 	dec := stone.NewWebhookDecoder(whAppKey(), staticKeys(whKid, &whSimKey().PublicKey))
 	dec.Now = func() time.Time { return whTuesday }

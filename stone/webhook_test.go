@@ -272,7 +272,7 @@ func whClaims() jwt.MapClaims {
 
 // sealed signs claims with method and key (kid in the header) and encrypts
 // the token to the application's key, as a delivery body.
-func sealed(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) []byte {
+func sealed(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) []byte {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {
@@ -285,7 +285,7 @@ func sealed(t *testing.T, method jwt.SigningMethod, key any, kid string, claims 
 	return encryptTo(t, &whAppKey().PublicKey, s)
 }
 
-func encryptTo(t *testing.T, pub *rsa.PublicKey, plaintext string) []byte {
+func encryptTo(t testing.TB, pub *rsa.PublicKey, plaintext string) []byte {
 	t.Helper()
 	jwe, err := stonetest.EncryptJWE(pub, []byte(plaintext))
 	if err != nil {
