@@ -46,6 +46,9 @@ type Batch struct {
 	// ImportOptions are the options that changed how cells were read, such
 	// as the decimal convention, so a resume reads nothing differently.
 	ImportOptions map[string]string
+	// SourcePath is the absolute path the file was run from, "" if not
+	// known: a batch whose file now holds other bytes was superseded.
+	SourcePath string
 
 	// Set by the ledger; ignored by BeginImport.
 	State        BatchState
@@ -61,7 +64,7 @@ type Batch struct {
 }
 
 const batchColumns = `id, file_name, file_size, format, account_id, environment, header, options, state,
-	rows_total, rows_valid, rows_invalid, total_cents, results_path, lease_holder, lease_expires, created_at, updated_at`
+	rows_total, rows_valid, rows_invalid, total_cents, results_path, lease_holder, lease_expires, created_at, updated_at, source_path`
 
 func scanBatch(sc interface{ Scan(...any) error }) (Batch, error) {
 	var (
@@ -70,7 +73,7 @@ func scanBatch(sc interface{ Scan(...any) error }) (Batch, error) {
 		holder, expires, cre, upd sql.NullString
 	)
 	err := sc.Scan(&b.ID, &b.FileName, &b.FileSize, &b.Format, &b.AccountID, &b.Environment, &header, &options, &b.State,
-		&b.Rows, &b.Valid, &b.Invalid, &b.TotalCents, &b.ResultsPath, &holder, &expires, &cre, &upd)
+		&b.Rows, &b.Valid, &b.Invalid, &b.TotalCents, &b.ResultsPath, &holder, &expires, &cre, &upd, &b.SourcePath)
 	if err != nil {
 		return Batch{}, err
 	}

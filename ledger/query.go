@@ -217,8 +217,9 @@ func (l *Ledger) StatusHistory(ctx context.Context, batch string, row int) ([]St
 }
 
 // RepeatKey identifies a payout for repeat detection: the same payee,
-// account and amount.
+// account and amount, paid from the same account in the same environment.
 type RepeatKey struct {
+	Env, AccountID                  string // the paying side
 	Document, ISPB, Branch, Account string
 	Amount                          int64 // cents
 }
@@ -232,9 +233,9 @@ func (l *Ledger) FindRepeat(ctx context.Context, p RepeatKey, excludeBatch strin
 	err = l.r.QueryRowContext(ctx, `SELECT b.id, r.row FROM rows r JOIN batches b ON b.num = r.batch
 		WHERE r.document = ? AND r.account = ? AND r.amount_cents = ? AND r.ispb = ? AND r.branch = ?
 		AND r.state IN ('attempted', 'accepted', 'needs_review')
-		AND b.id <> ? AND b.created_at > ?
+		AND b.id <> ? AND b.created_at > ? AND b.environment = ? AND b.account_id = ?
 		ORDER BY b.created_at DESC, r.seq LIMIT 1`,
-		p.Document, p.Account, p.Amount, p.ISPB, p.Branch, excludeBatch, fmtTime(since)).Scan(&batchID, &row)
+		p.Document, p.Account, p.Amount, p.ISPB, p.Branch, excludeBatch, fmtTime(since), p.Env, p.AccountID).Scan(&batchID, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, false, nil
 	}

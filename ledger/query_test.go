@@ -37,8 +37,9 @@ func TestFindRepeat(t *testing.T) {
 	window := c.Now().Add(-30 * 24 * time.Hour)
 
 	key := func(r Row) RepeatKey {
-		return RepeatKey{Document: r.Document, ISPB: r.ISPB, Branch: r.Branch, Account: r.Account, Amount: r.AmountCents}
+		return RepeatKey{Env: "sim", AccountID: "acc-1", Document: r.Document, ISPB: r.ISPB, Branch: r.Branch, Account: r.Account, Amount: r.AmountCents}
 	}
+	inEnv := func(p RepeatKey, env, acct string) RepeatKey { p.Env, p.AccountID = env, acct; return p }
 	tests := []struct {
 		name      string
 		p         RepeatKey
@@ -51,6 +52,8 @@ func TestFindRepeat(t *testing.T) {
 		{"attempted counts", key(validRow(recent.ID, 3, 7000)), cur.ID, window, recent.ID, 3},
 		{"pending does not count", key(validRow(recent.ID, 4, 8000)), cur.ID, window, "", 0},
 		{"other amount", key(validRow(recent.ID, 2, 5001)), cur.ID, window, "", 0},
+		{"another environment does not count", inEnv(key(validRow(recent.ID, 2, 5000)), "production", "acc-1"), cur.ID, window, "", 0},
+		{"another paying account does not count", inEnv(key(validRow(recent.ID, 2, 5000)), "sim", "acc-2"), cur.ID, window, "", 0},
 		{"same batch excluded", key(validRow(recent.ID, 2, 5000)), recent.ID, window, "", 0},
 		{"outside window", key(validRow(old.ID, 2, 5000)), cur.ID, window, recent.ID, 2},
 		{"older window finds newest first", key(validRow(old.ID, 2, 5000)), recent.ID, c.Now().Add(-60 * 24 * time.Hour), old.ID, 2},
@@ -68,7 +71,7 @@ func TestFindRepeat(t *testing.T) {
 	}
 	// Only the old batch's row (outside the window, same account) exists:
 	// the recent row 2 used account 1002 too, so check an account only old has.
-	onlyOld := RepeatKey{Document: "12345678909", ISPB: "60701190", Branch: "1", Account: "1002", Amount: 5000}
+	onlyOld := RepeatKey{Env: "sim", AccountID: "acc-1", Document: "12345678909", ISPB: "60701190", Branch: "1", Account: "1002", Amount: 5000}
 	if _, _, found, _ := l.FindRepeat(ctx, onlyOld, recent.ID, window); found {
 		t.Error("row outside the look-back window reported as a repeat")
 	}

@@ -53,6 +53,8 @@ func (l *Ledger) ForgetNeverSent(ctx context.Context, batch string) (bool, error
 			return err
 		}
 		for _, q := range []string{
+			`DELETE FROM claims WHERE batch = (SELECT num FROM batches WHERE id = ?)`,
+			`DELETE FROM releases WHERE batch = (SELECT num FROM batches WHERE id = ?)`,
 			`DELETE FROM rows WHERE batch = (SELECT num FROM batches WHERE id = ?)`,
 			`DELETE FROM batches WHERE id = ?`,
 		} {

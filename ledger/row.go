@@ -38,6 +38,11 @@ type Row struct {
 	// apart for repeat detection.
 	Document, ISPB, Branch, Account string
 	Reference                       string
+	// Fingerprint identifies the payout whatever file carries it (hex
+	// SHA-256; see batch.Fingerprint): a row about to be sent claims it,
+	// and a row of another batch with the same fingerprint is then held.
+	// Empty for invalid rows.
+	Fingerprint string
 	// IdempotencyKey is the row's key for its whole life; required unless
 	// the row is invalid, unique across the ledger.
 	IdempotencyKey string
@@ -61,7 +66,7 @@ type Row struct {
 
 const rowColumns = `r.row, r.seq, r.cells, r.payout, r.amount_cents, r.document, r.ispb, r.branch, r.account, r.reference,
 	r.idempotency_key, r.state, r.error_code, r.error_message, r.transfer_id, r.api_status, r.fee_cents,
-	r.scheduled_to_effective, r.first_attempted_at, r.processed_at, r.updated_at`
+	r.scheduled_to_effective, r.first_attempted_at, r.processed_at, r.updated_at, coalesce(r.fingerprint, '')`
 
 func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
 	var (
@@ -72,7 +77,7 @@ func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
 		fee                                 sql.NullInt64
 	)
 	err := sc.Scan(&r.Row, &r.Seq, &cells, &payout, &r.AmountCents, &r.Document, &r.ISPB, &r.Branch, &r.Account,
-		&r.Reference, &key, &r.State, &code, &msg, &tid, &status, &fee, &sched, &first, &processed, &updated)
+		&r.Reference, &key, &r.State, &code, &msg, &tid, &status, &fee, &sched, &first, &processed, &updated, &r.Fingerprint)
 	if err != nil {
 		return Row{}, err
 	}

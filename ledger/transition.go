@@ -39,16 +39,46 @@ type Transfer struct {
 // MarkAttempted moves rows (Excel row numbers) from pending to attempted in
 // one transaction, and must return before their requests leave: after a
 // crash, an attempted row is one the bank may have seen, so it is sent again
-// only with the same key. If any row is not pending, no row changes and a
-// *TransitionError names it. Rows of a batch still importing are refused.
+// only with the same key. Each row takes the claim on its payout's
+// fingerprint in the same transaction. If any row is not pending, or its
+// payout is claimed by another batch's live row, no row changes and a
+// *TransitionError or *ClaimedError names it. Rows of a batch still
+// importing are refused. SendRows is the same with a lease check and held
+// rows instead of an error.
 func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at time.Time) error {
-	return l.inTx(ctx, func(tx *sql.Tx) error {
-		num, bstate, err := batchNum(ctx, tx, batch)
+	_, err := l.SendRows(ctx, batch, rows, at, SendOptions{})
+	return err
+}
+
+// SendRows moves rows (Excel row numbers) from pending to attempted in one
+// transaction, as MarkAttempted does, and returns the rows it held instead
+// because another batch's live row claims their payout (with o.Hold; they
+// stay out of this send). With o.Holder set, a batch whose lease another
+// runner holds changes nothing and gives a *LeaseLostError.
+func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time.Time, o SendOptions) (held []int, err error) {
+	since := o.Since
+	if since.IsZero() {
+		since = l.now().Add(-DefaultClaimWindow)
+	}
+	err = l.inTx(ctx, func(tx *sql.Tx) error {
+		held = held[:0]
+		var (
+			num    int64
+			bstate BatchState
+			holder sql.NullString
+		)
+		err := tx.QueryRowContext(ctx, `SELECT num, state, lease_holder FROM batches WHERE id = ?`, batch).Scan(&num, &bstate, &holder)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("mark attempted: batch %s: %w", batch, ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("mark attempted: %w", err)
 		}
 		if bstate == BatchImporting {
 			return fmt.Errorf("mark attempted: batch %s is still importing: %w", batch, ErrIllegalTransition)
+		}
+		if o.Holder != "" && holder.String != o.Holder {
+			return &LeaseLostError{Batch: batch, Holder: holder.String}
 		}
 		stmt, err := tx.PrepareContext(ctx, `UPDATE rows SET state = 'attempted',
 			first_attempted_at = coalesce(first_attempted_at, ?), updated_at = ?
@@ -57,8 +87,45 @@ func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at
 			return fmt.Errorf("mark attempted: %w", err)
 		}
 		defer stmt.Close()
+		fps, err := tx.PrepareContext(ctx, `SELECT state, coalesce(fingerprint, '') FROM rows WHERE batch = ? AND row = ?`)
+		if err != nil {
+			return fmt.Errorf("mark attempted: %w", err)
+		}
+		defer fps.Close()
 		stamp, now := fmtTime(at), fmtTime(l.now())
 		for _, row := range rows {
+			var (
+				st State
+				fp string
+			)
+			err := fps.QueryRowContext(ctx, num, row).Scan(&st, &fp)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("batch %s row %d: %w", batch, row, ErrNotFound)
+			}
+			if err != nil {
+				return fmt.Errorf("mark attempted batch %s row %d: %w", batch, row, err)
+			}
+			if st != Pending {
+				return &TransitionError{Batch: batch, Row: row, From: st, To: Attempted}
+			}
+			// Rows imported before fingerprints existed have none.
+			if fp != "" {
+				c, err := l.claim(ctx, tx, num, row, fp, since)
+				if err != nil {
+					return fmt.Errorf("mark attempted batch %s: %w", batch, err)
+				}
+				if c != nil {
+					if o.Hold == nil {
+						return &ClaimedError{*c}
+					}
+					code, reason := o.Hold(*c)
+					if err := hold(ctx, tx, num, row, code, reason, l.now()); err != nil {
+						return err
+					}
+					held = append(held, row)
+					continue
+				}
+			}
 			res, err := stmt.ExecContext(ctx, stamp, now, num, row)
 			if err != nil {
 				return fmt.Errorf("mark attempted batch %s row %d: %w", batch, row, err)
@@ -69,6 +136,10 @@ func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return held, nil
 }
 
 // Accept records a 2xx answer for an attempted row: the attempt, the
@@ -83,7 +154,7 @@ func (l *Ledger) Accept(ctx context.Context, batch string, row int, a Attempt, t
 	cols := columns{"transfer_id": t.ID, "api_status": nullString(t.Status), "fee_cents": t.FeeCents,
 		"scheduled_to_effective": nullString(t.ScheduledToEffective), "error_code": nil, "error_message": nil,
 		"processed_at": fmtTime(a.At)}
-	return l.transition(ctx, batch, row, []State{Attempted}, Accepted, &a, cols, func(tx *sql.Tx, num int64) error {
+	err := l.transition(ctx, batch, row, []State{Attempted}, Accepted, &a, cols, func(tx *sql.Tx, num int64) error {
 		if t.Status == "" {
 			return nil
 		}
@@ -91,6 +162,28 @@ func (l *Ledger) Accept(ctx context.Context, batch string, row int, a Attempt, t
 			VALUES (?, ?, ?, ?, 'create')`, num, row, t.Status, fmtTime(a.At))
 		return err
 	})
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: rows.transfer_id") {
+		te := &TransferTakenError{Batch: batch, Row: row, TransferID: t.ID}
+		te.OtherBatch, te.OtherRow, _, _ = l.TransferOwner(ctx, t.ID)
+		return te
+	}
+	return err
+}
+
+// TransferTakenError is returned by Accept when the transfer Stone named
+// is already recorded for another row: one transfer never pays two rows.
+// Nothing was written; the row is still attempted.
+type TransferTakenError struct {
+	Batch      string
+	Row        int
+	TransferID string
+	OtherBatch string // the batch of the row that holds the transfer
+	OtherRow   int
+}
+
+// Error names both rows.
+func (e *TransferTakenError) Error() string {
+	return fmt.Sprintf("batch %s row %d: transfer %s is already recorded for batch %s row %d", e.Batch, e.Row, e.TransferID, e.OtherBatch, e.OtherRow)
 }
 
 // Reject records a 4xx answer that proves no transfer was made (Stone's
@@ -142,14 +235,10 @@ func (l *Ledger) Hold(ctx context.Context, batch string, row int, code, reason s
 }
 
 // AllowRepeat returns a held row to pending because the user confirmed the
-// repeat. A batch already done is reopened (running), so the row is sent.
+// repeat, keeping its key: ReleaseHeld with no new key, released by "lote".
+// A batch already done is reopened (running), so the row is sent.
 func (l *Ledger) AllowRepeat(ctx context.Context, batch string, row int) error {
-	cols := columns{"error_code": nil, "error_message": nil}
-	return l.transition(ctx, batch, row, []State{Held}, Pending, nil, cols, func(tx *sql.Tx, num int64) error {
-		_, err := tx.ExecContext(ctx, `UPDATE batches SET state = 'running', updated_at = ? WHERE num = ? AND state = 'done'`,
-			fmtTime(l.now()), num)
-		return err
-	})
+	return l.ReleaseHeld(ctx, batch, row, Release{By: "lote"})
 }
 
 // RecordStatus records a later status of an accepted row's transfer (from

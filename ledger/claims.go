@@ -1,0 +1,395 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DefaultClaimWindow is how long a claim on a payout's fingerprint stands
+// when the caller names no window: a payout paid within it is not paid
+// again by another batch.
+const DefaultClaimWindow = 30 * 24 * time.Hour
+
+// ClaimConflict says why a row could not claim its payout's fingerprint:
+// a live row of another batch holds it.
+type ClaimConflict struct {
+	Row         int    // the row that was refused, as Excel numbers it
+	OtherBatch  string // the batch whose row holds the claim
+	OtherRow    int    // that row, as Excel numbers it
+	OtherState  State  // that row's state
+	OtherStatus string // its transfer's status at Stone, when accepted
+	ClaimedAt   time.Time
+}
+
+// HoldFunc says what to write on a row held because of c: its error code
+// and the reason a person reads.
+type HoldFunc func(c ClaimConflict) (code, reason string)
+
+// ClaimedError is returned by MarkAttempted when a row's payout is claimed
+// by another batch's row; nothing was changed.
+type ClaimedError struct{ ClaimConflict }
+
+// Error names both rows.
+func (e *ClaimedError) Error() string {
+	return fmt.Sprintf("row %d: the same payout is claimed by batch %s row %d (%s)", e.Row, e.OtherBatch, e.OtherRow, e.OtherState)
+}
+
+// failedStatuses are Stone's statuses of a transfer that moved no money:
+// its claim is released and the payout may be sent again.
+var failedStatuses = []string{"FAILED", "CANCELLED", "REJECTED", "EXPIRED"}
+
+// liveClaim is true for a claim whose row may have paid or may still pay:
+// attempted or needing review; accepted and not failed; pending in a batch
+// that is running (a batch only imported, stopped or awaiting someone's
+// confirmation holds its claims tentatively, and gives them up to a batch
+// that sends). A claim older than the window no longer stands. ?1 is the
+// start of the window.
+var liveClaim = `(c.claimed_at > ?1 AND (r.state IN ('attempted', 'needs_review')
+	OR (r.state = 'accepted' AND coalesce(r.api_status, '') NOT IN ('` + strings.Join(failedStatuses, "', '") + `'))
+	OR (r.state = 'pending' AND b.state = 'running')))`
+
+// claimOwnerQuery finds the row holding a fingerprint's claim and whether
+// the claim is live. ?1 is the start of the window, ?2 the fingerprint.
+var claimOwnerQuery = `SELECT c.batch, c.row, b.id, r.state, coalesce(r.api_status, ''), c.claimed_at, ` + liveClaim + `
+	FROM claims c JOIN rows r ON r.batch = c.batch AND r.row = c.row JOIN batches b ON b.num = c.batch
+	WHERE c.fingerprint = ?2`
+
+// claim makes (num, row) the holder of fp's claim unless a live row of
+// another batch holds it, which it returns. A row of the same batch never
+// stands in the way: rows of one sheet have distinct fingerprints.
+func (l *Ledger) claim(ctx context.Context, tx *sql.Tx, num int64, row int, fp string, since time.Time) (*ClaimConflict, error) {
+	var (
+		onum     int64
+		orow     int
+		c        ClaimConflict
+		claimed  sql.NullString
+		live     bool
+		otherID  string
+		otherSt  State
+		otherAPI string
+	)
+	err := tx.QueryRowContext(ctx, claimOwnerQuery, fmtTime(since), fp).Scan(&onum, &orow, &otherID, &otherSt, &otherAPI, &claimed, &live)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("row %d: read claim: %w", row, err)
+	case onum == num && orow == row:
+		return nil, nil // already ours
+	case live && onum != num:
+		c = ClaimConflict{Row: row, OtherBatch: otherID, OtherRow: orow, OtherState: otherSt, OtherStatus: otherAPI}
+		c.ClaimedAt, _ = parseTime(claimed)
+		return &c, nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO claims (fingerprint, batch, row, claimed_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (fingerprint) DO UPDATE SET batch = excluded.batch, row = excluded.row, claimed_at = excluded.claimed_at`,
+		fp, num, row, fmtTime(l.now()))
+	if err != nil {
+		return nil, fmt.Errorf("row %d: take claim: %w", row, err)
+	}
+	return nil, nil
+}
+
+// hold sets a pending row aside in tx, with the code and reason given.
+func hold(ctx context.Context, tx *sql.Tx, num int64, row int, code, reason string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE rows SET state = 'held', error_code = ?, error_message = ?, updated_at = ?
+		WHERE batch = ? AND row = ? AND state = 'pending'`, code, reason, fmtTime(now), num, row)
+	if err != nil {
+		return fmt.Errorf("hold row %d: %w", row, err)
+	}
+	return mustAffect(res, 1, fmt.Errorf("hold row %d: it is no longer pending: %w", row, ErrIllegalTransition))
+}
+
+// claimTxRows is how many rows one ClaimPending transaction claims: few
+// enough that other writers wait well under a second.
+const claimTxRows = 5000
+
+// ClaimCounts is what ClaimPending did.
+type ClaimCounts struct {
+	Claimed int // rows that now hold their payout's claim
+	Held    int // rows set aside because another batch's row holds it
+}
+
+// ClaimPending makes every pending row of the batch hold the claim on its
+// payout's fingerprint, taken since the window's start (since): a row
+// whose payout another batch's live row claims is held, with what hold
+// says. It runs in transactions of a few thousand rows; each row's check
+// and take are one transaction, so two processes claiming the same payout
+// cannot both win. MarkAttempted checks each row's claim again.
+func (l *Ledger) ClaimPending(ctx context.Context, batch string, since time.Time, holdFn HoldFunc) (ClaimCounts, error) {
+	var out ClaimCounts
+	var num int64
+	if err := l.r.QueryRowContext(ctx, `SELECT num FROM batches WHERE id = ?`, batch).Scan(&num); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, fmt.Errorf("claim batch %s: %w", batch, ErrNotFound)
+		}
+		return out, fmt.Errorf("claim batch %s: %w", batch, err)
+	}
+	type todo struct {
+		row int
+		fp  string
+	}
+	after := rowID(num, 0)
+	for {
+		rs, err := l.r.QueryContext(ctx, `SELECT r.id, r.row, r.fingerprint FROM rows r INDEXED BY rows_outstanding
+			WHERE r.batch = ?1 AND r.state IN ('pending', 'attempted') AND r.id > ?2
+			AND r.state = 'pending' AND r.fingerprint IS NOT NULL
+			ORDER BY r.id LIMIT ?3`, num, after, claimTxRows)
+		if err != nil {
+			return out, fmt.Errorf("claim batch %s: %w", batch, err)
+		}
+		var page []todo
+		for rs.Next() {
+			var t todo
+			if err := rs.Scan(&after, &t.row, &t.fp); err != nil {
+				rs.Close()
+				return out, fmt.Errorf("claim batch %s: %w", batch, err)
+			}
+			page = append(page, t)
+		}
+		if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+			return out, fmt.Errorf("claim batch %s: %w", batch, err)
+		}
+		if len(page) == 0 {
+			return out, nil
+		}
+		var n ClaimCounts
+		err = l.inTx(ctx, func(tx *sql.Tx) error {
+			n = ClaimCounts{}
+			for _, t := range page {
+				c, err := l.claim(ctx, tx, num, t.row, t.fp, since)
+				if err != nil {
+					return err
+				}
+				if c == nil {
+					n.Claimed++
+					continue
+				}
+				code, reason := holdFn(*c)
+				// The row may have left pending since it was read (a
+				// second runner): then it is not this call's to hold.
+				if err := hold(ctx, tx, num, t.row, code, reason, l.now()); err != nil && !errors.Is(err, ErrIllegalTransition) {
+					return err
+				}
+				n.Held++
+			}
+			return nil
+		})
+		if err != nil {
+			return out, fmt.Errorf("claim batch %s: %w", batch, err)
+		}
+		out.Claimed += n.Claimed
+		out.Held += n.Held
+	}
+}
+
+// SendOptions are what SendRows checks as it marks rows attempted.
+type SendOptions struct {
+	// Holder is the runner that must hold the batch's lease; "" checks
+	// no lease.
+	Holder string
+	// Since is the start of the claim window; zero means
+	// DefaultClaimWindow before now.
+	Since time.Time
+	// Hold says what to write on a row whose payout another batch's row
+	// claims; nil makes such a row an error (*ClaimedError) and changes
+	// nothing.
+	Hold HoldFunc
+}
+
+// LeaseLostError is returned by SendRows when another runner holds the
+// batch's lease: it took the batch over, and this runner must stop.
+type LeaseLostError struct {
+	Batch  string
+	Holder string // who holds the lease now ("" when no one does)
+}
+
+// Error says who took the batch over.
+func (e *LeaseLostError) Error() string {
+	if e.Holder == "" {
+		return fmt.Sprintf("batch %s: this runner's lease ran out", e.Batch)
+	}
+	return fmt.Sprintf("batch %s: %s took the batch over", e.Batch, e.Holder)
+}
+
+// Unwrap lets errors.Is(err, ErrLeaseLost) match.
+func (e *LeaseLostError) Unwrap() error { return ErrLeaseLost }
+
+// Release is a person's decision to send a held row anyway.
+type Release struct {
+	// By names who released it ("cli alice@host", a page user).
+	By string
+	// Key and Fingerprint, when set, replace the row's: a released repeat
+	// is a payout of its own, so it never reuses the key or the claim of
+	// the payout it repeats.
+	Key, Fingerprint string
+}
+
+// ReleaseHeld returns a held row to pending because a person said so,
+// recording who, what it was held for and the key it now has. A batch
+// already done is reopened (running), so the row is sent.
+func (l *Ledger) ReleaseHeld(ctx context.Context, batch string, row int, rel Release) error {
+	if strings.TrimSpace(rel.By) == "" {
+		return fmt.Errorf("release batch %s row %d: who releases it is required", batch, row)
+	}
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		num, _, err := batchNum(ctx, tx, batch)
+		if err != nil {
+			return fmt.Errorf("release row %d: %w", row, err)
+		}
+		var (
+			st              State
+			code, msg, key  sql.NullString
+			fp              sql.NullString
+			newKey, newFP   any
+			releasedAt, now = fmtTime(l.now()), fmtTime(l.now())
+		)
+		err = tx.QueryRowContext(ctx, `SELECT state, error_code, error_message, idempotency_key, fingerprint FROM rows
+			WHERE batch = ? AND row = ?`, num, row).Scan(&st, &code, &msg, &key, &fp)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("batch %s row %d: %w", batch, row, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("release batch %s row %d: %w", batch, row, err)
+		}
+		if st != Held {
+			return &TransitionError{Batch: batch, Row: row, From: st, To: Pending}
+		}
+		newKey, newFP = key.String, nullString(fp.String)
+		if rel.Key != "" {
+			newKey = rel.Key
+		}
+		if rel.Fingerprint != "" {
+			newFP = rel.Fingerprint
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE rows SET state = 'pending', error_code = NULL, error_message = NULL,
+			idempotency_key = ?, fingerprint = ?, updated_at = ? WHERE batch = ? AND row = ? AND state = 'held'`,
+			newKey, newFP, now, num, row)
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE constraint failed: rows.idempotency_key") {
+				return fmt.Errorf("release batch %s row %d: key %s belongs to another row", batch, row, newKey)
+			}
+			return fmt.Errorf("release batch %s row %d: %w", batch, row, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO releases (batch, row, released_by, released_at, held_code, held_reason, old_key, new_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, num, row, rel.By, releasedAt, code.String, msg.String, key.String, newKey); err != nil {
+			return fmt.Errorf("release batch %s row %d: %w", batch, row, err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE batches SET state = 'running', updated_at = ? WHERE num = ? AND state = 'done'`, now, num)
+		return err
+	})
+}
+
+// Released is one ReleaseHeld, as recorded.
+type Released struct {
+	Row            int
+	By             string
+	At             time.Time
+	HeldCode       string
+	HeldReason     string
+	OldKey, NewKey string
+}
+
+// Releases lists the rows of a batch that a person released, in the order
+// they were released.
+func (l *Ledger) Releases(ctx context.Context, batch string) ([]Released, error) {
+	rs, err := l.r.QueryContext(ctx, `SELECT x.row, x.released_by, x.released_at, x.held_code, x.held_reason, x.old_key, x.new_key
+		FROM releases x JOIN batches b ON b.num = x.batch WHERE b.id = ? ORDER BY x.id`, batch)
+	if err != nil {
+		return nil, fmt.Errorf("releases of batch %s: %w", batch, err)
+	}
+	defer rs.Close()
+	var out []Released
+	for rs.Next() {
+		var r Released
+		var at sql.NullString
+		if err := rs.Scan(&r.Row, &r.By, &at, &r.HeldCode, &r.HeldReason, &r.OldKey, &r.NewKey); err != nil {
+			return nil, fmt.Errorf("releases of batch %s: %w", batch, err)
+		}
+		if r.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// HoldPending sets every pending row of the batch aside with code and
+// reason, giving up their claims, and returns how many it held. A batch
+// superseded by a newer file at its path is held so.
+func (l *Ledger) HoldPending(ctx context.Context, batch, code, reason string) (int, error) {
+	var n int64
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		num, _, err := batchNum(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE batch = ?1 AND row IN
+			(SELECT row FROM rows WHERE batch = ?1 AND state = 'pending')`, num); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE rows SET state = 'held', error_code = ?, error_message = ?, updated_at = ?
+			WHERE batch = ? AND state = 'pending'`, code, reason, fmtTime(l.now()), num)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("hold pending rows of batch %s: %w", batch, err)
+	}
+	return int(n), nil
+}
+
+// PaymentQuery looks for a row that may have paid a payee: attempted,
+// accepted and not failed, or needing review.
+type PaymentQuery struct {
+	Env, AccountID                  string // the paying side
+	Document, ISPB, Branch, Account string // the payee's account
+	// NotAmount, when positive, finds only payments of another amount.
+	NotAmount int64
+	// Batch, when set, looks only in that batch; NotBatch skips one.
+	Batch, NotBatch string
+	// Since skips batches created before it.
+	Since time.Time
+}
+
+// Payment is a row found by FindPayment.
+type Payment struct {
+	Batch       string
+	Row         int
+	State       State
+	AmountCents int64
+	APIStatus   string
+	Created     time.Time // when its batch was created
+}
+
+// FindPayment returns the newest row matching q, if any.
+func (l *Ledger) FindPayment(ctx context.Context, q PaymentQuery) (Payment, bool, error) {
+	var p Payment
+	var created sql.NullString
+	// The state list repeats rows_repeat's WHERE so SQLite uses it.
+	err := l.r.QueryRowContext(ctx, `SELECT b.id, r.row, r.state, r.amount_cents, coalesce(r.api_status, ''), b.created_at
+		FROM rows r JOIN batches b ON b.num = r.batch
+		WHERE r.document = ?1 AND r.account = ?2 AND r.ispb = ?3 AND r.branch = ?4
+		AND r.state IN ('attempted', 'accepted', 'needs_review')
+		AND coalesce(r.api_status, '') NOT IN ('`+strings.Join(failedStatuses, "', '")+`')
+		AND (?5 <= 0 OR r.amount_cents <> ?5)
+		AND (?6 = '' OR b.id = ?6) AND (?7 = '' OR b.id <> ?7)
+		AND b.created_at > ?8 AND b.environment = ?9 AND b.account_id = ?10
+		ORDER BY b.created_at DESC, r.seq LIMIT 1`,
+		q.Document, q.Account, q.ISPB, q.Branch, q.NotAmount, q.Batch, q.NotBatch, fmtTime(q.Since), q.Env, q.AccountID).
+		Scan(&p.Batch, &p.Row, &p.State, &p.AmountCents, &p.APIStatus, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Payment{}, false, nil
+	}
+	if err != nil {
+		return Payment{}, false, fmt.Errorf("find payment: %w", err)
+	}
+	p.Created, _ = parseTime(created)
+	return p, true, nil
+}
