@@ -34,6 +34,16 @@ const (
 	CodeScheduledNonBusinessDay = "scheduled_non_business_day"
 	// CodeSuspectedRepeat: a held row, equal to a payout of another batch.
 	CodeSuspectedRepeat = "suspected_repeat"
+	// CodeClaimed: a held row whose payout (the same fingerprint) another
+	// batch's row has sent, is sending or is about to send.
+	CodeClaimed = "payout_claimed"
+	// CodeSuperseded: a held row of a batch whose file was replaced by
+	// other bytes that were run as another batch.
+	CodeSuperseded = "superseded"
+	// CodeChangedAmount: a payee and account paid or being paid in another
+	// recent batch, with another amount. A warning on a pending row; a
+	// hold when the other batch is the one this file replaced.
+	CodeChangedAmount = "changed_amount"
 )
 
 // Issue is one problem of a row as the ledger keeps it: an invalid row's
@@ -152,7 +162,11 @@ func brDate(date string) string {
 type importStats struct {
 	scheduled   int
 	format      string
-	lookRepeats bool // another batch may hold a repeat
+	lookRepeats bool   // another batch may hold a repeat
+	day         string // the import's date in Brasília, for payout keys
+	// seen counts the rows of each payout so far, when identical rows are
+	// allowed (otherwise every valid payout is the first of its kind).
+	seen map[[16]byte]int
 }
 
 // importFile reads, validates and records every row of the sheet in one
@@ -184,6 +198,10 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 	if err != nil {
 		return st, err
 	}
+	st.day = keyDay(r.now())
+	if r.opts.Check.Validate.AllowDuplicates {
+		st.seen = map[[16]byte]int{}
+	}
 	for _, o := range batches {
 		if o.ID != b.ID && o.Created.After(since) {
 			st.lookRepeats = true
@@ -201,6 +219,13 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 		// no lookup per row; the row is then recorded invalid, naming the
 		// row that owns the key. m is the same for every row of the file.
 		return im.OnKeyConflict(func(row ledger.Row, kc *ledger.KeyConflictError) (ledger.Row, error) {
+			if next := NextKey(row.IdempotencyKey); next != "" {
+				// The same payout, keyed the same day by another row (paid,
+				// rejected or released): this row takes the next key, and
+				// its claim decides whether it is sent.
+				row.IdempotencyKey = next
+				return row, nil
+			}
 			if kc.OtherBatch != b.ID {
 				mu.Lock()
 				owners[kc.OtherBatch] = true
@@ -430,7 +455,16 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 	row.ISPB = p.Target.Account.InstitutionCode
 	row.Branch = p.Target.Account.BranchCode
 	row.Account = p.Target.Account.AccountCode
-	row.IdempotencyKey = IdempotencyKey(r.opts.AccountID, batchID, c.Reference, c.Row)
+	occurrence := 1
+	if st.seen != nil {
+		base := Fingerprint(r.opts.Env, r.opts.AccountID, p, 1)
+		var k [16]byte
+		hex.Decode(k[:], []byte(base[:32]))
+		st.seen[k]++
+		occurrence = st.seen[k]
+	}
+	row.Fingerprint = Fingerprint(r.opts.Env, r.opts.AccountID, p, occurrence)
+	row.IdempotencyKey = IdempotencyKey(r.opts.AccountID, c.Reference, row.Fingerprint, st.day)
 	row.State = ledger.Pending
 	if p.ScheduledTo != "" {
 		st.scheduled++
@@ -440,18 +474,45 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 	}
 	// A payout that may already have paid this payee in a recent batch is
 	// held: uploading last month's sheet again must not pay it again.
-	other, otherRow, found, err := r.l.FindRepeat(ctx, ledger.RepeatKey{Document: row.Document, ISPB: row.ISPB,
-		Branch: row.Branch, Account: row.Account, Amount: row.AmountCents}, batchID, since)
+	other, otherRow, found, err := r.l.FindRepeat(ctx, ledger.RepeatKey{Env: r.opts.Env, AccountID: r.opts.AccountID,
+		Document: row.Document, ISPB: row.ISPB, Branch: row.Branch, Account: row.Account, Amount: row.AmountCents}, batchID, since)
 	if err != nil {
 		return row, err
 	}
 	if found {
 		row.State = ledger.Held
 		row.ErrorCode = CodeSuspectedRepeat
-		row.ErrorMessage = fmt.Sprintf("The same payee, account and amount (%s) is in batch %s row %d, sent in the last %s; it is not paid again unless repeats are allowed.",
-			FormatBRL(row.AmountCents), short(other), otherRow, days(r.opts.RepeatWindow))
+		row.ErrorMessage = fmt.Sprintf("The same payee, account and amount (%s) is in batch %s row %d, sent in the last %s from this account (%s); it is not paid again unless repeats are allowed (--allow-repeat, or Release on the page).",
+			FormatBRL(row.AmountCents), short(other), otherRow, days(r.opts.RepeatWindow), r.opts.Env)
+		return row, nil
+	}
+	// The same payee and account paid another amount recently: perhaps
+	// the sheet was corrected after a first run. Said, not guessed.
+	pay, found, err := r.l.FindPayment(ctx, ledger.PaymentQuery{Env: r.opts.Env, AccountID: r.opts.AccountID,
+		Document: row.Document, ISPB: row.ISPB, Branch: row.Branch, Account: row.Account,
+		NotAmount: row.AmountCents, NotBatch: batchID, Since: since})
+	if err != nil {
+		return row, err
+	}
+	if found {
+		row.ErrorCode = CodeChangedAmount
+		row.ErrorMessage = changedAmountMessage(row.AmountCents, pay)
 	}
 	return row, nil
+}
+
+// changedAmountMessage says that the payee of a row of cents was paid (or
+// is being paid) another amount by pay.
+func changedAmountMessage(cents int64, pay ledger.Payment) string {
+	what := "was paid"
+	switch pay.State {
+	case ledger.Attempted:
+		what = "is being paid"
+	case ledger.NeedsReview:
+		what = "may have been paid"
+	}
+	return fmt.Sprintf("Warning: this payee and account %s %s by batch %s row %d (%s); this row pays %s. Check that both payments are meant.",
+		what, FormatBRL(pay.AmountCents), short(pay.Batch), pay.Row, pay.Created.In(brasilia).Format("02/01/2006 15:04"), FormatBRL(cents))
 }
 
 // reused turns a row whose key belongs to another row into an invalid row
@@ -499,10 +560,14 @@ func days(d time.Duration) string {
 
 // batchMeta is the batch as BeginImport wants it.
 func batchMeta(id, path string, size int64, format string, opts RunOptions) ledger.Batch {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = ""
+	}
 	io := map[string]string{"decimal": opts.Check.Validate.Decimal.String()}
 	if opts.Check.Sheet != "" {
 		io["sheet"] = opts.Check.Sheet
 	}
 	return ledger.Batch{ID: id, FileName: filepath.Base(path), FileSize: size, Format: format,
-		AccountID: opts.AccountID, Environment: opts.Env, ImportOptions: io}
+		AccountID: opts.AccountID, Environment: opts.Env, ImportOptions: io, SourcePath: abs}
 }

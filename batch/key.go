@@ -4,6 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
+	"time"
+
+	"lote/validate"
 )
 
 // maxReadableReference is the longest reference that is kept readable in
@@ -25,18 +29,27 @@ const maxReadableReference = 48
 //   - Any other reference (spaces, accents, other punctuation, longer):
 //     "lote-" + the first 40 hex digits of SHA-256(accountID + NUL +
 //     reference), 45 characters.
-//   - No reference: the batch (the file's hex SHA-256) and the row as Excel
-//     numbers it (header = 1): "lote-" + batchID[:40] + "-" + row.
+//   - No reference: "lote-p" + the first 40 hex digits of
+//     SHA-256("payout" + NUL + fingerprint + NUL + day), 46 characters,
+//     where fingerprint is the payout's (Fingerprint: it names the paying
+//     account) and day the date in Brasília (yyyy-mm-dd) on which the row
+//     was imported. The same payout in another file (the sheet saved
+//     again, with other line ends, encoding or separator), another ledger
+//     or another host on the same day has the same key, so Stone replays
+//     the first answer instead of paying again (its key cache lasts about
+//     a day, §5); next month's identical payroll has another key, which
+//     Stone does not mistake for a reused one (409).
 //
 // With a reference the key depends only on the paying account and the
 // reference, never on the file or the row, so the same reference in
 // another file is the same key and is recognised as the same payout
 // (reference_reused, reference_repeated). The forms never collide: the
-// readable form has '-' at index 13, while the hashed form, and the
-// no-reference form of a hex batch id, have a hex digit there; the hashed
-// form is exactly 45 characters without a second '-', the no-reference
-// form has a '-' at index 45.
-func IdempotencyKey(accountID, batchID, reference string, row int) string {
+// readable form has '-' at index 13, the others a hex digit; the hashed
+// form is exactly 45 characters without a second '-', the payout form has
+// 'p' at index 5. When a payout key is already taken in the ledger (the
+// same payout paid, rejected or released earlier that day), NextKey gives
+// the row the next one.
+func IdempotencyKey(accountID, reference, fingerprint, day string) string {
 	if readableReference(reference) {
 		acct := sha256.Sum256([]byte(accountID))
 		return "lote-" + hex.EncodeToString(acct[:4]) + "-" + reference
@@ -45,12 +58,68 @@ func IdempotencyKey(accountID, batchID, reference string, row int) string {
 		sum := sha256.Sum256([]byte(accountID + "\x00" + reference))
 		return "lote-" + hex.EncodeToString(sum[:])[:40]
 	}
-	id := batchID
-	if len(id) > 40 {
-		id = id[:40]
-	}
-	return "lote-" + id + "-" + strconv.Itoa(row)
+	sum := sha256.Sum256([]byte("payout\x00" + fingerprint + "\x00" + day))
+	return "lote-p" + hex.EncodeToString(sum[:])[:40]
 }
+
+// payoutKeyLen is the length of a payout key before any NextKey suffix.
+const payoutKeyLen = len("lote-p") + 40
+
+// NextKey returns the key a row without a reference takes when key is
+// already taken in the ledger: "-2" appended to a payout key, then "-3",
+// and so on. It returns "" for keys derived from a reference, whose
+// reuse is an error the user fixes.
+func NextKey(key string) string {
+	if len(key) < payoutKeyLen || !strings.HasPrefix(key, "lote-p") {
+		return ""
+	}
+	n := 1
+	if rest := key[payoutKeyLen:]; rest != "" {
+		if rest[0] != '-' {
+			return ""
+		}
+		var err error
+		if n, err = strconv.Atoi(rest[1:]); err != nil || n < 2 {
+			return ""
+		}
+	}
+	return key[:payoutKeyLen] + "-" + strconv.Itoa(n+1)
+}
+
+// ReleasedKey is the key of a held row released by a person: the payout
+// it repeats may have been sent with the row's own key (same payout, same
+// day), so the released row gets a key of its own, derived from the batch
+// and the row.
+func ReleasedKey(key, batchID string, row int) string {
+	sum := sha256.Sum256([]byte("released\x00" + key + "\x00" + batchID + "\x00" + strconv.Itoa(row)))
+	return "lote-r" + hex.EncodeToString(sum[:])[:40]
+}
+
+// Fingerprint returns what identifies one payout whatever file, batch or
+// ledger carries it, as 64 hex digits: SHA-256 of the environment, the
+// paying account, the payee's document, bank (ISPB), branch and account as
+// normalised, the amount in cents, the scheduled date (yyyy-mm-dd, empty
+// when the row has none) and occurrence, the 1-based count of identical
+// rows so far in the same sheet (identical rows are refused unless
+// duplicates are allowed). The file's bytes, its row order and the
+// reference do not enter it.
+func Fingerprint(env, accountID string, p *validate.Payout, occurrence int) string {
+	a := p.Target.Account
+	h := sha256.New()
+	for _, s := range []string{"lote-payout-v1", env, accountID, p.Target.Entity.Document, a.InstitutionCode, a.BranchCode,
+		a.AccountCode, strconv.FormatInt(p.Amount, 10), p.ScheduledTo, strconv.Itoa(occurrence)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// brasilia is Brasília time, which has had no daylight saving time since
+// 2019: the day of a payout key, without the time zone database.
+var brasilia = time.FixedZone("BRT", -3*60*60)
+
+// keyDay is the date in Brasília of t, yyyy-mm-dd.
+func keyDay(t time.Time) string { return t.In(brasilia).Format(time.DateOnly) }
 
 // readableReference reports whether ref can stand in a key as it is:
 // 1 to 48 ASCII letters, digits, '.', '_' or '-', not starting with '.',

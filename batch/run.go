@@ -2,13 +2,17 @@ package batch
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,8 +39,13 @@ type RunOptions struct {
 	// without it, any invalid row stops the run before anything is sent.
 	SkipInvalid bool
 	// AllowRepeat sends rows held as suspected repeats of a payout
-	// accepted in another batch within RepeatWindow.
+	// accepted in another batch within RepeatWindow, rows held because
+	// another batch claims the same payout, and rows held because their
+	// batch was superseded: a person's decision, recorded in the ledger
+	// with ReleasedBy, and each released row gets a key of its own.
 	AllowRepeat bool
+	// ReleasedBy names who allowed the repeats ("" means the Holder).
+	ReleasedBy string
 	// RepeatWindow is how far back repeats are looked for; 0 means 30 days.
 	RepeatWindow time.Duration
 
@@ -116,6 +125,27 @@ type Report struct {
 	Unresolved int
 	// NothingToDo says the batch was already finished.
 	NothingToDo bool
+	// Superseded is set when the batch's file now holds the bytes of a
+	// newer batch: the rows not yet sent were held instead of sent.
+	Superseded *Supersession
+	// Supersedes lists the older, interrupted batches whose file this one
+	// replaced: their rows not yet sent were held, so that this file's
+	// version of each payout is the one paid.
+	Supersedes []Supersession
+}
+
+// Supersession is a batch whose file was replaced by another file's bytes
+// that were run as a newer batch.
+type Supersession struct {
+	Old, New string // batch ids
+	Path     string // the file both were run from
+	// Held counts the old batch's rows set aside (never sent);
+	// Review its rows left for a person (sent once, not again, because
+	// the newer batch pays the same payee).
+	Held, Review int
+	// NewSummary is the newer batch's rows and sums by state: what it
+	// paid, holds or still sends.
+	NewSummary map[ledger.State]ledger.Totals
 }
 
 // ErrInvalidRows is returned (wrapped) with a Report when invalid rows stop
@@ -259,7 +289,13 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	return r.execute(ctx, b, st.scheduled, true)
+	sups, err := r.supersede(ctx, b)
+	if err != nil {
+		return Report{Batch: b}, err
+	}
+	rep, err := r.execute(ctx, b, st.scheduled, true)
+	rep.Supersedes = sups
+	return rep, err
 }
 
 // Resume finishes a batch already in the ledger, by id or a unique prefix of
@@ -334,7 +370,14 @@ func (r *runner) resume(ctx context.Context, b ledger.Batch) (Report, error) {
 	if _, err := r.l.AcquireLease(ctx, b.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
 		return Report{Batch: b}, err
 	}
-	return r.execute(ctx, b, -1, false)
+	sup, err := r.superseded(ctx, b)
+	if err != nil {
+		r.l.ReleaseLease(context.WithoutCancel(ctx), b.ID, r.opts.Holder)
+		return Report{Batch: b}, err
+	}
+	rep, err := r.execute(ctx, b, -1, false)
+	rep.Superseded = sup
+	return rep, err
 }
 
 // report reads the batch's final state.
@@ -428,20 +471,16 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 	p := Plan{BatchID: b.ID, FileName: b.FileName, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid}
 	bg := context.WithoutCancel(ctx)
 	if r.opts.AllowRepeat {
-		var held []int
-		for row, err := range r.l.Rows(ctx, b.ID) {
-			if err != nil {
-				return p, err
-			}
-			if row.State == ledger.Held {
-				held = append(held, row.Row)
-			}
+		if err := r.releaseHeld(ctx, b); err != nil {
+			return p, err
 		}
-		for _, n := range held {
-			if err := r.l.AllowRepeat(bg, b.ID, n); err != nil {
-				return p, err
-			}
-		}
+	}
+	// Every row about to be sent claims its payout; one whose payout
+	// another batch has sent or is sending is held, before the plan is
+	// shown. Until the batch runs, its claims give way to a batch that
+	// sends; MarkAttempted checks each again.
+	if _, err := r.l.ClaimPending(bg, b.ID, r.now().Add(-r.opts.RepeatWindow), r.claimHold); err != nil {
+		return p, err
 	}
 	sum, err := r.l.Summary(ctx, b.ID)
 	if err != nil {
@@ -492,6 +531,40 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		p.BalanceCents, p.BalanceKnown = bal.Balance, true
 	}
 	return p, nil
+}
+
+// releaseHeld returns the batch's held rows to pending, recorded as a
+// person's decision. A row without a reference gets a key of its own and a
+// fingerprint of its own: the payout it repeats may have been sent with
+// the key it had, and it must not take that payout's claim.
+func (r *runner) releaseHeld(ctx context.Context, b ledger.Batch) error {
+	bg := context.WithoutCancel(ctx)
+	var held []ledger.Row
+	for row, err := range r.l.Rows(ctx, b.ID) {
+		if err != nil {
+			return err
+		}
+		if row.State == ledger.Held {
+			row.Cells, row.Payout = nil, nil
+			held = append(held, row)
+		}
+	}
+	by := cmp.Or(r.opts.ReleasedBy, r.opts.Holder)
+	for _, row := range held {
+		rel := ledger.Release{By: by}
+		if row.Reference == "" {
+			rel.Key = ReleasedKey(row.IdempotencyKey, b.ID, row.Row)
+		}
+		if row.Fingerprint != "" {
+			sum := sha256.Sum256([]byte("released\x00" + row.Fingerprint + "\x00" + b.ID + "\x00" + strconv.Itoa(row.Row)))
+			rel.Fingerprint = hex.EncodeToString(sum[:])
+		}
+		if err := r.l.ReleaseHeld(bg, b.ID, row.Row, rel); err != nil {
+			return err
+		}
+		r.log.Info("released a held row", "batch", short(b.ID), "row", row.Row, "was", row.ErrorCode, "by", by)
+	}
+	return nil
 }
 
 // read runs a request that sends no money (the calendar, the fee, the

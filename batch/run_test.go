@@ -373,7 +373,7 @@ func TestRunRejectedRow(t *testing.T) {
 	o.Check.Validate.Today = emuStart
 	// Stone refuses the second row's account: a 422 proves nothing was made.
 	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
-		if r.Method == http.MethodPost && r.Header.Get("x-stone-idempotency-key") == IdempotencyKey(testAccount, "", ps[1].ref, 0) {
+		if r.Method == http.MethodPost && r.Header.Get("x-stone-idempotency-key") == IdempotencyKey(testAccount, ps[1].ref, "", "") {
 			return http.StatusUnprocessableEntity, true
 		}
 		return 0, false

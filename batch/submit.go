@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,9 +162,19 @@ func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) e
 		}
 		// Written (fsynced) before any of these requests leaves: after a
 		// crash these rows are only ever sent again with the same keys.
+		// Each row claims its payout in the same transaction; a row whose
+		// payout another batch claimed meanwhile is held, not sent.
 		if len(pending) > 0 {
-			if err := r.l.MarkAttempted(s.bg, s.batch, pending, now); err != nil {
-				return err
+			held, err := r.l.SendRows(s.bg, s.batch, pending, now, ledger.SendOptions{
+				Holder: r.opts.Holder, Since: r.now().Add(-r.opts.RepeatWindow), Hold: r.claimHold})
+			if err != nil {
+				return leaseLost(err)
+			}
+			if len(held) > 0 {
+				group = slices.DeleteFunc(group, func(row ledger.Row) bool { return slices.Contains(held, row.Row) })
+				for range held {
+					s.settled(ledger.Held)
+				}
 			}
 		}
 		for _, row := range group {
@@ -206,6 +217,42 @@ func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) e
 		return nil
 	}
 	return flush()
+}
+
+// claimHold is what a row held for a claim says: which row of which batch
+// has its payout, and in what state.
+func (r *runner) claimHold(c ledger.ClaimConflict) (code, reason string) {
+	var what string
+	switch c.OtherState {
+	case ledger.Pending:
+		what = "is about to be sent by"
+	case ledger.Attempted:
+		what = "is being sent by"
+	case ledger.Accepted:
+		what = "was paid by"
+		if c.OtherStatus != "" {
+			what = "was paid (Stone: " + c.OtherStatus + ") by"
+		}
+	case ledger.NeedsReview:
+		what = "may have been paid by (it needs review)"
+	default:
+		what = "is claimed by"
+	}
+	return CodeClaimed, fmt.Sprintf("The same payout (payee, account, amount and date) %s batch %s row %d in %s; it is not paid again unless a person releases it (--allow-repeat, or Release on the page).",
+		what, short(c.OtherBatch), c.OtherRow, r.opts.Env)
+}
+
+// leaseLost turns the ledger's refusal of a runner that lost its lease
+// into the message the user reads.
+func leaseLost(err error) error {
+	var ll *ledger.LeaseLostError
+	if errors.As(err, &ll) {
+		if ll.Holder == "" {
+			return fmt.Errorf("batch %s: this run was stopped for longer than its lease and gave the batch up; nothing more was sent from here (lote status shows where it stands): %w", short(ll.Batch), ledger.ErrLeaseLost)
+		}
+		return fmt.Errorf("batch %s: another runner (%s) took the batch over while this one was stopped; this one sent nothing more and stops (lote status shows where it stands): %w", short(ll.Batch), ll.Holder, ledger.ErrLeaseLost)
+	}
+	return err
 }
 
 func (s *sender) settled(st ledger.State) {

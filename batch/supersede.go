@@ -1,0 +1,202 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"lote/ledger"
+)
+
+// A batch is the SHA-256 of its file, so a sheet edited after a crash is a
+// new batch, and the interrupted one still holds its rows not yet sent.
+// Sending both would pay the edited payees twice (the old amount from the
+// old batch, the new one from the new) and the others through whichever
+// batch claims them first. The newer file is what the person means now:
+//
+//   - When a file is run, an interrupted batch run from the same path with
+//     other bytes is superseded: its rows not yet sent are held (and give
+//     up their claims), so the new batch pays them; the rows it already
+//     sent keep their claims, so the new batch holds the same payouts; and
+//     a row of the new batch that pays a payee the old batch paid (or is
+//     paying) another amount is held for a person, not paid on top.
+//   - When an old batch is resumed and its file now holds a newer batch's
+//     bytes, the same holds are made (for a newer batch run while the old
+//     one still had a live runner), its rows in flight whose payee the
+//     newer batch pays are left for review instead of sent again, and the
+//     report says what the newer batch paid and holds.
+
+// supersede holds the rows not yet sent of the interrupted batches that nb
+// replaces at its path, and the rows of nb that change the amount those
+// batches paid a payee. A batch whose runner is alive is left to the
+// claims.
+func (r *runner) supersede(ctx context.Context, nb ledger.Batch) ([]Supersession, error) {
+	if nb.SourcePath == "" {
+		return nil, nil
+	}
+	all, err := r.l.Batches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bg := context.WithoutCancel(ctx)
+	var out []Supersession
+	for _, old := range all {
+		if old.ID == nb.ID || old.SourcePath != nb.SourcePath || old.State != ledger.BatchRunning ||
+			old.Environment != nb.Environment || old.AccountID != nb.AccountID || old.Created.After(nb.Created) {
+			continue
+		}
+		// Taking the old batch's lease keeps a resume of it out meanwhile;
+		// a live runner keeps it, and the claims settle each payout.
+		if _, err := r.l.AcquireLease(bg, old.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
+			var held *ledger.LeaseHeldError
+			if errors.As(err, &held) {
+				r.log.Warn("an older batch from the same file is being run; each payout goes once, by whichever batch claims it",
+					"batch", short(old.ID), "runner", held.Holder)
+				continue
+			}
+			return out, err
+		}
+		s, err := r.holdSuperseded(bg, old, nb)
+		if rerr := r.l.ReleaseLease(bg, old.ID, r.opts.Holder); err == nil && rerr != nil && !errors.Is(rerr, ledger.ErrLeaseLost) {
+			err = rerr
+		}
+		if err != nil {
+			return out, err
+		}
+		n, err := r.holdChangedAmounts(bg, nb, old)
+		if err != nil {
+			return out, err
+		}
+		if s.Held > 0 || n > 0 {
+			r.log.Warn("this file replaces an interrupted batch run from the same path",
+				"old", short(old.ID), "held_in_old", s.Held, "held_here", n)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// holdSuperseded holds old's rows not yet sent and leaves for review its
+// rows in flight whose payee nb pays. The caller holds old's lease.
+func (r *runner) holdSuperseded(ctx context.Context, old, nb ledger.Batch) (Supersession, error) {
+	s := Supersession{Old: old.ID, New: nb.ID, Path: old.SourcePath}
+	msg := fmt.Sprintf("Not sent: %s now holds other bytes, run as batch %s on %s; that file is the one paid. Release this row (--allow-repeat, or Release on the page) only if it must be paid as well.",
+		old.SourcePath, short(nb.ID), nb.Created.In(brasilia).Format("02/01/2006 15:04"))
+	n, err := r.l.HoldPending(ctx, old.ID, CodeSuperseded, msg)
+	if err != nil {
+		return s, err
+	}
+	s.Held = n
+	var inFlight []ledger.Row
+	for row, err := range r.l.Outstanding(ctx, old.ID) {
+		if err != nil {
+			return s, err
+		}
+		if row.State == ledger.Attempted {
+			row.Cells, row.Payout = nil, nil
+			inFlight = append(inFlight, row)
+		}
+	}
+	for _, row := range inFlight {
+		pay, found, err := r.l.FindPayment(ctx, ledger.PaymentQuery{Env: old.Environment, AccountID: old.AccountID,
+			Document: row.Document, ISPB: row.ISPB, Branch: row.Branch, Account: row.Account, Batch: nb.ID})
+		if err != nil {
+			return s, err
+		}
+		if !found {
+			continue // sent again with its key: the newer batch holds this payee
+		}
+		why := fmt.Sprintf("Not sent again: %s now holds batch %s, whose row %d pays this payee %s (%s). This row may have reached Stone before the interruption; check the account statement.",
+			old.SourcePath, short(nb.ID), pay.Row, FormatBRL(pay.AmountCents), pay.State)
+		if err := r.l.NeedsReview(ctx, old.ID, row.Row, nil, CodeSuperseded, why); err != nil {
+			return s, err
+		}
+		s.Review++
+	}
+	sum, err := r.l.Summary(ctx, nb.ID)
+	if err != nil {
+		return s, err
+	}
+	s.NewSummary = sum
+	return s, nil
+}
+
+// holdChangedAmounts holds the pending rows of nb whose payee and account
+// old paid, or is paying, another amount: the file was edited after old
+// sent that row, and paying the new amount on top would pay twice.
+func (r *runner) holdChangedAmounts(ctx context.Context, nb, old ledger.Batch) (int, error) {
+	var rows []ledger.Row
+	for row, err := range r.l.Outstanding(ctx, nb.ID) {
+		if err != nil {
+			return 0, err
+		}
+		if row.State == ledger.Pending {
+			row.Cells, row.Payout = nil, nil
+			rows = append(rows, row)
+		}
+	}
+	n := 0
+	for _, row := range rows {
+		pay, found, err := r.l.FindPayment(ctx, ledger.PaymentQuery{Env: nb.Environment, AccountID: nb.AccountID,
+			Document: row.Document, ISPB: row.ISPB, Branch: row.Branch, Account: row.Account,
+			NotAmount: row.AmountCents, Batch: old.ID})
+		if err != nil {
+			return n, err
+		}
+		if !found {
+			continue
+		}
+		why := fmt.Sprintf("Held: batch %s row %d, run from this same file before it was changed, %s this payee and account %s; this row pays %s. Release it (--allow-repeat, or Release on the page) to pay this amount as well.",
+			short(old.ID), pay.Row, paidVerb(pay.State), FormatBRL(pay.AmountCents), FormatBRL(row.AmountCents))
+		if err := r.l.Hold(ctx, nb.ID, row.Row, CodeChangedAmount, why); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func paidVerb(s ledger.State) string {
+	switch s {
+	case ledger.Attempted:
+		return "is paying"
+	case ledger.NeedsReview:
+		return "may have paid"
+	}
+	return "paid"
+}
+
+// superseded checks, before old is resumed, whether its file now holds the
+// bytes of a newer batch; if so it holds what old has not sent, as
+// supersede does, and says so. A file changed but never run is only
+// logged: resuming sends what old recorded.
+func (r *runner) superseded(ctx context.Context, old ledger.Batch) (*Supersession, error) {
+	if old.SourcePath == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(old.SourcePath); err != nil {
+		return nil, nil // moved or deleted: nothing to compare
+	}
+	id, _, _, err := fileID(old.SourcePath)
+	if err != nil || id == old.ID {
+		return nil, nil
+	}
+	nb, err := r.l.Batch(ctx, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		r.log.Warn("the file of this batch has changed since it was run; resuming sends what the batch recorded",
+			"batch", short(old.ID), "file", old.SourcePath)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if nb.Environment != old.Environment || nb.AccountID != old.AccountID || nb.State == ledger.BatchImporting {
+		return nil, nil
+	}
+	s, err := r.holdSuperseded(context.WithoutCancel(ctx), old, nb)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
