@@ -70,7 +70,7 @@ func Issues(r ledger.Row) []Issue {
 			return out
 		}
 	}
-	return []Issue{{Code: r.ErrorCode, Message: r.ErrorMessage}}
+	return []Issue{{Code: r.ErrorCode, Message: r.ErrorMessage, Warning: r.ErrorCode == CodeChangedAmount && r.State != ledger.Held}}
 }
 
 func issuesOf(errs, warns []validate.FieldError) []Issue {

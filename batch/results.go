@@ -3,6 +3,7 @@ package batch
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,40 @@ func ResultsPath(input string) string {
 		return base + ".results" + ext
 	}
 	return input + ".results.csv"
+}
+
+// ResultsPathOf is where the results of batch id go when the default
+// path is another batch's: NAME.results.ID.EXT, with the batch's short id
+// ("folha.results.csv" → "folha.results.3fa1c2d4e5f6.csv").
+func ResultsPathOf(path, id string) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "." + idPrefix(id) + ext
+}
+
+// ErrResultsTaken is returned (wrapped) by WriteResults when the path holds
+// another batch's results: one batch's results never overwrite another's.
+var ErrResultsTaken = errors.New("the results of another batch are there")
+
+// ResultsOwner returns the batch other than batchID whose results were
+// last written to path, or "" when none was.
+func ResultsOwner(ctx context.Context, l *ledger.Ledger, batchID, path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	all, err := l.Batches(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, b := range all {
+		if b.ID == batchID || b.ResultsPath == "" {
+			continue
+		}
+		if other, err := filepath.Abs(b.ResultsPath); err == nil && other == abs {
+			return b.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // reportStates is the order the Summary sheet and reports list states in:
@@ -65,6 +100,15 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 	b, err := l.Batch(ctx, batchID)
 	if err != nil {
 		return fmt.Errorf("write results: %w", err)
+	}
+	if owner, err := ResultsOwner(ctx, l, batchID, path); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	} else if owner != "" {
+		return fmt.Errorf("write results of batch %s to %s: %w (batch %s); choose another file with --out",
+			idPrefix(batchID), path, ErrResultsTaken, idPrefix(owner))
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
 	}
 	sum, err := l.Summary(ctx, batchID)
 	if err != nil {

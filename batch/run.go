@@ -102,6 +102,35 @@ type Plan struct {
 	BalanceCents      int64 // the paying account's balance
 	BalanceKnown      bool  // false when the balance could not be read
 	Scheduled         int   // rows to send with a scheduled_to date
+	// HeldRows are the first held rows with why each is held (the
+	// payout another batch claims, a repeat, a superseded batch);
+	// Held counts them all.
+	HeldRows []RowNote
+	// Warnings are the first rows to send that a person should look at
+	// (a payee paid another amount recently); WarningCount counts them.
+	Warnings     []RowNote
+	WarningCount int
+	// Supersedes and Superseded are as in Report, known before sending.
+	Supersedes []Supersession
+	Superseded *Supersession
+}
+
+// RowNote is one row of a plan that a person should read about.
+type RowNote struct {
+	Row     int // as Excel numbers it
+	Code    string
+	Message string
+}
+
+// planListed is how many held rows and warnings a plan lists.
+const planListed = 20
+
+func notes(rows []ledger.Row) []RowNote {
+	out := make([]RowNote, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, RowNote{Row: r.Row, Code: r.ErrorCode, Message: r.ErrorMessage})
+	}
+	return out
 }
 
 // Progress is a snapshot of a run's sending.
@@ -226,6 +255,10 @@ type runner struct {
 	l    *ledger.Ledger
 	c    *stone.Client
 	log  *slog.Logger
+
+	// What the plan reports of superseded batches (Run, Resume).
+	supersedes []Supersession
+	replacedBy *Supersession
 }
 
 func (r *runner) now() time.Time { return r.opts.Now() }
@@ -289,12 +322,11 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	sups, err := r.supersede(ctx, b)
-	if err != nil {
+	if r.supersedes, err = r.supersede(ctx, b); err != nil {
 		return Report{Batch: b}, err
 	}
 	rep, err := r.execute(ctx, b, st.scheduled, true)
-	rep.Supersedes = sups
+	rep.Supersedes = r.supersedes
 	return rep, err
 }
 
@@ -375,6 +407,7 @@ func (r *runner) resume(ctx context.Context, b ledger.Batch) (Report, error) {
 		r.l.ReleaseLease(context.WithoutCancel(ctx), b.ID, r.opts.Holder)
 		return Report{Batch: b}, err
 	}
+	r.replacedBy = sup
 	rep, err := r.execute(ctx, b, -1, false)
 	rep.Superseded = sup
 	return rep, err
@@ -487,6 +520,20 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		return p, err
 	}
 	p.Held = sum[ledger.Held].Rows
+	p.Supersedes, p.Superseded = r.supersedes, r.replacedBy
+	if p.Held > 0 {
+		held, _, err := r.l.FindRows(ctx, b.ID, ledger.RowFilter{States: []ledger.State{ledger.Held}}, planListed)
+		if err != nil {
+			return p, err
+		}
+		p.HeldRows = notes(held)
+	}
+	warned, n, err := r.l.FindRows(ctx, b.ID, ledger.RowFilter{States: []ledger.State{ledger.Pending, ledger.Attempted},
+		Code: CodeChangedAmount}, planListed)
+	if err != nil {
+		return p, err
+	}
+	p.Warnings, p.WarningCount = notes(warned), n
 	p.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
 	p.TotalCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
 	if scheduled < 0 {

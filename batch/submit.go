@@ -29,6 +29,9 @@ const (
 	// CodeNotSendable: the client refused to send the row (its stored
 	// request is unusable); nothing was sent.
 	CodeNotSendable = "not_sendable"
+	// CodeTransferTaken: Stone answered with a transfer id that another
+	// row of the ledger already holds.
+	CodeTransferTaken = "duplicate_transfer_id"
 )
 
 // conflictSkew is how much earlier than the row's first attempt a transfer
@@ -82,6 +85,14 @@ func (r *runner) send(ctx context.Context, b ledger.Batch, p Plan) (sendResult, 
 				return
 			case <-t.C:
 				if _, err := r.l.RenewLease(s.bg, b.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
+					if errors.Is(err, ledger.ErrLeaseLost) {
+						holder := ""
+						if cur, berr := r.l.Batch(s.bg, b.ID); berr == nil {
+							holder = cur.LeaseHolder
+						}
+						stopRun(leaseLost(&ledger.LeaseLostError{Batch: b.ID, Holder: holder}))
+						return
+					}
 					stopRun(fmt.Errorf("batch %s: %w", short(b.ID), err))
 					return
 				}
@@ -304,7 +315,7 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		}
 		settledRow, retry, err := s.failed(ctx, row, &a, err)
 		if err != nil || settledRow {
-			return err
+			return s.ledgerErr(err)
 		}
 		if !retry {
 			return nil
@@ -329,11 +340,41 @@ func (s *sender) accept(row ledger.Row, a ledger.Attempt, tr *stone.Transfer) er
 	if tr.ScheduledToEffective != nil {
 		t.ScheduledToEffective = *tr.ScheduledToEffective
 	}
-	if err := s.r.l.Accept(s.bg, s.batch, row.Row, a, t); err != nil {
-		return err
+	err := s.r.l.Accept(s.bg, s.batch, row.Row, a, t)
+	var taken *ledger.TransferTakenError
+	if errors.As(err, &taken) {
+		// Stone named a transfer another row already holds: marking this
+		// row paid by it would hide that one of the two was not paid.
+		a.Outcome = ledger.OutcomeAmbiguous
+		msg := fmt.Sprintf("Stone answered with transfer %s, which is already recorded for batch %s row %d; this row is not marked paid. Check the account statement for this payout.",
+			tr.ID, short(taken.OtherBatch), taken.OtherRow)
+		if err := s.r.l.NeedsReview(s.bg, s.batch, row.Row, &a, CodeTransferTaken, msg); err != nil {
+			return s.ledgerErr(err)
+		}
+		s.settled(ledger.NeedsReview)
+		return nil
+	}
+	if err != nil {
+		return s.ledgerErr(err)
 	}
 	s.settled(ledger.Accepted)
 	return nil
+}
+
+// ledgerErr explains a refused transition of a row this run sent: when
+// another runner took the batch over (this one was stopped past its
+// lease) and settled the row, the run stops saying so, not with the
+// transition it was refused.
+func (s *sender) ledgerErr(err error) error {
+	var te *ledger.TransitionError
+	if !errors.As(err, &te) {
+		return err
+	}
+	b, berr := s.r.l.Batch(s.bg, s.batch)
+	if berr == nil && b.LeaseHolder != s.r.opts.Holder {
+		return leaseLost(&ledger.LeaseLostError{Batch: s.batch, Holder: b.LeaseHolder})
+	}
+	return err
 }
 
 // failed records a failed request. It says whether the row was settled,

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // RowsPage returns up to limit rows of a batch in input order, skipping
@@ -47,4 +48,50 @@ func (l *Ledger) CountProblems(ctx context.Context, batch string) (int, error) {
 		return 0, fmt.Errorf("count problem rows of batch %s: %w", batch, err)
 	}
 	return n, nil
+}
+
+// RowFilter selects rows for FindRows: by state (any of States; none
+// means every state) and, when Code is set, by error code.
+type RowFilter struct {
+	States []State
+	Code   string
+}
+
+// FindRows returns the first limit rows of the batch that match f, in
+// input order, and how many match in all.
+func (l *Ledger) FindRows(ctx context.Context, batch string, f RowFilter, limit int) ([]Row, int, error) {
+	where := ` WHERE b.id = ?`
+	args := []any{batch}
+	if len(f.States) > 0 {
+		where += ` AND r.state IN (?` + strings.Repeat(", ?", len(f.States)-1) + `)`
+		for _, s := range f.States {
+			args = append(args, s)
+		}
+	}
+	if f.Code != "" {
+		where += ` AND r.error_code = ?`
+		args = append(args, f.Code)
+	}
+	var n int
+	if err := l.r.QueryRowContext(ctx, `SELECT count(*) FROM rows r JOIN batches b ON b.num = r.batch`+where, args...).Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("find rows of batch %s: %w", batch, err)
+	}
+	if n == 0 || limit <= 0 {
+		return nil, n, nil
+	}
+	rs, err := l.r.QueryContext(ctx, `SELECT `+rowColumns+` FROM rows r JOIN batches b ON b.num = r.batch`+where+
+		` ORDER BY r.id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find rows of batch %s: %w", batch, err)
+	}
+	defer rs.Close()
+	var out []Row
+	for rs.Next() {
+		r, err := scanRow(rs)
+		if err != nil {
+			return nil, 0, fmt.Errorf("find rows of batch %s: %w", batch, err)
+		}
+		out = append(out, r)
+	}
+	return out, n, rs.Err()
 }

@@ -272,6 +272,15 @@ func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch
 	}
 	if path == "" {
 		path = batch.ResultsPath(cmp.Or(input, rep.Batch.FileName))
+		// Another batch's results are there (the same file name, saved
+		// again or edited): this batch's go beside them, by its id.
+		owner, err := batch.ResultsOwner(ctx, l, rep.Batch.ID, path)
+		if err != nil {
+			return "", err
+		}
+		if owner != "" {
+			path = batch.ResultsPathOf(path, rep.Batch.ID)
+		}
 	}
 	if rep.NothingToDo && path == rep.Batch.ResultsPath {
 		if _, err := os.Stat(path); err == nil {
@@ -352,7 +361,29 @@ func statesJSON(sum map[ledger.State]ledger.Totals) map[string]stateTotal {
 // printPlan shows what is about to be sent.
 func printPlan(w io.Writer, p batch.Plan, env, account string) {
 	fmt.Fprintf(w, "batch %s  %s  (%s, account %s)\n", idPrefix(p.BatchID), p.FileName, env, account)
-	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held as repeats\n", p.Rows, p.Valid, p.Invalid, p.Held)
+	for _, s := range p.Supersedes {
+		fmt.Fprintf(w, "  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n",
+			idPrefix(s.Old), s.Held)
+	}
+	if s := p.Superseded; s != nil {
+		fmt.Fprintf(w, "  SUPERSEDED: %s now holds batch %s; its rows not yet sent are held (%d now) and %d rows in flight are left for review\n",
+			s.Path, idPrefix(s.New), s.Held, s.Review)
+		fmt.Fprintf(w, "  batch %s:", idPrefix(s.New))
+		for _, st := range batch.OrderedStates(s.NewSummary) {
+			fmt.Fprintf(w, " %s %d (%s);", st, s.NewSummary[st].Rows, batch.FormatBRL(s.NewSummary[st].Cents))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held", p.Rows, p.Valid, p.Invalid, p.Held)
+	if p.Held > 0 {
+		fmt.Fprint(w, " (not sent unless a person releases them: --allow-repeat)")
+	}
+	fmt.Fprintln(w)
+	printNotes(w, p.HeldRows, p.Held)
+	if p.WarningCount > 0 {
+		fmt.Fprintf(w, "  %d rows to send with a warning:\n", p.WarningCount)
+		printNotes(w, p.Warnings, p.WarningCount)
+	}
 	fmt.Fprintf(w, "  to send %d transfers, total %s, expected fees %s", p.ToSend, batch.FormatBRL(p.TotalCents), batch.FormatBRL(p.FeeCents))
 	if p.BalanceKnown {
 		fmt.Fprintf(w, ", balance %s", batch.FormatBRL(p.BalanceCents))
@@ -363,6 +394,17 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 	fmt.Fprintln(w)
 	if p.Scheduled > 0 {
 		fmt.Fprintf(w, "  %d of them scheduled for a later date\n", p.Scheduled)
+	}
+}
+
+// printNotes lists rows a person should read about, and how many more
+// the results sheet has.
+func printNotes(w io.Writer, ns []batch.RowNote, total int) {
+	for _, n := range ns {
+		fmt.Fprintf(w, "    row %d: %s\n", n.Row, n.Message)
+	}
+	if more := total - len(ns); more > 0 {
+		fmt.Fprintf(w, "    … and %d more (see the results sheet)\n", more)
 	}
 }
 

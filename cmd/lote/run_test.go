@@ -112,7 +112,7 @@ func TestRunSimSample(t *testing.T) {
 	}
 	results := strings.TrimSuffix(in, ".csv") + ".results.csv"
 	for _, want := range []string{
-		"rows 12: 12 valid, 0 invalid, 0 held as repeats",
+		"rows 12: 12 valid, 0 invalid, 0 held\n",
 		"to send 12 transfers, total R$ 38.486,74, expected fees R$ 48,00",
 		"accepted          12        R$ 38.486,74  fees R$ 48,00",
 		"results: " + results,
