@@ -151,9 +151,10 @@ func (l *Ledger) Accept(ctx context.Context, batch string, row int, a Attempt, t
 	if err := checkOutcome(&a, OutcomeAccepted, OutcomeAccepted); err != nil {
 		return fmt.Errorf("accept batch %s row %d: %w", batch, row, err)
 	}
+	// error_code and error_message stay: an attempted row carries there
+	// only a warning given at import, which its results still show.
 	cols := columns{"transfer_id": t.ID, "api_status": nullString(t.Status), "fee_cents": t.FeeCents,
-		"scheduled_to_effective": nullString(t.ScheduledToEffective), "error_code": nil, "error_message": nil,
-		"processed_at": fmtTime(a.At)}
+		"scheduled_to_effective": nullString(t.ScheduledToEffective), "processed_at": fmtTime(a.At)}
 	err := l.transition(ctx, batch, row, []State{Attempted}, Accepted, &a, cols, func(tx *sql.Tx, num int64) error {
 		if t.Status == "" {
 			return nil

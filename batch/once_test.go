@@ -1,0 +1,382 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"lote/ledger"
+	"lote/stone"
+	"lote/stone/stonetest"
+)
+
+// paidPerPayee counts the emulator's transfers per payee account.
+func (e *env) paidPerPayee() map[string]int {
+	out := map[string]int{}
+	for _, rec := range e.srv.Transfers() {
+		out[rec.Transfer.Target.Entity.Document+"/"+rec.Transfer.Target.Account.AccountCode]++
+	}
+	return out
+}
+
+// checkPaidOnce fails unless every payee of ps got exactly one transfer
+// (counted at the emulator) and nobody else got any.
+func (e *env) checkPaidOnce(ps []payee) {
+	e.t.Helper()
+	got := e.paidPerPayee()
+	for _, p := range ps {
+		if n := got[p.doc+"/"+p.account]; n != 1 {
+			e.t.Errorf("payee %s account %s: %d transfers; want 1", p.doc, p.account, n)
+		}
+	}
+	if len(got) != len(ps) {
+		e.t.Errorf("%d payees paid; want %d", len(got), len(ps))
+	}
+}
+
+// resaved writes the sheet of ps as a person saving it again would: the
+// same rows with other line ends or another separator, so other bytes and
+// another batch. No reference column: nothing but the payouts ties them.
+func (e *env) resaved(name string, ps []payee, crlf bool, sep string) string {
+	e.t.Helper()
+	path := e.writeCSV(name, ps, false)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(b), ",", sep)
+	if crlf {
+		s = strings.ReplaceAll(s, "\n", "\r\n")
+	}
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return path
+}
+
+func TestSameSheetSavedThreeWaysRunAtOncePaysEachPayeeOnce(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(60)
+	files := []string{
+		e.resaved("folha.csv", ps, false, ","),
+		e.resaved("folha-crlf.csv", ps, true, ","),
+		e.resaved("folha-excel.csv", ps, true, ";"),
+	}
+	var wg sync.WaitGroup
+	reps := make([]Report, len(files))
+	errs := make([]error, len(files))
+	for i, f := range files {
+		wg.Go(func() {
+			o := e.opts()
+			o.Holder = fmt.Sprintf("runner %d", i)
+			reps[i], errs[i] = Run(context.Background(), f, o)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	e.checkPaidOnce(ps)
+	accepted, held := 0, 0
+	for _, rep := range reps {
+		accepted += rep.Summary[ledger.Accepted].Rows
+		held += rep.Summary[ledger.Held].Rows
+	}
+	if accepted != len(ps) || held != 2*len(ps) {
+		t.Errorf("%d rows accepted and %d held over the three batches; want %d and %d", accepted, held, len(ps), 2*len(ps))
+	}
+	// A held row names the batch and row that has its payout.
+	for _, rep := range reps {
+		for _, r := range e.rows(rep.Batch.ID) {
+			if r.State == ledger.Held && (r.ErrorCode != CodeClaimed || !strings.Contains(r.ErrorMessage, "batch ") ||
+				!strings.Contains(r.ErrorMessage, fmt.Sprintf("row %d", r.Row))) {
+				t.Errorf("batch %s row %d held with %s %q", short(rep.Batch.ID), r.Row, r.ErrorCode, r.ErrorMessage)
+			}
+		}
+	}
+}
+
+func TestSameSheetRunOnTwoLedgersIsPaidOnceByStone(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(40)
+	first := e.resaved("folha.csv", ps, false, ",")
+	second := e.resaved("folha-crlf.csv", ps, true, ";")
+	other, err := ledger.Open(filepath.Join(t.TempDir(), "other-host.db"), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var wg sync.WaitGroup
+	var err1, err2 error
+	wg.Go(func() { _, err1 = Run(context.Background(), first, e.opts()) })
+	wg.Go(func() {
+		o := e.opts()
+		o.Ledger = other
+		_, err2 = Run(context.Background(), second, o)
+	})
+	wg.Wait()
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	// Neither ledger knows the other: the keys, derived from the payouts,
+	// are what Stone recognises.
+	e.checkPaidOnce(ps)
+}
+
+func TestKilledRunEditedRerunAndResumedPaysEachPayeeOnce(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(30)
+	path := e.resaved("folha.csv", ps, false, ",")
+
+	// The first run is stopped after 10 transfers.
+	ctx, stop := context.WithCancel(context.Background())
+	var creates atomic.Int64
+	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/external_transfers" && creates.Add(1) == 10 {
+			stop()
+		}
+		return 0, false
+	}})
+	o := e.opts()
+	o.Concurrency = 2
+	old, err := Run(ctx, path, o)
+	if err != nil || !old.Interrupted {
+		t.Fatalf("first run: %v, interrupted %v", err, old.Interrupted)
+	}
+	e.srv.SetFaults(stonetest.Faults{})
+	oldRows := e.rows(old.Batch.ID)
+	if oldRows[2].State != ledger.Accepted || oldRows[31].State != ledger.Pending {
+		t.Fatalf("after the stop: row 2 %s, row 31 %s; want accepted and pending", oldRows[2].State, oldRows[31].State)
+	}
+
+	// The person edits two amounts in place: one already paid, one not.
+	edited := append([]payee(nil), ps...)
+	edited[0].cents += 500  // row 2: paid by the first run
+	edited[29].cents += 700 // row 31: not sent yet
+	e.resaved("folha.csv", edited, false, ",")
+	rep, err := Run(context.Background(), path, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Supersedes) != 1 || rep.Supersedes[0].Old != old.Batch.ID {
+		t.Fatalf("the new batch supersedes %+v; want the first batch", rep.Supersedes)
+	}
+	rows := e.rows(rep.Batch.ID)
+	if r := rows[2]; r.State != ledger.Held || r.ErrorCode != CodeChangedAmount || !strings.Contains(r.ErrorMessage, short(old.Batch.ID)+" row 2") {
+		t.Errorf("edited row 2, paid before: %s %s %q; want held, naming the first batch's row 2", r.State, r.ErrorCode, r.ErrorMessage)
+	}
+	if r := rows[31]; r.State != ledger.Accepted {
+		t.Errorf("edited row 31, never sent: %s %q; want accepted at the new amount", r.State, r.ErrorMessage)
+	}
+
+	// Then the old batch is resumed, as `lote status` suggests.
+	res, err := Resume(context.Background(), old.Batch.ID, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Superseded == nil || res.Superseded.New != rep.Batch.ID {
+		t.Errorf("resume says superseded %+v; want by the new batch", res.Superseded)
+	}
+	if r := e.rows(old.Batch.ID)[31]; r.State != ledger.Held || r.ErrorCode != CodeSuperseded {
+		t.Errorf("old row 31 after resume: %s %s; want held as superseded", r.State, r.ErrorCode)
+	}
+	e.checkPaidOnce(ps)
+	for _, rec := range e.srv.Transfers() {
+		if rec.Transfer.Target.Entity.Document == ps[29].doc && rec.Transfer.Amount != edited[29].cents {
+			t.Errorf("row 31's payee got %d cents; want the edited %d", rec.Transfer.Amount, edited[29].cents)
+		}
+	}
+}
+
+func TestReleasedRepeatIsRecordedWithAKeyOfItsOwn(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(3)
+	first, err := Run(context.Background(), e.resaved("a.csv", ps, false, ","), e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := e.resaved("a-crlf.csv", ps, true, ",")
+	rep, err := Run(context.Background(), again, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Plan.Held != 3 || rep.Plan.ToSend != 0 || len(rep.Plan.HeldRows) != 3 {
+		t.Fatalf("plan %+v; want the 3 rows held and listed", rep.Plan)
+	}
+	o := e.opts()
+	o.AllowRepeat = true
+	o.ReleasedBy = "alice"
+	if rep, err = Run(context.Background(), again, o); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary[ledger.Accepted].Rows != 3 || len(e.srv.Transfers()) != 6 {
+		t.Fatalf("summary %+v, %d transfers; want 3 accepted, 6 transfers", rep.Summary, len(e.srv.Transfers()))
+	}
+	firstRows, rows := e.rows(first.Batch.ID), e.rows(rep.Batch.ID)
+	rels, err := e.l.Releases(context.Background(), rep.Batch.ID)
+	if err != nil || len(rels) != 3 {
+		t.Fatalf("releases %+v, %v; want 3", rels, err)
+	}
+	for _, rel := range rels {
+		if rel.By != "alice" || (rel.HeldCode != CodeClaimed && rel.HeldCode != CodeSuspectedRepeat) || rel.NewKey == rel.OldKey || rel.NewKey != rows[rel.Row].IdempotencyKey {
+			t.Errorf("release of row %d: %+v", rel.Row, rel)
+		}
+		if rows[rel.Row].IdempotencyKey == firstRows[rel.Row].IdempotencyKey {
+			t.Errorf("row %d was sent again with the key of the payout it repeats", rel.Row)
+		}
+	}
+}
+
+func TestRepeatsAreLookedForInTheSameEnvironmentOnly(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(2)
+	o := e.opts()
+	o.Env = "sandbox"
+	if _, err := Run(context.Background(), e.writeCSV("a.csv", ps, false), o); err != nil {
+		t.Fatal(err)
+	}
+	// The same payouts, in another file, in another environment.
+	rep, err := Run(context.Background(), e.resaved("b.csv", ps, true, ";"), e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Plan.Held != 0 || rep.Summary[ledger.Accepted].Rows != 2 {
+		t.Errorf("plan %+v summary %+v: a sandbox batch held the same payouts in sim", rep.Plan, rep.Summary)
+	}
+}
+
+func TestChangedAmountToAPayeeIsAWarningNamingTheEarlierPayment(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(3)
+	first, err := Run(context.Background(), e.writeCSV("novembro.csv", ps, false), e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := append([]payee(nil), ps[1:2]...)
+	next[0].cents = 99900
+	rep, err := Run(context.Background(), e.writeCSV("dezembro.csv", next, false), e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Plan.WarningCount != 1 || len(rep.Plan.Warnings) != 1 ||
+		!strings.Contains(rep.Plan.Warnings[0].Message, short(first.Batch.ID)+" row 3") ||
+		!strings.Contains(rep.Plan.Warnings[0].Message, FormatBRL(ps[1].cents)) {
+		t.Errorf("plan warnings %d %+v; want one naming the first batch's row 3 and its amount", rep.Plan.WarningCount, rep.Plan.Warnings)
+	}
+	if rep.Summary[ledger.Accepted].Rows != 1 {
+		t.Errorf("summary %+v: a warning does not stop the row", rep.Summary)
+	}
+	if is := Issues(e.rows(rep.Batch.ID)[2]); len(is) != 1 || !is[0].Warning {
+		t.Errorf("issues %+v; want one warning", is)
+	}
+}
+
+func TestTransferIDStoneGaveAnotherRowLeavesTheRowForReview(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(2)
+	first, err := Run(context.Background(), e.writeCSV("a.csv", ps[:1], true), e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := e.rows(first.Batch.ID)[2].TransferID
+	// A bank (or an emulator restarted with its old seed) answering with
+	// an id it gave before: a proxy rewrites the create's answer.
+	target, _ := url.Parse(e.srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodPost || resp.Request.URL.Path != "/api/v1/external_transfers" {
+			return nil
+		}
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			return err
+		}
+		resp.Body.Close()
+		body["id"] = taken
+		b, _ := json.Marshal(body)
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	defer front.Close()
+	c, err := stone.NewClient(stone.Config{APIURL: front.URL, AuthURL: e.srv.URL, ClientID: "app-1", Key: testKey(), Now: e.srv.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := e.opts()
+	o.Client = c
+	rep, err := Run(context.Background(), e.writeCSV("b.csv", ps[1:], true), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.rows(rep.Batch.ID)[2]
+	if r.State != ledger.NeedsReview || r.ErrorCode != CodeTransferTaken || !strings.Contains(r.ErrorMessage, short(first.Batch.ID)+" row 2") {
+		t.Errorf("row 2: %s %s %q; want needs_review naming the row holding the transfer", r.State, r.ErrorCode, r.ErrorMessage)
+	}
+}
+
+func TestRunnerThatLostItsLeaseSaysWhoTookTheBatchOver(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	path := e.writeCSV("a.csv", payees(6), true)
+	o := e.opts()
+	o.Concurrency = 1
+	o.Confirm = func(ctx context.Context, p Plan) error {
+		// While this runner waits, another one takes the batch over.
+		if err := e.l.ReleaseLease(ctx, p.BatchID, "test"); err != nil {
+			return err
+		}
+		_, err := e.l.AcquireLease(ctx, p.BatchID, "host-b pid 7", DefaultLeaseTTL)
+		return err
+	}
+	_, err := Run(context.Background(), path, o)
+	if !errors.Is(err, ledger.ErrLeaseLost) || !strings.Contains(err.Error(), "another runner (host-b pid 7) took the batch over") {
+		t.Fatalf("run: %v; want the lease lost to host-b pid 7", err)
+	}
+	if len(e.srv.Transfers()) != 0 {
+		t.Errorf("%d transfers sent after the lease was lost", len(e.srv.Transfers()))
+	}
+}
+
+func TestResultsOfTwoBatchesFromOneFileNameDoNotOverwriteEachOther(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(2)
+	path := e.writeCSV("folha.csv", ps, true)
+	a, err := Run(context.Background(), path, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteResults(context.Background(), e.l, a.Batch.ID, ResultsPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	ps[1].cents++
+	ps[1].ref = "NF-99"
+	b, err := Run(context.Background(), e.writeCSV("folha.csv", ps[1:], true), e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = WriteResults(context.Background(), e.l, b.Batch.ID, ResultsPath(path))
+	if !errors.Is(err, ErrResultsTaken) {
+		t.Fatalf("second batch's results over the first's: %v; want ErrResultsTaken", err)
+	}
+	if want := strings.TrimSuffix(ResultsPath(path), ".csv") + "." + short(b.Batch.ID) + ".csv"; ResultsPathOf(ResultsPath(path), b.Batch.ID) != want {
+		t.Errorf("ResultsPathOf = %q; want %q", ResultsPathOf(ResultsPath(path), b.Batch.ID), want)
+	}
+}
