@@ -1,0 +1,263 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// claimedRow is validRow with a fingerprint of its own: fp names the
+// payout, whatever batch carries it.
+func claimedRow(b string, n int, fp string) Row {
+	r := validRow(b, n, 5000)
+	r.Fingerprint = fmt.Sprintf("%064s", fp)
+	return r
+}
+
+func fp(s string) string { return fmt.Sprintf("%064s", s) }
+
+// holdAs is a HoldFunc that records what it was asked.
+func holdAs(seen *[]ClaimConflict) HoldFunc {
+	return func(c ClaimConflict) (string, string) {
+		*seen = append(*seen, c)
+		return "payout_claimed", fmt.Sprintf("claimed by %s row %d (%s)", c.OtherBatch[:12], c.OtherRow, c.OtherState)
+	}
+}
+
+func TestClaimHoldsTheSamePayoutInAnotherBatch(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b := testBatch("a"), testBatch("b")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1"), claimedRow(a.ID, 3, "p2")})
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p2"), claimedRow(b.ID, 3, "p3")})
+	since := c.Now().Add(-DefaultClaimWindow)
+
+	// a sends row 3 (payout p2): its claim is live while it is in flight.
+	if err := l.MarkAttempted(ctx, a.ID, []int{3}, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var seen []ClaimConflict
+	held, err := l.SendRows(ctx, b.ID, []int{2, 3}, c.Now(), SendOptions{Since: since, Hold: holdAs(&seen)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 1 || held[0] != 2 || len(seen) != 1 || seen[0].OtherBatch != a.ID || seen[0].OtherRow != 3 || seen[0].OtherState != Attempted {
+		t.Fatalf("held %v, conflicts %+v; want b row 2 held by a row 3 (attempted)", held, seen)
+	}
+	r := mustRow(t, l, b.ID, 2)
+	if r.State != Held || r.ErrorCode != "payout_claimed" || !strings.Contains(r.ErrorMessage, "row 3 (attempted)") {
+		t.Errorf("b row 2 = %s %s %q", r.State, r.ErrorCode, r.ErrorMessage)
+	}
+	if r := mustRow(t, l, b.ID, 3); r.State != Attempted {
+		t.Errorf("b row 3 = %s; want attempted: nobody claims p3", r.State)
+	}
+	// Without a HoldFunc, a claimed payout is an error and nothing changes.
+	err = l.MarkAttempted(ctx, b.ID, []int{2}, c.Now())
+	if !errors.As(err, new(*TransitionError)) {
+		t.Errorf("MarkAttempted of a held row: %v", err)
+	}
+}
+
+func TestClaimIsReleasedByARejectionAndAFailure(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b, d := testBatch("a"), testBatch("b"), testBatch("d")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1"), claimedRow(a.ID, 3, "p2")})
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p1"), claimedRow(b.ID, 3, "p2")})
+	importRows(t, l, d, []Row{claimedRow(d.ID, 2, "p1")})
+	if err := l.MarkAttempted(ctx, a.ID, []int{2, 3}, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reject(ctx, a.ID, 2, Attempt{At: c.Now(), HTTPStatus: 422}, "invalid", "no"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Accept(ctx, a.ID, 3, Attempt{At: c.Now()}, Transfer{ID: "t-3", Status: "CREATED"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordStatus(ctx, a.ID, 3, "FAILED", c.Now(), "poll"); err != nil {
+		t.Fatal(err)
+	}
+	var seen []ClaimConflict
+	held, err := l.SendRows(ctx, b.ID, []int{2, 3}, c.Now(), SendOptions{Hold: holdAs(&seen)})
+	if err != nil || len(held) != 0 {
+		t.Fatalf("held %v, %v: a rejected and a failed payout may be sent again", held, err)
+	}
+	// b's rows now hold both claims: d's copy of p1 is held by b.
+	held, err = l.SendRows(ctx, d.ID, []int{2}, c.Now(), SendOptions{Hold: holdAs(&seen)})
+	if err != nil || len(held) != 1 || seen[0].OtherBatch != b.ID {
+		t.Fatalf("held %v %+v, %v; want d row 2 held by b", held, seen, err)
+	}
+}
+
+func TestClaimOfABatchNotRunningGivesWay(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b := testBatch("a"), testBatch("b")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1")})
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p1")})
+	var seen []ClaimConflict
+	since := c.Now().Add(-DefaultClaimWindow)
+	// a planned (its claim is tentative) but was never confirmed.
+	if n, err := l.ClaimPending(ctx, a.ID, since, holdAs(&seen)); err != nil || n.Claimed != 1 {
+		t.Fatalf("claim a: %+v, %v", n, err)
+	}
+	if n, err := l.ClaimPending(ctx, b.ID, since, holdAs(&seen)); err != nil || n.Claimed != 1 || n.Held != 0 {
+		t.Fatalf("claim b: %+v, %v; want b to take the tentative claim", n, err)
+	}
+	// Once b runs, its pending row's claim stands: a's row is held.
+	if err := l.SetBatchState(ctx, b.ID, BatchRunning); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l.ClaimPending(ctx, a.ID, since, holdAs(&seen)); err != nil || n.Held != 1 {
+		t.Fatalf("claim a again: %+v, %v; want held", n, err)
+	}
+	if r := mustRow(t, l, a.ID, 2); r.State != Held || !strings.Contains(r.ErrorMessage, "(pending)") {
+		t.Errorf("a row 2 = %s %q", r.State, r.ErrorMessage)
+	}
+}
+
+func TestClaimOutsideTheWindowNoLongerStands(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b := testBatch("november"), testBatch("december")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1")})
+	if err := l.MarkAttempted(ctx, a.ID, []int{2}, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Accept(ctx, a.ID, 2, Attempt{At: c.Now()}, Transfer{ID: "t-1"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(31 * 24 * time.Hour)
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p1")})
+	if err := l.MarkAttempted(ctx, b.ID, []int{2}, c.Now()); err != nil {
+		t.Errorf("next month's same payout: %v; want it sent", err)
+	}
+}
+
+func TestSendRowsRefusesARunnerThatLostItsLease(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a := testBatch("a")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1")}) // leased to "test"
+	c.Advance(2 * time.Hour)
+	if _, err := l.AcquireLease(ctx, a.ID, "host-b pid 9", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.SendRows(ctx, a.ID, []int{2}, c.Now(), SendOptions{Holder: "test"})
+	var lost *LeaseLostError
+	if !errors.As(err, &lost) || lost.Holder != "host-b pid 9" || !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("SendRows: %v; want LeaseLostError naming host-b pid 9", err)
+	}
+	if r := mustRow(t, l, a.ID, 2); r.State != Pending {
+		t.Errorf("row 2 = %s; want pending", r.State)
+	}
+}
+
+func TestOneTransferIDOnTwoRowsIsRefused(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b := testBatch("a"), testBatch("b")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1")})
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p2")})
+	for _, x := range []Batch{a, b} {
+		if err := l.MarkAttempted(ctx, x.ID, []int{2}, c.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Accept(ctx, a.ID, 2, Attempt{At: c.Now()}, Transfer{ID: "t-same"}); err != nil {
+		t.Fatal(err)
+	}
+	err := l.Accept(ctx, b.ID, 2, Attempt{At: c.Now()}, Transfer{ID: "t-same"})
+	var taken *TransferTakenError
+	if !errors.As(err, &taken) || taken.OtherBatch != a.ID || taken.OtherRow != 2 {
+		t.Fatalf("Accept of a transfer another row holds: %v", err)
+	}
+	if r := mustRow(t, l, b.ID, 2); r.State != Attempted {
+		t.Errorf("row = %s; want attempted, unchanged", r.State)
+	}
+}
+
+func TestReleaseHeldRecordsWhoAndTheNewKey(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a := testBatch("a")
+	r := claimedRow(a.ID, 2, "p1")
+	r.State, r.ErrorCode, r.ErrorMessage = Held, "suspected_repeat", "the same payout is in batch x"
+	importRows(t, l, a, []Row{r})
+	if err := l.ReleaseHeld(ctx, a.ID, 2, Release{}); err == nil {
+		t.Error("a release by nobody was accepted")
+	}
+	if err := l.ReleaseHeld(ctx, a.ID, 2, Release{By: "alice", Key: "lote-r1", Fingerprint: fp("p1-released")}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustRow(t, l, a.ID, 2)
+	if got.State != Pending || got.IdempotencyKey != "lote-r1" || got.Fingerprint != fp("p1-released") || got.ErrorCode != "" {
+		t.Errorf("released row = %+v", got)
+	}
+	rels, err := l.Releases(ctx, a.ID)
+	if err != nil || len(rels) != 1 || rels[0].By != "alice" || rels[0].HeldCode != "suspected_repeat" ||
+		rels[0].OldKey != r.IdempotencyKey || rels[0].NewKey != "lote-r1" {
+		t.Errorf("releases %+v, %v", rels, err)
+	}
+}
+
+// TestMigrationSetsAsideRowsSharingATransferID builds a ledger at version
+// 4 in which two accepted rows hold one transfer (what a restarted
+// emulator could cause), and checks that the upgrade keeps the first and
+// leaves the second for review.
+func TestMigrationSetsAsideRowsSharingATransferID(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+writeDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	four := 4
+	if err := migrate(ctx, db, &four); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO batches (id, file_name, file_size, format, account_id, environment, state, created_at, updated_at)
+		VALUES (?, 'old.csv', 10, 'csv', 'acc', 'sim', 'done', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`,
+		batchID("old")); err != nil {
+		t.Fatal(err)
+	}
+	for seq := 1; seq <= 2; seq++ {
+		if _, err := db.Exec(`INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, account, idempotency_key,
+			state, transfer_id, first_attempted_at, updated_at) VALUES (?, 1, ?, ?, '[]', '{}', 100, '123', '9', ?, 'accepted', 't1',
+			'2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`, 4294967296+seq, seq+1, seq, fmt.Sprintf("k%d", seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if r := mustRow(t, l, batchID("old"), 2); r.State != Accepted || r.TransferID != "t1" {
+		t.Errorf("first row = %s %s; want accepted with t1", r.State, r.TransferID)
+	}
+	r := mustRow(t, l, batchID("old"), 3)
+	if r.State != NeedsReview || r.ErrorCode != "duplicate_transfer_id" || !strings.Contains(r.ErrorMessage, "t1") {
+		t.Errorf("second row = %s %s %q; want needs_review naming t1", r.State, r.ErrorCode, r.ErrorMessage)
+	}
+	var seq int
+	if err := l.r.QueryRow(`SELECT attempt_seq FROM ledger_meta`).Scan(&seq); err != nil || seq != 2 {
+		t.Errorf("attempt_seq = %d, %v; want the 2 rows ever attempted", seq, err)
+	}
+}
