@@ -380,3 +380,47 @@ func TestResultsOfTwoBatchesFromOneFileNameDoNotOverwriteEachOther(t *testing.T)
 		t.Errorf("ResultsPathOf = %q; want %q", ResultsPathOf(ResultsPath(path), b.Batch.ID), want)
 	}
 }
+
+func TestEditedFileWhileTheOldBatchIsStillRunningHoldsTheChangedRows(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(12)
+	path := e.resaved("folha.csv", ps, false, ",")
+	ctx, stop := context.WithCancel(context.Background())
+	var creates atomic.Int64
+	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/external_transfers" && creates.Add(1) == 4 {
+			stop()
+		}
+		return 0, false
+	}})
+	o := e.opts()
+	o.Concurrency = 1
+	old, err := Run(ctx, path, o)
+	if err != nil || !old.Interrupted {
+		t.Fatalf("first run: %v, interrupted %v", err, old.Interrupted)
+	}
+	e.srv.SetFaults(stonetest.Faults{})
+	// Another process is running the old batch (its lease is live).
+	if _, err := e.l.AcquireLease(context.Background(), old.Batch.ID, "host-x pid 1", DefaultLeaseTTL); err != nil {
+		t.Fatal(err)
+	}
+	edited := append([]payee(nil), ps...)
+	edited[0].cents += 1  // row 2: paid by the old batch
+	edited[11].cents += 1 // row 13: still pending there
+	e.resaved("folha.csv", edited, false, ",")
+	rep, err := Run(context.Background(), path, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := e.rows(rep.Batch.ID)
+	for _, n := range []int{2, 13} {
+		if r := rows[n]; r.State != ledger.Held || r.ErrorCode != CodeChangedAmount {
+			t.Errorf("edited row %d: %s %s %q; want held: the old batch pays this payee another amount", n, r.State, r.ErrorCode, r.ErrorMessage)
+		}
+	}
+	for payee, n := range e.paidPerPayee() {
+		if n > 1 {
+			t.Errorf("payee %s paid %d times", payee, n)
+		}
+	}
+}

@@ -47,22 +47,25 @@ func (r *runner) supersede(ctx context.Context, nb ledger.Batch) ([]Supersession
 			continue
 		}
 		// Taking the old batch's lease keeps a resume of it out meanwhile;
-		// a live runner keeps it, and the claims settle each payout.
-		if _, err := r.l.AcquireLease(bg, old.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
-			var held *ledger.LeaseHeldError
-			if errors.As(err, &held) {
-				r.log.Warn("an older batch from the same file is being run; each payout goes once, by whichever batch claims it",
-					"batch", short(old.ID), "runner", held.Holder)
-				continue
+		// a live runner keeps it, its rows keep their claims, and this
+		// batch holds every row whose amount differs from the old one's.
+		s := Supersession{Old: old.ID, New: nb.ID, Path: old.SourcePath}
+		_, err := r.l.AcquireLease(bg, old.ID, r.opts.Holder, r.opts.LeaseTTL)
+		var live *ledger.LeaseHeldError
+		switch {
+		case errors.As(err, &live):
+			r.log.Warn("an older batch from the same file is being run; each payout goes once, by whichever batch claims it",
+				"batch", short(old.ID), "runner", live.Holder)
+		case err != nil:
+			return out, err
+		default:
+			s, err = r.holdSuperseded(bg, old, nb)
+			if rerr := r.l.ReleaseLease(bg, old.ID, r.opts.Holder); err == nil && rerr != nil && !errors.Is(rerr, ledger.ErrLeaseLost) {
+				err = rerr
 			}
-			return out, err
-		}
-		s, err := r.holdSuperseded(bg, old, nb)
-		if rerr := r.l.ReleaseLease(bg, old.ID, r.opts.Holder); err == nil && rerr != nil && !errors.Is(rerr, ledger.ErrLeaseLost) {
-			err = rerr
-		}
-		if err != nil {
-			return out, err
+			if err != nil {
+				return out, err
+			}
 		}
 		n, err := r.holdChangedAmounts(bg, nb, old)
 		if err != nil {
@@ -123,42 +126,66 @@ func (r *runner) holdSuperseded(ctx context.Context, old, nb ledger.Batch) (Supe
 }
 
 // holdChangedAmounts holds the pending rows of nb whose payee and account
-// old paid, or is paying, another amount: the file was edited after old
-// sent that row, and paying the new amount on top would pay twice.
+// old paid, is paying or may still pay another amount: the file was
+// edited after old sent (or planned) that row, and paying the new amount
+// on top would pay twice. old's rows are read once, into a table of its
+// payees; then nb's.
 func (r *runner) holdChangedAmounts(ctx context.Context, nb, old ledger.Batch) (int, error) {
-	var rows []ledger.Row
+	type paid struct {
+		row   int
+		cents int64
+		state ledger.State
+	}
+	payees := map[string][]paid{}
+	key := func(row ledger.Row) string {
+		return row.Document + "\x00" + row.ISPB + "\x00" + row.Branch + "\x00" + row.Account
+	}
+	for row, err := range r.l.Rows(ctx, old.ID) {
+		if err != nil {
+			return 0, err
+		}
+		switch row.State {
+		case ledger.Pending, ledger.Attempted, ledger.Accepted, ledger.NeedsReview:
+			k := key(row)
+			payees[k] = append(payees[k], paid{row.Row, row.AmountCents, row.State})
+		}
+	}
+	if len(payees) == 0 {
+		return 0, nil
+	}
+	type hold struct {
+		row int
+		why string
+	}
+	var holds []hold
 	for row, err := range r.l.Outstanding(ctx, nb.ID) {
 		if err != nil {
 			return 0, err
 		}
-		if row.State == ledger.Pending {
-			row.Cells, row.Payout = nil, nil
-			rows = append(rows, row)
-		}
-	}
-	n := 0
-	for _, row := range rows {
-		pay, found, err := r.l.FindPayment(ctx, ledger.PaymentQuery{Env: nb.Environment, AccountID: nb.AccountID,
-			Document: row.Document, ISPB: row.ISPB, Branch: row.Branch, Account: row.Account,
-			NotAmount: row.AmountCents, Batch: old.ID})
-		if err != nil {
-			return n, err
-		}
-		if !found {
+		if row.State != ledger.Pending {
 			continue
 		}
-		why := fmt.Sprintf("Held: batch %s row %d, run from this same file before it was changed, %s this payee and account %s; this row pays %s. Release it (--allow-repeat, or Release on the page) to pay this amount as well.",
-			short(old.ID), pay.Row, paidVerb(pay.State), FormatBRL(pay.AmountCents), FormatBRL(row.AmountCents))
-		if err := r.l.Hold(ctx, nb.ID, row.Row, CodeChangedAmount, why); err != nil {
-			return n, err
+		for _, p := range payees[key(row)] {
+			if p.cents == row.AmountCents {
+				continue // the same payout: its claim decides
+			}
+			holds = append(holds, hold{row.Row, fmt.Sprintf("Held: batch %s row %d, run from this same file before it was changed, %s this payee and account %s; this row pays %s. Release it (--allow-repeat, or Release on the page) to pay this amount as well.",
+				short(old.ID), p.row, paidVerb(p.state), FormatBRL(p.cents), FormatBRL(row.AmountCents))})
+			break
 		}
-		n++
 	}
-	return n, nil
+	for _, h := range holds {
+		if err := r.l.Hold(ctx, nb.ID, h.row, CodeChangedAmount, h.why); err != nil {
+			return 0, err
+		}
+	}
+	return len(holds), nil
 }
 
 func paidVerb(s ledger.State) string {
 	switch s {
+	case ledger.Pending:
+		return "is about to pay"
 	case ledger.Attempted:
 		return "is paying"
 	case ledger.NeedsReview:
