@@ -22,6 +22,14 @@ type Options struct {
 	// Now returns the current time; leases, created/updated stamps and
 	// import times use it. Nil means time.Now. Tests inject a fake clock.
 	Now func() time.Time
+
+	// NewLedger opens the file at the path even though its marker says it
+	// lost its state (see LostError): a missing or empty file becomes a
+	// new, empty ledger, and a ledger replaced or rolled back is taken as
+	// it is; the marker is rewritten for it. Nothing is deleted: a file
+	// that is not a ledger is still refused. False, the safe default,
+	// refuses such a ledger.
+	NewLedger bool
 }
 
 // Ledger is an open ledger file. Its methods are safe for concurrent use.
@@ -104,9 +112,26 @@ const readDSN = "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 // exist (it holds bank accounts and documents), and migrates an older
 // schema to the current one. A file written by a newer program is refused
 // with an error wrapping ErrTooNew.
+//
+// Open checks the file against its marker (MarkerPath) and writes the
+// marker. Unless opts.NewLedger, a ledger that lost its state is refused
+// with a *LostError: the marker names a ledger and the file is missing,
+// empty, another ledger, or has fewer rows marked attempted than the marker
+// counted; so is a zero-byte file without a marker. A ledger without a
+// marker (from a lote before markers, or a first run) opens as before and
+// gets one.
 func Open(path string, opts Options) (*Ledger, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open ledger %s: path must not contain '?' or '#'", path)
+	}
+	ctx := context.Background()
+	// The marker first: see checkMarker.
+	m, err := readMarker(MarkerPath(path))
+	if err != nil && !opts.NewLedger {
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	if err := checkFile(path, m); err != nil && !(opts.NewLedger && errors.Is(err, ErrLedgerLost)) {
+		return nil, openError(path, err)
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
@@ -123,9 +148,24 @@ func Open(path string, opts Options) (*Ledger, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrate(context.Background(), w, nil); err != nil {
+	fail := func(err error) (*Ledger, error) {
 		w.Close()
-		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+		return nil, openError(path, err)
+	}
+	if err := migrate(ctx, w, nil); err != nil {
+		return fail(err)
+	}
+	got, err := readMeta(ctx, w)
+	if err != nil {
+		return fail(err)
+	}
+	if !opts.NewLedger {
+		if err := checkMarker(path, m, got); err != nil {
+			return fail(err)
+		}
+	}
+	if err := writeMarker(path, got, now(), opts.NewLedger); err != nil {
+		return fail(fmt.Errorf("write marker: %w", err))
 	}
 	r, err := sql.Open("sqlite", path+readDSN)
 	if err != nil {
@@ -135,6 +175,15 @@ func Open(path string, opts Options) (*Ledger, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	return &Ledger{path: path, w: w, r: r, now: now}, nil
+}
+
+// openError is err from Open: a *LostError as it is (it names the file
+// and says what to do), any other with the path.
+func openError(path string, err error) error {
+	if le := (*LostError)(nil); errors.As(err, &le) {
+		return le
+	}
+	return fmt.Errorf("open ledger %s: %w", path, err)
 }
 
 // createPrivate creates the file with mode 0600 before SQLite opens it

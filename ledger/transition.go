@@ -42,7 +42,7 @@ type Transfer struct {
 // only with the same key. If any row is not pending, no row changes and a
 // *TransitionError names it. Rows of a batch still importing are refused.
 func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at time.Time) error {
-	return l.inTx(ctx, func(tx *sql.Tx) error {
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
 		num, bstate, err := batchNum(ctx, tx, batch)
 		if err != nil {
 			return fmt.Errorf("mark attempted: %w", err)
@@ -69,6 +69,10 @@ func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return l.noteAttempted(ctx)
 }
 
 // Accept records a 2xx answer for an attempted row: the attempt, the
