@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,8 +131,14 @@ func Open(path string, opts Options) (*Ledger, error) {
 	if err != nil && !opts.NewLedger {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	if err := checkFile(path, m); err != nil && !(opts.NewLedger && errors.Is(err, ErrLedgerLost)) {
+	st, err := checkFile(path, m)
+	if err != nil && !(opts.NewLedger && errors.Is(err, ErrLedgerLost)) {
 		return nil, openError(path, err)
+	}
+	if st == nil || isEmpty(st) { // an empty file only with NewLedger
+		if err := createNew(ctx, path, st != nil); err != nil {
+			return nil, fmt.Errorf("open ledger %s: create: %w", path, err)
+		}
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
@@ -184,6 +191,67 @@ func openError(path string, err error) error {
 		return le
 	}
 	return fmt.Errorf("open ledger %s: %w", path, err)
+}
+
+// createNew makes a new ledger at path whole, or not at all: SQLite
+// creates the file when it opens it and writes to it only at the first
+// commit, and a kill in between would leave a zero-byte file, which Open
+// refuses (it may be a ledger truncated). So the ledger is made under a
+// temporary name in the same folder (mode 0600), closed (which checkpoints
+// its -wal into it), and linked to path; if another process made one there
+// first, that one is kept. replace (NewLedger on an empty file) renames
+// over path instead.
+func createNew(ctx context.Context, path string, replace bool) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	tmp.Close()
+	defer func() {
+		// After a link, path keeps the ledger; after a rename, name is gone.
+		for _, p := range []string{name, name + "-wal", name + "-shm"} {
+			os.Remove(p)
+		}
+	}()
+	db, err := sql.Open("sqlite", name+writeDSN)
+	if err != nil {
+		return err
+	}
+	err = migrate(ctx, db, nil)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case replace:
+		err = os.Rename(name, path)
+	default:
+		err = os.Link(name, path)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			// A filesystem without hard links: a rename, unless another
+			// process made the ledger meanwhile.
+			if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+				err = os.Rename(name, path)
+			} else if serr == nil {
+				err = nil
+			}
+		}
+		if errors.Is(err, fs.ErrExist) {
+			err = nil // another process made it first: Open goes on with that one
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: some filesystems refuse to sync a folder
+		d.Close()
+	}
+	return nil
 }
 
 // createPrivate creates the file with mode 0600 before SQLite opens it

@@ -163,27 +163,30 @@ func checkMarker(path string, m *marker, got meta) error {
 // checkFile refuses, before SQLite opens it, a path whose ledger is gone:
 // no file, or a zero-byte one (which SQLite would turn into a new ledger),
 // where the marker m says a ledger was; and a zero-byte file without a
-// marker, which may be a ledger truncated before markers existed.
-func checkFile(path string, m *marker) error {
+// marker, which may be a ledger truncated before markers existed. It
+// returns the file's FileInfo, nil when there is no file.
+func checkFile(path string, m *marker) (fs.FileInfo, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if m == nil {
-			return nil // a first run
+			return nil, nil // a first run
 		}
-		return &LostError{Path: path, Marker: MarkerPath(path), Loss: LossMissing, MarkedAt: m.WrittenAt,
+		return nil, &LostError{Path: path, Marker: MarkerPath(path), Loss: LossMissing, MarkedAt: m.WrittenAt,
 			MarkerID: m.LedgerID, MarkerSeq: m.AttemptSeq}
 	case err != nil:
-		return err
-	case st.Mode().IsRegular() && st.Size() == 0:
+		return nil, err
+	case isEmpty(st):
 		lost := &LostError{Path: path, Loss: LossEmpty}
 		if m != nil {
 			lost.Marker, lost.MarkedAt, lost.MarkerID, lost.MarkerSeq = MarkerPath(path), m.WrittenAt, m.LedgerID, m.AttemptSeq
 		}
-		return lost
+		return st, lost
 	}
-	return nil
+	return st, nil
 }
+
+func isEmpty(st fs.FileInfo) bool { return st.Mode().IsRegular() && st.Size() == 0 }
 
 // noteAttempted brings the marker up to the attempt count the file holds
 // after a committed MarkAttempted. An error means the rows are marked but

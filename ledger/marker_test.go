@@ -322,3 +322,36 @@ func TestOpenRefusesDamagedMarker(t *testing.T) {
 		t.Errorf("new marker counts %d, want 2", m.AttemptSeq)
 	}
 }
+
+// A kill while Open makes a new ledger must not leave a zero-byte file,
+// which the next Open would refuse: the ledger appears at its path whole.
+func TestOpenNewLedgerAppearsWhole(t *testing.T) {
+	for range 5 {
+		path := filepath.Join(t.TempDir(), "lote.db")
+		done := make(chan struct{})
+		sawEmpty := make(chan bool)
+		go func() {
+			empty := false
+			for {
+				select {
+				case <-done:
+					sawEmpty <- empty
+					return
+				default:
+				}
+				if st, err := os.Stat(path); err == nil && st.Size() == 0 {
+					empty = true
+				}
+			}
+		}()
+		l, err := Open(path, Options{})
+		close(done)
+		if <-sawEmpty {
+			t.Fatal("a zero-byte file was at the ledger's path while Open made it")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+	}
+}
