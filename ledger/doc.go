@@ -65,8 +65,9 @@
 // ledger (MarkerPath) holds its id and how many rows it has ever marked
 // attempted (ledger_meta), rewritten on Open and after each MarkAttempted,
 // never backwards. Open refuses a file that is missing, empty, another
-// ledger or behind its marker with a *LostError; Options.NewLedger takes
-// the file as it is, and nothing ever deletes it.
+// ledger or behind its marker with a *LostError, and one that SQLite
+// cannot read with an *UnreadableError; Options.NewLedger takes the file
+// as it is, and nothing ever deletes it.
 //
 // # Concurrency
 //

@@ -118,9 +118,10 @@ const readDSN = "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 // marker. Unless opts.NewLedger, a ledger that lost its state is refused
 // with a *LostError: the marker names a ledger and the file is missing,
 // empty, another ledger, or has fewer rows marked attempted than the marker
-// counted; so is a zero-byte file without a marker. A ledger without a
-// marker (from a lote before markers, or a first run) opens as before and
-// gets one.
+// counted; so is a zero-byte file without a marker. A file that is not a
+// SQLite database, is damaged or is another program's database is refused
+// with an *UnreadableError. A ledger without a marker (from a lote before
+// markers, or a first run) opens as before and gets one.
 func Open(path string, opts Options) (*Ledger, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open ledger %s: path must not contain '?' or '#'", path)
@@ -142,6 +143,9 @@ func Open(path string, opts Options) (*Ledger, error) {
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	if err := checkIsLedger(ctx, path); err != nil {
+		return nil, openError(path, err)
 	}
 	now := opts.Now
 	if now == nil {
@@ -184,9 +188,12 @@ func Open(path string, opts Options) (*Ledger, error) {
 	return &Ledger{path: path, w: w, r: r, now: now}, nil
 }
 
-// openError is err from Open: a *LostError as it is (it names the file
-// and says what to do), any other with the path.
+// openError is err from Open: a *LostError or *UnreadableError as it is
+// (it names the file and says what to do), any other with the path.
 func openError(path string, err error) error {
+	if ue := unreadable(path, err); ue != nil {
+		return ue
+	}
 	if le := (*LostError)(nil); errors.As(err, &le) {
 		return le
 	}

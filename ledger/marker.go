@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The marker (see the package doc) is rewritten atomically: a temporary
@@ -21,6 +24,10 @@ import (
 // ErrLedgerLost is wrapped by the *LostError Open returns for a ledger
 // that lost its state.
 var ErrLedgerLost = errors.New("ledger lost its state")
+
+// ErrLedgerUnreadable is wrapped by the *UnreadableError returned for a
+// ledger file that SQLite cannot read.
+var ErrLedgerUnreadable = errors.New("ledger cannot be read")
 
 // Loss says how a ledger lost its state.
 type Loss int
@@ -92,6 +99,57 @@ func (e *LostError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrLedgerLost) match.
 func (e *LostError) Unwrap() error { return ErrLedgerLost }
+
+// UnreadableError says that a ledger file cannot be read: it is not a
+// SQLite database, it is damaged, or it is another program's database.
+// Open returns it before writing anything; Ledger.Unreadable turns the
+// error of another method into one. It wraps ErrLedgerUnreadable and the
+// reason.
+type UnreadableError struct {
+	Path string
+	Err  error // SQLite's error, or errNotLedger
+}
+
+// Error says that the file cannot be read and what to do.
+func (e *UnreadableError) Error() string {
+	if errors.Is(e.Err, errNotLedger) {
+		return fmt.Sprintf("%s cannot be read as a ledger: %v (nothing was written to it); choose another --ledger, or move it aside", e.Path, e.Err)
+	}
+	return fmt.Sprintf("ledger %s cannot be read (%v); restore it from a backup, or move it aside and %s", e.Path, e.Err, newLedgerHint)
+}
+
+// Unwrap lets errors.Is match ErrLedgerUnreadable and the reason.
+func (e *UnreadableError) Unwrap() []error { return []error{ErrLedgerUnreadable, e.Err} }
+
+// errNotLedger is the reason a SQLite database without lote's tables is
+// refused: migrating it would write lote's tables into another program's
+// file.
+var errNotLedger = errors.New("it is a SQLite database, but not a lote ledger")
+
+// Unreadable returns err as an *UnreadableError when it says that the
+// ledger file is damaged or not a database (SQLite's SQLITE_CORRUPT or
+// SQLITE_NOTADB, which a damaged page gives only when it is read, possibly
+// long after Open), and nil for any other error. Methods other than Open
+// return SQLite's errors as they come, wrapped with what was being done.
+func (l *Ledger) Unreadable(err error) error {
+	return unreadable(l.path, err)
+}
+
+func unreadable(path string, err error) error {
+	if ue := (*UnreadableError)(nil); errors.As(err, &ue) {
+		return ue
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	// The primary code is the low byte; extended codes add detail above it.
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return &UnreadableError{Path: path, Err: se}
+	}
+	return nil
+}
 
 // MarkerPath is the marker file of the ledger at path: path + ".marker".
 func MarkerPath(path string) string { return path + ".marker" }
@@ -184,6 +242,28 @@ func checkFile(path string, m *marker) (fs.FileInfo, error) {
 		return st, lost
 	}
 	return st, nil
+}
+
+// checkIsLedger refuses a SQLite database that has tables but not lote's
+// schema_migrations, before the writer's pragmas (WAL) or migrating would
+// write into it: it reads through a query_only connection of its own. A
+// new file has no tables; every lote ledger has schema_migrations.
+func checkIsLedger(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", path+readDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var tables, ours int
+	err = db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name = 'schema_migrations')
+		FROM sqlite_schema WHERE type = 'table'`).Scan(&tables, &ours)
+	if err != nil {
+		return err
+	}
+	if tables > 0 && ours == 0 {
+		return &UnreadableError{Path: path, Err: errNotLedger}
+	}
+	return nil
 }
 
 func isEmpty(st fs.FileInfo) bool { return st.Mode().IsRegular() && st.Size() == 0 }

@@ -303,6 +303,110 @@ func TestMarkAttemptedAdvancesMarker(t *testing.T) {
 	}
 }
 
+func TestOpenRefusesUnreadableFile(t *testing.T) {
+	tests := []struct {
+		name  string
+		bytes func(t *testing.T) []byte
+		says  string
+	}{
+		{"not a database", func(t *testing.T) []byte { return []byte("reference,amount\nPAY-1,10.00\n") }, "file is not a database"},
+		{"a damaged ledger", func(t *testing.T) []byte {
+			path := filepath.Join(t.TempDir(), "lote.db")
+			markedLedger(t, path)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Page 1 keeps the header; the schema page after it is garbage.
+			for i := 100; i < 4096; i++ {
+				b[i] = 0xA5
+			}
+			return b
+		}, "malformed"},
+		{"another program's database", func(t *testing.T) []byte {
+			path := filepath.Join(t.TempDir(), "other.db")
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`CREATE TABLE notes (body TEXT)`); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, "not a lote ledger"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.bytes(t)
+			path := filepath.Join(t.TempDir(), "lote.db")
+			writeFile(t, path, want)
+			for _, opts := range []Options{{}, {NewLedger: true}} {
+				_, err := Open(path, opts)
+				var ue *UnreadableError
+				if !errors.Is(err, ErrLedgerUnreadable) || !errors.As(err, &ue) || ue.Path != path {
+					t.Fatalf("Open(%+v) = %v, want an *UnreadableError", opts, err)
+				}
+				for _, s := range []string{path, "cannot be read", tt.says, "move it aside"} {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("Open(%+v): error lacks %q: %v", opts, s, err)
+					}
+				}
+				if got, _ := os.ReadFile(path); string(got) != string(want) {
+					t.Errorf("Open(%+v) changed the file", opts)
+				}
+			}
+			if _, err := os.Stat(MarkerPath(path)); err == nil {
+				t.Error("a marker was written for a file that is not a ledger")
+			}
+		})
+	}
+}
+
+// A damaged page that Open does not read is found later; Unreadable tells
+// it from other errors.
+func TestUnreadableLater(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lote.db")
+	batch := markedLedger(t, path)
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root, size int64
+	if err := l.r.QueryRow(`SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_schema WHERE name = 'rows'`).Scan(&root, &size); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := (root - 1) * size; i < root*size; i++ {
+		b[i] = 0xA5
+	}
+	writeFile(t, path, b)
+
+	l, err = Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open reads the rows table: %v", err)
+	}
+	defer l.Close()
+	_, err = l.Row(context.Background(), batch, 2)
+	if err == nil {
+		t.Fatal("read a damaged page without an error")
+	}
+	if ue := l.Unreadable(err); !errors.Is(ue, ErrLedgerUnreadable) || !strings.Contains(ue.Error(), "restore it from a backup") {
+		t.Errorf("Unreadable(%v) = %v", err, ue)
+	}
+	if ue := l.Unreadable(ErrNotFound); ue != nil {
+		t.Errorf("Unreadable(ErrNotFound) = %v, want nil", ue)
+	}
+}
+
 // A marker that is not JSON cannot say whether the ledger lost anything:
 // Open refuses until it is moved aside or NewLedger writes a new one.
 func TestOpenRefusesDamagedMarker(t *testing.T) {
