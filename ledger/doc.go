@@ -56,6 +56,19 @@
 //  6. A payout equal to one that may already have paid the same payee in
 //     another recent batch (FindRepeat) is imported held, not pending.
 //
+// # A ledger that lost its state
+//
+// SQLite opens whatever it finds at the path: a file whose -wal was
+// deleted after a kill, an older copy put back, another ledger, or a
+// zero-byte file, which it takes for a new ledger. Each has forgotten rows
+// that were sent, and would send them again. So a marker file beside the
+// ledger (MarkerPath) holds its id and how many rows it has ever marked
+// attempted (ledger_meta), rewritten on Open and after each MarkAttempted,
+// never backwards. Open refuses a file that is missing, empty, another
+// ledger or behind its marker with a *LostError, and one that SQLite
+// cannot read with an *UnreadableError; Options.NewLedger takes the file
+// as it is, and nothing ever deletes it.
+//
 // # Concurrency
 //
 // All writes go through one connection in immediate transactions

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,14 @@ type Options struct {
 	// Now returns the current time; leases, created/updated stamps and
 	// import times use it. Nil means time.Now. Tests inject a fake clock.
 	Now func() time.Time
+
+	// NewLedger opens the file at the path even though its marker says it
+	// lost its state (see LostError): a missing or empty file becomes a
+	// new, empty ledger, and a ledger replaced or rolled back is taken as
+	// it is; the marker is rewritten for it. Nothing is deleted: a file
+	// that is not a ledger is still refused. False, the safe default,
+	// refuses such a ledger.
+	NewLedger bool
 }
 
 // Ledger is an open ledger file. Its methods are safe for concurrent use.
@@ -104,12 +113,39 @@ const readDSN = "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 // exist (it holds bank accounts and documents), and migrates an older
 // schema to the current one. A file written by a newer program is refused
 // with an error wrapping ErrTooNew.
+//
+// Open checks the file against its marker (MarkerPath) and writes the
+// marker. Unless opts.NewLedger, a ledger that lost its state is refused
+// with a *LostError: the marker names a ledger and the file is missing,
+// empty, another ledger, or has fewer rows marked attempted than the marker
+// counted; so is a zero-byte file without a marker. A file that is not a
+// SQLite database, is damaged or is another program's database is refused
+// with an *UnreadableError. A ledger without a marker (from a lote before
+// markers, or a first run) opens as before and gets one.
 func Open(path string, opts Options) (*Ledger, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open ledger %s: path must not contain '?' or '#'", path)
 	}
+	ctx := context.Background()
+	// The marker first: see checkMarker.
+	m, err := readMarker(MarkerPath(path))
+	if err != nil && !opts.NewLedger {
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	st, err := checkFile(path, m)
+	if err != nil && !(opts.NewLedger && errors.Is(err, ErrLedgerLost)) {
+		return nil, openError(path, err)
+	}
+	if st == nil || isEmpty(st) { // an empty file only with NewLedger
+		if err := createNew(ctx, path, st != nil); err != nil {
+			return nil, fmt.Errorf("open ledger %s: create: %w", path, err)
+		}
+	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	if err := checkIsLedger(ctx, path); err != nil {
+		return nil, openError(path, err)
 	}
 	now := opts.Now
 	if now == nil {
@@ -123,9 +159,24 @@ func Open(path string, opts Options) (*Ledger, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrate(context.Background(), w, nil); err != nil {
+	fail := func(err error) (*Ledger, error) {
 		w.Close()
-		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+		return nil, openError(path, err)
+	}
+	if err := migrate(ctx, w, nil); err != nil {
+		return fail(err)
+	}
+	got, err := readMeta(ctx, w)
+	if err != nil {
+		return fail(err)
+	}
+	if !opts.NewLedger {
+		if err := checkMarker(path, m, got); err != nil {
+			return fail(err)
+		}
+	}
+	if err := writeMarker(path, got, now(), opts.NewLedger); err != nil {
+		return fail(fmt.Errorf("write marker: %w", err))
 	}
 	r, err := sql.Open("sqlite", path+readDSN)
 	if err != nil {
@@ -135,6 +186,79 @@ func Open(path string, opts Options) (*Ledger, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	return &Ledger{path: path, w: w, r: r, now: now}, nil
+}
+
+// openError is err from Open: a *LostError or *UnreadableError as it is
+// (it names the file and says what to do), any other with the path.
+func openError(path string, err error) error {
+	if ue := unreadable(path, err); ue != nil {
+		return ue
+	}
+	if le := (*LostError)(nil); errors.As(err, &le) {
+		return le
+	}
+	return fmt.Errorf("open ledger %s: %w", path, err)
+}
+
+// createNew makes a new ledger at path whole, or not at all: SQLite
+// creates the file when it opens it and writes to it only at the first
+// commit, and a kill in between would leave a zero-byte file, which Open
+// refuses (it may be a ledger truncated). So the ledger is made under a
+// temporary name in the same folder (mode 0600), closed (which checkpoints
+// its -wal into it), and linked to path; if another process made one there
+// first, that one is kept. replace (NewLedger on an empty file) renames
+// over path instead.
+func createNew(ctx context.Context, path string, replace bool) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	tmp.Close()
+	defer func() {
+		// After a link, path keeps the ledger; after a rename, name is gone.
+		for _, p := range []string{name, name + "-wal", name + "-shm"} {
+			os.Remove(p)
+		}
+	}()
+	db, err := sql.Open("sqlite", name+writeDSN)
+	if err != nil {
+		return err
+	}
+	err = migrate(ctx, db, nil)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case replace:
+		err = os.Rename(name, path)
+	default:
+		err = os.Link(name, path)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			// A filesystem without hard links: a rename, unless another
+			// process made the ledger meanwhile.
+			if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+				err = os.Rename(name, path)
+			} else if serr == nil {
+				err = nil
+			}
+		}
+		if errors.Is(err, fs.ErrExist) {
+			err = nil // another process made it first: Open goes on with that one
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: some filesystems refuse to sync a folder
+		d.Close()
+	}
+	return nil
 }
 
 // createPrivate creates the file with mode 0600 before SQLite opens it

@@ -24,10 +24,8 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 }
 
 func TestOpenRestrictsExistingFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "lote.db")
-	if err := os.WriteFile(path, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	l, path := openTest(t, newClock())
+	l.Close()
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -43,8 +43,11 @@ type Transfer struct {
 // fingerprint in the same transaction. If any row is not pending, or its
 // payout is claimed by another batch's live row, no row changes and a
 // *TransitionError or *ClaimedError names it. Rows of a batch still
-// importing are refused. SendRows is the same with a lease check and held
-// rows instead of an error.
+// importing are refused. After the commit the marker file beside the
+// ledger is brought up to date; if that fails, an error says so and the
+// rows, attempted, must not be sent (a resume sends them with the same
+// keys). SendRows is the same with a lease check and held rows instead of
+// an error.
 func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at time.Time) error {
 	_, err := l.SendRows(ctx, batch, rows, at, SendOptions{})
 	return err
@@ -139,7 +142,9 @@ func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time
 	if err != nil {
 		return nil, err
 	}
-	return held, nil
+	// The marker beside the ledger learns of the rows now attempted: a
+	// ledger rolled back past them is refused at the next Open.
+	return held, l.noteAttempted(ctx)
 }
 
 // Accept records a 2xx answer for an attempted row: the attempt, the

@@ -39,6 +39,7 @@ type connFlags struct {
 	keyFile   string
 	accountID string
 	ledger    string
+	newLedger bool
 	leaseTTL  time.Duration
 }
 
@@ -46,6 +47,14 @@ type connFlags struct {
 func (c *connFlags) registerLedger(fs *flag.FlagSet) {
 	fs.StringVar(&c.env, "env", "sim", "API target: sim (an emulator inside lote), sandbox or production")
 	fs.StringVar(&c.ledger, "ledger", "", "ledger file (default: lote-ENV.db in the current folder)")
+	fs.BoolVar(&c.newLedger, "new-ledger", false, "open a ledger that its marker (LEDGER.marker) says lost its state: "+
+		"a missing or empty one starts new and empty, a replaced or rolled-back one is taken as it is (nothing is deleted)")
+}
+
+// openLedger opens the ledger file. A ledger that lost its state or cannot
+// be read is refused with an error that says what to do.
+func (c *connFlags) openLedger() (*ledger.Ledger, error) {
+	return ledger.Open(c.ledgerPath(), ledger.Options{NewLedger: c.newLedger})
 }
 
 // register adds the ledger flags and the connection flags.
@@ -174,7 +183,7 @@ func (c *connFlags) connect() (*conn, error) {
 		return nil, fmt.Errorf("stone client: %w", err)
 	}
 	out.client = client
-	l, err := ledger.Open(c.ledgerPath(), ledger.Options{})
+	l, err := c.openLedger()
 	if err != nil {
 		out.Close()
 		return nil, err

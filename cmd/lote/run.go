@@ -111,7 +111,9 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	}
 	c, err := f.conn.connect()
 	if err != nil {
-		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		// Also a ledger that lost its state or cannot be read: its error
+		// says what to do, and no resume could finish anything.
+		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent\n", err)
 		return exitUsage
 	}
 	defer c.Close()
@@ -161,6 +163,12 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		State: string(rep.Batch.State), Interrupted: rep.Interrupted, NothingToDo: rep.NothingToDo,
 		Unresolved: rep.Unresolved, States: statesJSON(rep.Summary), Errors: []problem{}}
 	code := exitOK
+	// A ledger found damaged during the run can neither give results nor
+	// be resumed until it is restored.
+	unreadable := c.ledger.Unreadable(err)
+	if unreadable != nil {
+		err = unreadable
+	}
 	if err != nil {
 		out.Error = err.Error()
 		code = f.failure(ctx, cio, c.ledger, rep, path, err, &out)
@@ -171,7 +179,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	// interruption: the rows done so far, and the others as they stand
 	// (pending or attempted), for the person who stopped the run. A batch
 	// interrupted while importing has no rows to show yet.
-	if rep.Batch.ID != "" && rep.Batch.State != ledger.BatchImporting && code != exitUsage {
+	if rep.Batch.ID != "" && rep.Batch.State != ledger.BatchImporting && code != exitUsage && unreadable == nil {
 		res, err := f.writeResults(ctx, c.ledger, rep, input)
 		if err != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
@@ -190,6 +198,9 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	}
 	if rep.Batch.ID != "" && rep.Summary != nil {
 		printSummary(cio.stdout, rep, out.Results)
+	}
+	if unreadable != nil {
+		return code // the error said what to do; a resume cannot read the ledger either
 	}
 	if rep.Interrupted || code == exitInterrupted {
 		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", idPrefix(rep.Batch.ID))

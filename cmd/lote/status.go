@@ -38,12 +38,15 @@ func runStatus(ctx context.Context, args []string, cio cmdIO) int {
 	}
 	path := conn.ledgerPath()
 	// Opening creates a missing ledger: a typo in --ledger must not leave
-	// an empty one behind and report "no batches".
-	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintf(cio.stderr, "lote: no ledger at %s (`lote run` creates it; --ledger or --env chooses another)\n", path)
-		return exitUsage
+	// an empty one behind and report "no batches". A missing ledger whose
+	// marker says it existed is for Open to explain.
+	if _, err := os.Stat(path); err != nil && !conn.newLedger {
+		if _, merr := os.Stat(ledger.MarkerPath(path)); merr != nil {
+			fmt.Fprintf(cio.stderr, "lote: no ledger at %s (`lote run` creates it; --ledger or --env chooses another)\n", path)
+			return exitUsage
+		}
 	}
-	l, err := ledger.Open(path, ledger.Options{})
+	l, err := conn.openLedger()
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage

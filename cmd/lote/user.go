@@ -51,7 +51,7 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 	default:
 		return usageError(fs, cio.stderr, "user %s: wrong arguments", strings.Join(pos, " "))
 	}
-	l, err := ledger.Open(conn.ledgerPath(), ledger.Options{})
+	l, err := conn.openLedger()
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage

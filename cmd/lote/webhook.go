@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"lote/batch"
-	"lote/ledger"
 	"lote/stone"
 )
 
@@ -53,7 +52,7 @@ func runWebhook(ctx context.Context, args []string, cio cmdIO) int {
 	if api == "" {
 		api = documentedAPI[conn.env]
 	}
-	l, err := ledger.Open(conn.ledgerPath(), ledger.Options{})
+	l, err := conn.openLedger()
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
