@@ -580,38 +580,49 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 	return p, nil
 }
 
-// releaseHeld returns the batch's held rows to pending, recorded as a
-// person's decision. A row without a reference gets a key of its own and a
-// fingerprint of its own: the payout it repeats may have been sent with
-// the key it had, and it must not take that payout's claim.
+// releaseHeld returns the batch's held rows to pending, recorded as the
+// decision of RunOptions.ReleasedBy (else the runner).
 func (r *runner) releaseHeld(ctx context.Context, b ledger.Batch) error {
+	by := cmp.Or(r.opts.ReleasedBy, r.opts.Holder)
+	n, err := ReleaseHeld(ctx, r.l, b.ID, by)
+	if n > 0 {
+		r.log.Info("released held rows", "batch", short(b.ID), "rows", n, "by", by)
+	}
+	return err
+}
+
+// ReleaseHeld returns every held row of the batch to pending because the
+// person by said so (--allow-repeat, or Release on the page), and records
+// it in the ledger. A row without a reference gets a key of its own and a
+// fingerprint of its own: the payout it repeats may have been sent with
+// the key it had, and it must not take that payout's claim. It returns the
+// rows released; a batch already done is reopened, to be sent.
+func ReleaseHeld(ctx context.Context, l *ledger.Ledger, batchID, by string) (int, error) {
 	bg := context.WithoutCancel(ctx)
 	var held []ledger.Row
-	for row, err := range r.l.Rows(ctx, b.ID) {
+	for row, err := range l.Rows(ctx, batchID) {
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if row.State == ledger.Held {
 			row.Cells, row.Payout = nil, nil
 			held = append(held, row)
 		}
 	}
-	by := cmp.Or(r.opts.ReleasedBy, r.opts.Holder)
-	for _, row := range held {
+	for i, row := range held {
 		rel := ledger.Release{By: by}
 		if row.Reference == "" {
-			rel.Key = ReleasedKey(row.IdempotencyKey, b.ID, row.Row)
+			rel.Key = ReleasedKey(row.IdempotencyKey, batchID, row.Row)
 		}
 		if row.Fingerprint != "" {
-			sum := sha256.Sum256([]byte("released\x00" + row.Fingerprint + "\x00" + b.ID + "\x00" + strconv.Itoa(row.Row)))
+			sum := sha256.Sum256([]byte("released\x00" + row.Fingerprint + "\x00" + batchID + "\x00" + strconv.Itoa(row.Row)))
 			rel.Fingerprint = hex.EncodeToString(sum[:])
 		}
-		if err := r.l.ReleaseHeld(bg, b.ID, row.Row, rel); err != nil {
-			return err
+		if err := l.ReleaseHeld(bg, batchID, row.Row, rel); err != nil {
+			return i, err
 		}
-		r.log.Info("released a held row", "batch", short(b.ID), "row", row.Row, "was", row.ErrorCode, "by", by)
 	}
-	return nil
+	return len(held), nil
 }
 
 // read runs a request that sends no money (the calendar, the fee, the

@@ -346,6 +346,7 @@ type batchContent struct {
 	RequireApproval bool
 	CanSubmit       bool
 	CanApprove      bool
+	CanRelease      bool
 	CanPause        bool
 	CanResume       bool
 	Sending         bool
@@ -455,6 +456,9 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	c.CanSubmit = hasUpload && uploader && !u.Submitted() && b.Invalid == 0 && c.ToSend > 0 && b.State != ledger.BatchImporting
 	c.CanApprove = hasUpload && s.opts.RequireApproval && u.Submitted() && !u.Approved() &&
 		(se.role == ledger.RoleApprover || se.role == ledger.RoleAdmin) && se.user != u.UploadedBy
+	// Held rows are released before the batch is submitted, so that what
+	// is submitted (and approved) includes them.
+	c.CanRelease = hasUpload && uploader && !u.Submitted() && c.Held > 0 && !sending && b.State != ledger.BatchImporting
 	c.CanPause = hasUpload && sending
 	c.CanResume = hasUpload && !sending && s.mayRunIgnoringPause(u) && b.State != ledger.BatchDone &&
 		(u.Paused || c.Status.Key == "stopped")
@@ -544,6 +548,40 @@ var notices = map[string]string{
 	"approved":  "Approved. Sending has started.",
 	"paused":    "Pausing: the requests in flight finish, nothing new is sent.",
 	"resumed":   "Resumed: the rows left are sent with their same keys.",
+	"released":  "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
+}
+
+// release sends a batch's held rows after all, as the person signed in
+// decided: recorded in the ledger with their name. Only before the batch
+// is submitted, so that the submitted (and approved) total includes them.
+func (s *Server) release(w http.ResponseWriter, r *http.Request) {
+	ld, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	se := sessionFrom(r)
+	switch {
+	case !hasUpload || b.State == ledger.BatchImporting:
+		s.fail(w, r, se, http.StatusConflict, "This batch was not uploaded here: release its held rows with lote run --allow-repeat.")
+		return
+	case u.Submitted():
+		s.fail(w, r, se, http.StatusConflict, "This batch was submitted already: held rows are released before submitting, so that the submitted total includes them. Use lote resume --allow-repeat.")
+		return
+	case s.running(b.ID) != nil:
+		s.fail(w, r, se, http.StatusConflict, "This batch is being sent; pause it first.")
+		return
+	case r.FormValue("confirm") != "yes":
+		s.fail(w, r, se, http.StatusBadRequest, "Tick the box to confirm that the held rows must be paid as well.")
+		return
+	}
+	n, err := batch.ReleaseHeld(r.Context(), s.l, b.ID, "page: "+se.user)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("released held rows", "user", se.user, "batch", b.ID[:12], "rows", n)
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=released", http.StatusSeeOther)
 }
 
 func (s *Server) mayRunIgnoringPause(u ledger.Upload) bool {

@@ -212,6 +212,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /batches/{id}/results", s.auth(s.results, allRoles...))
 	m.HandleFunc("GET /batches/{id}/reconciliation", s.auth(s.reconciliation, allRoles...))
 	m.HandleFunc("POST /batches/{id}/submit", s.auth(s.submit, ledger.RoleUploader, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/release", s.auth(s.release, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/approve", s.auth(s.approve, ledger.RoleApprover, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/pause", s.auth(s.pause, allRoles...))
 	m.HandleFunc("POST /batches/{id}/resume", s.auth(s.resume, ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin))

@@ -485,3 +485,65 @@ func TestCommandLineBatch(t *testing.T) {
 		t.Errorf("%d transfers, want the 12 of the command line's run", n)
 	}
 }
+
+// The same sheet saved again and uploaded after it was paid from the
+// command line is held; a person releases it on the page, and the release
+// is recorded with their name before the batch is submitted.
+func TestReleaseHeldRowsOnThePage(t *testing.T) {
+	e := newEnv(t, nil)
+	_, withRefs := sheets(t)
+	// Without its reference column: nothing but the payouts ties the
+	// two files together.
+	recs, err := csv.NewReader(bytes.NewReader(withRefs)).ReadAll()
+	if err != nil || recs[0][0] != "reference" {
+		t.Fatalf("the sample's first column: %v %v", recs[0], err)
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	for _, rec := range recs {
+		cw.Write(rec[1:])
+	}
+	cw.Flush()
+	fixed := buf.Bytes()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "payouts.csv")
+	if err := os.WriteFile(path, fixed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.opts.Run
+	opts.Ledger = e.l
+	if _, err := batch.Run(context.Background(), path, opts); err != nil {
+		t.Fatal(err)
+	}
+	paid := len(e.sim.Transfers())
+	ana := e.login("ana")
+	resaved := bytes.ReplaceAll(fixed, []byte("\n"), []byte("\r\n"))
+	_, page, where := ana.upload("payouts-again.csv", resaved)
+	if !strings.Contains(page, `id="release"`) || strings.Contains(page, `id="submit"`) && !strings.Contains(page, `id="s-held"`) {
+		t.Fatalf("the page of a held sheet offers no release:\n%.3000s", page)
+	}
+	if code, body := ana.post(where+"/release", url.Values{}); code != http.StatusBadRequest || !strings.Contains(body, "Tick the box") {
+		t.Errorf("release without confirming: %d", code)
+	}
+	code, body := ana.post(where+"/release", url.Values{"confirm": {"yes"}})
+	if code != http.StatusOK || !strings.Contains(body, "Released:") {
+		t.Fatalf("release: %d\n%.2000s", code, body)
+	}
+	id := strings.TrimPrefix(where, "/batches/")
+	rels, err := e.l.Releases(context.Background(), id)
+	if err != nil || len(rels) == 0 || rels[0].By != "page: ana" {
+		t.Fatalf("releases %+v, %v; want them recorded as ana's", rels, err)
+	}
+	if len(e.sim.Transfers()) != paid {
+		t.Error("releasing sent something before the batch was submitted")
+	}
+	_, page = ana.get(where)
+	form := url.Values{"confirm": {"yes"}, "total": {hiddenValue(t, page, "total")}, "rows": {hiddenValue(t, page, "rows")}}
+	if code, body := ana.post(where+"/submit", form); code != http.StatusOK {
+		t.Fatalf("submit: %d\n%.2000s", code, body)
+	}
+	e.waitSent(id)
+	if got := len(e.sim.Transfers()); got != paid+len(rels) {
+		t.Errorf("%d transfers; want %d paid before and the %d released", got, paid, len(rels))
+	}
+}
