@@ -10,9 +10,10 @@
 //	              import
 //	   ┌────────────┼──────────────┐
 //	   ▼            ▼              ▼
-//	invalid      pending ◀──AllowRepeat── held
-//	(final)         │  ──────Hold────────▶
-//	                │ MarkAttempted (before the requests leave)
+//	invalid      pending ◀──ReleaseHeld── held
+//	(final)         │  ──Hold, ClaimPending, HoldPending──▶
+//	                │ MarkAttempted / SendRows (before the requests
+//	                │ leave; the payout's claim taken, or the row held)
 //	                ▼
 //	           attempted ◀─┐ RecordAttempt (retry / ambiguous:
 //	                │  └───┘  same key, state unchanged)
@@ -55,6 +56,21 @@
 //     over, so rows are neither lost nor doubled.
 //  6. A payout equal to one that may already have paid the same payee in
 //     another recent batch (FindRepeat) is imported held, not pending.
+//  7. One payout, one claim. A row carries its payout's fingerprint, which
+//     no file's bytes enter; the transaction that marks it attempted
+//     (MarkAttempted, SendRows) takes the claim on that fingerprint in the
+//     claims table, whose key it is. A row whose fingerprint another
+//     batch's live row holds (pending in a running batch, attempted,
+//     accepted and not failed, needing review; claimed within the window)
+//     is held instead, naming that row, so two batches carrying the same
+//     payout, run one after the other or at the same moment, in one
+//     process or two, pay it once. ClaimPending claims a batch's rows
+//     before its plan; a claim of a batch not running is tentative and
+//     gives way. A rejected or failed row's claim is released. A held row
+//     is sent only after ReleaseHeld, which records who released it and
+//     gives it the key and fingerprint the caller chose.
+//  8. A transfer id is on one row at most (a UNIQUE index): Accept of a
+//     transfer another row holds is a *TransferTakenError.
 //
 // # A ledger that lost its state
 //
