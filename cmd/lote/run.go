@@ -161,7 +161,14 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 
 	out := runOutput{Batch: rep.Batch.ID, File: path, Env: f.conn.env, Account: c.accountID,
 		State: string(rep.Batch.State), Interrupted: rep.Interrupted, NothingToDo: rep.NothingToDo,
-		Unresolved: rep.Unresolved, States: statesJSON(rep.Summary), Errors: []problem{}}
+		Unresolved: rep.Unresolved, States: statesJSON(rep.Summary), Errors: []problem{},
+		Held: rowNotes(rep.Plan.HeldRows), Warnings: rowNotes(rep.Plan.Warnings)}
+	for _, s := range rep.Supersedes {
+		out.Supersedes = append(out.Supersedes, s.Old)
+	}
+	if rep.Superseded != nil {
+		out.SupersededBy = rep.Superseded.New
+	}
 	code := exitOK
 	// A ledger found damaged during the run can neither give results nor
 	// be resumed until it is restored.
@@ -350,8 +357,29 @@ type runOutput struct {
 	NothingToDo bool                  `json:"nothing_to_do"`
 	Unresolved  int                   `json:"unresolved"`
 	Errors      []problem             `json:"errors"`
-	Error       string                `json:"error,omitempty"`
-	ExitCode    int                   `json:"exit_code"`
+	// Held and Warnings are the plan's first held rows and rows sent with
+	// a warning, with why; States counts them all.
+	Held         []rowNote `json:"held"`
+	Warnings     []rowNote `json:"warnings"`
+	Supersedes   []string  `json:"supersedes,omitempty"`    // older batches this file replaced
+	SupersededBy string    `json:"superseded_by,omitempty"` // the newer batch that replaced this one's file
+	Error        string    `json:"error,omitempty"`
+	ExitCode     int       `json:"exit_code"`
+}
+
+// rowNote is a row a person should read about, in --format json.
+type rowNote struct {
+	Row     int    `json:"row"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func rowNotes(ns []batch.RowNote) []rowNote {
+	out := make([]rowNote, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, rowNote{n.Row, n.Code, n.Message})
+	}
+	return out
 }
 
 // stateTotal is one state's rows and sums, in cents.
