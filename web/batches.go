@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -602,7 +603,9 @@ func makeRowView(header []string, row ledger.Row, warnings string) rowView {
 	}
 	issues := batch.Issues(row)
 	if row.State != ledger.Invalid && row.State != ledger.Held && row.State != ledger.Rejected && row.State != ledger.NeedsReview {
-		issues = nil
+		// A row to send or sent shows only its warnings (a payee paid
+		// another amount recently), not a stale reason.
+		issues = slices.DeleteFunc(issues, func(is batch.Issue) bool { return !is.Warning })
 	}
 	if warnings != "" {
 		var ws []batch.Issue

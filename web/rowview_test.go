@@ -29,6 +29,8 @@ func TestRowView(t *testing.T) {
 			`[{"column":"documento","code":"padded","message":"zeros restored","warning":true}]`, []string{"", "warning", "", ""}, 0},
 		{"unknown column", ledger.Row{State: ledger.Invalid, ErrorMessage: `[{"column":"nope","code":"x","message":"m"}]`}, "",
 			[]string{"", "", "", ""}, 1},
+		{"paid row keeps its changed-amount warning", ledger.Row{State: ledger.Accepted, TransferID: "t1", ErrorCode: "changed_amount",
+			ErrorMessage: "Warning: this payee and account was paid R$ 10,00 by batch x row 2"}, "", []string{"", "", "", ""}, 1},
 		{"accepted row's old message is not shown", ledger.Row{State: ledger.Accepted, TransferID: "t1", ErrorMessage: "retried"}, "",
 			[]string{"", "", "", ""}, 0},
 	}
