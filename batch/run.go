@@ -287,7 +287,16 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 			return Report{Batch: b}, err
 		}
 		if b.State != ledger.BatchImporting {
-			return r.resume(ctx, b)
+			// Run again (interrupted before its plan, say): the batches
+			// it replaces at its path are superseded now if they were not.
+			if b.State != ledger.BatchDone {
+				if r.supersedes, err = r.supersede(ctx, b); err != nil {
+					return Report{Batch: b}, err
+				}
+			}
+			rep, err := r.resume(ctx, b)
+			rep.Supersedes = r.supersedes
+			return rep, err
 		}
 	}
 	// Stone's calendar is read once, before the import, to check every
