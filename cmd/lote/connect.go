@@ -174,7 +174,8 @@ func (c *connFlags) connect() (*conn, error) {
 		return nil, fmt.Errorf("stone client: %w", err)
 	}
 	out.client = client
-	l, err := ledger.Open(c.ledgerPath(), ledger.Options{})
+	// A run or an import killed on this host gives its batch up at once.
+	l, err := ledger.Open(c.ledgerPath(), ledger.Options{HolderDead: batch.HolderDead})
 	if err != nil {
 		out.Close()
 		return nil, err

@@ -224,7 +224,7 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 			rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
 		return exitRows
 	case errors.As(err, &lease):
-		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed, try again after the lease expires.\n", err)
+		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed on another computer, try again after the lease expires.\n", err)
 		return exitUsage
 	case errors.Is(err, errNotConfirmed):
 		fmt.Fprintln(cio.stderr, "lote: not confirmed; nothing was sent")
