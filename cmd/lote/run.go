@@ -33,6 +33,8 @@ type runFlags struct {
 	yes            bool
 	maxTotal       int64
 	idempotencyTTL time.Duration
+	requestTimeout time.Duration
+	maxAttempts    int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
@@ -50,6 +52,9 @@ func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 	fs.Int64Var(&f.maxTotal, "max-total", 0, "refuse to send more than this many `cents` (0: no limit)")
 	fs.DurationVar(&f.idempotencyTTL, "idempotency-ttl", batch.DefaultIdempotencyTTL,
 		"how long Stone remembers an idempotency key; an unconfirmed row older than this is not resent but left for review")
+	// Hidden: the tests of a Stone that does not answer need them short.
+	fs.DurationVar(&f.requestTimeout, "request-timeout", batch.DefaultRequestTimeout, "hidden: how long one request waits for Stone's answer")
+	fs.IntVar(&f.maxAttempts, "max-attempts", batch.DefaultMaxAttempts, "hidden: requests per row, and per read, in one run")
 }
 
 func runRun(ctx context.Context, args []string, cio cmdIO) int {
@@ -90,7 +95,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if f.format != "text" && f.format != "json" {
 		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
 	}
-	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 {
+	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 || f.requestTimeout <= 0 || f.maxAttempts <= 0 {
 		return usageError(fs, cio.stderr, "--rate, --concurrency and --idempotency-ttl must be positive, --max-total not negative")
 	}
 	if err := f.conn.check(); err != nil {
@@ -134,6 +139,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Check: check, SkipInvalid: f.skipInvalid, AllowRepeat: f.allowRepeat,
 		Rate: f.rate, Concurrency: f.concurrency, IdempotencyTTL: f.idempotencyTTL, MaxTotal: f.maxTotal,
+		RequestTimeout: f.requestTimeout, MaxAttempts: f.maxAttempts,
 		Holder: fmt.Sprintf("%s pid %d", host, os.Getpid()), LeaseTTL: f.conn.leaseTTL,
 		Progress: view.update,
 		Log:      log,
@@ -191,12 +197,21 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if rep.Batch.ID != "" && rep.Summary != nil {
 		printSummary(cio.stdout, rep, out.Results)
 	}
-	if rep.Interrupted || code == exitInterrupted {
+	switch {
+	case (rep.Interrupted || code == exitInterrupted) && !resumable(rep.Batch):
+		// Stopped before the import finished: resume refuses such a batch.
+		fmt.Fprintln(cio.stdout, "interrupted before anything was sent: run the same command again to continue")
+	case rep.Interrupted || code == exitInterrupted:
 		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", idPrefix(rep.Batch.ID))
-	} else if rep.Unresolved > 0 {
+	case rep.Unresolved > 0:
 		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, idPrefix(rep.Batch.ID))
 	}
 	return code
+}
+
+// resumable says whether `lote resume` takes the batch: it is imported.
+func resumable(b ledger.Batch) bool {
+	return b.ID != "" && b.State != ledger.BatchImporting
 }
 
 // failure reports a run's error and returns its exit code.
@@ -233,6 +248,14 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		errors.Is(err, batch.ErrMaxTotal), errors.Is(err, ledger.ErrNotFound):
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
+	case errors.Is(err, batch.ErrNoAnswer):
+		// Nothing was sent by this run, so waiting and trying again is safe.
+		again := "run the same command again to continue"
+		if resumable(rep.Batch) {
+			again = fmt.Sprintf("run the same command again, or `lote resume %s`, to continue", idPrefix(rep.Batch.ID))
+		}
+		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run: %s\n", err, again)
+		return exitInterrupted
 	case errors.Is(err, ledger.ErrLeaseLost):
 		fmt.Fprintf(cio.stderr, "lote: %v: another run took the batch over; this one stopped sending\n", err)
 		return exitInterrupted

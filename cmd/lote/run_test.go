@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -247,5 +248,80 @@ func TestRunProductionNeedsConfirmation(t *testing.T) {
 	}
 	if len(sim.Transfers()) != 0 {
 		t.Errorf("transfers made: %d", len(sim.Transfers()))
+	}
+}
+
+// A Stone that does not answer before anything is sent (here slower than
+// --request-timeout on every attempt) ends the run with exit 3, saying what
+// was being read and how to go on; the same command later finishes. This
+// is the calendar before the import, then the fee before sending.
+func TestRunStoneNotAnsweringExitsResumable(t *testing.T) {
+	sim := stonetest.NewServer(stonetest.Options{Sandbox: true})
+	defer sim.Close()
+	dir := t.TempDir()
+	key, err := stone.GenerateKey(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "key.pem")
+	if err := stone.WriteKeyPair(keyFile, key); err != nil {
+		t.Fatal(err)
+	}
+	sim.AddClient("client", &key.PublicKey)
+	sim.AddAccount("acct", 1_000_000_00)
+	in := sample(t, "payouts.csv")
+	conn := []string{"--env", "sandbox", "--api-url", sim.URL, "--auth-url", sim.URL, "--client-id", "client",
+		"--key", keyFile, "--account-id", "acct", "--ledger", filepath.Join(dir, "l.db"),
+		"--request-timeout", "20ms", "--max-attempts", "2"}
+	c := cli{t: t}
+	slow := stonetest.Faults{Latency: 300 * time.Millisecond}
+
+	sim.SetFaults(slow)
+	r := c.run(append([]string{"run", in}, conn...)...)
+	if r.code != exitInterrupted {
+		t.Fatalf("run with a silent Stone: exit %d, want %d\n%s%s", r.code, exitInterrupted, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"read Stone's scheduling calendar: Stone did not answer", "nothing was sent", "run the same command again"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout, "lote resume") {
+		t.Errorf("stdout offers a resume of a batch not imported:\n%s", r.stdout)
+	}
+
+	// Imported, then stopped by --max-total before sending.
+	sim.SetFaults(stonetest.Faults{})
+	r = c.run(append([]string{"run", in, "--max-total", "1"}, conn...)...)
+	if r.code != exitUsage {
+		t.Fatalf("run over --max-total: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var id string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "batch" {
+			id = f[1]
+			break
+		}
+	}
+	sim.SetFaults(slow)
+	r = c.run(append([]string{"resume", id, "--out", filepath.Join(dir, "results.csv")}, conn...)...)
+	if r.code != exitInterrupted {
+		t.Fatalf("resume with a silent Stone: exit %d, want %d\n%s%s", r.code, exitInterrupted, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"read the transfer fee: Stone did not answer", "nothing was sent by this run", "`lote resume " + id + "`"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if len(sim.Transfers()) != 0 {
+		t.Fatalf("%d transfers made while Stone did not answer", len(sim.Transfers()))
+	}
+
+	sim.SetFaults(stonetest.Faults{})
+	if r = c.run(append([]string{"run", in}, conn...)...); r.code != exitOK {
+		t.Errorf("the same command once Stone answers: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if len(sim.Transfers()) != 12 {
+		t.Errorf("%d transfers, want 12", len(sim.Transfers()))
 	}
 }
