@@ -147,9 +147,6 @@ func (c *connFlags) connect() (*conn, error) {
 			// (06:30–17:23); outside it transfers are still accepted,
 			// delayed to the next opening, as Stone does.
 			Sandbox: true,
-			// Fresh transfer ids in every process, so that two sim runs
-			// never show the same id for different transfers.
-			Seed: uint64(time.Now().UnixNano()),
 			// The same institutions as the validator, so a row that passes
 			// `lote validate` is not refused by the emulator.
 			Institutions: func(code string) (string, string, string, bool) {
