@@ -223,15 +223,19 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 	switch {
 	case errors.Is(err, batch.ErrInvalidRows):
 		// Listed like `lote validate` lists them, so the same habits work.
-		ps, lerr := invalidRows(ctx, l, rep.Batch.ID)
+		ps, rows, lerr := invalidRows(ctx, l, rep.Batch.ID, listedProblems)
 		if lerr != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", lerr)
 		}
 		out.Errors = ps
+		out.MoreInvalidRows = max(0, rep.Plan.Invalid-rows)
 		if f.format == "text" {
 			w := bufio.NewWriter(cio.stdout)
 			for _, p := range ps {
 				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, problemLine(p))
+			}
+			if out.MoreInvalidRows > 0 {
+				fmt.Fprintf(w, "%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n", path, out.MoreInvalidRows)
 			}
 			w.Flush()
 		}
@@ -311,16 +315,29 @@ func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch
 	return path, nil
 }
 
-// invalidRows lists the problems of a batch's invalid rows, warnings left out.
-func invalidRows(ctx context.Context, l *ledger.Ledger, id string) ([]problem, error) {
-	ps := []problem{}
+// listedProblems is about how many problems of invalid rows run and resume
+// list, in text and in --format json: enough to see what is wrong with a
+// sheet. The results sheet has every row with its problems; listing them
+// all held a million-row sheet of garbage in memory, for a list no one reads.
+const listedProblems = 100
+
+// invalidRows lists the problems of a batch's first invalid rows, warnings
+// left out: whole rows, until at least limit problems are listed. rows is
+// the number of invalid rows listed. It reads the ledger a page at a time
+// and stops there, so memory does not grow with the invalid rows.
+func invalidRows(ctx context.Context, l *ledger.Ledger, id string, limit int) (ps []problem, rows int, err error) {
+	ps = []problem{}
 	for r, err := range l.Rows(ctx, id) {
 		if err != nil {
-			return ps, err
+			return ps, rows, err
+		}
+		if len(ps) >= limit {
+			break
 		}
 		if r.State != ledger.Invalid {
 			continue
 		}
+		rows++
 		for _, is := range batch.Issues(r) {
 			if is.Warning {
 				continue
@@ -328,7 +345,7 @@ func invalidRows(ctx context.Context, l *ledger.Ledger, id string) ([]problem, e
 			ps = append(ps, problem{Row: r.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message})
 		}
 	}
-	return ps, nil
+	return ps, rows, nil
 }
 
 // problemLine is a problem as `lote validate` prints it: the value quoted,
@@ -352,9 +369,13 @@ type runOutput struct {
 	Interrupted bool                  `json:"interrupted"`
 	NothingToDo bool                  `json:"nothing_to_do"`
 	Unresolved  int                   `json:"unresolved"`
-	Errors      []problem             `json:"errors"`
-	Error       string                `json:"error,omitempty"`
-	ExitCode    int                   `json:"exit_code"`
+	// Errors are the problems of the first invalid rows (about
+	// listedProblems); MoreInvalidRows counts the invalid rows not listed.
+	// The results sheet has them all.
+	Errors          []problem `json:"errors"`
+	MoreInvalidRows int       `json:"more_invalid_rows"`
+	Error           string    `json:"error,omitempty"`
+	ExitCode        int       `json:"exit_code"`
 }
 
 // stateTotal is one state's rows and sums, in cents.

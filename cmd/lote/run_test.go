@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -325,5 +326,57 @@ func TestRunStoneNotAnsweringExitsResumable(t *testing.T) {
 	}
 	if len(sim.Transfers()) != 12 {
 		t.Errorf("%d transfers, want 12", len(sim.Transfers()))
+	}
+}
+
+// A sheet with more invalid rows than run lists: the first rows' problems
+// are listed, in text and JSON, with the number of the others, which the
+// results sheet holds. Listing them all held every problem of a
+// million-row sheet in memory.
+func TestRunListsTheFirstProblemsAndCountsTheRest(t *testing.T) {
+	dir := t.TempDir()
+	const rows = listedProblems + 50
+	var b strings.Builder
+	b.WriteString("name,document,institution_code,branch_code,account_code,account_type,amount_cents\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "Pessoa %d,123.456.789-00,341,1234,%d,CC,1000\n", i+1, 10000+i) // the CPF's check digits are wrong
+	}
+	in := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := cli{t: t, env: map[string]string{"LOTE_LEDGER": filepath.Join(dir, "l.db")}}
+
+	r := c.run("run", in)
+	if r.code != exitRows {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitRows, r.stderr)
+	}
+	for _, want := range []string{
+		in + `:2:document: "123.456.789-00": `,
+		fmt.Sprintf(`%s:%d:document: "123.456.789-00": `, in, listedProblems+1),
+		fmt.Sprintf("%s: 50 more invalid rows not listed here; the results sheet lists every row with its problems\n", in),
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if unlisted := fmt.Sprintf("%s:%d:", in, listedProblems+2); strings.Contains(r.stdout, unlisted) {
+		t.Errorf("stdout lists row %d, past the first %d problems", listedProblems+2, listedProblems)
+	}
+	res, err := os.ReadFile(filepath.Join(dir, "bad.results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(res), "\r\n"); n != rows+1 {
+		t.Errorf("results sheet has %d lines, want header + %d rows", n, rows)
+	}
+
+	r = c.run("run", in, "--format", "json")
+	var doc runOutput
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	if len(doc.Errors) != listedProblems || doc.Errors[0].Row != 2 || doc.MoreInvalidRows != 50 {
+		t.Errorf("json: %d errors, %d more invalid rows; want %d from row 2, 50 more", len(doc.Errors), doc.MoreInvalidRows, listedProblems)
 	}
 }
