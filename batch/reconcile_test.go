@@ -57,8 +57,10 @@ func runRecon(t *testing.T, e *env) string {
 	return rep.Batch.ID
 }
 
+// newReconEnv is an emulator whose transfer ids the report's golden file
+// can name.
 func newReconEnv(t *testing.T, faults stonetest.Faults) *env {
-	return newEnv(t, stonetest.Options{Seed: 11, Faults: faults,
+	return newEnv(t, stonetest.Options{Seed: 11, DeterministicIDs: true, Faults: faults,
 		RefundRule: stonetest.RefundByAccount(map[string]string{returnedAccount: "3"})})
 }
 

@@ -147,7 +147,9 @@ type Report struct {
 	Batch   ledger.Batch
 	Plan    Plan
 	Summary map[ledger.State]ledger.Totals
-	// Interrupted says ctx stopped the run: it is resumable.
+	// Interrupted says the run stopped and is resumable: ctx ended, or
+	// Stone did not answer a read before anything was sent (the error
+	// wraps ErrNoAnswer).
 	Interrupted bool
 	// Unresolved counts rows left attempted after MaxAttempts; a resume
 	// sends them again with the same keys.
@@ -185,6 +187,13 @@ var ErrInvalidRows = errors.New("the sheet has invalid rows")
 // credentials or the account (401 after a fresh token, 403). The rows being
 // sent stay attempted; a resume with the right configuration sends the same keys.
 var ErrConfig = errors.New("configuration refused by Stone")
+
+// ErrNoAnswer is returned (wrapped with what was being read and Stone's last
+// error) when a read made before anything is sent (the calendar, the fee,
+// the balance) timed out, failed to connect or got 429 or 5xx on every
+// attempt. Nothing was sent by this run; the Report says Interrupted: the
+// same run later continues.
+var ErrNoAnswer = errors.New("Stone did not answer")
 
 // ErrBatchMismatch is returned when a batch is run with another account or
 // environment than it was imported with: one batch is never sent from two accounts.
@@ -309,6 +318,9 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return Report{Interrupted: true, Plan: Plan{BatchID: id, FileName: filepath.Base(path)}}, nil
+		}
+		if errors.Is(err, ErrNoAnswer) {
+			return Report{Interrupted: true, Plan: Plan{BatchID: id, FileName: filepath.Base(path)}}, err
 		}
 		return Report{}, err
 	}
@@ -452,6 +464,7 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 	plan, err := r.plan(ctx, b, scheduled)
 	if err != nil {
 		rep, _ := r.report(ctx, b.ID, plan, false)
+		rep.Interrupted = errors.Is(err, ErrNoAnswer)
 		return rep, err
 	}
 	if plan.Invalid > 0 && !r.opts.SkipInvalid {
@@ -566,7 +579,9 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, ErrConfig) {
+		// A Stone that answers no read would leave every row sent
+		// unconfirmed: stop before sending, resumable.
+		if errors.Is(err, ErrConfig) || errors.Is(err, ErrNoAnswer) {
 			return p, err
 		}
 		r.log.Warn("transfer fee unknown", "err", err)
@@ -579,7 +594,7 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, ErrConfig) {
+		if errors.Is(err, ErrConfig) || errors.Is(err, ErrNoAnswer) {
 			return p, err
 		}
 		r.log.Warn("balance unknown", "err", err)
@@ -635,13 +650,18 @@ func ReleaseHeld(ctx context.Context, l *ledger.Ledger, batchID, by string) (int
 }
 
 // read runs a request that sends no money (the calendar, the fee, the
-// balance), retrying it with backoff while Stone answers 429/5xx or the
-// connection fails, up to MaxAttempts. A refusal of the credentials is an
+// balance), retrying it with backoff while Stone answers 429/5xx, does not
+// answer within RequestTimeout or the connection fails, up to MaxAttempts;
+// then the error wraps ErrNoAnswer. A refusal of the credentials is an
 // ErrConfig error; other failures are wrapped with what was being done.
 func (r *runner) read(ctx context.Context, what string, call func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		reqCtx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 		err := call(reqCtx)
+		// The request's own deadline, not ctx: Classify calls a request
+		// whose context ended before it was sent (here, while getting a
+		// token) final, which is right only when the caller stopped.
+		timedOut := reqCtx.Err() != nil && ctx.Err() == nil
 		cancel()
 		if err == nil {
 			return nil
@@ -650,8 +670,12 @@ func (r *runner) read(ctx context.Context, what string, call func(context.Contex
 			return cerr
 		}
 		// Reading twice is harmless, so an ambiguous failure is retried too.
-		if o, _ := stone.Classify(err); o == stone.OutcomeFinal || attempt >= r.opts.MaxAttempts || ctx.Err() != nil {
+		o, _ := stone.Classify(err)
+		if ctx.Err() != nil || o == stone.OutcomeFinal && !timedOut {
 			return fmt.Errorf("%s: %w", what, err)
+		}
+		if attempt >= r.opts.MaxAttempts {
+			return fmt.Errorf("%s: %w (%d attempts): %w", what, ErrNoAnswer, attempt, err)
 		}
 		r.log.Warn("retrying", "what", what, "attempt", attempt, "err", err)
 		if serr := r.opts.Sleep(ctx, backoff(attempt)); serr != nil {

@@ -2,10 +2,12 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"lote/ledger"
 	"lote/stone/stonetest"
@@ -57,5 +59,66 @@ func TestRunRecordsTheSeparator(t *testing.T) {
 	}
 	if got := b.ImportOptions["separator"]; got != "," {
 		t.Errorf("separator recorded %q, want %q", got, ",")
+	}
+}
+
+// TestRunStoneNotAnsweringBeforeSendingIsResumable: a Stone slower than
+// RequestTimeout on every attempt, while the calendar is read before the
+// import or the fee and balance before sending, ends the run interrupted
+// with ErrNoAnswer and nothing sent; the same run later finishes. A refusal
+// of the credentials is still ErrConfig, not resumable by waiting.
+func TestRunStoneNotAnsweringBeforeSendingIsResumable(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(3)
+	path := e.writeCSV("folha.csv", ps, true)
+	o := e.opts()
+	// Only the runs against a slow Stone wait this little: the others
+	// must not time out on a loaded machine.
+	short := o
+	short.RequestTimeout, short.MaxAttempts = 20*time.Millisecond, 3
+	slow := stonetest.Faults{Latency: 300 * time.Millisecond}
+
+	// The calendar, before the import, and first the token: every attempt
+	// waits on the one token request, which outlives them.
+	e.srv.SetFaults(slow)
+	rep, err := Run(ctx, path, short)
+	if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "calendar") || !rep.Interrupted {
+		t.Fatalf("run with a silent Stone: interrupted %v, err %v; want interrupted, ErrNoAnswer naming the calendar", rep.Interrupted, err)
+	}
+	if bs, _ := e.l.Batches(ctx); len(bs) != 0 || e.creates() != 0 {
+		t.Fatalf("%d batches, %d creates; want none", len(bs), e.creates())
+	}
+
+	// The fee and the balance, before sending: the batch is imported.
+	e.srv.SetFaults(stonetest.Faults{})
+	stop := o
+	stop.Confirm = func(context.Context, Plan) error { return errors.New("not now") }
+	if rep, err = Run(ctx, path, stop); err == nil || rep.Batch.ID == "" {
+		t.Fatalf("run stopped at confirmation: %v", err)
+	}
+	id := rep.Batch.ID
+	e.srv.SetFaults(slow)
+	rep, err = Resume(ctx, id, short)
+	if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "fee") || !rep.Interrupted || rep.Batch.ID != id {
+		t.Fatalf("resume with a silent Stone: interrupted %v, batch %q, err %v; want interrupted, ErrNoAnswer naming the fee", rep.Interrupted, rep.Batch.ID, err)
+	}
+	if e.creates() != 0 || rep.Summary[ledger.Pending].Rows != 3 {
+		t.Fatalf("%d creates, summary %+v; want nothing sent", e.creates(), rep.Summary)
+	}
+
+	e.srv.SetFaults(stonetest.Faults{})
+	if rep, err = Resume(ctx, id, o); err != nil || rep.Summary[ledger.Accepted].Rows != 3 {
+		t.Fatalf("resume once Stone answers: %v, %+v", err, rep.Summary)
+	}
+	e.checkExactlyOnce(id, ps)
+
+	// Refused credentials are configuration, whatever the step.
+	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
+		return http.StatusForbidden, strings.HasSuffix(r.URL.Path, "/schedulings/calendar")
+	}})
+	rep, err = Run(ctx, e.writeCSV("outra.csv", payees(1), false), o)
+	if !errors.Is(err, ErrConfig) || errors.Is(err, ErrNoAnswer) || rep.Interrupted {
+		t.Errorf("calendar refused: interrupted %v, err %v; want ErrConfig", rep.Interrupted, err)
 	}
 }

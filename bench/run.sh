@@ -10,5 +10,7 @@ echo "== lote run: 10,000 rows against the emulator with 20 ms latency, with and
 go run ./bench/runbench -rows 10000
 echo "== lote run: importing 1,000,000 rows into the ledger, then re-running the finished batch"
 go run ./bench/runbench -rows 0 -import-rows 1000000
+echo "== lote run and lote validate: sheets of 200,000 and 1,000,000 invalid rows, peak memory"
+go run ./bench/invalidbench -lote bin/lote -data bench/data
 echo "== lote serve: upload to table for 10,000 rows, page weight, memory while sending 100,000 rows"
 go run ./bench/servebench

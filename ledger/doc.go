@@ -47,7 +47,9 @@
 //     moves a row out of them, so a paid row is never queued again.
 //  4. One runner per batch: a lease (holder, expiry) taken in an immediate
 //     transaction; a second runner gets *LeaseHeldError until the lease
-//     expires, and a runner whose lease was taken over gets ErrLeaseLost
+//     expires or Options.HolderDead says its holder is gone (a process of
+//     this host that no longer exists), and a runner whose lease was taken
+//     over gets ErrLeaseLost
 //     from RenewLease. Even if two runners overlapped, rule 1 makes them
 //     send the same keys.
 //  5. An import is visible as complete only when its last transaction

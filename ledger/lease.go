@@ -28,8 +28,9 @@ var ErrLeaseLost = errors.New("lease lost")
 
 // AcquireLease makes holder the only runner of the batch until the returned
 // expiry (now + ttl). It succeeds when no one holds the lease, when the
-// lease expired (its holder was killed), or when holder already holds it;
-// otherwise it returns a *LeaseHeldError. The check and the take are one
+// lease expired (its holder was killed), when Options.HolderDead says its
+// holder is gone, or when holder already holds it; otherwise it returns a
+// *LeaseHeldError. The check and the take are one
 // immediate transaction, so two processes cannot both win.
 func (l *Ledger) AcquireLease(ctx context.Context, batch, holder string, ttl time.Duration) (time.Time, error) {
 	var expires time.Time
@@ -67,6 +68,17 @@ func (l *Ledger) acquire(ctx context.Context, tx *sql.Tx, batch, holder string, 
 	exp, err := parseTime(e)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("acquire lease on batch %s: %w", batch, err)
+	}
+	if l.dead != nil && l.dead(h.String) {
+		// A run killed on this host need not keep the batch for the rest
+		// of its lease. This transaction holds the write lock since the
+		// first UPDATE, so the lease cannot have changed hands meanwhile.
+		_, err := tx.ExecContext(ctx, `UPDATE batches SET lease_holder = ?, lease_expires = ? WHERE id = ?`,
+			holder, fmtTime(expires), batch)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("acquire lease on batch %s from %s: %w", batch, h.String, err)
+		}
+		return expires, nil
 	}
 	return time.Time{}, &LeaseHeldError{Batch: batch, Holder: h.String, Expires: exp}
 }

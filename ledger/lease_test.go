@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -112,4 +113,62 @@ func TestLeaseAcrossHandles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestLeaseOfADeadHolderIsTakenOverAtOnce: a lease whose holder
+// Options.HolderDead says is gone is taken without waiting for it to expire,
+// by AcquireLease and by BeginImport; any other holder is waited for, and
+// the dead holder, were it to come back, finds its lease lost.
+func TestLeaseOfADeadHolderIsTakenOverAtOnce(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	path := filepath.Join(t.TempDir(), "lote.db")
+	l, err := Open(path, Options{Now: c.Now, HolderDead: func(h string) bool { return h == "gone" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	b := testBatch("dead holder")
+	importRows(t, l, b, []Row{validRow(b.ID, 2, 1)})
+	const ttl = time.Hour
+
+	if _, err := l.AcquireLease(ctx, b.ID, "alive", ttl); err != nil {
+		t.Fatal(err)
+	}
+	var held *LeaseHeldError
+	if _, err := l.AcquireLease(ctx, b.ID, "next", ttl); !errors.As(err, &held) || held.Holder != "alive" {
+		t.Fatalf("lease of a live holder: err = %v, want LeaseHeldError naming alive", err)
+	}
+	if err := l.ReleaseLease(ctx, b.ID, "alive"); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := l.AcquireLease(ctx, b.ID, "gone", ttl); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := l.AcquireLease(ctx, b.ID, "next", ttl)
+	if err != nil || !exp.Equal(c.Now().Add(ttl)) {
+		t.Fatalf("lease of a dead holder: %v, %v; want it taken at once", exp, err)
+	}
+	if got, _ := l.Batch(ctx, b.ID); got.LeaseHolder != "next" {
+		t.Errorf("holder = %q, want next", got.LeaseHolder)
+	}
+	if _, err := l.RenewLease(ctx, b.ID, "gone", ttl); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("renew by the dead holder: err = %v, want ErrLeaseLost", err)
+	}
+
+	// An import killed on this host: the next one starts over at once.
+	b2 := testBatch("dead importer")
+	im, err := l.BeginImport(ctx, b2, "gone", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Close(); err != nil {
+		t.Fatal(err)
+	}
+	im, err = l.BeginImport(ctx, b2, "next", ttl)
+	if err != nil {
+		t.Fatalf("import after a dead importer: %v; want it taken at once", err)
+	}
+	im.Close()
 }

@@ -31,6 +31,14 @@ type Options struct {
 	// that is not a ledger is still refused. False, the safe default,
 	// refuses such a ledger.
 	NewLedger bool
+	// HolderDead, if set, says whether a lease's holder is known to have
+	// ended: a process of this host that no longer exists. AcquireLease
+	// and BeginImport take such a lease over at once instead of waiting
+	// for it to expire. It must say false when it cannot tell, since a
+	// live holder's lease taken over lets two runners send one batch.
+	// Nil waits for every lease to expire. The ledger knows nothing of
+	// hosts and processes; batch.HolderDead reads lote's holder names.
+	HolderDead func(holder string) bool
 }
 
 // Ledger is an open ledger file. Its methods are safe for concurrent use.
@@ -42,6 +50,7 @@ type Ledger struct {
 	w    *sql.DB // one connection, immediate transactions
 	r    *sql.DB // query_only pool
 	now  func() time.Time
+	dead func(holder string) bool // Options.HolderDead
 }
 
 // ErrTooNew is returned by Open when the file was written by a newer lote
@@ -185,7 +194,7 @@ func Open(path string, opts Options) (*Ledger, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &Ledger{path: path, w: w, r: r, now: now}, nil
+	return &Ledger{path: path, w: w, r: r, now: now, dead: opts.HolderDead}, nil
 }
 
 // openError is err from Open: a *LostError or *UnreadableError as it is

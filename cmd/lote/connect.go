@@ -54,7 +54,8 @@ func (c *connFlags) registerLedger(fs *flag.FlagSet) {
 // openLedger opens the ledger file. A ledger that lost its state or cannot
 // be read is refused with an error that says what to do.
 func (c *connFlags) openLedger() (*ledger.Ledger, error) {
-	return ledger.Open(c.ledgerPath(), ledger.Options{NewLedger: c.newLedger})
+	// A run or an import killed on this host gives its batch up at once.
+	return ledger.Open(c.ledgerPath(), ledger.Options{NewLedger: c.newLedger, HolderDead: batch.HolderDead})
 }
 
 // register adds the ledger flags and the connection flags.
@@ -156,9 +157,6 @@ func (c *connFlags) connect() (*conn, error) {
 			// (06:30–17:23); outside it transfers are still accepted,
 			// delayed to the next opening, as Stone does.
 			Sandbox: true,
-			// Fresh transfer ids in every process, so that two sim runs
-			// never show the same id for different transfers.
-			Seed: uint64(time.Now().UnixNano()),
 			// The same institutions as the validator, so a row that passes
 			// `lote validate` is not refused by the emulator.
 			Institutions: func(code string) (string, string, string, bool) {

@@ -203,8 +203,8 @@ func crashResume(t *testing.T, seed uint64, withReference bool) {
 		case err := <-done:
 			code := cmd.ProcessState.ExitCode()
 			t.Logf("run ended by itself before a kill at %s: %v\n%s", delay, err, out.String())
-			// 0 or 1: the batch is finished. 2 or 3: a fault the emulator
-			// injected stopped this run (5xx before sending); run again.
+			// 0 or 1: the batch is finished. 3 (or 2): a fault the
+			// emulator injected stopped this run; run again.
 			finished = code == exitOK || code == exitRows
 		case <-time.After(delay):
 			cmd.Process.Kill()
@@ -225,8 +225,8 @@ func crashResume(t *testing.T, seed uint64, withReference bool) {
 	for attempt := 0; ; attempt++ {
 		waitLease(t, ledgerFile, deadline)
 		last = runBin(t, runArgs...)
-		// A run stopped by an injected 5xx before sending exits 2; one
-		// that could not confirm every row asks for a resume.
+		// A run stopped by injected 5xx before sending, like one that
+		// could not confirm every row, asks to be run again.
 		if (last.code != exitInterrupted && last.code != exitUsage) || attempt == 5 {
 			break
 		}

@@ -33,6 +33,8 @@ type runFlags struct {
 	yes            bool
 	maxTotal       int64
 	idempotencyTTL time.Duration
+	requestTimeout time.Duration
+	maxAttempts    int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
@@ -50,6 +52,9 @@ func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 	fs.Int64Var(&f.maxTotal, "max-total", 0, "refuse to send more than this many `cents` (0: no limit)")
 	fs.DurationVar(&f.idempotencyTTL, "idempotency-ttl", batch.DefaultIdempotencyTTL,
 		"how long Stone remembers an idempotency key; an unconfirmed row older than this is not resent but left for review")
+	// Hidden: the tests of a Stone that does not answer need them short.
+	fs.DurationVar(&f.requestTimeout, "request-timeout", batch.DefaultRequestTimeout, "hidden: how long one request waits for Stone's answer")
+	fs.IntVar(&f.maxAttempts, "max-attempts", batch.DefaultMaxAttempts, "hidden: requests per row, and per read, in one run")
 }
 
 func runRun(ctx context.Context, args []string, cio cmdIO) int {
@@ -90,7 +95,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if f.format != "text" && f.format != "json" {
 		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
 	}
-	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 {
+	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 || f.requestTimeout <= 0 || f.maxAttempts <= 0 {
 		return usageError(fs, cio.stderr, "--rate, --concurrency and --idempotency-ttl must be positive, --max-total not negative")
 	}
 	if err := f.conn.check(); err != nil {
@@ -136,6 +141,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Check: check, SkipInvalid: f.skipInvalid, AllowRepeat: f.allowRepeat,
 		Rate: f.rate, Concurrency: f.concurrency, IdempotencyTTL: f.idempotencyTTL, MaxTotal: f.maxTotal,
+		RequestTimeout: f.requestTimeout, MaxAttempts: f.maxAttempts,
 		Holder: fmt.Sprintf("%s pid %d", host, os.Getpid()), LeaseTTL: f.conn.leaseTTL,
 		Progress: view.update,
 		Log:      log,
@@ -209,12 +215,21 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if unreadable != nil {
 		return code // the error said what to do; a resume cannot read the ledger either
 	}
-	if rep.Interrupted || code == exitInterrupted {
+	switch {
+	case (rep.Interrupted || code == exitInterrupted) && !resumable(rep.Batch):
+		// Stopped before the import finished: resume refuses such a batch.
+		fmt.Fprintln(cio.stdout, "interrupted before anything was sent: run the same command again to continue")
+	case rep.Interrupted || code == exitInterrupted:
 		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", idPrefix(rep.Batch.ID))
-	} else if rep.Unresolved > 0 {
+	case rep.Unresolved > 0:
 		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, idPrefix(rep.Batch.ID))
 	}
 	return code
+}
+
+// resumable says whether `lote resume` takes the batch: it is imported.
+func resumable(b ledger.Batch) bool {
+	return b.ID != "" && b.State != ledger.BatchImporting
 }
 
 // failure reports a run's error and returns its exit code.
@@ -226,15 +241,19 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 	switch {
 	case errors.Is(err, batch.ErrInvalidRows):
 		// Listed like `lote validate` lists them, so the same habits work.
-		ps, lerr := invalidRows(ctx, l, rep.Batch.ID)
+		ps, rows, lerr := invalidRows(ctx, l, rep.Batch.ID, listedProblems)
 		if lerr != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", lerr)
 		}
 		out.Errors = ps
+		out.MoreInvalidRows = max(0, rep.Plan.Invalid-rows)
 		if f.format == "text" {
 			w := bufio.NewWriter(cio.stdout)
 			for _, p := range ps {
 				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, problemLine(p))
+			}
+			if out.MoreInvalidRows > 0 {
+				fmt.Fprintf(w, "%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n", path, out.MoreInvalidRows)
 			}
 			w.Flush()
 		}
@@ -242,7 +261,7 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 			rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
 		return exitRows
 	case errors.As(err, &lease):
-		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed, try again after the lease expires.\n", err)
+		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed on another computer, try again after the lease expires.\n", err)
 		return exitUsage
 	case errors.Is(err, errNotConfirmed):
 		fmt.Fprintln(cio.stderr, "lote: not confirmed; nothing was sent")
@@ -251,6 +270,14 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		errors.Is(err, batch.ErrMaxTotal), errors.Is(err, ledger.ErrNotFound):
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
+	case errors.Is(err, batch.ErrNoAnswer):
+		// Nothing was sent by this run, so waiting and trying again is safe.
+		again := "run the same command again to continue"
+		if resumable(rep.Batch) {
+			again = fmt.Sprintf("run the same command again, or `lote resume %s`, to continue", idPrefix(rep.Batch.ID))
+		}
+		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run: %s\n", err, again)
+		return exitInterrupted
 	case errors.Is(err, ledger.ErrLeaseLost):
 		fmt.Fprintf(cio.stderr, "lote: %v: another run took the batch over; this one stopped sending\n", err)
 		return exitInterrupted
@@ -315,16 +342,29 @@ func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch
 	return path, nil
 }
 
-// invalidRows lists the problems of a batch's invalid rows, warnings left out.
-func invalidRows(ctx context.Context, l *ledger.Ledger, id string) ([]problem, error) {
-	ps := []problem{}
+// listedProblems is about how many problems of invalid rows run and resume
+// list, in text and in --format json: enough to see what is wrong with a
+// sheet. The results sheet has every row with its problems; listing them
+// all held a million-row sheet of garbage in memory, for a list no one reads.
+const listedProblems = 100
+
+// invalidRows lists the problems of a batch's first invalid rows, warnings
+// left out: whole rows, until at least limit problems are listed. rows is
+// the number of invalid rows listed. It reads the ledger a page at a time
+// and stops there, so memory does not grow with the invalid rows.
+func invalidRows(ctx context.Context, l *ledger.Ledger, id string, limit int) (ps []problem, rows int, err error) {
+	ps = []problem{}
 	for r, err := range l.Rows(ctx, id) {
 		if err != nil {
-			return ps, err
+			return ps, rows, err
+		}
+		if len(ps) >= limit {
+			break
 		}
 		if r.State != ledger.Invalid {
 			continue
 		}
+		rows++
 		for _, is := range batch.Issues(r) {
 			if is.Warning {
 				continue
@@ -332,7 +372,7 @@ func invalidRows(ctx context.Context, l *ledger.Ledger, id string) ([]problem, e
 			ps = append(ps, problem{Row: r.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message})
 		}
 	}
-	return ps, nil
+	return ps, rows, nil
 }
 
 // problemLine is a problem as `lote validate` prints it: the value quoted,
@@ -356,7 +396,11 @@ type runOutput struct {
 	Interrupted bool                  `json:"interrupted"`
 	NothingToDo bool                  `json:"nothing_to_do"`
 	Unresolved  int                   `json:"unresolved"`
-	Errors      []problem             `json:"errors"`
+	// Errors are the problems of the first invalid rows (about
+	// listedProblems); MoreInvalidRows counts the invalid rows not listed.
+	// The results sheet has them all.
+	Errors          []problem `json:"errors"`
+	MoreInvalidRows int       `json:"more_invalid_rows"`
 	// Held and Warnings are the plan's first held rows and rows sent with
 	// a warning, with why; States counts them all.
 	Held         []rowNote `json:"held"`

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -247,5 +249,134 @@ func TestRunProductionNeedsConfirmation(t *testing.T) {
 	}
 	if len(sim.Transfers()) != 0 {
 		t.Errorf("transfers made: %d", len(sim.Transfers()))
+	}
+}
+
+// A Stone that does not answer before anything is sent (here slower than
+// --request-timeout on every attempt) ends the run with exit 3, saying what
+// was being read and how to go on; the same command later finishes. This
+// is the calendar before the import, then the fee before sending.
+func TestRunStoneNotAnsweringExitsResumable(t *testing.T) {
+	sim := stonetest.NewServer(stonetest.Options{Sandbox: true})
+	defer sim.Close()
+	dir := t.TempDir()
+	key, err := stone.GenerateKey(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "key.pem")
+	if err := stone.WriteKeyPair(keyFile, key); err != nil {
+		t.Fatal(err)
+	}
+	sim.AddClient("client", &key.PublicKey)
+	sim.AddAccount("acct", 1_000_000_00)
+	in := sample(t, "payouts.csv")
+	conn := []string{"--env", "sandbox", "--api-url", sim.URL, "--auth-url", sim.URL, "--client-id", "client",
+		"--key", keyFile, "--account-id", "acct", "--ledger", filepath.Join(dir, "l.db")}
+	// Only the runs against a slow Stone wait this little: the others
+	// must not time out on a loaded machine.
+	short := append([]string{"--request-timeout", "20ms", "--max-attempts", "2"}, conn...)
+	c := cli{t: t}
+	slow := stonetest.Faults{Latency: 300 * time.Millisecond}
+
+	sim.SetFaults(slow)
+	r := c.run(append([]string{"run", in}, short...)...)
+	if r.code != exitInterrupted {
+		t.Fatalf("run with a silent Stone: exit %d, want %d\n%s%s", r.code, exitInterrupted, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"read Stone's scheduling calendar: Stone did not answer", "nothing was sent", "run the same command again"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout, "lote resume") {
+		t.Errorf("stdout offers a resume of a batch not imported:\n%s", r.stdout)
+	}
+
+	// Imported, then stopped by --max-total before sending.
+	sim.SetFaults(stonetest.Faults{})
+	r = c.run(append([]string{"run", in, "--max-total", "1"}, conn...)...)
+	if r.code != exitUsage {
+		t.Fatalf("run over --max-total: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var id string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "batch" {
+			id = f[1]
+			break
+		}
+	}
+	sim.SetFaults(slow)
+	r = c.run(append([]string{"resume", id, "--out", filepath.Join(dir, "results.csv")}, short...)...)
+	if r.code != exitInterrupted {
+		t.Fatalf("resume with a silent Stone: exit %d, want %d\n%s%s", r.code, exitInterrupted, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"read the transfer fee: Stone did not answer", "nothing was sent by this run", "`lote resume " + id + "`"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if len(sim.Transfers()) != 0 {
+		t.Fatalf("%d transfers made while Stone did not answer", len(sim.Transfers()))
+	}
+
+	sim.SetFaults(stonetest.Faults{})
+	if r = c.run(append([]string{"run", in}, conn...)...); r.code != exitOK {
+		t.Errorf("the same command once Stone answers: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if len(sim.Transfers()) != 12 {
+		t.Errorf("%d transfers, want 12", len(sim.Transfers()))
+	}
+}
+
+// A sheet with more invalid rows than run lists: the first rows' problems
+// are listed, in text and JSON, with the number of the others, which the
+// results sheet holds. Listing them all held every problem of a
+// million-row sheet in memory.
+func TestRunListsTheFirstProblemsAndCountsTheRest(t *testing.T) {
+	dir := t.TempDir()
+	const rows = listedProblems + 50
+	var b strings.Builder
+	b.WriteString("name,document,institution_code,branch_code,account_code,account_type,amount_cents\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "Pessoa %d,123.456.789-00,341,1234,%d,CC,1000\n", i+1, 10000+i) // the CPF's check digits are wrong
+	}
+	in := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := cli{t: t, env: map[string]string{"LOTE_LEDGER": filepath.Join(dir, "l.db")}}
+
+	r := c.run("run", in)
+	if r.code != exitRows {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitRows, r.stderr)
+	}
+	for _, want := range []string{
+		in + `:2:document: "123.456.789-00": `,
+		fmt.Sprintf(`%s:%d:document: "123.456.789-00": `, in, listedProblems+1),
+		fmt.Sprintf("%s: 50 more invalid rows not listed here; the results sheet lists every row with its problems\n", in),
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if unlisted := fmt.Sprintf("%s:%d:", in, listedProblems+2); strings.Contains(r.stdout, unlisted) {
+		t.Errorf("stdout lists row %d, past the first %d problems", listedProblems+2, listedProblems)
+	}
+	res, err := os.ReadFile(filepath.Join(dir, "bad.results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(res), "\r\n"); n != rows+1 {
+		t.Errorf("results sheet has %d lines, want header + %d rows", n, rows)
+	}
+
+	r = c.run("run", in, "--format", "json")
+	var doc runOutput
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	if len(doc.Errors) != listedProblems || doc.Errors[0].Row != 2 || doc.MoreInvalidRows != 50 {
+		t.Errorf("json: %d errors, %d more invalid rows; want %d from row 2, 50 more", len(doc.Errors), doc.MoreInvalidRows, listedProblems)
 	}
 }

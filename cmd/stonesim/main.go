@@ -117,7 +117,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.now, "now", "", "start the clock at this RFC 3339 `time`; it then runs in real time")
 	fs.BoolVar(&o.requireApproval, "require-approval", false, "start transfers CREATED, waiting for approval")
 	fs.BoolVar(&o.lenientAssertions, "lenient-assertions", false, "accept 2-hour assertions and a client_id claim, as Stone's public libraries send")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random source for ids and faults")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random source for faults (ids are random: a restart never reissues one)")
 	fs.Int64Var(&o.fee, "fee", stonetest.DefaultFee, "fee of one TED in `cents` (0: free)")
 	fs.StringVar(&o.webhook, "webhook", "", "post every client's webhooks to this `URL` (http or https)")
 	fs.DurationVar(&o.webhookInterval, "webhook-interval", time.Second, "how often due webhooks are posted")

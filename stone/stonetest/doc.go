@@ -41,8 +41,10 @@
 //
 // Faults (latency, rate limit, 500/503 answers, connections dropped after
 // the transfer is committed, a per-request hook) are set with
-// Server.SetFaults, safely while the server is serving; randomness comes from
-// a math/rand/v2 source seeded with Options.Seed.
+// Server.SetFaults, safely while the server is serving; their randomness
+// comes from a math/rand/v2 source seeded with Options.Seed. Ids come from
+// crypto/rand, so that no two emulators issue the same one, unless
+// Options.DeterministicIDs draws them from the seeded source too.
 //
 // Webhooks (stone-api.md §7.3): Server.SetWebhook registers a client's URL.
 // Every status change of that client's transfers queues an event

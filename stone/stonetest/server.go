@@ -1,6 +1,7 @@
 package stonetest
 
 import (
+	crand "crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -101,9 +102,16 @@ type Options struct {
 	// built-in table of about twenty major banks.
 	Institutions func(code string) (ispb, number, name string, ok bool)
 
-	// Seed seeds the random source used for ids and faults, so that a run
-	// can be reproduced.
+	// Seed seeds the random source of faults (FailRate, DropRate, Jitter,
+	// DuplicateWebhookRate), so that a run can be reproduced.
 	Seed uint64
+
+	// DeterministicIDs draws ids (transfers, requests, webhook events,
+	// tokens) from the source seeded with Seed too, for a test that compares
+	// them with a golden file. By default they come from crypto/rand, so
+	// that two emulators, or one restarted, never issue the same transfer
+	// id: a ledger kept across a restart would take it for one transfer.
+	DeterministicIDs bool
 
 	// Faults are the initial faults; see Server.SetFaults.
 	Faults Faults
@@ -598,15 +606,19 @@ func (s *Server) jitter(j time.Duration) time.Duration {
 	return time.Duration(s.rng.Int64N(int64(j)))
 }
 
-// newUUID returns a version 4 UUID from the seeded source.
+// newUUID returns a version 4 UUID, random unless Options.DeterministicIDs.
 func (s *Server) newUUID() string {
-	s.rngMu.Lock()
-	a, b := s.rng.Uint64(), s.rng.Uint64()
-	s.rngMu.Unlock()
 	var u [16]byte
-	for i := range 8 {
-		u[i] = byte(a >> (8 * i))
-		u[8+i] = byte(b >> (8 * i))
+	if s.opts.DeterministicIDs {
+		s.rngMu.Lock()
+		a, b := s.rng.Uint64(), s.rng.Uint64()
+		s.rngMu.Unlock()
+		for i := range 8 {
+			u[i] = byte(a >> (8 * i))
+			u[8+i] = byte(b >> (8 * i))
+		}
+	} else {
+		crand.Read(u[:]) // never fails (crypto/rand)
 	}
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80

@@ -2,9 +2,11 @@ package stonetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -542,5 +544,30 @@ func TestListPagination(t *testing.T) {
 		if r.status != 400 || e.errorBody(r).Type != stone.ErrTypeInvalidCursor {
 			t.Errorf("%s: %d %s, want 400 invalid_cursor", bad, r.status, r.body)
 		}
+	}
+}
+
+// TestTransferIDsDifferAcrossRestarts: two emulators with the same seed, as
+// one stonesim restarted with its default --seed, issue different transfer
+// ids, so a ledger kept across the restart never sees one id for two
+// transfers. DeterministicIDs still gives a golden file the same ids.
+func TestTransferIDsDifferAcrossRestarts(t *testing.T) {
+	ids := func(o Options) []string {
+		e := newEnv(t, o)
+		var out []string
+		for i := range 3 {
+			out = append(out, e.transfer(e.create(seedBody(), fmt.Sprintf("key-%d", i))).ID)
+		}
+		return out
+	}
+	first, second := ids(Options{Seed: 1}), ids(Options{Seed: 1})
+	for _, id := range second {
+		if slices.Contains(first, id) {
+			t.Errorf("transfer id %s issued by both emulators of seed 1 (%v, %v)", id, first, second)
+		}
+	}
+	a, b := ids(Options{Seed: 1, DeterministicIDs: true}), ids(Options{Seed: 1, DeterministicIDs: true})
+	if !slices.Equal(a, b) {
+		t.Errorf("with DeterministicIDs, seed 1 issued %v then %v; want the same ids", a, b)
 	}
 }
