@@ -48,6 +48,21 @@ func (e *env) checkPaidOnce(ps []payee) {
 	}
 }
 
+// stopAfterCreates returns a context that ends when the emulator has
+// served n transfer creations, as a person pressing Ctrl-C mid-run.
+func (e *env) stopAfterCreates(n int64) context.Context {
+	ctx, stop := context.WithCancel(context.Background())
+	e.t.Cleanup(stop)
+	var creates atomic.Int64
+	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/external_transfers" && creates.Add(1) == n {
+			stop()
+		}
+		return 0, false
+	}})
+	return ctx
+}
+
 // resaved writes the sheet of ps as a person saving it again would: the
 // same rows with other line ends or another separator, so other bytes and
 // another batch. No reference column: nothing but the payouts ties them.
@@ -145,14 +160,7 @@ func TestKilledRunEditedRerunAndResumedPaysEachPayeeOnce(t *testing.T) {
 	path := e.resaved("folha.csv", ps, false, ",")
 
 	// The first run is stopped after 10 transfers.
-	ctx, stop := context.WithCancel(context.Background())
-	var creates atomic.Int64
-	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
-		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/external_transfers" && creates.Add(1) == 10 {
-			stop()
-		}
-		return 0, false
-	}})
+	ctx := e.stopAfterCreates(10)
 	o := e.opts()
 	o.Concurrency = 2
 	old, err := Run(ctx, path, o)
@@ -385,14 +393,7 @@ func TestEditedFileWhileTheOldBatchIsStillRunningHoldsTheChangedRows(t *testing.
 	e := newEnv(t, stonetest.Options{})
 	ps := payees(12)
 	path := e.resaved("folha.csv", ps, false, ",")
-	ctx, stop := context.WithCancel(context.Background())
-	var creates atomic.Int64
-	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
-		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/external_transfers" && creates.Add(1) == 4 {
-			stop()
-		}
-		return 0, false
-	}})
+	ctx := e.stopAfterCreates(4)
 	o := e.opts()
 	o.Concurrency = 1
 	old, err := Run(ctx, path, o)

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -218,24 +217,8 @@ func TestReleaseHeldRecordsWhoAndTheNewKey(t *testing.T) {
 // emulator could cause), and checks that the upgrade keeps the first and
 // leaves the second for review.
 func TestMigrationSetsAsideRowsSharingATransferID(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path+writeDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	four := 4
-	if err := migrate(ctx, db, &four); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO batches (id, file_name, file_size, format, account_id, environment, state, created_at, updated_at)
-		VALUES (?, 'old.csv', 10, 'csv', 'acc', 'sim', 'done', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`,
-		batchID("old")); err != nil {
-		t.Fatal(err)
-	}
+	db := oldLedger(t, path, 4, "done")
 	for seq := 1; seq <= 2; seq++ {
 		if _, err := db.Exec(`INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, account, idempotency_key,
 			state, transfer_id, first_attempted_at, updated_at) VALUES (?, 1, ?, ?, '[]', '{}', 100, '123', '9', ?, 'accepted', 't1',

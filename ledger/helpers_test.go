@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -99,4 +100,27 @@ func mustRow(t testing.TB, l *Ledger, b string, n int) Row {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// oldLedger builds at path a ledger as a lote of schema version left it,
+// with one batch "old" (in state) and no rows, and returns it open on the
+// writer's DSN, for the test to add rows as that version wrote them.
+func oldLedger(t *testing.T, path string, version int, state string) *sql.DB {
+	t.Helper()
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+writeDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(context.Background(), db, &version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO batches (id, file_name, file_size, format, account_id, environment, state, created_at, updated_at)
+		VALUES (?, 'old.csv', 10, 'csv', 'acc', 'sim', ?, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`,
+		batchID("old"), state); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -61,22 +60,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 func TestMigrateFromVersion1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path+writeDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	one := 1
-	if err := migrate(ctx, db, &one); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO batches (id, file_name, file_size, format, account_id, environment, state, created_at, updated_at)
-		VALUES (?, 'old.csv', 10, 'csv', 'acc', 'sim', 'done', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`,
-		batchID("old")); err != nil {
-		t.Fatal(err)
-	}
+	db := oldLedger(t, path, 1, "done")
 	if _, err := db.Exec(`INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, account, idempotency_key,
 		state, transfer_id, updated_at) VALUES (4294967297, 1, 2, 1, '["1,00"]', '{}', 100, '123', '9', 'k1', 'accepted', 't1', '2026-01-01T00:00:00.000000Z')`); err != nil {
 		t.Fatal(err)

@@ -233,22 +233,7 @@ func TestOpenRefusesEmptyFileWithoutMarker(t *testing.T) {
 func TestOpenGivesOldLedgerAMarker(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path+writeDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	four := 4
-	if err := migrate(ctx, db, &four); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO batches (id, file_name, file_size, format, account_id, environment, state, created_at, updated_at)
-		VALUES (?, 'old.csv', 10, 'csv', 'acc', 'sim', 'running', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`,
-		batchID("old")); err != nil {
-		t.Fatal(err)
-	}
+	db := oldLedger(t, path, 4, "running")
 	if _, err := db.Exec(`INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, account, idempotency_key,
 		state, first_attempted_at, updated_at) VALUES (4294967297, 1, 2, 1, '["1,00"]', '{}', 100, '123', '9', 'k1', 'attempted',
 		'2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`); err != nil {

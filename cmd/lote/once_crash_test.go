@@ -136,16 +136,23 @@ func checkOnce(t *testing.T, n map[string]int) {
 	}
 }
 
-// The same sheet saved three ways (LF, CRLF, Windows-1252 with ';' and
-// decimal commas) is three files and three batches; run at the same moment
-// on one ledger by three lote processes, every payee is paid once.
-func TestCrashResavedCopiesAtOnceOnOneLedger(t *testing.T) {
+// needBins skips the test under -short and fails it when the binaries
+// could not be built.
+func needBins(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("drives the real binaries")
 	}
 	if bins.err != nil {
 		t.Fatal(bins.err)
 	}
+}
+
+// The same sheet saved three ways (LF, CRLF, Windows-1252 with ';' and
+// decimal commas) is three files and three batches; run at the same moment
+// on one ledger by three lote processes, every payee is paid once.
+func TestCrashResavedCopiesAtOnceOnOneLedger(t *testing.T) {
+	needBins(t)
 	dir := t.TempDir()
 	bank := startOnceBank(t, dir)
 	ledgerFile := filepath.Join(dir, "lote.db")
@@ -163,12 +170,7 @@ func TestCrashResavedCopiesAtOnceOnOneLedger(t *testing.T) {
 // Two copies on two ledgers (two hosts that know nothing of each other):
 // the keys come from the payouts, so Stone recognises them.
 func TestCrashResavedCopiesAtOnceOnTwoLedgers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives the real binaries")
-	}
-	if bins.err != nil {
-		t.Fatal(bins.err)
-	}
+	needBins(t)
 	dir := t.TempDir()
 	bank := startOnceBank(t, dir)
 	var wg sync.WaitGroup
@@ -192,12 +194,7 @@ func TestCrashResavedCopiesAtOnceOnTwoLedgers(t *testing.T) {
 // the edited file run, then the old batch resumed as `lote status`
 // suggests: every payee paid once, the one not yet paid at the new amount.
 func TestCrashKillEditRunResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives the real binaries")
-	}
-	if bins.err != nil {
-		t.Fatal(bins.err)
-	}
+	needBins(t)
 	dir := t.TempDir()
 	bank := startOnceBank(t, dir)
 	ledgerFile := filepath.Join(dir, "lote.db")
