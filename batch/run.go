@@ -530,11 +530,10 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 			return p, err
 		}
 	}
-	// Every row about to be sent claims its payout; one whose payout
-	// another batch has sent or is sending is held, before the plan is
-	// shown. Until the batch runs, its claims give way to a batch that
-	// sends; MarkAttempted checks each again.
-	if _, err := r.l.ClaimPending(bg, b.ID, r.now().Add(-r.opts.RepeatWindow), r.claimHold); err != nil {
+	// A row whose payout another batch has sent or is sending is held
+	// before the plan is shown; each row claims its payout as it is
+	// marked attempted, and is held then if another batch was first.
+	if _, err := r.l.HoldClaimed(bg, b.ID, r.now().Add(-r.opts.RepeatWindow), r.claimHold); err != nil {
 		return p, err
 	}
 	sum, err := r.l.Summary(ctx, b.ID)

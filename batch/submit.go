@@ -235,8 +235,6 @@ func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) e
 func (r *runner) claimHold(c ledger.ClaimConflict) (code, reason string) {
 	var what string
 	switch c.OtherState {
-	case ledger.Pending:
-		what = "is about to be sent by"
 	case ledger.Attempted:
 		what = "is being sent by"
 	case ledger.Accepted:

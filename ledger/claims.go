@@ -42,15 +42,12 @@ func (e *ClaimedError) Error() string {
 // its claim is released and the payout may be sent again.
 var failedStatuses = []string{"FAILED", "CANCELLED", "REJECTED", "EXPIRED"}
 
-// liveClaim is true for a claim whose row may have paid or may still pay:
-// attempted or needing review; accepted and not failed; pending in a batch
-// that is running (a batch only imported, stopped or awaiting someone's
-// confirmation holds its claims tentatively, and gives them up to a batch
-// that sends). A claim older than the window no longer stands. ?1 is the
-// start of the window.
+// liveClaim is true for a claim whose row may have paid: attempted or
+// needing review, or accepted and not failed. A claim is taken as its row
+// is marked attempted, so no pending row holds one. A claim older than the
+// window no longer stands. ?1 is the start of the window.
 var liveClaim = `(c.claimed_at > ?1 AND (r.state IN ('attempted', 'needs_review')
-	OR (r.state = 'accepted' AND coalesce(r.api_status, '') NOT IN ('` + strings.Join(failedStatuses, "', '") + `'))
-	OR (r.state = 'pending' AND b.state = 'running')))`
+	OR (r.state = 'accepted' AND coalesce(r.api_status, '') NOT IN ('` + strings.Join(failedStatuses, "', '") + `'))))`
 
 // claimOwnerQuery finds the row holding a fingerprint's claim and whether
 // the claim is live. ?1 is the start of the window, ?2 the fingerprint.
@@ -62,6 +59,23 @@ var claimOwnerQuery = `SELECT c.batch, c.row, b.id, r.state, coalesce(r.api_stat
 // another batch holds it, which it returns. A row of the same batch never
 // stands in the way: rows of one sheet have distinct fingerprints.
 func (l *Ledger) claim(ctx context.Context, tx *sql.Tx, num int64, row int, fp string, since time.Time) (*ClaimConflict, error) {
+	c, err := l.liveClaim(ctx, tx, num, row, fp, since)
+	if err != nil || c != nil {
+		return c, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO claims (fingerprint, batch, row, claimed_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (fingerprint) DO UPDATE SET batch = excluded.batch, row = excluded.row, claimed_at = excluded.claimed_at
+		WHERE claims.batch <> excluded.batch OR claims.row <> excluded.row`,
+		fp, num, row, fmtTime(l.now()))
+	if err != nil {
+		return nil, fmt.Errorf("row %d: take claim: %w", row, err)
+	}
+	return nil, nil
+}
+
+// liveClaim returns the conflict when a live row of another batch holds
+// fp's claim, else nil.
+func (l *Ledger) liveClaim(ctx context.Context, tx *sql.Tx, num int64, row int, fp string, since time.Time) (*ClaimConflict, error) {
 	var (
 		onum     int64
 		orow     int
@@ -77,18 +91,10 @@ func (l *Ledger) claim(ctx context.Context, tx *sql.Tx, num int64, row int, fp s
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return nil, fmt.Errorf("row %d: read claim: %w", row, err)
-	case onum == num && orow == row:
-		return nil, nil // already ours
 	case live && onum != num:
 		c = ClaimConflict{Row: row, OtherBatch: otherID, OtherRow: orow, OtherState: otherSt, OtherStatus: otherAPI}
 		c.ClaimedAt, _ = parseTime(claimed)
 		return &c, nil
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO claims (fingerprint, batch, row, claimed_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (fingerprint) DO UPDATE SET batch = excluded.batch, row = excluded.row, claimed_at = excluded.claimed_at`,
-		fp, num, row, fmtTime(l.now()))
-	if err != nil {
-		return nil, fmt.Errorf("row %d: take claim: %w", row, err)
 	}
 	return nil, nil
 }
@@ -103,70 +109,64 @@ func hold(ctx context.Context, tx *sql.Tx, num int64, row int, code, reason stri
 	return mustAffect(res, 1, fmt.Errorf("hold row %d: it is no longer pending: %w", row, ErrIllegalTransition))
 }
 
-// claimTxRows is how many rows one ClaimPending transaction claims: few
-// enough that other writers wait well under a second.
-const claimTxRows = 5000
-
-// ClaimCounts is what ClaimPending did.
-type ClaimCounts struct {
-	Claimed int // rows that now hold their payout's claim
-	Held    int // rows set aside because another batch's row holds it
-}
-
-// ClaimPending makes every pending row of the batch hold the claim on its
-// payout's fingerprint, taken since the window's start (since): a row
-// whose payout another batch's live row claims is held, with what hold
-// says. It runs in transactions of a few thousand rows; each row's check
-// and take are one transaction, so two processes claiming the same payout
-// cannot both win. MarkAttempted checks each row's claim again.
-func (l *Ledger) ClaimPending(ctx context.Context, batch string, since time.Time, holdFn HoldFunc) (ClaimCounts, error) {
-	var out ClaimCounts
+// HoldClaimed holds every pending row of the batch whose payout another
+// batch's live row claims (within the window from since), with what
+// holdFn says, and returns how many it held: the plan shown before sending
+// then counts them. It takes no claim: SendRows takes each row's as the
+// row is marked attempted, and holds the row then if another batch took
+// it meanwhile. A ledger where no other batch claimed anything in the
+// window is answered with one lookup, whatever the batch's size.
+func (l *Ledger) HoldClaimed(ctx context.Context, batch string, since time.Time, holdFn HoldFunc) (int, error) {
 	var num int64
-	if err := l.r.QueryRowContext(ctx, `SELECT num FROM batches WHERE id = ?`, batch).Scan(&num); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return out, fmt.Errorf("claim batch %s: %w", batch, ErrNotFound)
-		}
-		return out, fmt.Errorf("claim batch %s: %w", batch, err)
+	err := l.r.QueryRowContext(ctx, `SELECT num FROM batches WHERE id = ?`, batch).Scan(&num)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
+	}
+	var any bool
+	if err := l.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE batch <> ? AND claimed_at > ?)`,
+		num, fmtTime(since)).Scan(&any); err != nil {
+		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
+	}
+	if !any {
+		return 0, nil
+	}
+	// The rows whose payout is claimed by another batch's row, live or
+	// not: the state list repeats rows_outstanding's WHERE so SQLite uses it.
+	rs, err := l.r.QueryContext(ctx, `SELECT r.row, r.fingerprint FROM rows r INDEXED BY rows_outstanding
+		JOIN claims c ON c.fingerprint = r.fingerprint
+		WHERE r.batch = ? AND r.state IN ('pending', 'attempted') AND r.state = 'pending' AND c.batch <> r.batch
+		AND c.claimed_at > ? ORDER BY r.id`, num, fmtTime(since))
+	if err != nil {
+		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 	}
 	type todo struct {
 		row int
 		fp  string
 	}
-	after := rowID(num, 0)
-	for {
-		rs, err := l.r.QueryContext(ctx, `SELECT r.id, r.row, r.fingerprint FROM rows r INDEXED BY rows_outstanding
-			WHERE r.batch = ?1 AND r.state IN ('pending', 'attempted') AND r.id > ?2
-			AND r.state = 'pending' AND r.fingerprint IS NOT NULL
-			ORDER BY r.id LIMIT ?3`, num, after, claimTxRows)
-		if err != nil {
-			return out, fmt.Errorf("claim batch %s: %w", batch, err)
+	var rows []todo
+	for rs.Next() {
+		var t todo
+		if err := rs.Scan(&t.row, &t.fp); err != nil {
+			rs.Close()
+			return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 		}
-		var page []todo
-		for rs.Next() {
-			var t todo
-			if err := rs.Scan(&after, &t.row, &t.fp); err != nil {
-				rs.Close()
-				return out, fmt.Errorf("claim batch %s: %w", batch, err)
-			}
-			page = append(page, t)
-		}
-		if err := errors.Join(rs.Err(), rs.Close()); err != nil {
-			return out, fmt.Errorf("claim batch %s: %w", batch, err)
-		}
-		if len(page) == 0 {
-			return out, nil
-		}
-		var n ClaimCounts
-		err = l.inTx(ctx, func(tx *sql.Tx) error {
-			n = ClaimCounts{}
+		rows = append(rows, t)
+	}
+	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
+	}
+	held := 0
+	for len(rows) > 0 {
+		page := rows[:min(len(rows), 1000)]
+		rows = rows[len(page):]
+		err := l.inTx(ctx, func(tx *sql.Tx) error {
 			for _, t := range page {
-				c, err := l.claim(ctx, tx, num, t.row, t.fp, since)
-				if err != nil {
+				c, err := l.liveClaim(ctx, tx, num, t.row, t.fp, since)
+				if err != nil || c == nil {
 					return err
-				}
-				if c == nil {
-					n.Claimed++
-					continue
 				}
 				code, reason := holdFn(*c)
 				// The row may have left pending since it was read (a
@@ -174,16 +174,15 @@ func (l *Ledger) ClaimPending(ctx context.Context, batch string, since time.Time
 				if err := hold(ctx, tx, num, t.row, code, reason, l.now()); err != nil && !errors.Is(err, ErrIllegalTransition) {
 					return err
 				}
-				n.Held++
+				held++
 			}
 			return nil
 		})
 		if err != nil {
-			return out, fmt.Errorf("claim batch %s: %w", batch, err)
+			return held, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 		}
-		out.Claimed += n.Claimed
-		out.Held += n.Held
 	}
+	return held, nil
 }
 
 // SendOptions are what SendRows checks as it marks rows attempted.

@@ -95,31 +95,38 @@ func TestClaimIsReleasedByARejectionAndAFailure(t *testing.T) {
 	}
 }
 
-func TestClaimOfABatchNotRunningGivesWay(t *testing.T) {
+func TestHoldClaimedBeforeThePlan(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	l, _ := openTest(t, c)
-	a, b := testBatch("a"), testBatch("b")
-	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1")})
-	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p1")})
+	a, b, d := testBatch("a"), testBatch("b"), testBatch("d")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1"), claimedRow(a.ID, 3, "p2")})
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p1"), claimedRow(b.ID, 3, "p2"), claimedRow(b.ID, 4, "p3")})
 	var seen []ClaimConflict
 	since := c.Now().Add(-DefaultClaimWindow)
-	// a planned (its claim is tentative) but was never confirmed.
-	if n, err := l.ClaimPending(ctx, a.ID, since, holdAs(&seen)); err != nil || n.Claimed != 1 {
-		t.Fatalf("claim a: %+v, %v", n, err)
+	// Nothing claimed yet: nothing to hold, in one lookup.
+	if n, err := l.HoldClaimed(ctx, b.ID, since, holdAs(&seen)); err != nil || n != 0 {
+		t.Fatalf("HoldClaimed before anything was sent: %d, %v", n, err)
 	}
-	if n, err := l.ClaimPending(ctx, b.ID, since, holdAs(&seen)); err != nil || n.Claimed != 1 || n.Held != 0 {
-		t.Fatalf("claim b: %+v, %v; want b to take the tentative claim", n, err)
-	}
-	// Once b runs, its pending row's claim stands: a's row is held.
-	if err := l.SetBatchState(ctx, b.ID, BatchRunning); err != nil {
+	if err := l.MarkAttempted(ctx, a.ID, []int{2, 3}, c.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := l.ClaimPending(ctx, a.ID, since, holdAs(&seen)); err != nil || n.Held != 1 {
-		t.Fatalf("claim a again: %+v, %v; want held", n, err)
+	if err := l.Reject(ctx, a.ID, 3, Attempt{At: c.Now(), HTTPStatus: 422}, "invalid", "no"); err != nil {
+		t.Fatal(err)
 	}
-	if r := mustRow(t, l, a.ID, 2); r.State != Held || !strings.Contains(r.ErrorMessage, "(pending)") {
-		t.Errorf("a row 2 = %s %q", r.State, r.ErrorMessage)
+	n, err := l.HoldClaimed(ctx, b.ID, since, holdAs(&seen))
+	if err != nil || n != 1 || len(seen) != 1 || seen[0].Row != 2 || seen[0].OtherRow != 2 {
+		t.Fatalf("HoldClaimed: %d %+v, %v; want b row 2 held by a row 2 (p1 in flight), not p2 (rejected)", n, seen, err)
+	}
+	for row, want := range map[int]State{2: Held, 3: Pending, 4: Pending} {
+		if r := mustRow(t, l, b.ID, row); r.State != want {
+			t.Errorf("b row %d = %s; want %s", row, r.State, want)
+		}
+	}
+	// HoldClaimed takes nothing: d's p3 is still free.
+	importRows(t, l, d, []Row{claimedRow(d.ID, 2, "p3")})
+	if err := l.MarkAttempted(ctx, d.ID, []int{2}, c.Now()); err != nil {
+		t.Errorf("d's p3: %v; want it sent", err)
 	}
 }
 

@@ -11,7 +11,7 @@
 //	   ┌────────────┼──────────────┐
 //	   ▼            ▼              ▼
 //	invalid      pending ◀──ReleaseHeld── held
-//	(final)         │  ──Hold, ClaimPending, HoldPending──▶
+//	(final)         │  ──Hold, HoldClaimed, HoldPending──▶
 //	                │ MarkAttempted / SendRows (before the requests
 //	                │ leave; the payout's claim taken, or the row held)
 //	                ▼
@@ -62,13 +62,12 @@
 //     no file's bytes enter; the transaction that marks it attempted
 //     (MarkAttempted, SendRows) takes the claim on that fingerprint in the
 //     claims table, whose key it is. A row whose fingerprint another
-//     batch's live row holds (pending in a running batch, attempted,
-//     accepted and not failed, needing review; claimed within the window)
-//     is held instead, naming that row, so two batches carrying the same
-//     payout, run one after the other or at the same moment, in one
-//     process or two, pay it once. ClaimPending claims a batch's rows
-//     before its plan; a claim of a batch not running is tentative and
-//     gives way. A rejected or failed row's claim is released. A held row
+//     batch's live row holds (attempted, accepted and not failed, needing
+//     review; claimed within the window) is held instead, naming that
+//     row, so two batches carrying the same payout, run one after the
+//     other or at the same moment, in one process or two, pay it once.
+//     HoldClaimed holds such rows before a batch's plan is shown. A
+//     rejected or failed row's claim is released. A held row
 //     is sent only after ReleaseHeld, which records who released it and
 //     gives it the key and fingerprint the caller chose.
 //  8. A transfer id is on one row at most (a UNIQUE index): Accept of a

@@ -14,11 +14,11 @@ ALTER TABLE rows ADD COLUMN fingerprint TEXT;
 -- as superseded before it is resumed.
 ALTER TABLE batches ADD COLUMN source_path TEXT NOT NULL DEFAULT '';
 
--- One claim per fingerprint. The claim is live while its row may have paid
--- or may still pay (pending in a running batch, attempted, accepted and not
--- failed, needs_review) and was taken within the repeat window; a claim
--- whose row was rejected, held or failed is released and may be taken by
--- another row.
+-- One claim per fingerprint, taken in the transaction that marks its row
+-- attempted. The claim is live while its row may have paid (attempted,
+-- accepted and not failed, needs_review) and was taken within the repeat
+-- window; a claim whose row was rejected or failed is released and may be
+-- taken by another row.
 CREATE TABLE claims (
     fingerprint TEXT    PRIMARY KEY CHECK (length(fingerprint) = 64),
     batch       INTEGER NOT NULL,
