@@ -162,8 +162,7 @@ func brDate(date string) string {
 type importStats struct {
 	scheduled   int
 	format      string
-	lookRepeats bool   // another batch may hold a repeat
-	day         string // the import's date in Brasília, for payout keys
+	lookRepeats bool // another batch may hold a repeat
 	// seen counts the rows of each payout so far, when identical rows are
 	// allowed (otherwise every valid payout is the first of its kind).
 	seen map[[16]byte]int
@@ -198,7 +197,6 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 	if err != nil {
 		return st, err
 	}
-	st.day = keyDay(r.now())
 	if r.opts.Check.Validate.AllowDuplicates {
 		st.seen = map[[16]byte]int{}
 	}
@@ -219,13 +217,6 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 		// no lookup per row; the row is then recorded invalid, naming the
 		// row that owns the key. m is the same for every row of the file.
 		return im.OnKeyConflict(func(row ledger.Row, kc *ledger.KeyConflictError) (ledger.Row, error) {
-			if next := NextKey(row.IdempotencyKey); next != "" {
-				// The same payout, keyed the same day by another row (paid,
-				// rejected or released): this row takes the next key, and
-				// its claim decides whether it is sent.
-				row.IdempotencyKey = next
-				return row, nil
-			}
 			if kc.OtherBatch != b.ID {
 				mu.Lock()
 				owners[kc.OtherBatch] = true
@@ -464,7 +455,10 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 		occurrence = st.seen[k]
 	}
 	row.Fingerprint = Fingerprint(r.opts.Env, r.opts.AccountID, p, occurrence)
-	row.IdempotencyKey = IdempotencyKey(r.opts.AccountID, c.Reference, row.Fingerprint, st.day)
+	row.IdempotencyKey = ProvisionalKey(batchID, c.Row)
+	if c.Reference != "" {
+		row.IdempotencyKey = IdempotencyKey(r.opts.AccountID, c.Reference, row.Fingerprint, "")
+	}
 	row.State = ledger.Pending
 	if p.ScheduledTo != "" {
 		st.scheduled++

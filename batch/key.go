@@ -33,12 +33,15 @@ const maxReadableReference = 48
 //     SHA-256("payout" + NUL + fingerprint + NUL + day), 46 characters,
 //     where fingerprint is the payout's (Fingerprint: it names the paying
 //     account) and day the date in Brasília (yyyy-mm-dd) on which the row
-//     was imported. The same payout in another file (the sheet saved
-//     again, with other line ends, encoding or separator), another ledger
-//     or another host on the same day has the same key, so Stone replays
-//     the first answer instead of paying again (its key cache lasts about
-//     a day, §5); next month's identical payroll has another key, which
-//     Stone does not mistake for a reused one (409).
+//     is first sent. The same payout sent from another file (the sheet
+//     saved again, with other line ends, encoding or separator), another
+//     ledger or another host on the same day has the same key, so Stone
+//     replays the first answer instead of paying again (its key cache
+//     lasts about a day, §5); next month's identical payroll has another
+//     key, which Stone does not mistake for a reused one (409). Until it
+//     is sent, such a row holds ProvisionalKey: the key is written in the
+//     transaction that marks the row attempted, before its request
+//     leaves, and never changes after.
 //
 // With a reference the key depends only on the paying account and the
 // reference, never on the file or the row, so the same reference in
@@ -60,6 +63,19 @@ func IdempotencyKey(accountID, reference, fingerprint, day string) string {
 	}
 	sum := sha256.Sum256([]byte("payout\x00" + fingerprint + "\x00" + day))
 	return "lote-p" + hex.EncodeToString(sum[:])[:40]
+}
+
+// ProvisionalKey is the key a row without a reference holds from its
+// import until it is sent, when it gets its payout key: "lote-" +
+// batchID[:40] + "-" + row. It is never sent. Rows imported in file order
+// get keys that sort together, so a large import appends to the ledger's
+// key index instead of writing it at a random place per row.
+func ProvisionalKey(batchID string, row int) string {
+	id := batchID
+	if len(id) > 40 {
+		id = id[:40]
+	}
+	return "lote-" + id + "-" + strconv.Itoa(row)
 }
 
 // payoutKeyLen is the length of a payout key before any NextKey suffix.

@@ -176,12 +176,20 @@ func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) e
 		// Each row claims its payout in the same transaction; a row whose
 		// payout another batch claimed meanwhile is held, not sent.
 		if len(pending) > 0 {
-			held, err := r.l.SendRows(s.bg, s.batch, pending, now, ledger.SendOptions{
-				Holder: r.opts.Holder, Since: r.now().Add(-r.opts.RepeatWindow), Hold: r.claimHold})
+			sent, err := r.l.SendRows(s.bg, s.batch, pending, now, ledger.SendOptions{
+				Holder: r.opts.Holder, Since: r.now().Add(-r.opts.RepeatWindow), Hold: r.claimHold,
+				Key: s.payoutKey(now), NextKey: NextKey})
 			if err != nil {
 				return leaseLost(err)
 			}
-			if len(held) > 0 {
+			// The rows go with the keys they were given as they were
+			// marked, never with the ones read before.
+			for i, row := range group {
+				if k, ok := sent.Keys[row.Row]; ok {
+					group[i].IdempotencyKey = k
+				}
+			}
+			if held := sent.Held; len(held) > 0 {
 				group = slices.DeleteFunc(group, func(row ledger.Row) bool { return slices.Contains(held, row.Row) })
 				for range held {
 					s.settled(ledger.Held)
@@ -228,6 +236,21 @@ func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) e
 		return nil
 	}
 	return flush()
+}
+
+// payoutKey gives a row imported without a reference its key as it is
+// sent: derived from its payout and the day it is sent in Brasília, so the
+// same payout sent from another file, ledger or host that day has the same
+// key (IdempotencyKey). Keys derived from a reference, and keys of rows
+// released by a person, are kept.
+func (s *sender) payoutKey(now time.Time) func(row int, fingerprint, cur string) string {
+	day := keyDay(now)
+	return func(row int, fingerprint, cur string) string {
+		if fingerprint == "" || cur != ProvisionalKey(s.batch, row) {
+			return ""
+		}
+		return IdempotencyKey(s.r.opts.AccountID, "", fingerprint, day)
+	}
 }
 
 // claimHold is what a row held for a claim says: which row of which batch

@@ -197,6 +197,13 @@ type SendOptions struct {
 	// claims; nil makes such a row an error (*ClaimedError) and changes
 	// nothing.
 	Hold HoldFunc
+	// Key, if set, gives the key a row is sent with, from its row number,
+	// fingerprint and current key ("" or the current key keeps it): a key
+	// derived when the row is sent rather than imported. It is written in
+	// the same transaction, before the request leaves. NextKey gives the
+	// key to try when one is taken by another row ("" gives up).
+	Key     func(row int, fingerprint, current string) string
+	NextKey func(key string) string
 }
 
 // LeaseLostError is returned by SendRows when another runner holds the

@@ -42,7 +42,8 @@ func TestClaimHoldsTheSamePayoutInAnotherBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []ClaimConflict
-	held, err := l.SendRows(ctx, b.ID, []int{2, 3}, c.Now(), SendOptions{Since: since, Hold: holdAs(&seen)})
+	sent, err := l.SendRows(ctx, b.ID, []int{2, 3}, c.Now(), SendOptions{Since: since, Hold: holdAs(&seen)})
+	held := sent.Held
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +85,14 @@ func TestClaimIsReleasedByARejectionAndAFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []ClaimConflict
-	held, err := l.SendRows(ctx, b.ID, []int{2, 3}, c.Now(), SendOptions{Hold: holdAs(&seen)})
+	sent, err := l.SendRows(ctx, b.ID, []int{2, 3}, c.Now(), SendOptions{Hold: holdAs(&seen)})
+	held := sent.Held
 	if err != nil || len(held) != 0 {
 		t.Fatalf("held %v, %v: a rejected and a failed payout may be sent again", held, err)
 	}
 	// b's rows now hold both claims: d's copy of p1 is held by b.
-	held, err = l.SendRows(ctx, d.ID, []int{2}, c.Now(), SendOptions{Hold: holdAs(&seen)})
+	sent, err = l.SendRows(ctx, d.ID, []int{2}, c.Now(), SendOptions{Hold: holdAs(&seen)})
+	held = sent.Held
 	if err != nil || len(held) != 1 || seen[0].OtherBatch != b.ID {
 		t.Fatalf("held %v %+v, %v; want d row 2 held by b", held, seen, err)
 	}
@@ -249,5 +252,38 @@ func TestMigrationSetsAsideRowsSharingATransferID(t *testing.T) {
 	var seq int
 	if err := l.r.QueryRow(`SELECT attempt_seq FROM ledger_meta`).Scan(&seq); err != nil || seq != 2 {
 		t.Errorf("attempt_seq = %d, %v; want the 2 rows ever attempted", seq, err)
+	}
+}
+
+func TestSendRowsGivesTheKeyChosenWhenSentAndTheNextWhenTaken(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b := testBatch("a"), testBatch("b")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1")})
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p2"), claimedRow(b.ID, 3, "p3")})
+	if err := l.MarkAttempted(ctx, a.ID, []int{2}, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	taken := mustRow(t, l, a.ID, 2).IdempotencyKey
+	o := SendOptions{
+		// Row 2 asks for a key a's row holds; row 3 keeps its own.
+		Key: func(row int, fingerprint, cur string) string {
+			if row == 2 && fingerprint == fp("p2") {
+				return taken
+			}
+			return cur
+		},
+		NextKey: func(k string) string { return k + "-2" },
+	}
+	sent, err := l.SendRows(ctx, b.ID, []int{2, 3}, c.Now(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent.Keys[2] != taken+"-2" || len(sent.Keys) != 1 {
+		t.Errorf("keys %v; want row 2 given %q", sent.Keys, taken+"-2")
+	}
+	if r := mustRow(t, l, b.ID, 2); r.IdempotencyKey != taken+"-2" || r.State != Attempted {
+		t.Errorf("row 2 = %s %q", r.State, r.IdempotencyKey)
 	}
 }

@@ -185,9 +185,8 @@ const onKeyConflict = ` ON CONFLICT (idempotency_key) DO NOTHING`
 // rows are written, fn is called for each row whose key another row owns
 // (in its group, an earlier group or another batch; rows in input order),
 // with the row as it was added (Seq set) and the conflict, and the row it
-// returns is recorded in its place. That row must have the same Row and
-// be either Invalid with no key, or a row that may be sent with another
-// key (which is checked in turn, and may call fn again). fn runs on the goroutine calling Add or Commit,
+// returns is recorded in its place. That row must have the same Row, be
+// Invalid and have no key. fn runs on the goroutine calling Add or Commit,
 // inside the import's transaction: it must not use the ledger. An error
 // from fn ends the import, as any error from Add. Call it before the first
 // Add.
@@ -493,38 +492,18 @@ func (im *Import) writeOne(p *pendingRow) error {
 	return nil
 }
 
-// maxRekeys bounds how many other keys OnKeyConflict's function may give
-// one row before the import gives up on it.
-const maxRekeys = 1000
-
 // replace records, in place of p, which was not written because its key
 // belongs to another row, the invalid row that says so: the one
 // OnKeyConflict's function returns, or else one with ErrorCodeDuplicateKey
 // (Add had looked the key up, so another process wrote it since).
 func (im *Import) replace(p *pendingRow) error {
-	for range maxRekeys {
-		q, again, err := im.replacement(p)
-		if err != nil {
-			return err
-		}
-		if !again {
-			return nil
-		}
-		p = &q
-	}
-	return fmt.Errorf("import batch %s row %d: no free idempotency key after %d tries", im.id, p.r.Row, maxRekeys)
-}
-
-// replacement writes the row that takes p's place; again says that it was
-// given another key which is taken too, so q must be replaced in turn.
-func (im *Import) replacement(p *pendingRow) (q pendingRow, again bool, _ error) {
 	kc := &KeyConflictError{Row: p.r.Row, Key: p.r.IdempotencyKey}
 	// Look inside the open transaction: the owner may be a row of this
 	// import not committed yet.
 	if err := im.owner.QueryRowContext(im.ctx, p.r.IdempotencyKey).Scan(&kc.OtherBatch, &kc.OtherRow); err != nil {
-		return q, false, fmt.Errorf("import batch %s row %d: look up owner of key: %w", im.id, p.r.Row, err)
+		return fmt.Errorf("import batch %s row %d: look up owner of key: %w", im.id, p.r.Row, err)
 	}
-	q = *p
+	q := *p
 	if im.onConflict == nil {
 		msg, _ := json.Marshal([]map[string]string{{"code": ErrorCodeDuplicateKey,
 			"message": fmt.Sprintf("idempotency key %s already used by batch %s row %d", kc.Key, kc.OtherBatch, kc.OtherRow)}})
@@ -533,38 +512,29 @@ func (im *Import) replacement(p *pendingRow) (q pendingRow, again bool, _ error)
 		r := p.r
 		r.Seq = p.seq
 		if err := json.Unmarshal([]byte(p.cells), &r.Cells); err != nil {
-			return q, false, fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
+			return fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
 		}
 		if s, ok := p.payout.(string); ok {
 			r.Payout = json.RawMessage(s)
 		}
 		nr, err := im.onConflict(r, kc)
 		if err != nil {
-			return q, false, fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
+			return fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
 		}
-		rekeyed := nr.State != Invalid && nr.IdempotencyKey != "" && nr.IdempotencyKey != p.r.IdempotencyKey
-		if nr.Row != r.Row || (nr.State == Invalid) == (nr.IdempotencyKey != "") || nr.State != Invalid && !rekeyed {
-			return q, false, fmt.Errorf("import batch %s row %d: a row whose key is taken must be replaced by an invalid row without a key or a row with another key, got row %d %s",
+		if nr.Row != r.Row || nr.State != Invalid || nr.IdempotencyKey != "" {
+			return fmt.Errorf("import batch %s row %d: a row whose key is taken must be replaced by an invalid row without a key, got row %d %s",
 				im.id, p.r.Row, nr.Row, nr.State)
 		}
 		if q, err = im.encode(nr); err != nil {
-			return q, false, err
+			return err
 		}
 		q.seq = p.seq
 	}
-	res, err := im.one.ExecContext(im.ctx, im.appendArgs(make([]any, 0, 18), &q)...)
-	var n int64
-	if err == nil {
-		n, err = res.RowsAffected()
+	if _, err := im.one.ExecContext(im.ctx, im.appendArgs(make([]any, 0, 18), &q)...); err != nil {
+		return fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
 	}
-	if err != nil {
-		return q, false, fmt.Errorf("import batch %s row %d: %w", im.id, p.r.Row, err)
-	}
-	if n == 0 {
-		return q, true, nil // its new key is taken too
-	}
-	im.count(q.r.State, q.r.AmountCents)
-	return q, false, nil
+	im.count(Invalid, 0)
+	return nil
 }
 
 func (im *Import) begin() error {

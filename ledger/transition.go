@@ -53,18 +53,31 @@ func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at
 	return err
 }
 
+// Sent is what SendRows did.
+type Sent struct {
+	// Held are the rows held instead of attempted, because another
+	// batch's live row claims their payout.
+	Held []int
+	// Keys are the keys SendOptions.Key gave rows as they were marked
+	// attempted, by row: the caller sends them with these, not with the
+	// keys it read before.
+	Keys map[int]string
+}
+
 // SendRows moves rows (Excel row numbers) from pending to attempted in one
 // transaction, as MarkAttempted does, and returns the rows it held instead
 // because another batch's live row claims their payout (with o.Hold; they
-// stay out of this send). With o.Holder set, a batch whose lease another
-// runner holds changes nothing and gives a *LeaseLostError.
-func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time.Time, o SendOptions) (held []int, err error) {
+// stay out of this send) and the keys o.Key gave. With o.Holder set, a
+// batch whose lease another runner holds changes nothing and gives a
+// *LeaseLostError.
+func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time.Time, o SendOptions) (Sent, error) {
 	since := o.Since
 	if since.IsZero() {
 		since = l.now().Add(-DefaultClaimWindow)
 	}
-	err = l.inTx(ctx, func(tx *sql.Tx) error {
-		held = held[:0]
+	var out Sent
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		out = Sent{}
 		var (
 			num    int64
 			bstate BatchState
@@ -90,7 +103,7 @@ func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time
 			return fmt.Errorf("mark attempted: %w", err)
 		}
 		defer stmt.Close()
-		fps, err := tx.PrepareContext(ctx, `SELECT state, coalesce(fingerprint, '') FROM rows WHERE batch = ? AND row = ?`)
+		fps, err := tx.PrepareContext(ctx, `SELECT state, coalesce(fingerprint, ''), idempotency_key FROM rows WHERE batch = ? AND row = ?`)
 		if err != nil {
 			return fmt.Errorf("mark attempted: %w", err)
 		}
@@ -98,10 +111,11 @@ func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time
 		stamp, now := fmtTime(at), fmtTime(l.now())
 		for _, row := range rows {
 			var (
-				st State
-				fp string
+				st     State
+				fp     string
+				curKey sql.NullString
 			)
-			err := fps.QueryRowContext(ctx, num, row).Scan(&st, &fp)
+			err := fps.QueryRowContext(ctx, num, row).Scan(&st, &fp, &curKey)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("batch %s row %d: %w", batch, row, ErrNotFound)
 			}
@@ -125,8 +139,20 @@ func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time
 					if err := hold(ctx, tx, num, row, code, reason, l.now()); err != nil {
 						return err
 					}
-					held = append(held, row)
+					out.Held = append(out.Held, row)
 					continue
+				}
+			}
+			if o.Key != nil {
+				key, err := l.rekey(ctx, tx, num, row, fp, curKey.String, o)
+				if err != nil {
+					return fmt.Errorf("mark attempted batch %s row %d: %w", batch, row, err)
+				}
+				if key != "" {
+					if out.Keys == nil {
+						out.Keys = map[int]string{}
+					}
+					out.Keys[row] = key
 				}
 			}
 			res, err := stmt.ExecContext(ctx, stamp, now, num, row)
@@ -140,11 +166,38 @@ func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return Sent{}, err
 	}
 	// The marker beside the ledger learns of the rows now attempted: a
 	// ledger rolled back past them is refused at the next Open.
-	return held, l.noteAttempted(ctx)
+	return out, l.noteAttempted(ctx)
+}
+
+// maxKeyTries bounds how many keys SendOptions.NextKey may offer one row.
+const maxKeyTries = 1000
+
+// rekey gives a pending row the key o.Key chooses for it, before its first
+// request (so no key the bank may have seen ever changes). A key another
+// row holds is replaced by o.NextKey's, in turn. It returns the key set,
+// or "" when the row keeps its own.
+func (l *Ledger) rekey(ctx context.Context, tx *sql.Tx, num int64, row int, fp, cur string, o SendOptions) (string, error) {
+	key := o.Key(row, fp, cur)
+	if key == "" || key == cur {
+		return "", nil
+	}
+	for range maxKeyTries {
+		_, err := tx.ExecContext(ctx, `UPDATE rows SET idempotency_key = ? WHERE batch = ? AND row = ? AND state = 'pending'`, key, num, row)
+		if err == nil {
+			return key, nil
+		}
+		if !strings.Contains(err.Error(), "UNIQUE constraint failed: rows.idempotency_key") || o.NextKey == nil {
+			return "", err
+		}
+		if key = o.NextKey(key); key == "" {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no free idempotency key after %d tries", maxKeyTries)
 }
 
 // Accept records a 2xx answer for an attempted row: the attempt, the
