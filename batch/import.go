@@ -161,6 +161,7 @@ func brDate(date string) string {
 // importStats are what the import saw beyond the ledger's counters.
 type importStats struct {
 	scheduled   int
+	changed     int // rows given a changed-amount warning
 	format      string
 	lookRepeats bool // another batch may hold a repeat
 	// seen counts the rows of each payout so far, when identical rows are
@@ -491,6 +492,7 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 	if found {
 		row.ErrorCode = CodeChangedAmount
 		row.ErrorMessage = changedAmountMessage(row.AmountCents, pay)
+		st.changed++
 	}
 	return row, nil
 }

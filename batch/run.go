@@ -268,6 +268,7 @@ type runner struct {
 	// What the plan reports of superseded batches (Run, Resume).
 	supersedes []Supersession
 	replacedBy *Supersession
+	warned     int // rows the import gave a changed-amount warning
 }
 
 func (r *runner) now() time.Time { return r.opts.Now() }
@@ -346,6 +347,7 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if r.supersedes, err = r.supersede(ctx, b); err != nil {
 		return Report{Batch: b}, err
 	}
+	r.warned = st.changed
 	rep, err := r.execute(ctx, b, st.scheduled, true)
 	rep.Supersedes = r.supersedes
 	return rep, err
@@ -549,12 +551,16 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		}
 		p.HeldRows = notes(held)
 	}
-	warned, n, err := r.l.FindRows(ctx, b.ID, ledger.RowFilter{States: []ledger.State{ledger.Pending, ledger.Attempted},
-		Code: CodeChangedAmount}, planListed)
-	if err != nil {
-		return p, err
+	// A batch just imported knows whether it gave any warning; one
+	// resumed looks.
+	if scheduled < 0 || r.warned > 0 {
+		warned, n, err := r.l.FindRows(ctx, b.ID, ledger.RowFilter{States: []ledger.State{ledger.Pending, ledger.Attempted},
+			Code: CodeChangedAmount}, planListed)
+		if err != nil {
+			return p, err
+		}
+		p.Warnings, p.WarningCount = notes(warned), n
 	}
-	p.Warnings, p.WarningCount = notes(warned), n
 	p.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
 	p.TotalCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
 	if scheduled < 0 {
