@@ -126,3 +126,26 @@ func TestRunTakesOverTheLeaseOfADeadProcess(t *testing.T) {
 		t.Errorf("emulator has %d transfers, want 3", got)
 	}
 }
+
+func TestAZombieHolderIsGone(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here")
+	}
+	// A child that has exited but that this process has not waited for
+	// stays a zombie until Wait.
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for !processGone(cmd.Process.Pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("an exited, unreaped child (pid %d) reads as alive", cmd.Process.Pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if processGone(os.Getpid()) {
+		t.Error("this process reads as gone")
+	}
+}
