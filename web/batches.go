@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -140,20 +140,14 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	s.fail(w, r, sessionFrom(r), http.StatusInternalServerError, "Something went wrong on the server; it is in the server's log.")
 }
 
-// upload receives a sheet as a multipart stream: the CSRF field, then the
-// file, which is hashed while written to DataDir (never read whole into
-// memory), imported and checked; the browser is sent to the batch's page.
+// upload receives a sheet as a multipart stream: the CSRF field (checked
+// by authUpload), then the file, which is hashed while written to DataDir
+// (never read whole into memory), imported and checked; the browser is
+// sent to the batch's page.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	se := sessionFrom(r)
-	// The multipart envelope adds a little to the file; the limit is on
-	// the file itself, counted below.
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUpload+64<<10)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
-		return
-	}
-	var csrf, tmp, name, id string
+	mr := uploadStream(r)
+	var tmp, name, id string
 	defer func() {
 		if tmp != "" {
 			os.Remove(tmp)
@@ -168,17 +162,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.uploadError(w, r, err)
 			return
 		}
-		switch part.FormName() {
-		case "csrf":
-			b, _ := io.ReadAll(io.LimitReader(part, 256))
-			csrf = string(b)
-		case "file":
-			if !sameToken(csrf, se.csrf) {
-				// The form puts the token first; without it the file is
-				// not even read.
-				s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
-				return
-			}
+		if part.FormName() == "file" && tmp == "" {
 			name = filepath.Base(part.FileName())
 			if name == "." || name == "/" || part.FileName() == "" {
 				s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
@@ -194,10 +178,6 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		part.Close()
-	}
-	if !sameToken(csrf, se.csrf) {
-		s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
-		return
 	}
 	if tmp == "" {
 		s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")

@@ -9,8 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -80,6 +83,7 @@ type Server struct {
 	opts  Options
 	l     *ledger.Ledger
 	mux   *http.ServeMux
+	cop   *http.CrossOriginProtection
 	tmpl  map[string]*template.Template
 	log   *slog.Logger
 	now   func() time.Time
@@ -146,7 +150,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts: opts, l: opts.Ledger, tmpl: tmpl, log: opts.Log, now: opts.Now, base: base, close: cancel,
+		opts: opts, l: opts.Ledger, cop: http.NewCrossOriginProtection(), tmpl: tmpl, log: opts.Log, now: opts.Now, base: base, close: cancel,
 		sessions: map[string]*session{}, failures: map[string][]time.Time{},
 		runs: map[string]*sending{}, outcome: map[string]string{},
 		dummy: sync.OnceValue(func() []byte {
@@ -205,7 +209,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /logout", s.auth(s.logout, allRoles...))
 	m.HandleFunc("GET /{$}", s.auth(s.list, allRoles...))
-	m.HandleFunc("POST /upload", s.auth(s.upload, ledger.RoleUploader, ledger.RoleAdmin))
+	m.HandleFunc("POST /upload", s.authUpload(s.upload, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("GET /batches/{id}", s.auth(s.view, allRoles...))
 	m.HandleFunc("GET /batches/{id}/progress", s.auth(s.progress, allRoles...))
 	m.HandleFunc("GET /batches/{id}/errors", s.auth(s.errorsSheet, allRoles...))
@@ -222,7 +226,8 @@ func (s *Server) routes() {
 var allRoles = []ledger.Role{ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin}
 
 // ServeHTTP serves the page with headers that keep it from being framed,
-// sniffed or made to run scripts from anywhere but its own static files.
+// sniffed or made to run scripts from anywhere but its own static files,
+// and refuses a POST sent by a page of another origin (sameOrigin).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -230,6 +235,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if err := s.sameOrigin(r); err != nil {
+		s.log.Warn("refused a request from another origin", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
+			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "err", err)
+		s.fail(w, r, nil, http.StatusForbidden, "This request came from another site, so it was refused. Use the page's own buttons.")
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -274,10 +285,32 @@ func (s *Server) sessionOf(r *http.Request) *session {
 
 type ctxKey struct{}
 
+// uploadKey holds, for the upload, the multipart stream past its token.
+type uploadKey struct{}
+
+// maxForm is the largest body of a form that is not an upload: the page's
+// forms hold a token and a few short fields.
+const maxForm = 64 << 10
+
+// errNoToken is a POST whose token is missing or is not its session's.
+var errNoToken = errors.New("no CSRF token")
+
 // auth wraps h: the request must carry a live session whose role is one
-// of roles, and a POST must carry the session's CSRF token (checked here
-// for urlencoded forms; the upload, a multipart stream, checks it itself).
+// of roles, and a POST must carry the session's CSRF token, whatever its
+// content type (see formToken). ServeHTTP has refused a POST from another
+// origin before.
 func (s *Server) auth(h http.HandlerFunc, roles ...ledger.Role) http.HandlerFunc {
+	return s.authorize(h, false, roles)
+}
+
+// authUpload is auth for the upload, a multipart stream too large to read
+// whole: its first part must be the token, and the handler gets the rest
+// of the stream (uploadStream).
+func (s *Server) authUpload(h http.HandlerFunc, roles ...ledger.Role) http.HandlerFunc {
+	return s.authorize(h, true, roles)
+}
+
+func (s *Server) authorize(h http.HandlerFunc, stream bool, roles []ledger.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		se := s.sessionOf(r)
 		if se == nil {
@@ -297,14 +330,111 @@ func (s *Server) auth(h http.HandlerFunc, roles ...ledger.Role) http.HandlerFunc
 			s.fail(w, r, se, http.StatusForbidden, fmt.Sprintf("Your role (%s) does not allow this.", se.role))
 			return
 		}
-		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			if !sameToken(r.PostFormValue("csrf"), se.csrf) {
+		ctx := context.WithValue(r.Context(), ctxKey{}, se)
+		if r.Method == http.MethodPost {
+			mr, err := s.formToken(w, r, stream, se.csrf)
+			if err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) && stream {
+					s.uploadError(w, r.WithContext(ctx), err)
+					return
+				}
+				s.log.Warn("refused without a CSRF token", "user", se.user, "path", r.URL.Path, "err", err)
 				s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
 				return
 			}
+			if mr != nil {
+				ctx = context.WithValue(ctx, uploadKey{}, mr)
+			}
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, se)))
+		h(w, r.WithContext(ctx))
 	}
+}
+
+// formToken checks the CSRF token of a POST against want. A form is read
+// whole, up to maxForm bytes, urlencoded or multipart alike: its fields are
+// then in r.PostForm for the handler. Any other body has no token and is
+// refused, so that no content type skips the check. With stream (the
+// upload), the body must be a multipart stream whose first part is the
+// token (the page's form puts it first); the stream past it is returned,
+// and nothing else is read before the token is known to be right.
+func (s *Server) formToken(w http.ResponseWriter, r *http.Request, stream bool, want string) (*multipart.Reader, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if stream {
+		// The multipart envelope adds a little to the file; the limit is
+		// on the file itself, counted as it is received.
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUpload+64<<10)
+		if mt != "multipart/form-data" {
+			return nil, errNoToken
+		}
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return nil, err
+		}
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, err
+		}
+		defer part.Close()
+		if part.FormName() != "csrf" {
+			return nil, errNoToken
+		}
+		b, err := io.ReadAll(io.LimitReader(part, 256))
+		if err != nil {
+			return nil, err
+		}
+		if !sameToken(string(b), want) {
+			return nil, errNoToken
+		}
+		return mr, nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	var err error
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(maxForm)
+	default:
+		return nil, errNoToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !sameToken(r.PostForm.Get("csrf"), want) {
+		return nil, errNoToken
+	}
+	return nil, nil
+}
+
+// uploadStream is the upload's multipart stream, past its token.
+func uploadStream(r *http.Request) *multipart.Reader {
+	mr, _ := r.Context().Value(uploadKey{}).(*multipart.Reader)
+	return mr
+}
+
+// sameOrigin refuses a request that changes something and comes from a
+// page of another origin: a browser says so in Sec-Fetch-Site (another
+// port of the same host is "same-site", not "same-origin") or in Origin.
+// http.CrossOriginProtection decides from either; an Origin, when sent,
+// must also be this server's own, scheme included. A request with neither
+// (curl, a script) is left to the CSRF token.
+func (s *Server) sameOrigin(r *http.Request) error {
+	if err := s.cop.Check(r); err != nil {
+		return err
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		return nil
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if origin != scheme+"://"+r.Host {
+		return fmt.Errorf("origin %q is not %s://%s", origin, scheme, r.Host)
+	}
+	return nil
 }
 
 func sameToken(a, b string) bool {
