@@ -332,6 +332,9 @@ type batchContent struct {
 	CanResume       bool
 	Sending         bool
 	HasResults      bool
+	// ReconciledAt is when the last reconciliation report was made on
+	// the page; zero when there is none.
+	ReconciledAt time.Time
 }
 
 type stateCount struct {
@@ -444,6 +447,9 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	c.CanResume = hasUpload && !sending && s.mayRunIgnoringPause(u) && b.State != ledger.BatchDone &&
 		(u.Paused || c.Status.Key == "stopped")
 	c.HasResults = b.State == ledger.BatchRunning || b.State == ledger.BatchDone
+	if st, err := os.Stat(s.reconciliationPath(b.ID)); err == nil && c.HasResults {
+		c.ReconciledAt = st.ModTime()
+	}
 	p := s.pageFor(se, c.Name)
 	p.Content = c
 	p.Notice = r.URL.Query().Get("notice")
@@ -524,12 +530,13 @@ func (s *Server) checkedPage(c *batchContent, cs checkSummary) error {
 // notices are the messages a redirect may ask the batch page to show; a
 // fixed list, so a link cannot put words on the page.
 var notices = map[string]string{
-	"submitted": "Submitted. Sending has started.",
-	"approval":  "Submitted. It waits for another person with the approver role to approve it.",
-	"approved":  "Approved. Sending has started.",
-	"paused":    "Pausing: the requests in flight finish, nothing new is sent.",
-	"resumed":   "Resumed: the rows left are sent with their same keys.",
-	"released":  "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
+	"submitted":  "Submitted. Sending has started.",
+	"approval":   "Submitted. It waits for another person with the approver role to approve it.",
+	"approved":   "Approved. Sending has started.",
+	"paused":     "Pausing: the requests in flight finish, nothing new is sent.",
+	"resumed":    "Resumed: the rows left are sent with their same keys.",
+	"released":   "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
+	"reconciled": "Reconciled with Stone: every transfer's status is recorded; the report is ready to download.",
 }
 
 // release sends a batch's held rows after all, as the person signed in
@@ -858,17 +865,19 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".results"+ext)
 }
 
-// reconciliation asks Stone for the final status of every transfer of
-// the batch (recorded in the ledger, as `lote reconcile` does) and sends
-// the reconciliation report as an XLSX download.
-func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
+// reconcile asks Stone for the final status of every transfer of the
+// batch (recorded in the ledger, as `lote reconcile` does) and keeps the
+// reconciliation report for download; the page then offers it. It is a
+// POST because it writes the ledger: a GET never does.
+func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
-	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	b := ld.B
+	se := sessionFrom(r)
 	if ld.Checked || (b.State != ledger.BatchRunning && b.State != ledger.BatchDone) {
-		s.fail(w, r, sessionFrom(r), http.StatusConflict, "Nothing of this batch was sent yet: there is nothing to reconcile.")
+		s.fail(w, r, se, http.StatusConflict, "Nothing of this batch was sent yet: there is nothing to reconcile.")
 		return
 	}
 	o := s.opts.Run
@@ -876,16 +885,38 @@ func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
 		Env: o.Env, Batches: []string{b.ID}, Rate: o.Rate, Log: s.log})
 	if err != nil {
 		s.log.Error("reconcile", "batch", b.ID[:12], "err", err)
-		s.fail(w, r, sessionFrom(r), http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
+		s.fail(w, r, se, http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
 		return
 	}
-	path := filepath.Join(s.opts.DataDir, b.ID+".reconciliation.xlsx")
-	if err := batch.WriteReconciliation(r.Context(), s.l, rep, path); err != nil {
+	if err := batch.WriteReconciliation(r.Context(), s.l, rep, s.reconciliationPath(b.ID)); err != nil {
 		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("reconciled", "user", se.user, "batch", b.ID[:12])
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=reconciled", http.StatusSeeOther)
+}
+
+// reconciliationReport sends the last reconciliation report made on the
+// page as an XLSX download; it asks Stone nothing.
+func (s *Server) reconciliationReport(w http.ResponseWriter, r *http.Request) {
+	ld, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	path := s.reconciliationPath(b.ID)
+	if _, err := os.Stat(path); err != nil {
+		s.fail(w, r, sessionFrom(r), http.StatusNotFound, "There is no reconciliation report of this batch yet: reconcile it with Stone on its page first.")
 		return
 	}
 	name := displayName(b, u, hasUpload)
 	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".reconciliation.xlsx")
+}
+
+// reconciliationPath is where the page keeps a batch's last
+// reconciliation report.
+func (s *Server) reconciliationPath(id string) string {
+	return filepath.Join(s.opts.DataDir, id+".reconciliation.xlsx")
 }
 
 // displayName is the file's name as the person uploaded it (the ledger

@@ -69,6 +69,7 @@ func TestEveryPostNeedsTheToken(t *testing.T) {
 		{waiting + "/approve", bia, nil},
 		{waiting + "/pause", ana, nil},
 		{waiting + "/resume", ana, nil},
+		{waiting + "/reconciliation", ana, nil},
 	}
 	bodies := []struct {
 		name string
