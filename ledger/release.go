@@ -10,14 +10,16 @@ import (
 // neverSentQuery is true for a batch from which nothing can have reached
 // the bank: no row ever left invalid, pending or held (MarkAttempted sets
 // first_attempted_at before any request), no attempt is logged, nobody
-// holds a live lease on it, and the web page has no upload for it (a batch
-// awaiting approval is someone's work in progress).
+// holds a live lease on it, and the web page has no open upload for it (a
+// batch awaiting approval is someone's work in progress; one rejected or
+// withdrawn is no one's, and its upload record, with who decided and why,
+// stays).
 const neverSentQuery = `SELECT
 	NOT EXISTS (SELECT 1 FROM rows WHERE batch = b.num
 		AND (state NOT IN ('invalid', 'pending', 'held') OR first_attempted_at IS NOT NULL))
 	AND NOT EXISTS (SELECT 1 FROM attempts WHERE batch = b.num)
 	AND (b.lease_holder IS NULL OR b.lease_expires <= ?)
-	AND NOT EXISTS (SELECT 1 FROM uploads WHERE id = b.id)
+	AND NOT EXISTS (SELECT 1 FROM uploads WHERE id = b.id AND rejected_by IS NULL AND withdrawn_by IS NULL)
 	FROM batches b WHERE b.id = ?`
 
 // NeverSent reports whether nothing of the batch was ever sent and no one

@@ -720,7 +720,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, se, http.StatusConflict, "This batch needs no approval.")
 		return
 	}
-	err := s.l.Approve(r.Context(), b.ID, se.user)
+	_, err := s.l.Approve(r.Context(), b.ID, se.user)
 	switch {
 	case errors.Is(err, ledger.ErrFourEyes):
 		s.fail(w, r, se, http.StatusForbidden, "A batch must be approved by a person other than the one who uploaded it, with the approver role.")

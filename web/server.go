@@ -159,6 +159,16 @@ func NewServer(opts Options) (*Server, error) {
 		}),
 	}
 	s.routes()
+	if opts.RequireApproval {
+		p, changed, err := s.l.RequireApproval(base, "lote serve --require-approval ("+opts.Run.Holder+")")
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		if changed {
+			s.log.Info("the ledger's approval policy now requires approval", "change", p.ID)
+		}
+	}
 	if err := s.resumeAll(base); err != nil {
 		cancel()
 		return nil, err
