@@ -34,22 +34,18 @@ func (r *sending) progress() batch.Progress {
 	return r.last
 }
 
-// errHold is what the import's Confirm answers: the sheet is imported and
-// planned, and waits on the page for a person to submit it.
-var errHold = errors.New("waiting to be submitted on the page")
-
 // importFile imports the sheet at path into the ledger and plans it,
 // sending nothing. It returns the report (with the plan's expected fees)
 // whether or not the sheet had invalid rows.
 func (s *Server) importFile(ctx context.Context, path string) (batch.Report, error) {
 	opts := s.opts.Run
-	opts.Confirm = func(context.Context, batch.Plan) error { return errHold }
+	opts.ImportOnly = true // it waits on the page to be submitted
 	opts.Progress = nil
 	rep, err := batch.Run(ctx, path, opts)
 	switch {
 	case rep.Interrupted:
 		return rep, errors.New("the import was interrupted (the server is stopping); upload the file again")
-	case err == nil || errors.Is(err, errHold) || errors.Is(err, batch.ErrInvalidRows):
+	case err == nil || errors.Is(err, batch.ErrInvalidRows):
 		return rep, nil
 	}
 	return rep, err
