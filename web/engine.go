@@ -82,7 +82,7 @@ func (s *Server) start(ctx context.Context, id string) {
 		defer s.wg.Done()
 		defer cancel()
 		opts := s.opts.Run
-		opts.Confirm = nil // confirmed on the page (and approved, if required)
+		opts.Confirm = nil // confirmed on the page, and approved as its policy asks
 		opts.Progress = r.set
 		s.log.Info("sending", "batch", id[:12])
 		rep, err := batch.Resume(runCtx, id, opts)
@@ -128,10 +128,12 @@ func (s *Server) running(id string) *sending {
 	return s.runs[id]
 }
 
-// mayRun reports whether an upload is cleared for sending: submitted,
-// approved when approval is required, not paused.
+// mayRun reports whether an upload may be sent by this server: cleared
+// by the policy it was uploaded under (submitted, approved as often as
+// that policy asks, not rejected or withdrawn), and not paused. The
+// server's own options do not enter.
 func (s *Server) mayRun(u ledger.Upload) bool {
-	return u.Submitted() && (u.Approved() || !s.opts.RequireApproval) && !u.Paused
+	return u.Cleared() && !u.Paused
 }
 
 // resumeAll starts every batch that was cleared for sending and is not

@@ -42,8 +42,13 @@ type Options struct {
 	// used as given. Ledger, Check.TmpDir, Confirm and Progress are set by
 	// the server.
 	Run batch.RunOptions
-	// RequireApproval makes a submitted batch wait until a user with the
-	// approver (or admin) role, other than its uploader, approves it.
+	// RequireApproval raises the ledger's approval policy, as the server
+	// starts, to require approval (recorded in the ledger as this
+	// server's doing); a policy that requires it already is kept as it
+	// is. It never lowers the policy, and a server started without it
+	// keeps the ledger's: each batch is held to the policy recorded when
+	// it was uploaded, whatever the server's options (see
+	// ledger.Upload.Cleared).
 	RequireApproval bool
 	// MaxUpload is the largest file accepted, in bytes; 0 means 50 MiB.
 	MaxUpload int64
@@ -112,9 +117,10 @@ type session struct {
 	expires time.Time
 }
 
-// NewServer checks opts, resumes the batches that were being sent when the
-// server stopped (submitted, approved if approval is required, not
-// paused), and returns the handler.
+// NewServer checks opts, raises the ledger's approval policy if
+// opts.RequireApproval, resumes the batches that were being sent when the
+// server stopped (cleared by their own policy, not paused), and returns
+// the handler.
 func NewServer(opts Options) (*Server, error) {
 	if opts.Ledger == nil || opts.Run.Client == nil || opts.Run.AccountID == "" {
 		return nil, errors.New("web: a ledger, a Stone client and an account id are required")
@@ -160,7 +166,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	s.routes()
 	if opts.RequireApproval {
-		p, changed, err := s.l.RequireApproval(base, "lote serve --require-approval ("+opts.Run.Holder+")")
+		p, changed, err := s.l.RequireApproval(base, strings.TrimSpace("lote serve --require-approval "+opts.Run.Holder))
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("web: %w", err)
@@ -229,6 +235,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /batches/{id}/submit", s.auth(s.submit, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/release", s.auth(s.release, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/approve", s.auth(s.approve, ledger.RoleApprover, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/reject", s.auth(s.reject, ledger.RoleApprover, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/withdraw", s.auth(s.withdraw, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/pause", s.auth(s.pause, allRoles...))
 	m.HandleFunc("POST /batches/{id}/resume", s.auth(s.resume, ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin))
 	s.mux = m

@@ -186,7 +186,7 @@ func TestFourEyesUploaderAdmin(t *testing.T) {
 		t.Error("the uploader is offered the approve button")
 	}
 	code, body := caio.post(path+"/approve", nil)
-	if code != http.StatusForbidden || !strings.Contains(body, "approved by a person other than the one who uploaded it") {
+	if code != http.StatusForbidden || !strings.Contains(body, "other than the one who uploaded it and the one who submitted it") {
 		t.Errorf("self-approval: %d\n%s", code, body)
 	}
 	if len(e.sim.Transfers()) != 0 {
