@@ -423,3 +423,51 @@ func TestMigrationKeepsWaitingBatchesWaiting(t *testing.T) {
 		t.Errorf("the ledger's policy after the migration: %+v, %v; want the default", p, err)
 	}
 }
+
+// TestClosedUploadFreesItsKeys: a batch awaiting approval is someone's
+// work and is not forgotten for a corrected sheet that reuses its
+// references; once rejected it is, and its upload record stays.
+func TestClosedUploadFreesItsKeys(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTest(t, newClock())
+	people(t, l)
+	setPolicy(t, l, Policy{RequireApproval: true, TwoApproversAbove: NoSecondApprover})
+	b := testBatch("to reject")
+	importRows(t, l, b, []Row{validRow(b.ID, 2, 100)})
+	if _, _, err := l.RecordUpload(ctx, Upload{BatchID: b.ID, FileName: "r.csv", StoredPath: "/r", UploadedBy: "up"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Submit(ctx, b.ID, "up", 100, 1); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := l.NeverSent(ctx, b.ID); err != nil || ok {
+		t.Errorf("NeverSent of a batch waiting for approval = %v, %v; want false", ok, err)
+	}
+	if err := l.RejectBatch(ctx, b.ID, "ap", "wrong month"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := l.ForgetNeverSent(ctx, b.ID); err != nil || !ok {
+		t.Fatalf("ForgetNeverSent of a rejected batch = %v, %v; want true", ok, err)
+	}
+	if _, err := l.Batch(ctx, b.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the rejected batch is still in the ledger: %v", err)
+	}
+	if u, err := l.Upload(ctx, b.ID); err != nil || u.RejectedReason != "wrong month" {
+		t.Errorf("the rejected batch's record = %+v, %v; want it kept", u, err)
+	}
+	// Its own import, redone, forgets a batch with an open upload.
+	o := testBatch("reimported")
+	importRows(t, l, o, []Row{validRow(o.ID, 2, 100)})
+	if _, _, err := l.RecordUpload(ctx, Upload{BatchID: o.ID, FileName: "o.csv", StoredPath: "/o", UploadedBy: "up"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := l.ForgetNeverSent(ctx, o.ID); err != nil || ok {
+		t.Errorf("ForgetNeverSent of an open upload = %v, %v; want false", ok, err)
+	}
+	if ok, err := l.ForgetReimport(ctx, o.ID); err != nil || !ok {
+		t.Errorf("ForgetReimport = %v, %v; want true", ok, err)
+	}
+	if _, err := l.Upload(ctx, o.ID); err != nil {
+		t.Errorf("ForgetReimport dropped the upload record: %v", err)
+	}
+}
