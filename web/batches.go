@@ -1014,8 +1014,10 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 		ext = ".csv"
 	}
 	path := filepath.Join(s.opts.DataDir, b.ID+".results"+ext)
-	// The import recorded the upload's CSV separator with the batch.
-	if err := batch.WriteResults(r.Context(), s.l, b.ID, path); err != nil {
+	// The import recorded the upload's CSV separator with the batch. A
+	// copy: a GET records nothing, and a batch run from the command line
+	// keeps writing its results where it did.
+	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, batch.ResultsOptions{Copy: true}); err != nil {
 		s.internal(w, r, err)
 		return
 	}

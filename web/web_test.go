@@ -512,6 +512,19 @@ func TestCommandLineBatch(t *testing.T) {
 	if n := len(e.sim.Transfers()); n != 12 {
 		t.Errorf("%d transfers, want the 12 of the command line's run", n)
 	}
+	// Downloading its results on the page changes nothing in the ledger:
+	// `lote resume` still writes them where `lote run` did.
+	before, err := e.l.Batch(context.Background(), rep.Batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := ana.get(where + "/results"); code != http.StatusOK {
+		t.Fatalf("results: %d", code)
+	}
+	after, err := e.l.Batch(context.Background(), rep.Batch.ID)
+	if err != nil || after.ResultsPath != before.ResultsPath {
+		t.Errorf("results path after a download: %q, %v; want %q", after.ResultsPath, err, before.ResultsPath)
+	}
 }
 
 // The same sheet saved again and uploaded after it was paid from the
