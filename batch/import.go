@@ -283,7 +283,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 	if err := r.l.ReleaseLease(bg, b.ID, r.opts.Holder); err != nil {
 		return st, err
 	}
-	if ok, err := r.l.ForgetNeverSent(bg, b.ID); err != nil || !ok {
+	if ok, err := r.l.ForgetReimport(bg, b.ID); err != nil || !ok {
 		return st, err // someone else took the batch: its rows stay as recorded
 	}
 	for _, other := range stale {

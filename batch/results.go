@@ -93,6 +93,10 @@ type ResultsOptions struct {
 	// recorded on the batch (ImportOptions["separator"]), else ';'. The
 	// caller that still has the input file can pass its separator.
 	Separator rune
+	// Copy writes a copy, a download: the batch's results path, where
+	// `lote run` and `lote resume` write its results next, is left as it
+	// is, and nothing is written to the ledger.
+	Copy bool
 }
 
 // WriteResultsWith is WriteResults with options.
@@ -157,6 +161,9 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 	committed = true
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+	}
+	if opts.Copy {
+		return nil
 	}
 	if err := l.SetResultsPath(ctx, batchID, path); err != nil {
 		return fmt.Errorf("write results: %w", err)

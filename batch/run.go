@@ -83,6 +83,12 @@ type RunOptions struct {
 	// Confirm, if set, is called with the plan before anything is sent; an
 	// error stops the run and nothing is sent.
 	Confirm func(ctx context.Context, p Plan) error
+	// ImportOnly imports and plans the sheet and sends nothing, as the web
+	// page does with an upload (sent once it is submitted, and approved,
+	// there); Report.Plan says what would be sent. Without it, a batch
+	// with an upload record is sent only when its approval policy cleared
+	// it (ledger.Upload.Cleared), else ErrNotCleared.
+	ImportOnly bool
 	// Log receives structured events; nil discards them. Documents and
 	// accounts are never logged unmasked.
 	Log *slog.Logger
@@ -203,6 +209,11 @@ var ErrBatchMismatch = errors.New("batch belongs to another account or environme
 // RunOptions.MaxTotal; nothing was sent.
 var ErrMaxTotal = errors.New("batch total is over the limit")
 
+// ErrNotCleared is returned (wrapped) when the batch was uploaded on the
+// web page and its approval policy has not cleared it: not submitted
+// there, short of its approvals, rejected or withdrawn. Nothing was sent.
+var ErrNotCleared = ledger.ErrNotCleared
+
 // Defaults of RunOptions.
 const (
 	DefaultRepeatWindow   = 30 * 24 * time.Hour
@@ -309,6 +320,13 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 			return rep, err
 		}
 	}
+	// The bytes of a sheet uploaded on the page are not imported here
+	// either, unless the page has cleared them for sending.
+	if !opts.ImportOnly {
+		if err := r.cleared(ctx, id); err != nil {
+			return Report{Plan: Plan{BatchID: id, FileName: filepath.Base(path)}}, err
+		}
+	}
 	// Stone's calendar is read once, before the import, to check every
 	// scheduled_to against it (stone-api.md §4).
 	var sc *stone.Calendar
@@ -401,6 +419,23 @@ func (r *runner) findBatch(ctx context.Context, id string) (ledger.Batch, error)
 	return ledger.Batch{}, fmt.Errorf("batch %s: %d batches start with it; give more of the id", id, len(found))
 }
 
+// cleared refuses a batch that has an upload record (it came through the
+// web page) and is not cleared by its own approval policy. SendRows checks
+// the same before any request; this says it before anything is done.
+func (r *runner) cleared(ctx context.Context, id string) error {
+	u, err := r.l.Upload(ctx, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if why := u.NotCleared(); why != "" {
+		return fmt.Errorf("batch %s %s; nothing was sent: %w", short(id), why, ErrNotCleared)
+	}
+	return nil
+}
+
 func (r *runner) sameAccount(b ledger.Batch) error {
 	if b.AccountID != r.opts.AccountID || b.Environment != r.opts.Env {
 		return fmt.Errorf("batch %s was imported for account %s in %s, not account %s in %s: %w",
@@ -463,6 +498,12 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 			err = rerr
 		}
 	}()
+	if !r.opts.ImportOnly {
+		if err := r.cleared(ctx, b.ID); err != nil {
+			rep, _ := r.report(ctx, b.ID, Plan{BatchID: b.ID, FileName: b.FileName, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid}, false)
+			return rep, err
+		}
+	}
 	plan, err := r.plan(ctx, b, scheduled)
 	if err != nil {
 		rep, _ := r.report(ctx, b.ID, plan, false)
@@ -483,6 +524,9 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 			return Report{Plan: plan}, err
 		}
 		return r.report(ctx, b.ID, plan, !imported && b.State == ledger.BatchDone)
+	}
+	if r.opts.ImportOnly {
+		return r.report(ctx, b.ID, plan, false)
 	}
 	if r.opts.Confirm != nil {
 		if err := r.opts.Confirm(ctx, plan); err != nil {

@@ -73,6 +73,24 @@
 //  8. A transfer id is on one row at most (a UNIQUE index): Accept of a
 //     transfer another row holds is a *TransferTakenError.
 //
+// # Uploads and the approval policy
+//
+// A batch uploaded on the web page has an upload record: who uploaded,
+// submitted, approved, rejected or withdrew it, and the approval policy
+// in force when it was uploaded (RecordUpload reads it in the same
+// transaction). The policy is the ledger's, not a process's flag: every
+// change is appended to its history (SetPolicy, by an admin; a server
+// started with --require-approval may only raise it, RequireApproval), and
+// a batch keeps the policy it was uploaded under for good. A batch with an
+// upload record is sent only when Cleared: submitted, approved as often as
+// its policy asks for its submitted total (approvers have the approver or
+// admin role, are neither its uploader nor its submitter, and a second
+// approver is a third person), neither rejected nor withdrawn. SendRows
+// checks that in the transaction that marks rows attempted, so no process
+// sends an uploaded batch without its approvals, and a withdrawal or a
+// rejection committed before it wins. The schema's triggers keep the same
+// rules, the policy's history append-only and each batch's policy fixed.
+//
 // # A ledger that lost its state
 //
 // SQLite opens whatever it finds at the path: a file whose -wal was

@@ -10,15 +10,21 @@ import (
 // neverSentQuery is true for a batch from which nothing can have reached
 // the bank: no row ever left invalid, pending or held (MarkAttempted sets
 // first_attempted_at before any request), no attempt is logged, nobody
-// holds a live lease on it, and the web page has no upload for it (a batch
-// awaiting approval is someone's work in progress).
-const neverSentQuery = `SELECT
+// holds a live lease on it, and the web page has no open upload for it (a
+// batch awaiting approval is someone's work in progress; one rejected or
+// withdrawn is no one's, and its upload record, with who decided and why,
+// stays).
+const neverSentQuery = nothingSentQuery + `
+	AND NOT EXISTS (SELECT 1 FROM uploads WHERE id = b.id AND rejected_by IS NULL AND withdrawn_by IS NULL)
+	FROM batches b WHERE b.id = ?`
+
+// nothingSentQuery is neverSentQuery less its upload: true for a batch
+// from which nothing can have reached the bank and that nobody holds.
+const nothingSentQuery = `SELECT
 	NOT EXISTS (SELECT 1 FROM rows WHERE batch = b.num
 		AND (state NOT IN ('invalid', 'pending', 'held') OR first_attempted_at IS NOT NULL))
 	AND NOT EXISTS (SELECT 1 FROM attempts WHERE batch = b.num)
-	AND (b.lease_holder IS NULL OR b.lease_expires <= ?)
-	AND NOT EXISTS (SELECT 1 FROM uploads WHERE id = b.id)
-	FROM batches b WHERE b.id = ?`
+	AND (b.lease_holder IS NULL OR b.lease_expires <= ?)`
 
 // NeverSent reports whether nothing of the batch was ever sent and no one
 // is working on it: ForgetNeverSent would remove it.
@@ -42,10 +48,21 @@ func (l *Ledger) NeverSent(ctx context.Context, batch string) (bool, error) {
 // the forgotten file again imports it anew. A batch that no longer
 // qualifies is left as it is (false, nil).
 func (l *Ledger) ForgetNeverSent(ctx context.Context, batch string) (bool, error) {
+	return l.forget(ctx, batch, neverSentQuery)
+}
+
+// ForgetReimport is ForgetNeverSent for a batch whose import the caller
+// is about to redo (its lease released): an upload record of it does not
+// keep it, and is kept, for the batch imported again from the same bytes.
+func (l *Ledger) ForgetReimport(ctx context.Context, batch string) (bool, error) {
+	return l.forget(ctx, batch, nothingSentQuery+` FROM batches b WHERE b.id = ?`)
+}
+
+func (l *Ledger) forget(ctx context.Context, batch, query string) (bool, error) {
 	forgot := false
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
 		var ok bool
-		err := tx.QueryRowContext(ctx, neverSentQuery, fmtTime(l.now()), batch).Scan(&ok)
+		err := tx.QueryRowContext(ctx, query, fmtTime(l.now()), batch).Scan(&ok)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

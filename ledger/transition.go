@@ -46,8 +46,9 @@ type Transfer struct {
 // importing are refused. After the commit the marker file beside the
 // ledger is brought up to date; if that fails, an error says so and the
 // rows, attempted, must not be sent (a resume sends them with the same
-// keys). SendRows is the same with a lease check and held rows instead of
-// an error.
+// keys). A batch with an upload record that is not Cleared changes
+// nothing and gives an error wrapping ErrNotCleared. SendRows is the same
+// with a lease check and held rows instead of an error.
 func (l *Ledger) MarkAttempted(ctx context.Context, batch string, rows []int, at time.Time) error {
 	_, err := l.SendRows(ctx, batch, rows, at, SendOptions{})
 	return err
@@ -95,6 +96,17 @@ func (l *Ledger) SendRows(ctx context.Context, batch string, rows []int, at time
 		}
 		if o.Holder != "" && holder.String != o.Holder {
 			return &LeaseLostError{Batch: batch, Holder: holder.String}
+		}
+		// A batch uploaded on the web page is sent only as its own approval
+		// policy allows, checked here, in the transaction before any request
+		// leaves, whatever process sends it; a withdrawal or rejection
+		// committed first stops it.
+		switch u, err := uploadIn(ctx, tx, batch); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("mark attempted: %w", err)
+		case !u.Cleared():
+			return fmt.Errorf("batch %s %s; nothing of it was sent: %w", batch, u.NotCleared(), ErrNotCleared)
 		}
 		stmt, err := tx.PrepareContext(ctx, `UPDATE rows SET state = 'attempted',
 			first_attempted_at = coalesce(first_attempted_at, ?), updated_at = ?

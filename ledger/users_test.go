@@ -67,6 +67,9 @@ func TestFourEyes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, _, err := l.SetPolicy(ctx, Policy{RequireApproval: true, TwoApproversAbove: NoSecondApprover}, "adm"); err != nil {
+		t.Fatal(err)
+	}
 	id := batchID("four eyes")
 	u, created, err := l.RecordUpload(ctx, Upload{BatchID: id, FileName: "folha.csv", StoredPath: "/x", FeeCents: 300, UploadedBy: "up"})
 	if err != nil || !created || u.UploadedBy != "up" || u.FeeCents != 300 {
@@ -77,7 +80,7 @@ func TestFourEyes(t *testing.T) {
 	if err != nil || created || u.UploadedBy != "up" || u.FileName != "folha.csv" {
 		t.Fatalf("RecordUpload again = %+v, %v, %v", u, created, err)
 	}
-	if err := l.Approve(ctx, id, "ap"); !errors.Is(err, ErrIllegalTransition) {
+	if _, err := l.Approve(ctx, id, "ap"); !errors.Is(err, ErrIllegalTransition) {
 		t.Errorf("Approve before Submit = %v, want ErrIllegalTransition", err)
 	}
 	c.Advance(time.Minute)
@@ -98,15 +101,15 @@ func TestFourEyes(t *testing.T) {
 		{"up2", ErrFourEyes}, // not an approver
 		{"ghost", ErrNotFound},
 	} {
-		if err := l.Approve(ctx, id, tt.user); !errors.Is(err, tt.want) {
+		if _, err := l.Approve(ctx, id, tt.user); !errors.Is(err, tt.want) {
 			t.Errorf("Approve by %s = %v, want %v", tt.user, err, tt.want)
 		}
 	}
 	c.Advance(time.Minute)
-	if err := l.Approve(ctx, id, "ap"); err != nil {
-		t.Fatal(err)
+	if u, err := l.Approve(ctx, id, "ap"); err != nil || !u.Cleared() {
+		t.Fatalf("Approve = %+v, %v; want it cleared", u, err)
 	}
-	if err := l.Approve(ctx, id, "adm"); !errors.Is(err, ErrIllegalTransition) {
+	if _, err := l.Approve(ctx, id, "adm"); !errors.Is(err, ErrIllegalTransition) {
 		t.Errorf("second Approve = %v, want ErrIllegalTransition", err)
 	}
 	u, err = l.Upload(ctx, id)

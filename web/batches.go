@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"lote/batch"
 	"lote/ledger"
@@ -40,6 +41,7 @@ type status struct {
 var statusFilters = []status{
 	{"", "All"}, {"invalid", "Invalid rows"}, {"ready", "Ready to submit"}, {"approval", "Waiting for approval"},
 	{"sending", "Sending"}, {"paused", "Paused"}, {"stopped", "Stopped"}, {"done", "Done"},
+	{"rejected", "Rejected"}, {"withdrawn", "Withdrawn"},
 }
 
 // statusOf names where a batch stands for a person.
@@ -53,6 +55,10 @@ func (s *Server) statusOf(b ledger.Batch, u ledger.Upload, hasUpload bool) statu
 		return status{"sending", "Sending"}
 	case b.LeaseHolder != "" && b.LeaseExpires.After(s.now()):
 		return status{"sending", "Sending (by " + b.LeaseHolder + ")"}
+	case hasUpload && u.RejectedBy != "":
+		return status{"rejected", "Rejected by " + u.RejectedBy}
+	case hasUpload && u.WithdrawnBy != "":
+		return status{"withdrawn", "Withdrawn by " + u.WithdrawnBy}
 	case b.Invalid > 0:
 		return status{"invalid", "Invalid rows: fix and upload again"}
 	case !hasUpload:
@@ -64,7 +70,9 @@ func (s *Server) statusOf(b ledger.Batch, u ledger.Upload, hasUpload bool) statu
 		return status{"paused", "Paused"}
 	case !u.Submitted():
 		return status{"ready", "Ready to submit"}
-	case s.opts.RequireApproval && !u.Approved():
+	case u.WaitsForApproval() && u.Approved():
+		return status{"approval", "Waiting for a second approval"}
+	case u.WaitsForApproval():
 		return status{"approval", "Waiting for approval"}
 	}
 	return status{"stopped", "Stopped"}
@@ -76,6 +84,9 @@ type listContent struct {
 	Filter    string
 	MaxUpload string
 	CanUpload bool
+	// Policy is the ledger's approval policy in force: what a batch
+	// uploaded now will need.
+	Policy ledger.PolicyChange
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
@@ -95,9 +106,14 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 		s.internal(w, r, err)
 		return
 	}
+	pol, err := s.l.Policy(ctx)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	filter := r.URL.Query().Get("state")
 	c := listContent{Filters: statusFilters, Filter: filter, MaxUpload: sizeText(s.opts.MaxUpload),
-		CanUpload: se.role == ledger.RoleUploader || se.role == ledger.RoleAdmin}
+		CanUpload: se.role == ledger.RoleUploader || se.role == ledger.RoleAdmin, Policy: pol}
 	// Sheets checked but not imported (they have invalid rows) are listed
 	// with the ledger's batches, newest first.
 	inLedger := make(map[string]bool, len(bs))
@@ -109,10 +125,12 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 			continue
 		}
 		cs, err := s.readSummary(id)
-		if err != nil {
+		if err != nil && !u.Closed() {
 			s.log.Warn("list", "err", err)
 			continue
 		}
+		// A rejected or withdrawn batch whose rows a corrected sheet took
+		// over is listed from its upload record alone.
 		bs = append(bs, checkedBatch(id, u, cs))
 	}
 	sort.SliceStable(bs, func(i, j int) bool { return bs[i].Created.After(bs[j].Created) })
@@ -140,20 +158,14 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	s.fail(w, r, sessionFrom(r), http.StatusInternalServerError, "Something went wrong on the server; it is in the server's log.")
 }
 
-// upload receives a sheet as a multipart stream: the CSRF field, then the
-// file, which is hashed while written to DataDir (never read whole into
-// memory), imported and checked; the browser is sent to the batch's page.
+// upload receives a sheet as a multipart stream: the CSRF field (checked
+// by authUpload), then the file, which is hashed while written to DataDir
+// (never read whole into memory), imported and checked; the browser is
+// sent to the batch's page.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	se := sessionFrom(r)
-	// The multipart envelope adds a little to the file; the limit is on
-	// the file itself, counted below.
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUpload+64<<10)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
-		return
-	}
-	var csrf, tmp, name, id string
+	mr := uploadStream(r)
+	var tmp, name, id string
 	defer func() {
 		if tmp != "" {
 			os.Remove(tmp)
@@ -168,17 +180,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.uploadError(w, r, err)
 			return
 		}
-		switch part.FormName() {
-		case "csrf":
-			b, _ := io.ReadAll(io.LimitReader(part, 256))
-			csrf = string(b)
-		case "file":
-			if !sameToken(csrf, se.csrf) {
-				// The form puts the token first; without it the file is
-				// not even read.
-				s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
-				return
-			}
+		if part.FormName() == "file" && tmp == "" {
 			name = filepath.Base(part.FileName())
 			if name == "." || name == "/" || part.FileName() == "" {
 				s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
@@ -194,10 +196,6 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		part.Close()
-	}
-	if !sameToken(csrf, se.csrf) {
-		s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
-		return
 	}
 	if tmp == "" {
 		s.showList(w, r, http.StatusBadRequest, "Choose a file to upload.")
@@ -216,8 +214,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(s.base)
 	defer cancel()
 	b, berr := s.l.Batch(ctx, id)
-	_, uerr := s.l.Upload(ctx, id)
+	u, uerr := s.l.Upload(ctx, id)
 	imported := berr == nil && b.State != ledger.BatchImporting
+	// Checked before (it has invalid rows), or closed: the upload record
+	// and its check are the batch. A record without its check (the server
+	// stopped while checking) is checked again.
+	_, serr := s.readSummary(id)
+	checkedOnly := errors.Is(berr, ledger.ErrNotFound) && uerr == nil && (serr == nil || u.Closed())
 	switch {
 	case berr != nil && !errors.Is(berr, ledger.ErrNotFound):
 		s.internal(w, r, berr)
@@ -225,12 +228,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	case uerr != nil && !errors.Is(uerr, ledger.ErrNotFound):
 		s.internal(w, r, uerr)
 		return
-	case imported && uerr == nil, errors.Is(berr, ledger.ErrNotFound) && uerr == nil:
+	case imported && uerr == nil, checkedOnly:
 		// The same file is the same batch: open it.
 		http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
 		return
 	case imported:
-		// Imported from the command line before: the page adopts it.
+		// Imported from the command line before: the page adopts it, and
+		// from now on it is sent only as the ledger's policy in force asks.
 		if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: se.user}); err != nil {
 			s.internal(w, r, err)
 			return
@@ -291,30 +295,39 @@ func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string
 	s.showList(w, r, http.StatusUnprocessableEntity, name+" could not be imported: "+userMessage(err))
 }
 
-// checkAndImport validates the file; a sheet with invalid rows is kept
-// checked only (see checked.go), a valid one is imported and planned. Who
-// uploaded it is recorded either way, with the warnings of valid rows (the
-// ledger keeps only the problems of invalid rows).
+// checkAndImport records who uploaded the file, with the ledger's
+// approval policy in force, then validates it; a sheet with invalid rows
+// is kept checked only (see checked.go), a valid one is imported and
+// planned, with the warnings of valid rows (the ledger keeps only the
+// problems of invalid rows). The upload is recorded first so that from
+// the moment the bytes are in the ledger no process sends them but as
+// their policy allows; if the file cannot even be read, the record goes.
 func (s *Server) checkAndImport(ctx context.Context, path, name, id, user string) error {
-	cs, warnings, err := s.checkUpload(ctx, path, id)
-	if err != nil {
+	if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: user}); err != nil {
 		return err
 	}
-	up := ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: user}
-	if cs.Invalid > 0 {
-		_, _, err := s.l.RecordUpload(ctx, up)
+	discard := func(err error) error {
+		if _, derr := s.l.DiscardUpload(context.WithoutCancel(ctx), id); derr != nil {
+			s.log.Error("discard upload", "batch", id[:12], "err", derr)
+		}
 		return err
+	}
+	cs, warnings, err := s.checkUpload(ctx, path, id)
+	if err != nil {
+		return discard(err)
+	}
+	if cs.Invalid > 0 {
+		return nil
 	}
 	rep, err := s.importFile(ctx, path)
 	if err != nil {
-		return err
+		return discard(err)
 	}
 	// The ledger holds the rows now.
 	sumPath, rowsPath := s.checkPaths(id)
 	os.Remove(sumPath)
 	os.Remove(rowsPath)
-	up.FeeCents = rep.Plan.FeeCents
-	if _, _, err := s.l.RecordUpload(ctx, up); err != nil {
+	if err := s.l.SetUploadFee(ctx, id, rep.Plan.FeeCents); err != nil {
 		return err
 	}
 	return s.l.AddWarnings(ctx, id, warnings)
@@ -344,14 +357,26 @@ type batchContent struct {
 	Pages  int
 	Rows0  int // how many rows the filter selects
 
-	RequireApproval bool
-	CanSubmit       bool
-	CanApprove      bool
-	CanRelease      bool
-	CanPause        bool
-	CanResume       bool
-	Sending         bool
-	HasResults      bool
+	// Gone says the batch was rejected or withdrawn and its rows are no
+	// longer in the ledger: a corrected sheet took over their references.
+	Gone bool
+	// Approvals is what the batch's own policy asks for the total it
+	// sends (or was submitted for); SentAny says rows of it were sent.
+	Approvals int
+	SentAny   bool
+
+	CanSubmit   bool
+	CanApprove  bool
+	CanReject   bool
+	CanWithdraw bool
+	CanRelease  bool
+	CanPause    bool
+	CanResume   bool
+	Sending     bool
+	HasResults  bool
+	// ReconciledAt is when the last reconciliation report was made on
+	// the page; zero when there is none.
+	ReconciledAt time.Time
 }
 
 type stateCount struct {
@@ -384,6 +409,9 @@ type loaded struct {
 	// rows): B is made from its check summary, CS.
 	Checked bool
 	CS      checkSummary
+	// Gone says the upload was rejected or withdrawn and nothing of it
+	// is kept but its record (see batchContent.Gone).
+	Gone bool
 }
 
 func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool) {
@@ -403,11 +431,11 @@ func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool
 	b, err := s.l.Batch(r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload {
 		cs, err := s.readSummary(id)
-		if err != nil {
+		if err != nil && !u.Closed() {
 			s.internal(w, r, err)
 			return ld, false
 		}
-		ld.B, ld.Checked, ld.CS = checkedBatch(id, u, cs), true, cs
+		ld.B, ld.Checked, ld.CS, ld.Gone = checkedBatch(id, u, cs), true, cs, err != nil
 		return ld, true
 	}
 	if errors.Is(err, ledger.ErrNotFound) {
@@ -431,7 +459,7 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	se := sessionFrom(r)
 	ctx := r.Context()
 	c := batchContent{Name: displayName(b, u, hasUpload), B: b, U: u, HasUpload: hasUpload, Status: s.statusOf(b, u, hasUpload), Header: b.Header,
-		RequireApproval: s.opts.RequireApproval}
+		Gone: ld.Gone}
 	s.mu.Lock()
 	c.Outcome = s.outcome[b.ID]
 	s.mu.Unlock()
@@ -442,9 +470,11 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	c.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
 	var err error
 	c.Checked = ld.Checked
-	if ld.Checked {
+	switch {
+	case ld.Gone:
+	case ld.Checked:
 		err = s.checkedPage(&c, ld.CS)
-	} else {
+	default:
 		err = s.ledgerPage(ctx, &c, hasUpload)
 	}
 	if err != nil {
@@ -453,17 +483,31 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	}
 	sending := s.running(b.ID) != nil
 	c.Sending = sending || c.Status.Key == "sending"
+	c.Approvals = u.Policy.Approvals(c.ToSendCents)
+	if u.Submitted() {
+		c.Approvals = u.ApprovalsNeeded()
+	}
 	uploader := se.role == ledger.RoleUploader || se.role == ledger.RoleAdmin
-	c.CanSubmit = hasUpload && uploader && !u.Submitted() && b.Invalid == 0 && c.ToSend > 0 && b.State != ledger.BatchImporting
-	c.CanApprove = hasUpload && s.opts.RequireApproval && u.Submitted() && !u.Approved() &&
-		(se.role == ledger.RoleApprover || se.role == ledger.RoleAdmin) && se.user != u.UploadedBy
+	approver := se.role == ledger.RoleApprover || se.role == ledger.RoleAdmin
+	open := hasUpload && !u.Closed()
+	// Four eyes, as the ledger checks them: an approver neither uploaded
+	// nor submitted the batch, and a second approver is another person.
+	otherPerson := se.user != u.UploadedBy && se.user != u.SubmittedBy
+	c.CanSubmit = open && uploader && !u.Submitted() && b.Invalid == 0 && c.ToSend > 0 && b.State != ledger.BatchImporting
+	c.CanApprove = open && approver && u.WaitsForApproval() && otherPerson && se.user != u.ApprovedBy
+	c.CanReject = open && approver && u.WaitsForApproval() && otherPerson
+	c.CanWithdraw = open && !c.SentAny && !c.Sending &&
+		(se.user == u.UploadedBy || se.user == u.SubmittedBy || se.role == ledger.RoleAdmin)
 	// Held rows are released before the batch is submitted, so that what
 	// is submitted (and approved) includes them.
-	c.CanRelease = hasUpload && uploader && !u.Submitted() && c.Held > 0 && !sending && b.State != ledger.BatchImporting
+	c.CanRelease = open && uploader && !u.Submitted() && c.Held > 0 && !sending && b.State != ledger.BatchImporting
 	c.CanPause = hasUpload && sending
 	c.CanResume = hasUpload && !sending && s.mayRunIgnoringPause(u) && b.State != ledger.BatchDone &&
 		(u.Paused || c.Status.Key == "stopped")
 	c.HasResults = b.State == ledger.BatchRunning || b.State == ledger.BatchDone
+	if st, err := os.Stat(s.reconciliationPath(b.ID)); err == nil && c.HasResults {
+		c.ReconciledAt = st.ModTime()
+	}
 	p := s.pageFor(se, c.Name)
 	p.Content = c
 	p.Notice = r.URL.Query().Get("notice")
@@ -497,6 +541,11 @@ func (s *Server) ledgerPage(ctx context.Context, c *batchContent, hasUpload bool
 	c.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
 	c.ToSendCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
 	c.Held = sum[ledger.Held].Rows
+	for st, t := range sum {
+		if t.Rows > 0 && st != ledger.Invalid && st != ledger.Pending && st != ledger.Held {
+			c.SentAny = true
+		}
+	}
 	if c.Problems, err = s.l.CountProblems(ctx, b.ID); err != nil {
 		return err
 	}
@@ -544,12 +593,16 @@ func (s *Server) checkedPage(c *batchContent, cs checkSummary) error {
 // notices are the messages a redirect may ask the batch page to show; a
 // fixed list, so a link cannot put words on the page.
 var notices = map[string]string{
-	"submitted": "Submitted. Sending has started.",
-	"approval":  "Submitted. It waits for another person with the approver role to approve it.",
-	"approved":  "Approved. Sending has started.",
-	"paused":    "Pausing: the requests in flight finish, nothing new is sent.",
-	"resumed":   "Resumed: the rows left are sent with their same keys.",
-	"released":  "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
+	"submitted":  "Submitted. Sending has started.",
+	"approval":   "Submitted. It waits for another person with the approver role to approve it.",
+	"approved":   "Approved. Sending has started.",
+	"approved1":  "Approved. Its total asks for a second approval, by another person with the approver role; it is sent then.",
+	"rejected":   "Rejected. It will never be sent; the reason shows on its page.",
+	"withdrawn":  "Withdrawn. It will never be sent.",
+	"paused":     "Pausing: the requests in flight finish, nothing new is sent.",
+	"resumed":    "Resumed: the rows left are sent with their same keys.",
+	"released":   "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
+	"reconciled": "Reconciled with Stone: every transfer's status is recorded; the report is ready to download.",
 }
 
 // release sends a batch's held rows after all, as the person signed in
@@ -565,6 +618,9 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !hasUpload || b.State == ledger.BatchImporting:
 		s.fail(w, r, se, http.StatusConflict, "This batch was not uploaded here: release its held rows with lote run --allow-repeat.")
+		return
+	case u.Closed():
+		s.fail(w, r, se, http.StatusConflict, "This batch "+u.NotCleared()+": it is never sent.")
 		return
 	case u.Submitted():
 		s.fail(w, r, se, http.StatusConflict, "This batch was submitted already: held rows are released before submitting, so that the submitted total includes them. Use lote resume --allow-repeat.")
@@ -680,6 +736,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	case !hasUpload:
 		s.fail(w, r, se, http.StatusConflict, "This batch was imported from the command line; run it there.")
 		return
+	case u.Closed():
+		s.fail(w, r, se, http.StatusConflict, "This batch "+u.NotCleared()+": it is never sent.")
+		return
 	case u.Submitted():
 		s.fail(w, r, se, http.StatusConflict, fmt.Sprintf("%s submitted this batch already, on %s.", u.SubmittedBy, u.SubmittedAt.Local().Format("2006-01-02 15:04")))
 		return
@@ -714,7 +773,13 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("submitted", "user", se.user, "batch", b.ID[:12], "rows", rows, "cents", cents)
-	if s.opts.RequireApproval {
+	// The batch's own policy, recorded when it was uploaded, says whether
+	// it waits for approval; the server's options do not enter.
+	if u, err = s.l.Upload(ctx, b.ID); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !s.mayRun(u) {
 		http.Redirect(w, r, "/batches/"+b.ID+"?notice=approval", http.StatusSeeOther)
 		return
 	}
@@ -722,6 +787,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/batches/"+b.ID+"?notice=submitted", http.StatusSeeOther)
 }
 
+// approve records the signed-in approver's approval; the batch is sent
+// once it has every approval its own policy asks.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	ld, ok := s.loadBatch(w, r)
 	if !ok {
@@ -729,25 +796,102 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	}
 	b, hasUpload := ld.B, ld.HasUpload
 	se := sessionFrom(r)
-	if !s.opts.RequireApproval || !hasUpload {
+	if !hasUpload || (ld.U.Submitted() && ld.U.ApprovalsNeeded() == 0) {
 		s.fail(w, r, se, http.StatusConflict, "This batch needs no approval.")
 		return
 	}
-	err := s.l.Approve(r.Context(), b.ID, se.user)
+	u, err := s.l.Approve(r.Context(), b.ID, se.user)
+	if !s.decided(w, r, err) {
+		return
+	}
+	s.log.Info("approved", "user", se.user, "batch", b.ID[:12], "approvals", u.Approvals(), "needed", u.ApprovalsNeeded())
+	if !s.mayRun(u) {
+		http.Redirect(w, r, "/batches/"+b.ID+"?notice=approved1", http.StatusSeeOther)
+		return
+	}
+	s.start(r.Context(), b.ID)
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=approved", http.StatusSeeOther)
+}
+
+// reject records that the signed-in approver rejected a batch waiting for
+// approval, with the reason they gave, which its page shows: it is never
+// sent.
+func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
+	ld, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	se := sessionFrom(r)
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	switch {
+	case !ld.HasUpload:
+		s.fail(w, r, se, http.StatusConflict, "This batch was imported from the command line; it waits for no approval here.")
+		return
+	case reason == "":
+		s.fail(w, r, se, http.StatusBadRequest, "Say why the batch is rejected: the person who uploaded it reads it.")
+		return
+	case utf8.RuneCountInString(reason) > ledger.MaxReason:
+		s.fail(w, r, se, http.StatusBadRequest, fmt.Sprintf("Say why in at most %d characters.", ledger.MaxReason))
+		return
+	}
+	if !s.decided(w, r, s.l.RejectBatch(r.Context(), ld.B.ID, se.user, reason)) {
+		return
+	}
+	s.log.Info("rejected", "user", se.user, "batch", ld.B.ID[:12])
+	http.Redirect(w, r, "/batches/"+ld.B.ID+"?notice=rejected", http.StatusSeeOther)
+}
+
+// decided answers an approval's or a rejection's refusal by the ledger and
+// reports whether err is nil.
+func (s *Server) decided(w http.ResponseWriter, r *http.Request, err error) bool {
+	se := sessionFrom(r)
+	switch {
+	case err == nil:
+		return true
 	case errors.Is(err, ledger.ErrFourEyes):
-		s.fail(w, r, se, http.StatusForbidden, "A batch must be approved by a person other than the one who uploaded it, with the approver role.")
+		s.fail(w, r, se, http.StatusForbidden, "A batch is approved or rejected by a person with the approver role other than the one who uploaded it and the one who submitted it; when two approvals are asked, by two different people.")
+	case errors.Is(err, ledger.ErrIllegalTransition):
+		s.fail(w, r, se, http.StatusConflict, "This batch is not waiting for approval: it was not submitted, it has every approval it needs, or it was rejected or withdrawn.")
+	default:
+		s.internal(w, r, err)
+	}
+	return false
+}
+
+// withdraw records that the signed-in person withdrew a batch they
+// uploaded or submitted (or any, for an admin), before anything of it was
+// sent: it is never sent.
+func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) {
+	ld, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	se := sessionFrom(r)
+	switch {
+	case !ld.HasUpload:
+		s.fail(w, r, se, http.StatusConflict, "This batch was imported from the command line; it is not withdrawn here.")
+		return
+	case s.running(ld.B.ID) != nil:
+		s.fail(w, r, se, http.StatusConflict, "This batch is being sent; pause it instead.")
+		return
+	case r.PostFormValue("confirm") != "yes":
+		s.fail(w, r, se, http.StatusBadRequest, "Tick the box to confirm that this batch must never be sent.")
+		return
+	}
+	err := s.l.WithdrawBatch(r.Context(), ld.B.ID, se.user)
+	switch {
+	case errors.Is(err, ledger.ErrNotYours):
+		s.fail(w, r, se, http.StatusForbidden, "Only the person who uploaded or submitted a batch, or an admin, withdraws it.")
 		return
 	case errors.Is(err, ledger.ErrIllegalTransition):
-		s.fail(w, r, se, http.StatusConflict, "This batch is not waiting for approval: it was not submitted, or it was approved already.")
+		s.fail(w, r, se, http.StatusConflict, "This batch cannot be withdrawn: rows of it were sent, or it was rejected or withdrawn already.")
 		return
 	case err != nil:
 		s.internal(w, r, err)
 		return
 	}
-	s.log.Info("approved", "user", se.user, "batch", b.ID[:12])
-	s.start(r.Context(), b.ID)
-	http.Redirect(w, r, "/batches/"+b.ID+"?notice=approved", http.StatusSeeOther)
+	s.log.Info("withdrawn", "user", se.user, "batch", ld.B.ID[:12])
+	http.Redirect(w, r, "/batches/"+ld.B.ID+"?notice=withdrawn", http.StatusSeeOther)
 }
 
 func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
@@ -870,25 +1014,29 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 		ext = ".csv"
 	}
 	path := filepath.Join(s.opts.DataDir, b.ID+".results"+ext)
-	// The import recorded the upload's CSV separator with the batch.
-	if err := batch.WriteResults(r.Context(), s.l, b.ID, path); err != nil {
+	// The import recorded the upload's CSV separator with the batch. A
+	// copy: a GET records nothing, and a batch run from the command line
+	// keeps writing its results where it did.
+	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, batch.ResultsOptions{Copy: true}); err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".results"+ext)
 }
 
-// reconciliation asks Stone for the final status of every transfer of
-// the batch (recorded in the ledger, as `lote reconcile` does) and sends
-// the reconciliation report as an XLSX download.
-func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
+// reconcile asks Stone for the final status of every transfer of the
+// batch (recorded in the ledger, as `lote reconcile` does) and keeps the
+// reconciliation report for download; the page then offers it. It is a
+// POST because it writes the ledger: a GET never does.
+func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 	ld, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
-	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	b := ld.B
+	se := sessionFrom(r)
 	if ld.Checked || (b.State != ledger.BatchRunning && b.State != ledger.BatchDone) {
-		s.fail(w, r, sessionFrom(r), http.StatusConflict, "Nothing of this batch was sent yet: there is nothing to reconcile.")
+		s.fail(w, r, se, http.StatusConflict, "Nothing of this batch was sent yet: there is nothing to reconcile.")
 		return
 	}
 	o := s.opts.Run
@@ -896,16 +1044,38 @@ func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
 		Env: o.Env, Batches: []string{b.ID}, Rate: o.Rate, Log: s.log})
 	if err != nil {
 		s.log.Error("reconcile", "batch", b.ID[:12], "err", err)
-		s.fail(w, r, sessionFrom(r), http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
+		s.fail(w, r, se, http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
 		return
 	}
-	path := filepath.Join(s.opts.DataDir, b.ID+".reconciliation.xlsx")
-	if err := batch.WriteReconciliation(r.Context(), s.l, rep, path); err != nil {
+	if err := batch.WriteReconciliation(r.Context(), s.l, rep, s.reconciliationPath(b.ID)); err != nil {
 		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("reconciled", "user", se.user, "batch", b.ID[:12])
+	http.Redirect(w, r, "/batches/"+b.ID+"?notice=reconciled", http.StatusSeeOther)
+}
+
+// reconciliationReport sends the last reconciliation report made on the
+// page as an XLSX download; it asks Stone nothing.
+func (s *Server) reconciliationReport(w http.ResponseWriter, r *http.Request) {
+	ld, ok := s.loadBatch(w, r)
+	if !ok {
+		return
+	}
+	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
+	path := s.reconciliationPath(b.ID)
+	if _, err := os.Stat(path); err != nil {
+		s.fail(w, r, sessionFrom(r), http.StatusNotFound, "There is no reconciliation report of this batch yet: reconcile it with Stone on its page first.")
 		return
 	}
 	name := displayName(b, u, hasUpload)
 	s.download(w, r, path, strings.TrimSuffix(name, filepath.Ext(name))+".reconciliation.xlsx")
+}
+
+// reconciliationPath is where the page keeps a batch's last
+// reconciliation report.
+func (s *Server) reconciliationPath(id string) string {
+	return filepath.Join(s.opts.DataDir, id+".reconciliation.xlsx")
 }
 
 // displayName is the file's name as the person uploaded it (the ledger

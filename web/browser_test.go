@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/csv"
 	"flag"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +37,34 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// startChromium starts a headless Chromium for the test; it ends with the
+// test, or after 90 s.
+func startChromium(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		// This machine's network refuses Chromium's own background
+		// connections; asking for none keeps the test quick and quiet.
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(cancelC)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelT)
+	// Start the browser on ctx itself: a browser started by a step's
+	// shorter context would end with that step.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	return ctx
+}
+
 // TestBrowser is a person's afternoon: sign in, upload a sheet with
 // errors and see the cells marked, upload the fixed sheet and submit it,
 // have a second person approve it, watch it finish, and read the results.
@@ -50,27 +83,7 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		// This machine's network refuses Chromium's own background
-		// connections; asking for none keeps the test quick and quiet.
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
-	// Start the browser on ctx itself: a browser started by a step's
-	// shorter context would end with that step.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", exe, err)
-	}
+	ctx := startChromium(t, exe)
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -201,4 +214,79 @@ func TestBrowser(t *testing.T) {
 	if n := len(e.sim.Transfers()); n != 12 {
 		t.Errorf("%d transfers, want 12", n)
 	}
+}
+
+// TestBrowserCrossOrigin is the attack of issue 13: a page served from
+// another port of the same host, opened by a signed-in approver, submits
+// a multipart form to approve a batch that waits for approval. SameSite
+// does not stop it (another port is the same site), so the server must:
+// the batch stays unapproved and nothing reaches the emulator.
+func TestBrowserCrossOrigin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser")
+	}
+	exe := chromium(t)
+	e := newEnv(t, func(o *Options) { o.RequireApproval = true })
+	_, fixed := sheets(t)
+	id, path := submittedForApproval(t, e.login("ana"), fixed)
+	target := e.ts.URL + path + "/approve"
+
+	var served atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Prize</title>
+<form id="f" method="post" action="%s" enctype="multipart/form-data">
+<input type="hidden" name="confirm" value="yes"></form>
+<script>document.getElementById("f").submit()</script>`, html.EscapeString(target))
+	}))
+	defer evil.Close()
+	if !strings.HasPrefix(evil.URL, "http://127.0.0.1:") || evil.URL == e.ts.URL {
+		t.Fatalf("the attacker's page is at %s, the server at %s: want another port of 127.0.0.1", evil.URL, e.ts.URL)
+	}
+
+	ctx := startChromium(t, exe)
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+			t.Fatalf("%s: %v; the page:\n%.4000s", step, err, html)
+		}
+	}
+	do("sign in as bia", chromedp.Navigate(e.ts.URL+"/login"), chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), "bia"), chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("list-h")))
+	// bia sees the approve button on the batch's own page: the session
+	// is one that could approve.
+	do("open the batch", chromedp.Navigate(e.ts.URL+path), chromedp.WaitVisible(chromedp.ID("approve")))
+
+	// The attacker's page has no <main>; every page of the server has one.
+	do("open the attacker's page", chromedp.Navigate(evil.URL), chromedp.WaitVisible(chromedp.CSS("main")))
+	where, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	said, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if served.Load() == 0 || where != target || !strings.Contains(said, "came from another site") {
+		t.Errorf("after the attacker's page (served %d times): at %s, saying %.300q; want the server's refusal at %s",
+			served.Load(), where, said, target)
+	}
+	u, err := e.l.Upload(context.Background(), id)
+	if err != nil || u.Approved() {
+		t.Errorf("the batch after the attack: %+v, %v; want it unapproved", u, err)
+	}
+	if e.srv.running(id) != nil {
+		t.Error("the server is sending the batch")
+	}
+	if n := len(e.sim.Transfers()); n != 0 {
+		t.Errorf("%d transfers at the emulator after the attack, want 0", n)
+	}
+	// bia's own approval, from the page, still works.
+	do("approve on the page", chromedp.Navigate(e.ts.URL+path), chromedp.WaitVisible(chromedp.ID("approve")),
+		chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS("#status.done")))
 }

@@ -12,7 +12,8 @@
 // Pages are rendered on the server from html/template (which escapes every
 // cell of the sheet: a name like "<script>" or "=HYPERLINK(…)" shows as
 // text), with a stylesheet and a small script embedded in the binary.
-// Every handler checks the session and the role itself, and every form
-// carries a CSRF token. Uploads are kept under Options.DataDir and never
+// Every handler checks the session and the role itself; every POST must
+// carry its session's CSRF token, whatever its content type, and a POST
+// that a browser says comes from another origin is refused. Uploads are kept under Options.DataDir and never
 // served back as uploaded.
 package web

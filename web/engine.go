@@ -34,22 +34,18 @@ func (r *sending) progress() batch.Progress {
 	return r.last
 }
 
-// errHold is what the import's Confirm answers: the sheet is imported and
-// planned, and waits on the page for a person to submit it.
-var errHold = errors.New("waiting to be submitted on the page")
-
 // importFile imports the sheet at path into the ledger and plans it,
 // sending nothing. It returns the report (with the plan's expected fees)
 // whether or not the sheet had invalid rows.
 func (s *Server) importFile(ctx context.Context, path string) (batch.Report, error) {
 	opts := s.opts.Run
-	opts.Confirm = func(context.Context, batch.Plan) error { return errHold }
+	opts.ImportOnly = true // it waits on the page to be submitted
 	opts.Progress = nil
 	rep, err := batch.Run(ctx, path, opts)
 	switch {
 	case rep.Interrupted:
 		return rep, errors.New("the import was interrupted (the server is stopping); upload the file again")
-	case err == nil || errors.Is(err, errHold) || errors.Is(err, batch.ErrInvalidRows):
+	case err == nil || errors.Is(err, batch.ErrInvalidRows):
 		return rep, nil
 	}
 	return rep, err
@@ -86,7 +82,7 @@ func (s *Server) start(ctx context.Context, id string) {
 		defer s.wg.Done()
 		defer cancel()
 		opts := s.opts.Run
-		opts.Confirm = nil // confirmed on the page (and approved, if required)
+		opts.Confirm = nil // confirmed on the page, and approved as its policy asks
 		opts.Progress = r.set
 		s.log.Info("sending", "batch", id[:12])
 		rep, err := batch.Resume(runCtx, id, opts)
@@ -132,10 +128,12 @@ func (s *Server) running(id string) *sending {
 	return s.runs[id]
 }
 
-// mayRun reports whether an upload is cleared for sending: submitted,
-// approved when approval is required, not paused.
+// mayRun reports whether an upload may be sent by this server: cleared
+// by the policy it was uploaded under (submitted, approved as often as
+// that policy asks, not rejected or withdrawn), and not paused. The
+// server's own options do not enter.
 func (s *Server) mayRun(u ledger.Upload) bool {
-	return u.Submitted() && (u.Approved() || !s.opts.RequireApproval) && !u.Paused
+	return u.Cleared() && !u.Paused
 }
 
 // resumeAll starts every batch that was cleared for sending and is not

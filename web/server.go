@@ -9,8 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -39,8 +42,13 @@ type Options struct {
 	// used as given. Ledger, Check.TmpDir, Confirm and Progress are set by
 	// the server.
 	Run batch.RunOptions
-	// RequireApproval makes a submitted batch wait until a user with the
-	// approver (or admin) role, other than its uploader, approves it.
+	// RequireApproval raises the ledger's approval policy, as the server
+	// starts, to require approval (recorded in the ledger as this
+	// server's doing); a policy that requires it already is kept as it
+	// is. It never lowers the policy, and a server started without it
+	// keeps the ledger's: each batch is held to the policy recorded when
+	// it was uploaded, whatever the server's options (see
+	// ledger.Upload.Cleared).
 	RequireApproval bool
 	// MaxUpload is the largest file accepted, in bytes; 0 means 50 MiB.
 	MaxUpload int64
@@ -80,6 +88,7 @@ type Server struct {
 	opts  Options
 	l     *ledger.Ledger
 	mux   *http.ServeMux
+	cop   *http.CrossOriginProtection
 	tmpl  map[string]*template.Template
 	log   *slog.Logger
 	now   func() time.Time
@@ -108,9 +117,10 @@ type session struct {
 	expires time.Time
 }
 
-// NewServer checks opts, resumes the batches that were being sent when the
-// server stopped (submitted, approved if approval is required, not
-// paused), and returns the handler.
+// NewServer checks opts, raises the ledger's approval policy if
+// opts.RequireApproval, resumes the batches that were being sent when the
+// server stopped (cleared by their own policy, not paused), and returns
+// the handler.
 func NewServer(opts Options) (*Server, error) {
 	if opts.Ledger == nil || opts.Run.Client == nil || opts.Run.AccountID == "" {
 		return nil, errors.New("web: a ledger, a Stone client and an account id are required")
@@ -146,7 +156,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts: opts, l: opts.Ledger, tmpl: tmpl, log: opts.Log, now: opts.Now, base: base, close: cancel,
+		opts: opts, l: opts.Ledger, cop: http.NewCrossOriginProtection(), tmpl: tmpl, log: opts.Log, now: opts.Now, base: base, close: cancel,
 		sessions: map[string]*session{}, failures: map[string][]time.Time{},
 		runs: map[string]*sending{}, outcome: map[string]string{},
 		dummy: sync.OnceValue(func() []byte {
@@ -155,6 +165,16 @@ func NewServer(opts Options) (*Server, error) {
 		}),
 	}
 	s.routes()
+	if opts.RequireApproval {
+		p, changed, err := s.l.RequireApproval(base, strings.TrimSpace("lote serve --require-approval "+opts.Run.Holder))
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		if changed {
+			s.log.Info("the ledger's approval policy now requires approval", "change", p.ID)
+		}
+	}
 	if err := s.resumeAll(base); err != nil {
 		cancel()
 		return nil, err
@@ -205,15 +225,18 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /logout", s.auth(s.logout, allRoles...))
 	m.HandleFunc("GET /{$}", s.auth(s.list, allRoles...))
-	m.HandleFunc("POST /upload", s.auth(s.upload, ledger.RoleUploader, ledger.RoleAdmin))
+	m.HandleFunc("POST /upload", s.authUpload(s.upload, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("GET /batches/{id}", s.auth(s.view, allRoles...))
 	m.HandleFunc("GET /batches/{id}/progress", s.auth(s.progress, allRoles...))
 	m.HandleFunc("GET /batches/{id}/errors", s.auth(s.errorsSheet, allRoles...))
 	m.HandleFunc("GET /batches/{id}/results", s.auth(s.results, allRoles...))
-	m.HandleFunc("GET /batches/{id}/reconciliation", s.auth(s.reconciliation, allRoles...))
+	m.HandleFunc("GET /batches/{id}/reconciliation", s.auth(s.reconciliationReport, allRoles...))
+	m.HandleFunc("POST /batches/{id}/reconciliation", s.auth(s.reconcile, allRoles...))
 	m.HandleFunc("POST /batches/{id}/submit", s.auth(s.submit, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/release", s.auth(s.release, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/approve", s.auth(s.approve, ledger.RoleApprover, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/reject", s.auth(s.reject, ledger.RoleApprover, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/withdraw", s.auth(s.withdraw, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/pause", s.auth(s.pause, allRoles...))
 	m.HandleFunc("POST /batches/{id}/resume", s.auth(s.resume, ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin))
 	s.mux = m
@@ -222,7 +245,8 @@ func (s *Server) routes() {
 var allRoles = []ledger.Role{ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin}
 
 // ServeHTTP serves the page with headers that keep it from being framed,
-// sniffed or made to run scripts from anywhere but its own static files.
+// sniffed or made to run scripts from anywhere but its own static files,
+// and refuses a POST sent by a page of another origin (sameOrigin).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -230,6 +254,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if err := s.sameOrigin(r); err != nil {
+		s.log.Warn("refused a request from another origin", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
+			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "err", err)
+		s.fail(w, r, nil, http.StatusForbidden, "This request came from another site, so it was refused. Use the page's own buttons.")
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -274,10 +304,32 @@ func (s *Server) sessionOf(r *http.Request) *session {
 
 type ctxKey struct{}
 
+// uploadKey holds, for the upload, the multipart stream past its token.
+type uploadKey struct{}
+
+// maxForm is the largest body of a form that is not an upload: the page's
+// forms hold a token and a few short fields.
+const maxForm = 64 << 10
+
+// errNoToken is a POST whose token is missing or is not its session's.
+var errNoToken = errors.New("no CSRF token")
+
 // auth wraps h: the request must carry a live session whose role is one
-// of roles, and a POST must carry the session's CSRF token (checked here
-// for urlencoded forms; the upload, a multipart stream, checks it itself).
+// of roles, and a POST must carry the session's CSRF token, whatever its
+// content type (see formToken). ServeHTTP has refused a POST from another
+// origin before.
 func (s *Server) auth(h http.HandlerFunc, roles ...ledger.Role) http.HandlerFunc {
+	return s.authorize(h, false, roles)
+}
+
+// authUpload is auth for the upload, a multipart stream too large to read
+// whole: its first part must be the token, and the handler gets the rest
+// of the stream (uploadStream).
+func (s *Server) authUpload(h http.HandlerFunc, roles ...ledger.Role) http.HandlerFunc {
+	return s.authorize(h, true, roles)
+}
+
+func (s *Server) authorize(h http.HandlerFunc, stream bool, roles []ledger.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		se := s.sessionOf(r)
 		if se == nil {
@@ -297,14 +349,111 @@ func (s *Server) auth(h http.HandlerFunc, roles ...ledger.Role) http.HandlerFunc
 			s.fail(w, r, se, http.StatusForbidden, fmt.Sprintf("Your role (%s) does not allow this.", se.role))
 			return
 		}
-		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			if !sameToken(r.PostFormValue("csrf"), se.csrf) {
+		ctx := context.WithValue(r.Context(), ctxKey{}, se)
+		if r.Method == http.MethodPost {
+			mr, err := s.formToken(w, r, stream, se.csrf)
+			if err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) && stream {
+					s.uploadError(w, r.WithContext(ctx), err)
+					return
+				}
+				s.log.Warn("refused without a CSRF token", "user", se.user, "path", r.URL.Path, "err", err)
 				s.fail(w, r, se, http.StatusForbidden, "The form has expired. Reload the page and try again.")
 				return
 			}
+			if mr != nil {
+				ctx = context.WithValue(ctx, uploadKey{}, mr)
+			}
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, se)))
+		h(w, r.WithContext(ctx))
 	}
+}
+
+// formToken checks the CSRF token of a POST against want. A form is read
+// whole, up to maxForm bytes, urlencoded or multipart alike: its fields are
+// then in r.PostForm for the handler. Any other body has no token and is
+// refused, so that no content type skips the check. With stream (the
+// upload), the body must be a multipart stream whose first part is the
+// token (the page's form puts it first); the stream past it is returned,
+// and nothing else is read before the token is known to be right.
+func (s *Server) formToken(w http.ResponseWriter, r *http.Request, stream bool, want string) (*multipart.Reader, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if stream {
+		// The multipart envelope adds a little to the file; the limit is
+		// on the file itself, counted as it is received.
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUpload+64<<10)
+		if mt != "multipart/form-data" {
+			return nil, errNoToken
+		}
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return nil, err
+		}
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, err
+		}
+		defer part.Close()
+		if part.FormName() != "csrf" {
+			return nil, errNoToken
+		}
+		b, err := io.ReadAll(io.LimitReader(part, 256))
+		if err != nil {
+			return nil, err
+		}
+		if !sameToken(string(b), want) {
+			return nil, errNoToken
+		}
+		return mr, nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	var err error
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(maxForm)
+	default:
+		return nil, errNoToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !sameToken(r.PostForm.Get("csrf"), want) {
+		return nil, errNoToken
+	}
+	return nil, nil
+}
+
+// uploadStream is the upload's multipart stream, past its token.
+func uploadStream(r *http.Request) *multipart.Reader {
+	mr, _ := r.Context().Value(uploadKey{}).(*multipart.Reader)
+	return mr
+}
+
+// sameOrigin refuses a request that changes something and comes from a
+// page of another origin: a browser says so in Sec-Fetch-Site (another
+// port of the same host is "same-site", not "same-origin") or in Origin.
+// http.CrossOriginProtection decides from either; an Origin, when sent,
+// must also be this server's own, scheme included. A request with neither
+// (curl, a script) is left to the CSRF token.
+func (s *Server) sameOrigin(r *http.Request) error {
+	if err := s.cop.Check(r); err != nil {
+		return err
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		return nil
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if origin != scheme+"://"+r.Host {
+		return fmt.Errorf("origin %q is not %s://%s", origin, scheme, r.Host)
+	}
+	return nil
 }
 
 func sameToken(a, b string) bool {

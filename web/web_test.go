@@ -186,7 +186,7 @@ func TestFourEyesUploaderAdmin(t *testing.T) {
 		t.Error("the uploader is offered the approve button")
 	}
 	code, body := caio.post(path+"/approve", nil)
-	if code != http.StatusForbidden || !strings.Contains(body, "approved by a person other than the one who uploaded it") {
+	if code != http.StatusForbidden || !strings.Contains(body, "other than the one who uploaded it and the one who submitted it") {
 		t.Errorf("self-approval: %d\n%s", code, body)
 	}
 	if len(e.sim.Transfers()) != 0 {
@@ -430,12 +430,41 @@ func TestReconciliation(t *testing.T) {
 	ana := e.login("ana")
 	_, fixed := sheets(t)
 	_, page, path := ana.upload("payouts.csv", fixed)
-	if code, body := ana.get(path + "/reconciliation"); code != http.StatusConflict || !strings.Contains(body, "nothing to reconcile") {
+	if code, body := ana.post(path+"/reconciliation", nil); code != http.StatusConflict || !strings.Contains(body, "nothing to reconcile") {
 		t.Errorf("reconcile before sending: %d\n%.2000s", code, body)
 	}
 	form := url.Values{"confirm": {"yes"}, "total": {hiddenValue(t, page, "total")}, "rows": {hiddenValue(t, page, "rows")}}
 	ana.post(path+"/submit", form)
-	e.waitSent(strings.TrimPrefix(path, "/batches/"))
+	id := strings.TrimPrefix(path, "/batches/")
+	e.waitSent(id)
+	// A GET asks Stone nothing and writes nothing: before a
+	// reconciliation there is no report to download.
+	asked := len(e.sim.Requests())
+	if code, body := ana.get(path + "/reconciliation"); code != http.StatusNotFound || !strings.Contains(body, "reconcile it with Stone on its page first") {
+		t.Errorf("GET before reconciling: %d\n%.2000s", code, body)
+	}
+	if n := len(e.sim.Requests()); n != asked {
+		t.Errorf("a GET made %d requests to Stone", n-asked)
+	}
+	_, page = ana.get(path)
+	if !strings.Contains(page, `id="reconcile"`) || strings.Contains(page, `id="dl-reconciliation"`) {
+		t.Errorf("the page before reconciling:\n%.3000s", page)
+	}
+	if code, body := ana.post(path+"/reconciliation", nil); code != http.StatusOK || !strings.Contains(body, "Reconciled with Stone") ||
+		!strings.Contains(body, `id="dl-reconciliation"`) {
+		t.Fatalf("reconcile: %d\n%.3000s", code, body)
+	}
+	recorded := 0
+	for _, err := range e.l.Reconciled(context.Background(), id) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded++
+	}
+	if recorded != 12 {
+		t.Errorf("%d rows reconciled in the ledger, want 12", recorded)
+	}
+	asked = len(e.sim.Requests())
 	res, err := ana.c.Get(e.ts.URL + path + "/reconciliation")
 	if err != nil {
 		t.Fatal(err)
@@ -446,9 +475,8 @@ func TestReconciliation(t *testing.T) {
 		!bytes.HasPrefix(b, []byte("PK")) {
 		t.Errorf("reconciliation: %d %q, %d bytes", res.StatusCode, res.Header.Get("Content-Disposition"), len(b))
 	}
-	hist, err := e.l.StatusHistory(context.Background(), strings.TrimPrefix(path, "/batches/"), 2)
-	if err != nil || len(hist) == 0 {
-		t.Errorf("no status recorded for row 2 after reconciling: %v, %v", hist, err)
+	if n := len(e.sim.Requests()); n != asked {
+		t.Errorf("downloading the report made %d requests to Stone", n-asked)
 	}
 }
 
@@ -483,6 +511,19 @@ func TestCommandLineBatch(t *testing.T) {
 	}
 	if n := len(e.sim.Transfers()); n != 12 {
 		t.Errorf("%d transfers, want the 12 of the command line's run", n)
+	}
+	// Downloading its results on the page changes nothing in the ledger:
+	// `lote resume` still writes them where `lote run` did.
+	before, err := e.l.Batch(context.Background(), rep.Batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := ana.get(where + "/results"); code != http.StatusOK {
+		t.Fatalf("results: %d", code)
+	}
+	after, err := e.l.Batch(context.Background(), rep.Batch.ID)
+	if err != nil || after.ResultsPath != before.ResultsPath {
+		t.Errorf("results path after a download: %q, %v; want %q", after.ResultsPath, err, before.ResultsPath)
 	}
 }
 

@@ -62,6 +62,7 @@ func commands() []command {
 		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
 		{"serve", "the web page: upload, check, approve and follow batches in a browser", runServe},
 		{"user", "add a person who may sign in to `lote serve`, change a password, list them", runUser},
+		{"policy", "show the ledger's approval policy and its changes, or set it (an admin)", runPolicy},
 	}
 }
 

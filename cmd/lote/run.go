@@ -266,6 +266,11 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 	case errors.Is(err, errNotConfirmed):
 		fmt.Fprintln(cio.stderr, "lote: not confirmed; nothing was sent")
 		return exitUsage
+	case errors.Is(err, batch.ErrNotCleared):
+		// Uploaded on the web page: the page submits and approves it; its
+		// policy, recorded in the ledger, holds here as well.
+		fmt.Fprintf(cio.stderr, "lote: %v. Submit it (and have it approved, if its policy asks) on the web page, where it is sent.\n", err)
+		return exitUsage
 	case errors.As(err, &fe), errors.Is(err, batch.ErrConfig), errors.Is(err, batch.ErrBatchMismatch),
 		errors.Is(err, batch.ErrMaxTotal), errors.Is(err, ledger.ErrNotFound):
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)

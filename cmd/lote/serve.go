@@ -33,7 +33,8 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on; plain HTTP only on a loopback address")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key, the page is served over HTTPS")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
-	fs.BoolVar(&f.requireApproval, "require-approval", false, "a batch is sent only after a second person with the approver role approves it")
+	fs.BoolVar(&f.requireApproval, "require-approval", false, "make the ledger's approval policy require an approver, recorded in the ledger "+
+		"(it never lowers the policy; without the flag the ledger's policy holds; `lote policy` shows and sets it)")
 	fs.Int64Var(&f.maxUpload, "max-upload", web.DefaultMaxUpload, "largest sheet accepted, in `bytes`")
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most, per batch")
 	fs.IntVar(&f.concurrency, "concurrency", batch.DefaultConcurrency, "requests in flight at most, per batch")
@@ -95,8 +96,15 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 	} else {
 		log.Warn("serving plain HTTP on a loopback address: only this machine can reach it; use --tls-cert and --tls-key to serve others")
 	}
+	pol, err := c.ledger.Policy(ctx)
+	if err != nil {
+		srv.Close()
+		ln.Close()
+		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+		return exitUsage
+	}
 	log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "ledger", f.conn.ledgerPath(), "env", f.conn.env,
-		"require_approval", f.requireApproval)
+		"approval_policy", policyText(pol.Policy))
 	errc := make(chan error, 1)
 	go func() {
 		if tls {

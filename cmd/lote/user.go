@@ -101,30 +101,9 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 // terminal it asks twice without echo; from a pipe it reads one line, so
 // scripts and tests can create users.
 func askPassword(cio cmdIO, name string) ([]byte, error) {
-	var pw string
-	if f, ok := cio.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(cio.stderr, "password for %s: ", name)
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(cio.stderr)
-		if err != nil {
-			return nil, fmt.Errorf("read password: %w", err)
-		}
-		fmt.Fprint(cio.stderr, "again: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(cio.stderr)
-		if err != nil {
-			return nil, fmt.Errorf("read password: %w", err)
-		}
-		if string(a) != string(b) {
-			return nil, errors.New("the passwords differ; nothing was changed")
-		}
-		pw = string(a)
-	} else {
-		line, err := bufio.NewReader(cio.stdin).ReadString('\n')
-		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-			return nil, errors.New("no password on standard input; nothing was changed")
-		}
-		pw = strings.TrimRight(line, "\r\n")
+	pw, err := readPassword(cio, "password for "+name, true)
+	if err != nil {
+		return nil, err
 	}
 	if n := utf8.RuneCountInString(pw); n < minPassword {
 		return nil, fmt.Errorf("the password has %d characters; use at least %d", n, minPassword)
@@ -139,4 +118,37 @@ func askPassword(cio cmdIO, name string) ([]byte, error) {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	return hash, nil
+}
+
+// readPassword reads a password: on a terminal without echo, after
+// prompt (twice when twice, and the two must match); from a pipe, one
+// line.
+func readPassword(cio cmdIO, prompt string, twice bool) (string, error) {
+	f, ok := cio.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		line, err := bufio.NewReader(cio.stdin).ReadString('\n')
+		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+			return "", errors.New("no password on standard input; nothing was changed")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	fmt.Fprintf(cio.stderr, "%s: ", prompt)
+	a, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(cio.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if !twice {
+		return string(a), nil
+	}
+	fmt.Fprint(cio.stderr, "again: ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(cio.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if string(a) != string(b) {
+		return "", errors.New("the passwords differ; nothing was changed")
+	}
+	return string(a), nil
 }
