@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"lote/ledger"
 	"lote/stone"
@@ -423,5 +424,135 @@ func TestEditedFileWhileTheOldBatchIsStillRunningHoldsTheChangedRows(t *testing.
 		if n > 1 {
 			t.Errorf("payee %s paid %d times", payee, n)
 		}
+	}
+}
+
+func TestAllowRepeatDeclinedReleasesNothing(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(3)
+	if _, err := Run(context.Background(), e.resaved("a.csv", ps, false, ","), e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	again := e.resaved("a-crlf.csv", ps, true, ",")
+	o := e.opts()
+	o.AllowRepeat = true
+	var shown Plan
+	o.Confirm = func(ctx context.Context, p Plan) error { shown = p; return errors.New("no") }
+	rep, err := Run(context.Background(), again, o)
+	if err == nil {
+		t.Fatal("a declined run reported no error")
+	}
+	if shown.Releasing != 3 || shown.ToSend != 3 || len(shown.HeldRows) != 3 {
+		t.Errorf("the plan shown: %+v; want the 3 held rows counted as released and listed", shown)
+	}
+	if rep.Summary[ledger.Held].Rows != 3 {
+		t.Errorf("after a no: %+v; want the 3 rows still held", rep.Summary)
+	}
+	// The next plain run pays nothing more.
+	if _, err := Run(context.Background(), again, e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.srv.Transfers()); n != 3 {
+		t.Errorf("%d transfers; want the first 3 only", n)
+	}
+}
+
+func TestEditedFileStoppedForInvalidRowsSupersedesNothing(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(12)
+	path := e.writeCSV("folha.csv", ps, true)
+	o := e.opts()
+	o.Concurrency = 1
+	old, err := Run(e.stopAfterCreates(4), path, o)
+	if err != nil || !old.Interrupted {
+		t.Fatalf("first run: %v, interrupted %v", err, old.Interrupted)
+	}
+	e.srv.SetFaults(stonetest.Faults{})
+	// The references stay: every row of the edited file reuses one.
+	ps[10].cents++
+	e.writeCSV("folha.csv", ps, true)
+	if _, err := Run(context.Background(), path, e.opts()); !errors.Is(err, ErrInvalidRows) {
+		t.Fatalf("edited run: %v; want it stopped for invalid rows", err)
+	}
+	if _, err := Resume(context.Background(), old.Batch.ID, e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	e.checkPaidOnce(payees(12))
+}
+
+func TestAnEditedFileDeclinedThenResumedStillSupersedes(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(10)
+	path := e.resaved("folha.csv", ps, false, ",")
+	o := e.opts()
+	o.Concurrency = 1
+	old, err := Run(e.stopAfterCreates(3), path, o)
+	if err != nil || !old.Interrupted {
+		t.Fatalf("first run: %v", err)
+	}
+	e.srv.SetFaults(stonetest.Faults{})
+	edited := append([]payee(nil), ps...)
+	edited[0].cents++ // paid by the first run
+	edited[9].cents++ // not yet
+	e.resaved("folha.csv", edited, false, ",")
+	no := e.opts()
+	no.Confirm = func(context.Context, Plan) error { return errors.New("not now") }
+	nb, err := Run(context.Background(), path, no)
+	if err == nil {
+		t.Fatal("declined run reported no error")
+	}
+	if r := e.rows(old.Batch.ID)[11]; r.State != ledger.Pending {
+		t.Errorf("a declined run changed the old batch: row 11 %s", r.State)
+	}
+	// Confirmed later, by resuming the new batch.
+	rep, err := Resume(context.Background(), nb.Batch.ID, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Supersedes) != 1 {
+		t.Errorf("resuming the new batch superseded %+v; want the old one", rep.Supersedes)
+	}
+	if r := e.rows(nb.Batch.ID)[2]; r.State != ledger.Held || r.ErrorCode != CodeChangedAmount {
+		t.Errorf("edited row 2, paid before: %s %s; want held", r.State, r.ErrorCode)
+	}
+	if _, err := Resume(context.Background(), old.Batch.ID, e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	e.checkPaidOnce(ps)
+}
+
+func TestNextMonthsFileAtTheSamePathSupersedesNothing(t *testing.T) {
+	// The ledger stamps batches with the real clock; the run's clock
+	// moves on a month from there.
+	c := &fakeClock{t: time.Now()}
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(6)
+	path := e.resaved("folha.csv", ps, false, ",")
+	o := e.opts()
+	o.Now, o.Concurrency = c.Now, 1
+	if _, err := Run(e.stopAfterCreates(2), path, o); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.SetFaults(stonetest.Faults{})
+	c.Advance(40 * 24 * time.Hour)
+	next := append([]payee(nil), ps...)
+	next[0].cents += 100
+	e.resaved("folha.csv", next, false, ",")
+	rep, err := Run(context.Background(), path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Supersedes) != 0 {
+		t.Errorf("next month's sheet supersedes %+v; want nothing", rep.Supersedes)
+	}
+	// Only a payout whose first row is still in flight (its outcome
+	// unknown, whatever its age) is held; the paid ones are paid again.
+	for _, r := range e.rows(rep.Batch.ID) {
+		if r.State == ledger.Held && (r.ErrorCode != CodeClaimed || !strings.Contains(r.ErrorMessage, "is being sent by")) {
+			t.Errorf("row %d held: %s %q", r.Row, r.ErrorCode, r.ErrorMessage)
+		}
+	}
+	if rep.Summary[ledger.Accepted].Rows < 4 {
+		t.Errorf("summary %+v; want last month's paid payouts paid again", rep.Summary)
 	}
 }

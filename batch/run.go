@@ -112,13 +112,13 @@ type Plan struct {
 	// payout another batch claims, a repeat, a superseded batch);
 	// Held counts them all.
 	HeldRows []RowNote
+	// Releasing is the held rows that --allow-repeat releases once the
+	// plan is confirmed; ToSend and TotalCents count them.
+	Releasing int
 	// Warnings are the first rows to send that a person should look at
 	// (a payee paid another amount recently); WarningCount counts them.
 	Warnings     []RowNote
 	WarningCount int
-	// Supersedes and Superseded are as in Report, known before sending.
-	Supersedes []Supersession
-	Superseded *Supersession
 }
 
 // RowNote is one row of a plan that a person should read about.
@@ -276,10 +276,7 @@ type runner struct {
 	c    *stone.Client
 	log  *slog.Logger
 
-	// What the plan reports of superseded batches (Run, Resume).
-	supersedes []Supersession
-	replacedBy *Supersession
-	warned     int // rows the import gave a changed-amount warning
+	warned int // rows the import gave a changed-amount warning
 }
 
 func (r *runner) now() time.Time { return r.opts.Now() }
@@ -308,16 +305,7 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 			return Report{Batch: b}, err
 		}
 		if b.State != ledger.BatchImporting {
-			// Run again (interrupted before its plan, say): the batches
-			// it replaces at its path are superseded now if they were not.
-			if b.State != ledger.BatchDone {
-				if r.supersedes, err = r.supersede(ctx, b); err != nil {
-					return Report{Batch: b}, err
-				}
-			}
-			rep, err := r.resume(ctx, b)
-			rep.Supersedes = r.supersedes
-			return rep, err
+			return r.resume(ctx, b)
 		}
 	}
 	// The bytes of a sheet uploaded on the page are not imported here
@@ -362,13 +350,8 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	if r.supersedes, err = r.supersede(ctx, b); err != nil {
-		return Report{Batch: b}, err
-	}
 	r.warned = st.changed
-	rep, err := r.execute(ctx, b, st.scheduled, true)
-	rep.Supersedes = r.supersedes
-	return rep, err
+	return r.execute(ctx, b, st.scheduled, true)
 }
 
 // Resume finishes a batch already in the ledger, by id or a unique prefix of
@@ -460,15 +443,7 @@ func (r *runner) resume(ctx context.Context, b ledger.Batch) (Report, error) {
 	if _, err := r.l.AcquireLease(ctx, b.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
 		return Report{Batch: b}, err
 	}
-	sup, err := r.superseded(ctx, b)
-	if err != nil {
-		r.l.ReleaseLease(context.WithoutCancel(ctx), b.ID, r.opts.Holder)
-		return Report{Batch: b}, err
-	}
-	r.replacedBy = sup
-	rep, err := r.execute(ctx, b, -1, false)
-	rep.Superseded = sup
-	return rep, err
+	return r.execute(ctx, b, -1, false)
 }
 
 // report reads the batch's final state.
@@ -539,6 +514,22 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 		rep.Interrupted = true
 		return rep, nil
 	}
+	// The person said yes (or nobody needed to): only now are held rows
+	// released and other batches' rows superseded, so that a "no", a
+	// sheet stopped for invalid rows or over the limit changes nothing.
+	if plan.Releasing > 0 {
+		if err := r.releaseHeld(ctx, b); err != nil {
+			return Report{Plan: plan}, err
+		}
+	}
+	sups, err := r.supersede(ctx, b)
+	if err != nil {
+		return Report{Plan: plan}, err
+	}
+	replaced, err := r.superseded(ctx, b)
+	if err != nil {
+		return Report{Plan: plan}, err
+	}
 	if err := r.l.SetBatchState(bg, b.ID, ledger.BatchRunning); err != nil {
 		return Report{Plan: plan}, err
 	}
@@ -546,6 +537,7 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 	rep, err = r.report(ctx, b.ID, plan, false)
 	rep.Interrupted = res.interrupted
 	rep.Unresolved = res.unresolved
+	rep.Supersedes, rep.Superseded = sups, replaced
 	if sendErr != nil {
 		return rep, sendErr
 	}
@@ -571,11 +563,6 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan, error) {
 	p := Plan{BatchID: b.ID, FileName: b.FileName, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid}
 	bg := context.WithoutCancel(ctx)
-	if r.opts.AllowRepeat {
-		if err := r.releaseHeld(ctx, b); err != nil {
-			return p, err
-		}
-	}
 	// A row whose payout another batch has sent or is sending is held
 	// before the plan is shown; each row claims its payout as it is
 	// marked attempted, and is held then if another batch was first.
@@ -587,7 +574,6 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		return p, err
 	}
 	p.Held = sum[ledger.Held].Rows
-	p.Supersedes, p.Superseded = r.supersedes, r.replacedBy
 	if p.Held > 0 {
 		held, _, err := r.l.FindRows(ctx, b.ID, ledger.RowFilter{States: []ledger.State{ledger.Held}}, planListed)
 		if err != nil {
@@ -607,6 +593,13 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 	}
 	p.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
 	p.TotalCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
+	if r.opts.AllowRepeat && p.Held > 0 {
+		// Released only once the person confirmed the plan that counts
+		// them: a "no" leaves them held.
+		p.Releasing = p.Held
+		p.ToSend += sum[ledger.Held].Rows
+		p.TotalCents += sum[ledger.Held].Cents
+	}
 	if scheduled < 0 {
 		scheduled = 0
 		for row, err := range r.l.Outstanding(ctx, b.ID) {

@@ -262,7 +262,11 @@ func (r *runner) claimHold(c ledger.ClaimConflict) (code, reason string) {
 		what = "is being sent by"
 	case ledger.Accepted:
 		what = "was paid by"
-		if c.OtherStatus != "" {
+		switch c.OtherStatus {
+		case "":
+		case "REFUNDED":
+			what = "was paid and then returned by the payee's bank (Stone: REFUNDED; check how much came back) in"
+		default:
 			what = "was paid (Stone: " + c.OtherStatus + ") by"
 		}
 	case ledger.NeedsReview:

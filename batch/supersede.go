@@ -40,10 +40,17 @@ func (r *runner) supersede(ctx context.Context, nb ledger.Batch) ([]Supersession
 		return nil, err
 	}
 	bg := context.WithoutCancel(ctx)
+	since := r.now().Add(-r.opts.RepeatWindow)
 	var out []Supersession
 	for _, old := range all {
-		if old.ID == nb.ID || old.SourcePath != nb.SourcePath || old.State != ledger.BatchRunning ||
-			old.Environment != nb.Environment || old.AccountID != nb.AccountID || old.Created.After(nb.Created) {
+		// Batches not finished (interrupted, or imported and never sent),
+		// from the same path, account and environment, older and recent:
+		// next month's sheet at the same path does not supersede this
+		// month's, nor a batch already superseded (then done).
+		if old.ID == nb.ID || old.SourcePath != nb.SourcePath ||
+			(old.State != ledger.BatchRunning && old.State != ledger.BatchImported) ||
+			old.Environment != nb.Environment || old.AccountID != nb.AccountID ||
+			old.Created.After(nb.Created) || old.Created.Before(since) {
 			continue
 		}
 		// Taking the old batch's lease keeps a resume of it out meanwhile;
@@ -80,27 +87,51 @@ func (r *runner) supersede(ctx context.Context, nb ledger.Batch) ([]Supersession
 	return out, nil
 }
 
-// holdSuperseded holds old's rows not yet sent and leaves for review its
-// rows in flight whose payee nb pays. The caller holds old's lease.
+// payeeOf keys a row by its payee's account.
+func payeeOf(row ledger.Row) string {
+	return row.Document + "\x00" + row.ISPB + "\x00" + row.Branch + "\x00" + row.Account
+}
+
+// holdSuperseded holds old's rows not yet sent whose payee nb pays (or
+// that nb's file no longer has: the person took the row out), and leaves
+// for review its rows in flight whose payee nb pays. A payee whose rows in
+// nb are all invalid keeps old's row: nb cannot pay it. old is marked done
+// when nothing of it is left to send, so it is superseded once. The
+// caller holds old's lease.
 func (r *runner) holdSuperseded(ctx context.Context, old, nb ledger.Batch) (Supersession, error) {
 	s := Supersession{Old: old.ID, New: nb.ID, Path: old.SourcePath}
-	msg := fmt.Sprintf("Not sent: %s now holds other bytes, run as batch %s on %s; that file is the one paid. Release this row (--allow-repeat, or Release on the page) only if it must be paid as well.",
-		old.SourcePath, short(nb.ID), nb.Created.In(brasilia).Format("02/01/2006 15:04"))
-	n, err := r.l.HoldPending(ctx, old.ID, CodeSuperseded, msg)
-	if err != nil {
-		return s, err
+	// nb's payees: true when nb may pay them, false when all their rows
+	// are invalid.
+	payees := map[string]bool{}
+	for row, err := range r.l.Rows(ctx, nb.ID) {
+		if err != nil {
+			return s, err
+		}
+		k := payeeOf(row)
+		payees[k] = payees[k] || row.State != ledger.Invalid
 	}
-	s.Held = n
+	var pending []int
 	var inFlight []ledger.Row
 	for row, err := range r.l.Outstanding(ctx, old.ID) {
 		if err != nil {
 			return s, err
 		}
-		if row.State == ledger.Attempted {
+		pays, listed := payees[payeeOf(row)]
+		switch {
+		case row.State == ledger.Pending && (pays || !listed):
+			pending = append(pending, row.Row)
+		case row.State == ledger.Attempted && pays:
 			row.Cells, row.Payout = nil, nil
 			inFlight = append(inFlight, row)
 		}
 	}
+	msg := fmt.Sprintf("Not sent: %s now holds other bytes, run as batch %s on %s, which pays this payee, or no longer has this row. Release this row (--allow-repeat, or Release on the page) only if it must be paid as well.",
+		old.SourcePath, short(nb.ID), nb.Created.In(brasilia).Format("02/01/2006 15:04"))
+	n, err := r.l.HoldRows(ctx, old.ID, pending, CodeSuperseded, msg)
+	if err != nil {
+		return s, err
+	}
+	s.Held = n
 	for _, row := range inFlight {
 		pay, found, err := r.l.FindPayment(ctx, ledger.PaymentQuery{Env: old.Environment, AccountID: old.AccountID,
 			Document: row.Document, ISPB: row.ISPB, Branch: row.Branch, Account: row.Account, Batch: nb.ID})
@@ -117,11 +148,18 @@ func (r *runner) holdSuperseded(ctx context.Context, old, nb ledger.Batch) (Supe
 		}
 		s.Review++
 	}
-	sum, err := r.l.Summary(ctx, nb.ID)
+	sum, err := r.l.Summary(ctx, old.ID)
 	if err != nil {
 		return s, err
 	}
-	s.NewSummary = sum
+	if sum[ledger.Pending].Rows+sum[ledger.Attempted].Rows == 0 && old.State == ledger.BatchRunning {
+		if err := r.l.SetBatchState(ctx, old.ID, ledger.BatchDone); err != nil {
+			return s, err
+		}
+	}
+	if s.NewSummary, err = r.l.Summary(ctx, nb.ID); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 
@@ -137,9 +175,7 @@ func (r *runner) holdChangedAmounts(ctx context.Context, nb, old ledger.Batch) (
 		state ledger.State
 	}
 	payees := map[string][]paid{}
-	key := func(row ledger.Row) string {
-		return row.Document + "\x00" + row.ISPB + "\x00" + row.Branch + "\x00" + row.Account
-	}
+	key := payeeOf
 	for row, err := range r.l.Rows(ctx, old.ID) {
 		if err != nil {
 			return 0, err
@@ -218,7 +254,10 @@ func (r *runner) superseded(ctx context.Context, old ledger.Batch) (*Supersessio
 	if err != nil {
 		return nil, err
 	}
-	if nb.Environment != old.Environment || nb.AccountID != old.AccountID || nb.State == ledger.BatchImporting {
+	// The newer batch must have been sent (or be sending): one stopped
+	// for invalid rows, or never confirmed, pays nobody.
+	if nb.Environment != old.Environment || nb.AccountID != old.AccountID ||
+		(nb.State != ledger.BatchRunning && nb.State != ledger.BatchDone) {
 		return nil, nil
 	}
 	s, err := r.holdSuperseded(context.WithoutCancel(ctx), old, nb)

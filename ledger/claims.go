@@ -43,11 +43,12 @@ func (e *ClaimedError) Error() string {
 var failedStatuses = []string{"FAILED", "CANCELLED", "REJECTED", "EXPIRED"}
 
 // liveClaim is true for a claim whose row may have paid: attempted or
-// needing review, or accepted and not failed. A claim is taken as its row
-// is marked attempted, so no pending row holds one. A claim older than the
-// window no longer stands. ?1 is the start of the window.
-var liveClaim = `(c.claimed_at > ?1 AND (r.state IN ('attempted', 'needs_review')
-	OR (r.state = 'accepted' AND coalesce(r.api_status, '') NOT IN ('` + strings.Join(failedStatuses, "', '") + `'))))`
+// needing review, whatever its age (its outcome is not known until a
+// person settles it), or accepted and not failed within the window. A
+// claim is taken as its row is marked attempted, so no pending row holds
+// one. ?1 is the start of the window.
+var liveClaim = `(r.state IN ('attempted', 'needs_review')
+	OR (c.claimed_at > ?1 AND r.state = 'accepted' AND coalesce(r.api_status, '') NOT IN ('` + strings.Join(failedStatuses, "', '") + `')))`
 
 // claimOwnerQuery finds the row holding a fingerprint's claim and whether
 // the claim is live. ?1 is the start of the window, ?2 the fingerprint.
@@ -110,12 +111,12 @@ func hold(ctx context.Context, tx *sql.Tx, num int64, row int, code, reason stri
 }
 
 // HoldClaimed holds every pending row of the batch whose payout another
-// batch's live row claims (within the window from since), with what
-// holdFn says, and returns how many it held: the plan shown before sending
-// then counts them. It takes no claim: SendRows takes each row's as the
-// row is marked attempted, and holds the row then if another batch took
-// it meanwhile. A ledger where no other batch claimed anything in the
-// window is answered with one lookup, whatever the batch's size.
+// batch's live row claims (see liveClaim; since is the window's start),
+// with what holdFn says, and returns how many it held: the plan shown
+// before sending then counts them. It takes no claim: SendRows takes each
+// row's as the row is marked attempted, and holds the row then if another
+// batch took it meanwhile. A ledger where no other batch claimed anything
+// is answered with one lookup, whatever the batch's size.
 func (l *Ledger) HoldClaimed(ctx context.Context, batch string, since time.Time, holdFn HoldFunc) (int, error) {
 	var num int64
 	err := l.r.QueryRowContext(ctx, `SELECT num FROM batches WHERE id = ?`, batch).Scan(&num)
@@ -126,8 +127,7 @@ func (l *Ledger) HoldClaimed(ctx context.Context, batch string, since time.Time,
 		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 	}
 	var any bool
-	if err := l.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE batch <> ? AND claimed_at > ?)`,
-		num, fmtTime(since)).Scan(&any); err != nil {
+	if err := l.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE batch <> ?)`, num).Scan(&any); err != nil {
 		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 	}
 	if !any {
@@ -138,7 +138,7 @@ func (l *Ledger) HoldClaimed(ctx context.Context, batch string, since time.Time,
 	rs, err := l.r.QueryContext(ctx, `SELECT r.row, r.fingerprint FROM rows r INDEXED BY rows_outstanding
 		JOIN claims c ON c.fingerprint = r.fingerprint
 		WHERE r.batch = ? AND r.state IN ('pending', 'attempted') AND r.state = 'pending' AND c.batch <> r.batch
-		AND c.claimed_at > ? ORDER BY r.id`, num, fmtTime(since))
+		ORDER BY r.id`, num)
 	if err != nil {
 		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 	}
@@ -171,7 +171,11 @@ func (l *Ledger) HoldClaimed(ctx context.Context, batch string, since time.Time,
 				code, reason := holdFn(*c)
 				// The row may have left pending since it was read (a
 				// second runner): then it is not this call's to hold.
-				if err := hold(ctx, tx, num, t.row, code, reason, l.now()); err != nil && !errors.Is(err, ErrIllegalTransition) {
+				err = hold(ctx, tx, num, t.row, code, reason, l.now())
+				if errors.Is(err, ErrIllegalTransition) {
+					continue
+				}
+				if err != nil {
 					return err
 				}
 				held++
@@ -349,6 +353,38 @@ func (l *Ledger) HoldPending(ctx context.Context, batch, code, reason string) (i
 		return 0, fmt.Errorf("hold pending rows of batch %s: %w", batch, err)
 	}
 	return int(n), nil
+}
+
+// HoldRows sets the given pending rows of the batch aside with code and
+// reason, a thousand to a transaction, and returns how many it held; a
+// row no longer pending is left as it is.
+func (l *Ledger) HoldRows(ctx context.Context, batch string, rows []int, code, reason string) (int, error) {
+	held := 0
+	for len(rows) > 0 {
+		page := rows[:min(len(rows), 1000)]
+		rows = rows[len(page):]
+		err := l.inTx(ctx, func(tx *sql.Tx) error {
+			num, _, err := batchNum(ctx, tx, batch)
+			if err != nil {
+				return err
+			}
+			for _, row := range page {
+				err := hold(ctx, tx, num, row, code, reason, l.now())
+				if errors.Is(err, ErrIllegalTransition) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				held++
+			}
+			return nil
+		})
+		if err != nil {
+			return held, fmt.Errorf("hold rows of batch %s: %w", batch, err)
+		}
+	}
+	return held, nil
 }
 
 // PaymentQuery looks for a row that may have paid a payee: attempted,

@@ -287,3 +287,21 @@ func TestSendRowsGivesTheKeyChosenWhenSentAndTheNextWhenTaken(t *testing.T) {
 		t.Errorf("row 2 = %s %q", r.State, r.IdempotencyKey)
 	}
 }
+
+func TestClaimOfARowInFlightStandsWhateverItsAge(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b := testBatch("interrupted"), testBatch("much later")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1")})
+	if err := l.MarkAttempted(ctx, a.ID, []int{2}, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(90 * 24 * time.Hour) // nobody settled a's row 2
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p1")})
+	err := l.MarkAttempted(ctx, b.ID, []int{2}, c.Now())
+	var claimed *ClaimedError
+	if !errors.As(err, &claimed) || claimed.OtherState != Attempted {
+		t.Errorf("the same payout 90 days after a row in flight: %v; want it claimed by that row", err)
+	}
+}

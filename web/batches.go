@@ -623,7 +623,7 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, se, http.StatusConflict, "This batch "+u.NotCleared()+": it is never sent.")
 		return
 	case u.Submitted():
-		s.fail(w, r, se, http.StatusConflict, "This batch was submitted already: held rows are released before submitting, so that the submitted total includes them. Use lote resume --allow-repeat.")
+		s.fail(w, r, se, http.StatusConflict, "This batch was submitted already: held rows are released before submitting, so that the submitted total includes them. To pay them, put those rows in a new sheet and upload it.")
 		return
 	case s.running(b.ID) != nil:
 		s.fail(w, r, se, http.StatusConflict, "This batch is being sent; pause it first.")

@@ -143,8 +143,10 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		Rate: f.rate, Concurrency: f.concurrency, IdempotencyTTL: f.idempotencyTTL, MaxTotal: f.maxTotal,
 		RequestTimeout: f.requestTimeout, MaxAttempts: f.maxAttempts,
 		Holder: fmt.Sprintf("%s pid %d", host, os.Getpid()), LeaseTTL: f.conn.leaseTTL,
-		Progress: view.update,
-		Log:      log,
+		// Who released held rows, as the ledger records it.
+		ReleasedBy: fmt.Sprintf("lote %s --allow-repeat by %s on %s", fs.Name(), cmp.Or(os.Getenv("USER"), "unknown user"), host),
+		Progress:   view.update,
+		Log:        log,
 		Confirm: func(ctx context.Context, p batch.Plan) error {
 			printPlan(human, p, f.conn.env, c.accountID)
 			if f.conn.env != "production" || f.yes {
@@ -449,21 +451,11 @@ func statesJSON(sum map[ledger.State]ledger.Totals) map[string]stateTotal {
 // printPlan shows what is about to be sent.
 func printPlan(w io.Writer, p batch.Plan, env, account string) {
 	fmt.Fprintf(w, "batch %s  %s  (%s, account %s)\n", idPrefix(p.BatchID), p.FileName, env, account)
-	for _, s := range p.Supersedes {
-		fmt.Fprintf(w, "  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n",
-			idPrefix(s.Old), s.Held)
-	}
-	if s := p.Superseded; s != nil {
-		fmt.Fprintf(w, "  SUPERSEDED: %s now holds batch %s; its rows not yet sent are held (%d now) and %d rows in flight are left for review\n",
-			s.Path, idPrefix(s.New), s.Held, s.Review)
-		fmt.Fprintf(w, "  batch %s:", idPrefix(s.New))
-		for _, st := range batch.OrderedStates(s.NewSummary) {
-			fmt.Fprintf(w, " %s %d (%s);", st, s.NewSummary[st].Rows, batch.FormatBRL(s.NewSummary[st].Cents))
-		}
-		fmt.Fprintln(w)
-	}
 	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held", p.Rows, p.Valid, p.Invalid, p.Held)
-	if p.Held > 0 {
+	switch {
+	case p.Releasing > 0:
+		fmt.Fprintf(w, " (--allow-repeat: these %d are released and sent once you confirm)", p.Releasing)
+	case p.Held > 0:
 		fmt.Fprint(w, " (not sent unless a person releases them: --allow-repeat)")
 	}
 	fmt.Fprintln(w)
@@ -482,6 +474,24 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 	fmt.Fprintln(w)
 	if p.Scheduled > 0 {
 		fmt.Fprintf(w, "  %d of them scheduled for a later date\n", p.Scheduled)
+	}
+}
+
+// printSupersessions says which interrupted batches this file replaced,
+// or which newer batch replaced this one's file.
+func printSupersessions(w io.Writer, rep batch.Report) {
+	for _, s := range rep.Supersedes {
+		fmt.Fprintf(w, "  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n",
+			idPrefix(s.Old), s.Held)
+	}
+	if s := rep.Superseded; s != nil {
+		fmt.Fprintf(w, "  SUPERSEDED: %s now holds batch %s; its rows not yet sent are held (%d now) and %d rows in flight are left for review\n",
+			s.Path, idPrefix(s.New), s.Held, s.Review)
+		fmt.Fprintf(w, "  batch %s:", idPrefix(s.New))
+		for _, st := range batch.OrderedStates(s.NewSummary) {
+			fmt.Fprintf(w, " %s %d (%s);", st, s.NewSummary[st].Rows, batch.FormatBRL(s.NewSummary[st].Cents))
+		}
+		fmt.Fprintln(w)
 	}
 }
 
@@ -521,6 +531,7 @@ func printSummary(w io.Writer, rep batch.Report, results string) {
 		state = "nothing to do: every row was already settled"
 	}
 	fmt.Fprintf(w, "batch %s  %s: %s\n", idPrefix(rep.Batch.ID), rep.Batch.FileName, state)
+	printSupersessions(w, rep)
 	printStates(w, rep.Summary)
 	if results != "" {
 		fmt.Fprintf(w, "results: %s\n", results)
