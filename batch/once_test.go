@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,8 @@ import (
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
+
+	_ "modernc.org/sqlite"
 )
 
 // paidPerPayee counts the emulator's transfers per payee account.
@@ -555,4 +558,32 @@ func TestNextMonthsFileAtTheSamePathSupersedesNothing(t *testing.T) {
 	if rep.Summary[ledger.Accepted].Rows < 4 {
 		t.Errorf("summary %+v; want last month's paid payouts paid again", rep.Summary)
 	}
+}
+
+func TestABatchFromBeforeFingerprintsResumedAfterACopyWasPaidPaysNobodyTwice(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	ps := payees(20)
+	o := e.opts()
+	o.Concurrency = 1
+	old, err := Run(e.stopAfterCreates(5), e.resaved("folha.csv", ps, false, ","), o)
+	if err != nil || !old.Interrupted {
+		t.Fatalf("first run: %v", err)
+	}
+	e.srv.SetFaults(stonetest.Faults{})
+	// As a lote from before fingerprints left it.
+	db, err := sql.Open("sqlite", filepath.Join(e.dir, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE rows SET fingerprint = NULL, idempotency_key = 'old-' || id WHERE state = 'pending'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Run(context.Background(), e.resaved("folha-copia.csv", ps, true, ";"), e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resume(context.Background(), old.Batch.ID, e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	e.checkPaidOnce(ps)
 }

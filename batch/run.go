@@ -443,6 +443,10 @@ func (r *runner) resume(ctx context.Context, b ledger.Batch) (Report, error) {
 	if _, err := r.l.AcquireLease(ctx, b.ID, r.opts.Holder, r.opts.LeaseTTL); err != nil {
 		return Report{Batch: b}, err
 	}
+	if err := r.backfill(ctx, b); err != nil {
+		r.l.ReleaseLease(context.WithoutCancel(ctx), b.ID, r.opts.Holder)
+		return Report{Batch: b}, err
+	}
 	return r.execute(ctx, b, -1, false)
 }
 

@@ -435,3 +435,22 @@ func (l *Ledger) FindPayment(ctx context.Context, q PaymentQuery) (Payment, bool
 	p.Created, _ = parseTime(created)
 	return p, true, nil
 }
+
+// SetFingerprints gives rows of the batch that have none the fingerprints
+// given, by row (rows imported before fingerprints existed): from then on
+// they claim their payouts as other rows do. A row that has one keeps it.
+func (l *Ledger) SetFingerprints(ctx context.Context, batch string, fps map[int]string) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		num, _, err := batchNum(ctx, tx, batch)
+		if err != nil {
+			return fmt.Errorf("set fingerprints of batch %s: %w", batch, err)
+		}
+		for row, fp := range fps {
+			if _, err := tx.ExecContext(ctx, `UPDATE rows SET fingerprint = ? WHERE batch = ? AND row = ? AND fingerprint IS NULL`,
+				fp, num, row); err != nil {
+				return fmt.Errorf("set fingerprint of batch %s row %d: %w", batch, row, err)
+			}
+		}
+		return nil
+	})
+}

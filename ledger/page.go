@@ -55,6 +55,9 @@ func (l *Ledger) CountProblems(ctx context.Context, batch string) (int, error) {
 type RowFilter struct {
 	States []State
 	Code   string
+	// NoFingerprint selects rows without a fingerprint (imported by a
+	// lote older than fingerprints).
+	NoFingerprint bool
 }
 
 // FindRows returns the first limit rows of the batch that match f, in
@@ -71,6 +74,9 @@ func (l *Ledger) FindRows(ctx context.Context, batch string, f RowFilter, limit 
 	if f.Code != "" {
 		where += ` AND r.error_code = ?`
 		args = append(args, f.Code)
+	}
+	if f.NoFingerprint {
+		where += ` AND r.fingerprint IS NULL`
 	}
 	var n int
 	if err := l.r.QueryRowContext(ctx, `SELECT count(*) FROM rows r JOIN batches b ON b.num = r.batch`+where, args...).Scan(&n); err != nil {
