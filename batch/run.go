@@ -598,6 +598,15 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 	p.ToSend = sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
 	p.TotalCents = sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
 	if r.opts.AllowRepeat && p.Held > 0 {
+		// A batch of the page is released on the page, before it is
+		// submitted: its submitted and approved total then includes the
+		// released rows, which --allow-repeat would send on top.
+		if _, err := r.l.Upload(ctx, b.ID); err == nil {
+			return p, fmt.Errorf("batch %s was uploaded on the page: its %d held rows are released there, before it is submitted, so that the approved total includes them; nothing was sent: %w",
+				short(b.ID), p.Held, ErrNotCleared)
+		} else if !errors.Is(err, ledger.ErrNotFound) {
+			return p, err
+		}
 		// Released only once the person confirmed the plan that counts
 		// them: a "no" leaves them held.
 		p.Releasing = p.Held

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -532,34 +533,7 @@ func TestCommandLineBatch(t *testing.T) {
 // is recorded with their name before the batch is submitted.
 func TestReleaseHeldRowsOnThePage(t *testing.T) {
 	e := newEnv(t, nil)
-	_, withRefs := sheets(t)
-	// Without its reference column: nothing but the payouts ties the
-	// two files together.
-	recs, err := csv.NewReader(bytes.NewReader(withRefs)).ReadAll()
-	if err != nil || recs[0][0] != "reference" {
-		t.Fatalf("the sample's first column: %v %v", recs[0], err)
-	}
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	for _, rec := range recs {
-		cw.Write(rec[1:])
-	}
-	cw.Flush()
-	fixed := buf.Bytes()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "payouts.csv")
-	if err := os.WriteFile(path, fixed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts := e.opts.Run
-	opts.Ledger = e.l
-	if _, err := batch.Run(context.Background(), path, opts); err != nil {
-		t.Fatal(err)
-	}
-	paid := len(e.sim.Transfers())
-	ana := e.login("ana")
-	resaved := bytes.ReplaceAll(fixed, []byte("\n"), []byte("\r\n"))
-	_, page, where := ana.upload("payouts-again.csv", resaved)
+	paid, ana, page, where := paidThenUploadedAgain(t, e)
 	if !strings.Contains(page, `id="release"`) || strings.Contains(page, `id="submit"`) && !strings.Contains(page, `id="s-held"`) {
 		t.Fatalf("the page of a held sheet offers no release:\n%.3000s", page)
 	}
@@ -584,7 +558,69 @@ func TestReleaseHeldRowsOnThePage(t *testing.T) {
 		t.Fatalf("submit: %d\n%.2000s", code, body)
 	}
 	e.waitSent(id)
-	if got := len(e.sim.Transfers()); got != paid+len(rels) {
-		t.Errorf("%d transfers; want %d paid before and the %d released", got, paid, len(rels))
+	if got := len(e.sim.Transfers()); got != paid+1+len(rels) {
+		t.Errorf("%d transfers; want %d paid before, the changed row and the %d released", got, paid, len(rels))
+	}
+}
+
+// paidThenUploadedAgain pays the sample sheet, without its references,
+// from the command line, then has ana upload it saved again (CRLF, one
+// amount changed): its other rows are held. It returns the transfers paid, ana, the batch page and
+// its path.
+func paidThenUploadedAgain(t *testing.T, e *env) (paid int, ana *user, page, where string) {
+	t.Helper()
+	_, withRefs := sheets(t)
+	// Without its reference column: nothing but the payouts ties the
+	// two files together.
+	recs, err := csv.NewReader(bytes.NewReader(withRefs)).ReadAll()
+	if err != nil || recs[0][0] != "reference" {
+		t.Fatalf("the sample's first column: %v %v", recs[0], err)
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	for _, rec := range recs {
+		cw.Write(rec[1:])
+	}
+	cw.Flush()
+	fixed := buf.Bytes()
+	path := filepath.Join(t.TempDir(), "payouts.csv")
+	if err := os.WriteFile(path, fixed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.opts.Run
+	opts.Ledger = e.l
+	if _, err := batch.Run(context.Background(), path, opts); err != nil {
+		t.Fatal(err)
+	}
+	paid = len(e.sim.Transfers())
+	ana = e.login("ana")
+	// Saved again with one amount changed: that row is sent, the others
+	// are held.
+	again := bytes.Replace(bytes.ReplaceAll(fixed, []byte("\n"), []byte("\r\n")), []byte(",1500.00,"), []byte(",1500.01,"), 1)
+	_, page, where = ana.upload("payouts-again.csv", again)
+	return paid, ana, page, where
+}
+
+// Held rows of a page's batch are released on the page before it is
+// submitted; --allow-repeat from the command line would send them beyond
+// the submitted total.
+func TestAllowRepeatDoesNotReleaseAPageBatch(t *testing.T) {
+	e := newEnv(t, nil)
+	paid, ana, page, where := paidThenUploadedAgain(t, e)
+	id := strings.TrimPrefix(where, "/batches/")
+	// Submitted with its rows held: cleared, and nothing more to send.
+	form := url.Values{"confirm": {"yes"}, "total": {hiddenValue(t, page, "total")}, "rows": {hiddenValue(t, page, "rows")}}
+	if code, body := ana.post(where+"/submit", form); code != http.StatusOK {
+		t.Fatalf("submit: %d\n%.2000s", code, body)
+	}
+	e.waitSent(id)
+	opts := e.opts.Run
+	opts.Ledger, opts.AllowRepeat = e.l, true
+	_, err := batch.Resume(context.Background(), id, opts)
+	if !errors.Is(err, batch.ErrNotCleared) {
+		t.Errorf("--allow-repeat on a page's batch: %v; want it refused", err)
+	}
+	if n := len(e.sim.Transfers()); n != paid+1 {
+		t.Errorf("%d transfers; want the %d paid before and the changed row", n, paid)
 	}
 }
