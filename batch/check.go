@@ -511,7 +511,7 @@ func (c *checker) add(chunk *rowChunk) error {
 			// The reader could not split this row: it is reported as it is,
 			// and never reaches the validator, so it can never be paid.
 			res := validate.Result{Row: it.row, Errors: []validate.FieldError{{
-				Row: it.row, Code: UnreadableRow, Value: strings.Join(it.cells, " | "), Err: it.err,
+				Row: it.row, Code: UnreadableRow, Value: strings.Join(TrimCells(it.cells), " | "), Err: it.err,
 			}}}
 			c.queue = append(c.queue, pendingRow{cells: it.cells, res: res, ready: true})
 			continue
