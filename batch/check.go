@@ -18,6 +18,11 @@ import (
 type CheckOptions struct {
 	// Sheet names the XLSX worksheet to read; empty means the first.
 	Sheet string
+	// Limits bound what the sheet may make the reader hold (columns, cell
+	// and row sizes, XML, shared strings); the zero value is
+	// sheet.DefaultLimits. A sheet past one is a *FileError wrapping a
+	// *sheet.LimitError.
+	Limits sheet.Limits
 	// TmpDir is where large XLSX parts are extracted; empty means the
 	// system's temporary directory.
 	TmpDir string
@@ -89,7 +94,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // takes the next chunk. Rows travel in chunks that are recycled. Check
 // returns only once the other goroutines have stopped.
 func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked) error) (Summary, Mapping, error) {
-	r, err := sheet.Open(path, sheet.Options{Sheet: opts.Sheet, TmpDir: opts.TmpDir})
+	r, err := sheet.Open(path, sheet.Options{Sheet: opts.Sheet, TmpDir: opts.TmpDir, Limits: opts.Limits})
 	if err != nil {
 		return Summary{}, Mapping{}, &FileError{Path: path, Err: err}
 	}
@@ -506,7 +511,7 @@ func (c *checker) add(chunk *rowChunk) error {
 			// The reader could not split this row: it is reported as it is,
 			// and never reaches the validator, so it can never be paid.
 			res := validate.Result{Row: it.row, Errors: []validate.FieldError{{
-				Row: it.row, Code: UnreadableRow, Value: strings.Join(it.cells, " | "), Err: it.err,
+				Row: it.row, Code: UnreadableRow, Value: strings.Join(TrimCells(it.cells), " | "), Err: it.err,
 			}}}
 			c.queue = append(c.queue, pendingRow{cells: it.cells, res: res, ready: true})
 			continue

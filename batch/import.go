@@ -403,7 +403,10 @@ func (w *ledgerWriter) abort() {
 // importRow turns one checked row into a ledger row: invalid with its
 // problems, held as a suspected repeat, or pending with its key.
 func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *calendar, since time.Time, st *importStats) (ledger.Row, error) {
-	row := ledger.Row{Row: c.Row, Cells: c.Cells, Reference: c.Reference}
+	// The ledger keeps the cells as written, without the empty ones that
+	// pad the row to the header's width: a sheet whose header is wide and
+	// whose rows are short must not fill the ledger with empty cells.
+	row := ledger.Row{Row: c.Row, Cells: TrimCells(c.Cells), Reference: c.Reference}
 	errs, warns := c.Errors, c.Warnings
 	if c.Valid() && c.Payout.ScheduledTo != "" && cal != nil {
 		col := "scheduled_to"
@@ -509,6 +512,16 @@ func changedAmountMessage(cents int64, pay ledger.Payment) string {
 	}
 	return fmt.Sprintf("Warning: this payee and account %s %s by batch %s row %d (%s); this row pays %s. Check that both payments are meant.",
 		what, FormatBRL(pay.AmountCents), short(pay.Batch), pay.Row, pay.Created.In(brasilia).Format("02/01/2006 15:04"), FormatBRL(cents))
+}
+
+// TrimCells returns cells without their trailing empty ones. Whoever
+// shows or writes the row pads it back to the header's width.
+func TrimCells(cells []string) []string {
+	n := len(cells)
+	for n > 0 && cells[n-1] == "" {
+		n--
+	}
+	return cells[:n]
 }
 
 // reused turns a row whose key belongs to another row into an invalid row

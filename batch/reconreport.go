@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,23 +68,17 @@ func RefundMeaning(code string) (string, bool) {
 	return refundMeanings[n], true
 }
 
-// csvText is a text cell of the CSV report, neutralised the way the
-// results sheet is: text a spreadsheet would run as a formula (= + - @,
-// tab, CR first) gets a leading apostrophe.
+// csvText is a text cell of the CSV report, neutralised by the function
+// that neutralises the results sheet's (sheet.Neutralize): no spreadsheet
+// runs it as a formula, whatever separator it splits lines on.
 type csvText string
 
 // MarshalCSV implements gocsv.TypeMarshaller.
-func (t csvText) MarshalCSV() (string, error) { return neutralize(string(t)), nil }
-
-func neutralize(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+func (t csvText) MarshalCSV() (string, error) { return sheet.Neutralize(string(t)), nil }
 
 // csvMoney is cents written as reais with a decimal comma, as Brazilian
-// Excel reads a ';'-separated file: 123456 → "1234,56".
+// Excel reads a ';'-separated file: 123456 → "1234,56". It is lote's own
+// number, not neutralised: "-5,00" stays a negative amount.
 type csvMoney int64
 
 // MarshalCSV implements gocsv.TypeMarshaller.
@@ -301,14 +294,18 @@ func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, 
 const reconCSVPage = 1000
 
 func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, w io.Writer) error {
+	return writeReconLines(w, func(fn func(ReconLine) error) error { return eachLine(ctx, l, rep, fn) })
+}
+
+// writeReconLines writes the CSV report of the lines each gives, in order.
+func writeReconLines(w io.Writer, each func(fn func(ReconLine) error) error) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
 	// A writer per call: gocsv's package-level writer setting is global
-	// state another goroutine could change.
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	sw := gocsv.NewSafeCSVWriter(cw)
+	// state another goroutine could change. sheet's writer quotes every
+	// field holding a separator, as the results sheet's does.
+	sw := sheet.NewCSVWriter(w, ';')
 	page := make([]ReconLine, 0, reconCSVPage)
 	first := true
 	flush := func() error {
@@ -325,7 +322,7 @@ func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, w
 		page = page[:0]
 		return err
 	}
-	err := eachLine(ctx, l, rep, func(ln ReconLine) error {
+	err := each(func(ln ReconLine) error {
 		page = append(page, ln)
 		if len(page) == reconCSVPage {
 			return flush()
@@ -338,11 +335,11 @@ func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, w
 	if first && len(page) == 0 {
 		// gocsv writes no header for an empty slice; the file still says
 		// what its columns are.
-		if err := cw.Write(reconHeader()); err != nil {
+		if err := sw.Write(reconHeader()); err != nil {
 			return err
 		}
-		cw.Flush()
-		return cw.Error()
+		sw.Flush()
+		return sw.Error()
 	}
 	return flush()
 }
@@ -431,7 +428,8 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 }
 
 // summaryCells is the summary as sheet cells; money as reais numbers in
-// XLSX (exact up to 2^53 cents), as "1234,56" text in CSV.
+// XLSX (exact up to 2^53 cents), as "1234,56" in CSV (a number cell, so
+// that a negative total is not neutralised as a formula).
 func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
 	var out [][]sheet.Cell
 	for _, r := range summaryRows(rep) {
@@ -443,7 +441,7 @@ func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
 			case c.kind == 2 && xlsx:
 				cells = append(cells, sheet.Cell{Value: strconv.FormatFloat(float64(c.n)/100, 'f', -1, 64), Kind: sheet.Number})
 			case c.kind == 2:
-				cells = append(cells, sheet.Cell{Value: reais(c.n, ',')})
+				cells = append(cells, sheet.Cell{Value: reais(c.n, ','), Kind: sheet.Number})
 			default:
 				cells = append(cells, sheet.Cell{Value: c.text})
 			}
@@ -457,14 +455,9 @@ func writeSummaryCSV(w io.Writer, rep ReconcileReport) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
+	cw := sheet.NewCSVWriter(w, ';')
 	for _, r := range summaryCells(rep, false) {
-		rec := make([]string, len(r))
-		for i, c := range r {
-			rec[i] = neutralize(c.Value)
-		}
-		if err := cw.Write(rec); err != nil {
+		if err := cw.WriteCells(r); err != nil {
 			return err
 		}
 	}

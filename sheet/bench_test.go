@@ -135,3 +135,24 @@ func BenchmarkReadXLSX(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCSVGuard is the cost of the limits on a large CSV: the guard's
+// pass over the 1,000,000-row file's bytes, which BenchmarkReadCSV
+// includes.
+func BenchmarkCSVGuard(b *testing.B) {
+	data, err := os.ReadFile(benchCSV(b, 1_000_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		g := newCSVGuard(nil, ';', DefaultLimits)
+		for i := 0; i < len(data); i += 4096 {
+			g.scan(data[i:min(i+4096, len(data))])
+		}
+		if g.err != nil {
+			b.Fatal(g.err)
+		}
+	}
+}

@@ -32,6 +32,7 @@ type csvSource struct {
 	encoding string
 	checkUTF bool // UTF-8 files: fields must be valid UTF-8
 	header   []string
+	lim      Limits
 
 	// extra counts physical lines consumed by fields spanning lines, so that
 	// Row.Number = line - extra matches the row Excel shows.
@@ -112,14 +113,14 @@ func (w *utf8Watch) end() {
 	}
 }
 
-func openCSV(f *os.File, p *progress) (*csvSource, error) {
+func openCSV(f *os.File, p *progress, lim Limits) (*csvSource, error) {
 	in := &fileReader{r: f, p: p}
 	br := bufio.NewReaderSize(in, sampleSize)
 	sample, err := br.Peek(sampleSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, err
 	}
-	s := &csvSource{file: f, in: in}
+	s := &csvSource{file: f, in: in, lim: lim}
 	switch {
 	case bytes.HasPrefix(sample, utf8BOM):
 		if _, err := br.Discard(len(utf8BOM)); err != nil {
@@ -145,7 +146,7 @@ func openCSV(f *os.File, p *progress) (*csvSource, error) {
 	if !s.checkUTF {
 		text = transform.NewReader(br, charmap.Windows1252.NewDecoder())
 	}
-	s.cr = csv.NewReader(text)
+	s.cr = csv.NewReader(newCSVGuard(text, s.sep, lim))
 	s.cr.Comma = s.sep
 	s.cr.FieldsPerRecord = -1 // counted against the header here, with Excel row numbers
 	s.cr.ReuseRecord = true
@@ -270,6 +271,19 @@ func (s *csvSource) read(values bool) (Row, error) {
 			// Excel shows an empty row here; it is skipped but still counted.
 			continue
 		}
+		fields := len(rec)
+		if s.header == nil && fields > s.lim.Columns {
+			// The header says what the columns are: past the limit, the
+			// file is not a payout sheet lote can read.
+			return Row{}, &LimitError{Limit: columnsLimit(s.lim.Columns), Max: int64(s.lim.Columns), Row: number,
+				Column: columnLetter(s.lim.Columns), Hint: "the last column lote reads is " + columnLetter(s.lim.Columns-1)}
+		}
+		if s.header != nil && fields > len(s.header)+s.lim.ColumnMargin {
+			// Fields far past the header's are not kept: a row of a
+			// thousand empty fields must not become a thousand cells in
+			// every file and page made from the sheet.
+			rec = rec[:len(s.header)+s.lim.ColumnMargin]
+		}
 		row := Row{Number: number, Line: line}
 		s.fill(&row, rec, values)
 		// Records need a check of their own only once the file has shown
@@ -287,11 +301,16 @@ func (s *csvSource) read(values bool) (Row, error) {
 				}
 			}
 		}
-		if s.header != nil && len(rec) != len(s.header) {
-			row.Err = &ParseError{
+		if s.header != nil && fields != len(s.header) {
+			perr := &ParseError{
 				Row: number, Line: line,
-				Err: fmt.Errorf("%w: %d instead of %d (the header's)", ErrFieldCount, len(rec), len(s.header)),
+				Err: fmt.Errorf("%w: %d instead of %d (the header's)", ErrFieldCount, fields, len(s.header)),
 			}
+			if fields > len(rec) {
+				perr.Err = fmt.Errorf("%w: %d instead of %d (the header's); those past column %s are left out",
+					ErrFieldCount, fields, len(s.header), columnLetter(len(rec)-1))
+			}
+			row.Err = perr
 		}
 		return row, nil
 	}
@@ -380,4 +399,273 @@ func (s *csvSource) toCells(rec []string) []Cell {
 		cells[i] = Cell{Value: f}
 	}
 	return cells
+}
+
+// csvGuard passes CSV text to encoding/csv, which holds a whole record in
+// memory before it returns any of it: it refuses the file as soon as a
+// record passes the limits (a field longer than Limits.CellChars, more
+// bytes than Limits.RowBytes), so that a cell of 45 MB is never held, nor a
+// record of more than 1 MiB (which bounds its fields too: a million empty
+// ones take 25 MB in encoding/csv, and the reader keeps a few of them). It follows quoting
+// as encoding/csv does (a quote opens a quoted field only at the field's
+// start; a bad quote makes the reader drop the rest of the line), so it
+// counts fields and rows as the reader splits them and as Excel numbers
+// them.
+type csvGuard struct {
+	r   io.Reader
+	sep byte
+	lim Limits
+	// plain and quoted classify bytes in a field that is not quoted and in
+	// one that is: byteChar starts a character, byteNoChar is within one
+	// (or a \r, which encoding/csv drops before \n), byteStop needs the
+	// state machine.
+	plain, quoted [256]uint8
+
+	row   int // 1-based row of the record being read
+	field int // 0-based field of the record being read
+	chars int // characters of the field being read
+	bytes int // bytes of the record being read
+	state uint8
+	err   error
+}
+
+const (
+	cFieldStart  uint8 = iota // at a field's start
+	cUnquoted                 // in a field that is not quoted
+	cQuoted                   // in a quoted field
+	cQuoteQuoted              // just read a quote in a quoted field: it ends the field or is doubled
+	cSkipLine                 // a quote error: encoding/csv drops the rest of the line
+)
+
+const (
+	byteChar uint8 = iota
+	byteNoChar
+	byteStop
+)
+
+func newCSVGuard(r io.Reader, sep rune, lim Limits) *csvGuard {
+	g := &csvGuard{r: r, sep: byte(sep), lim: lim, row: 1}
+	for c := range 256 {
+		k := byteChar
+		if c&0xC0 == 0x80 || c == '\r' {
+			k = byteNoChar
+		}
+		g.plain[c], g.quoted[c] = k, k
+	}
+	g.plain[g.sep], g.plain['\n'], g.plain['"'] = byteStop, byteStop, byteStop
+	g.quoted['"'] = byteStop
+	return g
+}
+
+func (g *csvGuard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.r.Read(p)
+	if i := g.scan(p[:n]); i < n {
+		return i, g.err
+	}
+	return n, err
+}
+
+// scan follows b; it returns len(b), or an offset at or before the byte
+// that passed a limit (g.err is then set).
+func (g *csvGuard) scan(b []byte) int {
+	i := 0
+	if g.state == cFieldStart || g.state == cUnquoted {
+		i = g.scanPlain(b)
+		if g.err != nil {
+			return i
+		}
+	}
+	return i + g.scanAny(b[i:])
+}
+
+// scanPlain follows fields that are not quoted, the usual CSV, with the
+// counts in locals; it returns at the first quote (for scanAny) or the end
+// of b, or where a limit was passed (g.err is then set). Limits are
+// checked at each separator and line end and at the end of b, which
+// encoding/csv's bufio asks for 4 KiB at a time.
+func (g *csvGuard) scanPlain(b []byte) int {
+	chars, nbytes, field, row := g.chars, g.bytes, g.field, g.row
+	maxRow, maxCell := g.lim.RowBytes, g.lim.CellChars
+	sep, plain := g.sep, &g.plain
+	inField := g.state == cUnquoted
+	i := 0
+	for i < len(b) {
+		start, noChar := i, 0
+		for i < len(b) {
+			k := plain[b[i]]
+			if k == byteStop {
+				break
+			}
+			noChar += int(k)
+			i++
+		}
+		if run := i - start; run > 0 {
+			nbytes += run
+			chars += run - noChar
+			inField = true
+		}
+		if i == len(b) {
+			break
+		}
+		c := b[i]
+		if c != sep && c != '\n' {
+			break // a quote: scanAny knows what it means here
+		}
+		if nbytes++; nbytes > maxRow || chars > maxCell {
+			break
+		}
+		if c == '\n' {
+			row++
+			field, chars, nbytes = 0, 0, 0
+		} else {
+			field, chars = field+1, 0
+		}
+		inField = false
+		i++
+	}
+	g.chars, g.bytes, g.field, g.row = chars, nbytes, field, row
+	g.state = cFieldStart
+	if inField {
+		g.state = cUnquoted
+	}
+	switch {
+	case nbytes > maxRow:
+		g.rowTooLong()
+	case chars > maxCell:
+		g.cellTooLong()
+	}
+	return i
+}
+
+// scanAny follows b in any state, a run or a byte at a time.
+func (g *csvGuard) scanAny(b []byte) int {
+	for i := 0; i < len(b); {
+		// A run of the field's characters, counted a byte at a time by
+		// table: this loop is the guard's cost on a large file.
+		var class *[256]uint8
+		switch g.state {
+		case cFieldStart, cUnquoted:
+			class = &g.plain
+		case cQuoted:
+			class = &g.quoted
+		case cSkipLine:
+			j := bytes.IndexByte(b[i:], '\n')
+			if j < 0 {
+				g.bytes += len(b) - i
+				if g.bytes > g.lim.RowBytes {
+					return i + g.rowTooLong()
+				}
+				return len(b)
+			}
+			g.bytes += j + 1
+			if g.bytes > g.lim.RowBytes {
+				return i + g.rowTooLong()
+			}
+			g.nextRecord()
+			i += j + 1
+			continue
+		}
+		if class != nil {
+			j, noChar := i, 0
+			for j < len(b) {
+				k := class[b[j]]
+				if k == byteStop {
+					break
+				}
+				noChar += int(k)
+				j++
+			}
+			if j > i {
+				if g.state == cFieldStart {
+					g.state = cUnquoted
+				}
+				g.bytes += j - i
+				g.chars += j - i - noChar
+				if g.bytes > g.lim.RowBytes {
+					return i + g.rowTooLong()
+				}
+				if g.chars > g.lim.CellChars {
+					return i + g.cellTooLong()
+				}
+				if i = j; i == len(b) {
+					break
+				}
+			}
+		}
+		// One byte that changes the state.
+		c := b[i]
+		i++
+		if g.bytes++; g.bytes > g.lim.RowBytes {
+			return i - 1 + g.rowTooLong()
+		}
+		switch g.state {
+		case cFieldStart, cUnquoted:
+			switch c {
+			case g.sep:
+				g.nextField()
+			case '\n':
+				g.nextRecord()
+			case '"':
+				if g.state == cFieldStart {
+					g.state = cQuoted
+				} else {
+					g.state = cSkipLine // a bare quote
+				}
+			}
+		case cQuoted: // c is a quote
+			g.state = cQuoteQuoted
+		case cQuoteQuoted:
+			switch c {
+			case '"':
+				g.state = cQuoted // a doubled quote: one character
+				if g.chars++; g.chars > g.lim.CellChars {
+					return i - 1 + g.cellTooLong()
+				}
+			case g.sep:
+				g.nextField()
+			case '\n':
+				g.nextRecord()
+			case '\r':
+				// "…"\r\n ends the record
+			default:
+				g.state = cSkipLine
+			}
+		}
+	}
+	return len(b)
+}
+
+// rowTooLong and cellTooLong set g.err; they return 0, to add to an offset.
+func (g *csvGuard) rowTooLong() int {
+	g.err = &LimitError{Limit: rowLimit(g.lim.RowBytes), Max: int64(g.lim.RowBytes), Row: g.row, Hint: g.openQuote()}
+	return 0
+}
+
+func (g *csvGuard) cellTooLong() int {
+	g.err = &LimitError{Limit: cellLimit(g.lim.CellChars), Max: int64(g.lim.CellChars), Row: g.row, Column: columnLetter(g.field), Hint: g.openQuote()}
+	return 0
+}
+
+// nextField starts the next field of the record.
+func (g *csvGuard) nextField() {
+	g.field++
+	g.chars = 0
+	g.state = cFieldStart
+}
+
+func (g *csvGuard) nextRecord() {
+	g.row++
+	g.field, g.chars, g.bytes = 0, 0, 0
+	g.state = cFieldStart
+}
+
+// openQuote says what a limit passed inside a quoted field probably means.
+func (g *csvGuard) openQuote() string {
+	if g.state == cQuoted || g.state == cQuoteQuoted {
+		return "a quote left open?"
+	}
+	return ""
 }

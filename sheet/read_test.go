@@ -438,8 +438,15 @@ func TestReadXLSXZipBomb(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("Open = %v, want ErrTooLarge", err)
 	}
-	// The same file within the limit reads; the guard is about size only.
-	_, rows := readAll(t, p, Options{MaxUnzipSize: 16 << 20})
+	// Within the size limit, the 8 MiB run of spaces is still one XML
+	// token past Limits.XMLToken.
+	_, err = readUntilError(p, Options{MaxUnzipSize: 16 << 20})
+	if le := (*LimitError)(nil); !errors.As(err, &le) || le.Max != 1<<20 {
+		t.Fatalf("reading = %v, want the XML token limit", err)
+	}
+	// The same file within both limits reads; the guards are about size
+	// only.
+	_, rows := readAll(t, p, Options{MaxUnzipSize: 16 << 20, Limits: Limits{XMLToken: 16 << 20}})
 	if len(rows) != 0 {
 		t.Errorf("rows %v", rows)
 	}

@@ -9,10 +9,17 @@
 // row = 1 when it is the first line), so that every message a user reads
 // points at the row they see.
 //
+// Whoever wrote the file, Limits bound what it can make the reader hold or
+// do: columns, characters in a cell, bytes in a row, XML nesting and token
+// sizes, the shared strings, how far a workbook decompresses. A file past a
+// limit is refused with a one-line *LimitError naming the limit and the
+// row and cell (or the part) where it was passed, before more than about a
+// row is held.
+//
 // A row-level problem (wrong number of fields, bad quoting, invalid UTF-8,
-// a formula without a computed value) is returned in Row.Err together with
-// the row, and reading goes on; only I/O failures and corrupt archives stop
-// reading.
+// a formula without a computed value, cells far past the header's) is
+// returned in Row.Err together with the row, and reading goes on; only I/O
+// failures, corrupt archives and limits passed stop reading.
 package sheet
 
 import (
@@ -73,8 +80,9 @@ type Row struct {
 	// 0 for XLSX.
 	Line int
 	// Cells may be shorter than the header (XLSX drops trailing empty
-	// cells) or longer (a CSV row with too many fields): bounds-check.
-	// Nil when Values holds the row instead.
+	// cells) or longer (a CSV row with too many fields, a stray cell past
+	// the header), by at most Limits.ColumnMargin: bounds-check. Nil when
+	// Values holds the row instead.
 	Cells []Cell
 	// Values is set instead of Cells by Reader.NextText on a CSV file: the
 	// cells' values, all of kind Text, as many as Cells would have had. The
@@ -122,8 +130,12 @@ type Options struct {
 	// field is kept so callers configure one place for scratch space.
 	TmpDir string
 	// MaxUnzipSize caps the bytes an XLSX may decompress to, all parts read
-	// included; 0 means DefaultMaxUnzipSize.
+	// and every cell's text included; 0 means DefaultMaxUnzipSize. A small
+	// file is capped lower, by Limits.Expansion.
 	MaxUnzipSize int64
+	// Limits bound the columns, cells, rows and XML a sheet may have; the
+	// zero value is DefaultLimits.
+	Limits Limits
 }
 
 // Sentinel errors, for errors.Is. Messages read well after "open FILE: ".
@@ -135,7 +147,8 @@ var (
 	// ErrOldExcel: an OLE compound file (Excel 97-2003 .xls, or a
 	// password-protected workbook).
 	ErrOldExcel = errors.New("old .xls format (or a password-protected workbook): save it as .xlsx or CSV")
-	// ErrTooLarge: the workbook decompresses past Options.MaxUnzipSize.
+	// ErrTooLarge: the workbook decompresses past Options.MaxUnzipSize, or
+	// past Limits.Expansion times its size.
 	ErrTooLarge = errors.New("workbook decompresses past the size limit (a zip bomb?)")
 	// ErrNoSheet: Options.Sheet names no worksheet.
 	ErrNoSheet = errors.New("no such sheet")
@@ -265,7 +278,7 @@ func open(path string, opts Options) (*Reader, error) {
 		}
 		r.src, r.format = src, format{kind: XLSX}
 	default:
-		src, err := openCSV(f, r.progress)
+		src, err := openCSV(f, r.progress, opts.Limits.withDefaults())
 		if err != nil {
 			f.Close()
 			return nil, err
@@ -324,8 +337,9 @@ func (r *Reader) readHeader() error {
 func (r *Reader) Header() []string { return r.header }
 
 // Next returns the next non-empty data row. It returns io.EOF at the end. A
-// non-nil error other than io.EOF is fatal (I/O, corrupt zip or XML):
-// reading cannot go on. Row-level problems are in Row.Err instead.
+// non-nil error other than io.EOF is fatal (I/O, corrupt zip or XML, a
+// *LimitError): reading cannot go on. Row-level problems are in Row.Err
+// instead.
 func (r *Reader) Next() (Row, error) {
 	return r.src.next()
 }

@@ -2,7 +2,6 @@ package sheet
 
 import (
 	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"math"
@@ -103,12 +102,6 @@ func tempFor(path string) (*os.File, error) {
 	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 }
 
-// formulaStart reports whether a spreadsheet would run s as a formula (or
-// as a DDE payload): it starts with = + - @, a tab or a carriage return.
-func formulaStart(s string) bool {
-	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
-}
-
 // centsToReais formats integer cents as reais with two decimals and the
 // given decimal mark, exactly (no float): "-123456" → "-1234.56".
 func centsToReais(cents string, mark byte) (string, error) {
@@ -131,7 +124,7 @@ type csvWriter struct {
 	path   string
 	tmp    *os.File
 	buf    *bufio.Writer
-	cw     *csv.Writer
+	cw     *CSVWriter
 	opts   WriteOptions
 	money  []bool
 	record []string
@@ -147,8 +140,7 @@ func newCSVWriter(path string, opts WriteOptions) (*csvWriter, error) {
 	w := &csvWriter{path: path, tmp: tmp, buf: bufio.NewWriterSize(tmp, 64<<10), opts: opts}
 	// A BOM makes Excel read the file as UTF-8, so accents survive.
 	w.buf.Write(utf8BOM)
-	w.cw = csv.NewWriter(w.buf)
-	w.cw.Comma = opts.Separator
+	w.cw = NewCSVWriter(w.buf, opts.Separator)
 	w.cw.UseCRLF = true // what Excel writes and expects
 	return w, nil
 }
@@ -176,21 +168,15 @@ func (w *csvWriter) write(cells []Cell, data bool) error {
 	}
 	w.record = w.record[:0]
 	for i, c := range cells {
-		v := c.Value
-		switch {
-		case data && c.Kind == Number && slices.Contains(w.opts.MoneyColumns, i):
-			if v != "" {
-				reais, err := centsToReais(v, mark)
-				if err != nil {
-					w.err = fmt.Errorf("write %s: column %d: %w", w.path, i+1, err)
-					return w.err
-				}
-				v = reais
+		v := CSVText(c)
+		if data && c.Kind == Number && slices.Contains(w.opts.MoneyColumns, i) && c.Value != "" {
+			// lote's own amount, never a formula: "-0,50" stays a number.
+			reais, err := centsToReais(c.Value, mark)
+			if err != nil {
+				w.err = fmt.Errorf("write %s: column %d: %w", w.path, i+1, err)
+				return w.err
 			}
-		case c.Kind == Number:
-			// A number is data, never a formula: "-12.5" stays as is.
-		case formulaStart(v):
-			v = "'" + v
+			v = reais
 		}
 		w.record = append(w.record, v)
 	}

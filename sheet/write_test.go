@@ -54,14 +54,17 @@ func TestWriteCSVGolden(t *testing.T) {
 		sep  rune
 		want string
 	}{
+		// Every field holding ',' or ';' is quoted whatever the separator:
+		// amounts with a decimal comma too, which Excel still reads as
+		// numbers.
 		{0, "\xEF\xBB\xBFnome;conta;valor;data;status;obs\r\n" +
-			"Ana;00123;1234,56;2026-07-01;accepted;\"'=HYPERLINK(\"\"x\"\")\"\r\n" +
-			"\"Bia; \"\"B\"\"\";12345678909;-0,50;;rejected;'-1+2\r\n" +
-			"\"Caio\r\nSilva\";'@SUM(A1);0,07;;needs_review;'\tx\r\n"},
+			"Ana;00123;\"1234,56\";2026-07-01;accepted;\"'=HYPERLINK(\"\"x\"\")\"\r\n" +
+			"\"Bia; \"\"B\"\"\";12345678909;\"-0,50\";;rejected;'-1+2\r\n" +
+			"\"Caio\r\nSilva\";'@SUM(A1);\"0,07\";;needs_review;\"'\tx\"\r\n"},
 		{',', "\xEF\xBB\xBFnome,conta,valor,data,status,obs\r\n" +
 			"Ana,00123,1234.56,2026-07-01,accepted,\"'=HYPERLINK(\"\"x\"\")\"\r\n" +
 			"\"Bia; \"\"B\"\"\",12345678909,-0.50,,rejected,'-1+2\r\n" +
-			"\"Caio\r\nSilva\",'@SUM(A1),0.07,,needs_review,'\tx\r\n"},
+			"\"Caio\r\nSilva\",'@SUM(A1),0.07,,needs_review,\"'\tx\"\r\n"},
 	}
 	for _, tt := range tests {
 		p := filepath.Join(t.TempDir(), "resultado.csv")

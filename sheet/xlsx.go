@@ -24,7 +24,8 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// maxColumns is Excel's column limit (XFD).
+// maxColumns is Excel's column limit (XFD): a reference past it is not a
+// cell reference. Limits.Columns is what lote reads.
 const maxColumns = 16384
 
 type xlsxSource struct {
@@ -38,11 +39,14 @@ type xlsxSource struct {
 	header   []string
 	lastRow  int
 	done     bool
+	lim      Limits
+	budget   *partBudget // every cell's text is counted in it again
 }
 
-// partBudget caps the bytes decompressed from all parts together. The
-// declared sizes in the zip are checked first, but they can lie, so the
-// bytes actually read are counted too.
+// partBudget caps the bytes decompressed from all parts together, and the
+// text of the cells read (a shared string counts each time a cell uses
+// it). The declared sizes in the zip are checked first; the bytes actually
+// read are counted too.
 type partBudget struct{ left int64 }
 
 type budgetReader struct {
@@ -76,12 +80,20 @@ func (p partReader) Close() error { return p.c.Close() }
 type workbookZip struct {
 	parts  map[string]*zip.File // by lower-case name: OPC part names are case-insensitive
 	budget *partBudget
+	lim    Limits
 }
 
-func (w *workbookZip) open(name string, onRead func(int)) (io.ReadCloser, error) {
+// open opens a part to read as XML, refusing it at once when it declares
+// more than max bytes (0: no cap of its own) or more than the budget left.
+// The declared size can be trusted as a cap: archive/zip fails a part
+// that decompresses to more.
+func (w *workbookZip) open(name string, max int64, onRead func(int)) (io.ReadCloser, error) {
 	zf := w.parts[strings.ToLower(strings.TrimPrefix(name, "/"))]
 	if zf == nil {
 		return nil, fmt.Errorf("missing part %s", name)
+	}
+	if max > 0 && zf.UncompressedSize64 > uint64(max) {
+		return nil, &LimitError{Limit: partLimit(max), Max: max, Part: zf.Name}
 	}
 	if zf.UncompressedSize64 > uint64(w.budget.left) {
 		return nil, ErrTooLarge
@@ -90,7 +102,8 @@ func (w *workbookZip) open(name string, onRead func(int)) (io.ReadCloser, error)
 	if err != nil {
 		return nil, fmt.Errorf("part %s: %w", name, err)
 	}
-	return partReader{Reader: &budgetReader{r: rc, b: w.budget, onRead: onRead}, c: rc}, nil
+	br := &budgetReader{r: rc, b: w.budget, onRead: onRead}
+	return partReader{Reader: newXMLGuard(br, zf.Name, w.lim), c: rc}, nil
 }
 
 func (w *workbookZip) has(name string) bool {
@@ -99,18 +112,28 @@ func (w *workbookZip) has(name string) bool {
 
 // decode unmarshals a small part (rels, workbook, styles).
 func (w *workbookZip) decode(name string, v any) error {
-	rc, err := w.open(name, nil)
+	rc, err := w.open(name, w.lim.PartSize, nil)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
 	if err := xml.NewDecoder(rc).Decode(v); err != nil {
-		if errors.Is(err, ErrTooLarge) {
-			return ErrTooLarge
-		}
-		return fmt.Errorf("part %s: %w", name, err)
+		return readError(fmt.Sprintf("part %s", name), err)
 	}
 	return nil
+}
+
+// readError wraps an error met reading XML: a limit passed or the budget
+// spent are said as they are, anything else after what was being read.
+func readError(what string, err error) error {
+	var le *LimitError
+	switch {
+	case errors.As(err, &le):
+		return le
+	case errors.Is(err, ErrTooLarge):
+		return ErrTooLarge
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 type xRels struct {
@@ -170,7 +193,11 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 	if limit <= 0 {
 		limit = DefaultMaxUnzipSize
 	}
-	w := &workbookZip{parts: make(map[string]*zip.File, len(zr.File)), budget: &partBudget{left: limit}}
+	lim := opts.Limits.withDefaults()
+	if size < (limit-expansionSlack)/int64(lim.Expansion) {
+		limit = size*int64(lim.Expansion) + expansionSlack
+	}
+	w := &workbookZip{parts: make(map[string]*zip.File, len(zr.File)), budget: &partBudget{left: limit}, lim: lim}
 	for _, zf := range zr.File {
 		w.parts[strings.ToLower(zf.Name)] = zf
 	}
@@ -196,7 +223,7 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 		return nil, err
 	}
 
-	s := &xlsxSource{file: f, date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true"}
+	s := &xlsxSource{file: f, date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true", lim: lim, budget: w.budget}
 	idx, err := pickSheet(&wb, opts.Sheet)
 	if err != nil {
 		return nil, err
@@ -231,7 +258,7 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 	total, read := float64(max(zf.UncompressedSize64, 1)), int64(0)
 	fileSize := float64(size)
 	p.done.Store(0)
-	part, err := w.open(sheetPath, func(n int) {
+	part, err := w.open(sheetPath, 0, func(n int) {
 		read += int64(n)
 		p.done.Store(int64(min(fileSize, fileSize*float64(read)/total)))
 	})
@@ -376,25 +403,25 @@ func isDateFormat(code string) bool {
 }
 
 // readSharedStrings loads the shared strings table; it has to be held, as
-// cells refer to it by index in any order.
+// cells refer to it by index in any order. It holds at most
+// Limits.SharedStrings entries and Limits.SharedText bytes of text, each
+// entry at most Limits.CellChars characters.
 func readSharedStrings(w *workbookZip, name string) ([]string, error) {
-	rc, err := w.open(name, nil)
+	rc, err := w.open(name, w.lim.SharedStringsSize, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	dec := xml.NewDecoder(rc)
 	var sst []string
+	var text int64
 	for {
 		tok, err := dec.RawToken()
 		if err == io.EOF {
 			return sst, nil
 		}
 		if err != nil {
-			if errors.Is(err, ErrTooLarge) {
-				return nil, ErrTooLarge
-			}
-			return nil, fmt.Errorf("read shared strings: %w", err)
+			return nil, readError("read shared strings", err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -404,12 +431,22 @@ func readSharedStrings(w *workbookZip, name string) ([]string, error) {
 		case "sst":
 			if n, err := strconv.Atoi(attr(se, "uniqueCount")); err == nil && n > 0 {
 				// Trust the count for preallocation only within reason.
-				sst = make([]string, 0, min(n, 1<<20))
+				sst = make([]string, 0, min(n, w.lim.SharedStrings, 1<<16))
 			}
 		case "si":
-			s, err := richText(dec, "si")
+			if len(sst) == w.lim.SharedStrings {
+				return nil, &LimitError{Limit: stringsLimit(w.lim.SharedStrings), Max: int64(w.lim.SharedStrings), Part: name}
+			}
+			s, err := richText(dec, "si", w.lim.CellChars)
 			if err != nil {
-				return nil, fmt.Errorf("read shared strings: %w", err)
+				var le *LimitError
+				if errors.As(err, &le) && le.Part == "" {
+					le.Part, le.Hint = name, "shared string "+thousands(int64(len(sst)+1))
+				}
+				return nil, readError("read shared strings", err)
+			}
+			if text += int64(len(s)); text > w.lim.SharedText {
+				return nil, &LimitError{Limit: sharedTextLimit(w.lim.SharedText), Max: w.lim.SharedText, Part: name}
 			}
 			sst = append(sst, s)
 		}
@@ -417,8 +454,9 @@ func readSharedStrings(w *workbookZip, name string) ([]string, error) {
 }
 
 // richText returns the text of an <si> or <is> element: its <t> elements,
-// directly or in rich-text runs <r>, leaving out phonetic runs <rPh>.
-func richText(dec *xml.Decoder, end string) (string, error) {
+// directly or in rich-text runs <r>, leaving out phonetic runs <rPh>. More
+// than maxChars characters is a *LimitError.
+func richText(dec *xml.Decoder, end string, maxChars int) (string, error) {
 	var b strings.Builder
 	for {
 		tok, err := dec.RawToken()
@@ -429,9 +467,12 @@ func richText(dec *xml.Decoder, end string) (string, error) {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "t":
-				s, err := elementText(dec, "t")
+				s, err := elementText(dec, "t", maxChars)
 				if err != nil {
 					return "", err
+				}
+				if b.Len()+len(s) > 7*maxChars {
+					return "", &LimitError{Limit: cellLimit(maxChars), Max: int64(maxChars)}
 				}
 				b.WriteString(s)
 			case "rPh":
@@ -441,16 +482,25 @@ func richText(dec *xml.Decoder, end string) (string, error) {
 			}
 		case xml.EndElement:
 			if t.Name.Local == end {
-				return unescapeOOXML(b.String()), nil
+				s := unescapeOOXML(b.String())
+				if tooLong(s, maxChars) {
+					return "", &LimitError{Limit: cellLimit(maxChars), Max: int64(maxChars)}
+				}
+				return s, nil
 			}
 		}
 	}
 }
 
 // elementText returns the character data up to the end of element end.
-func elementText(dec *xml.Decoder, end string) (string, error) {
+// Text of more than maxChars characters may be refused with a *LimitError
+// before it is all read: the caller checks the exact count on the value
+// (OOXML's _xHHHH_ escapes shorten text) against its own limit.
+func elementText(dec *xml.Decoder, end string, maxChars int) (string, error) {
 	var b []byte
 	depth := 0
+	// A character is at most 4 bytes of UTF-8, or 7 of an escape.
+	maxBytes := 7 * max(maxChars, 1)
 	for {
 		tok, err := dec.RawToken()
 		if err != nil {
@@ -459,6 +509,9 @@ func elementText(dec *xml.Decoder, end string) (string, error) {
 		switch t := tok.(type) {
 		case xml.CharData:
 			if depth == 0 {
+				if len(b)+len(t) > maxBytes {
+					return "", &LimitError{Limit: cellLimit(maxChars), Max: int64(maxChars)}
+				}
 				b = append(b, t...)
 			}
 		case xml.StartElement:
@@ -472,9 +525,24 @@ func elementText(dec *xml.Decoder, end string) (string, error) {
 	}
 }
 
+// skip reads up to the end of element end, keeping nothing.
 func skip(dec *xml.Decoder, end string) error {
-	_, err := elementText(dec, end)
-	return err
+	depth := 0
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return unexpectedEOF(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			if depth == 0 && t.Name.Local == end {
+				return nil
+			}
+			depth--
+		}
+	}
 }
 
 func unexpectedEOF(err error) error {
@@ -544,6 +612,9 @@ func (s *xlsxSource) next() (Row, error) {
 				continue
 			}
 			row, err := s.readRow(t)
+			if le := (*LimitError)(nil); errors.As(err, &le) && le.Row > 0 {
+				return Row{}, fmt.Errorf("read sheet %q: %w", s.sheet, le)
+			}
 			if err != nil {
 				return Row{}, fmt.Errorf("read sheet %q row %d: %w", s.sheet, s.lastRow, err)
 			}
@@ -581,6 +652,14 @@ func (s *xlsxSource) readRow(start xml.StartElement) (Row, error) {
 	s.lastRow = num
 	row := Row{Number: num}
 	col := -1
+	text := 0 // bytes of the row's cells
+	// A data row's cells may reach this far past the header's last, and
+	// no further than Limits.Columns; the header row itself, as far as
+	// Limits.Columns.
+	last := s.lim.Columns - 1
+	if s.header != nil {
+		last = min(last, len(s.header)-1+s.lim.ColumnMargin)
+	}
 	for {
 		tok, err := s.dec.RawToken()
 		if err != nil {
@@ -602,12 +681,44 @@ func (s *xlsxSource) readRow(start xml.StartElement) (Row, error) {
 				}
 				col = c
 			}
-			if col >= maxColumns {
-				return Row{}, fmt.Errorf("cell beyond column XFD")
+			if col >= s.lim.Columns && s.header == nil {
+				// The header says what the columns are: past the limit, the
+				// file is not a payout sheet lote can read.
+				return Row{}, &LimitError{Limit: columnsLimit(s.lim.Columns), Max: int64(s.lim.Columns), Row: num, Column: columnLetter(col),
+					Hint: "the last column lote reads is " + columnLetter(s.lim.Columns-1)}
 			}
 			cell, cerr, err := s.readCell(t)
+			if le := (*LimitError)(nil); errors.As(err, &le) && le.Part == "" {
+				le.Row, le.Column = num, columnLetter(col)
+				return Row{}, le
+			}
 			if err != nil {
 				return Row{}, err
+			}
+			if tooLong(cell.Value, s.lim.CellChars) {
+				return Row{}, &LimitError{Limit: cellLimit(s.lim.CellChars), Max: int64(s.lim.CellChars), Row: num, Column: columnLetter(col)}
+			}
+			// Each cell's text counts against the workbook's budget, as
+			// if it were written out: a 30 KiB shared string used by a
+			// million cells is 30 GB of text to whoever keeps the cells.
+			if s.budget.left -= int64(len(cell.Value)); s.budget.left < 0 {
+				return Row{}, ErrTooLarge
+			}
+			if text += len(cell.Value); text > s.lim.RowBytes {
+				return Row{}, &LimitError{Limit: rowLimit(s.lim.RowBytes), Max: int64(s.lim.RowBytes), Row: num}
+			}
+			if col > last {
+				// Past the header by more than the margin: the row cannot
+				// be read as the header says, and the cell is not kept.
+				if row.Err == nil && cell.Value != "" {
+					err := fmt.Errorf("%w: %s%d is %d columns past %s, the header's last (lote allows %d)",
+						ErrWideRow, columnLetter(col), num, col-len(s.header)+1, columnLetter(len(s.header)-1), s.lim.ColumnMargin)
+					if col < len(s.header)+s.lim.ColumnMargin {
+						err = fmt.Errorf("%w: %s%d is past %s, the last column lote reads", ErrWideRow, columnLetter(col), num, columnLetter(s.lim.Columns-1))
+					}
+					row.Err = &ParseError{Row: num, Column: columnLetter(col), Value: cell.Value, Err: err}
+				}
+				continue
 			}
 			if cerr != nil && row.Err == nil {
 				row.Err = &ParseError{Row: num, Column: columnName(s.header, col), Value: cell.Value,
@@ -671,10 +782,10 @@ func (s *xlsxSource) readCell(start xml.StartElement) (cell Cell, cellErr, err e
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "v":
-				v, err = elementText(s.dec, "v")
+				v, err = elementText(s.dec, "v", s.lim.CellChars)
 				hasV = true
 			case "is":
-				inline, err = richText(s.dec, "is")
+				inline, err = richText(s.dec, "is", s.lim.CellChars)
 				hasIs = true
 			case "f":
 				err = skip(s.dec, "f")

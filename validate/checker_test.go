@@ -235,6 +235,13 @@ func TestCheckerRows(t *testing.T) {
 			edit:   func(in *Input) { in.Name = text("Favorecido", "Maria\nSilva") },
 			errors: []problem1{{2, "Favorecido", "Maria\nSilva", "invalid_name"}},
 		},
+		{
+			// Longer than a TED carries (MaxNameLen); before, a 45 MB name
+			// was a valid payee.
+			name:   "name too long",
+			edit:   func(in *Input) { in.Name = text("Favorecido", strings.Repeat("Maria ", 14)) },
+			errors: []problem1{{2, "Favorecido", strings.Repeat("Maria ", 14), "name_too_long"}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -62,6 +63,12 @@ func TestNameAndReference(t *testing.T) {
 		{"\xff", "", ErrInvalidName},
 		{"   ", "", ErrMissingName},
 		{"", "", ErrMissingName},
+		// A TED carries 80 characters of the name (MaxNameLen), counted
+		// after spaces are collapsed.
+		{strings.Repeat("ç", 80), strings.Repeat("ç", 80), nil},
+		{" " + strings.Repeat("a ", 40) + " ", strings.TrimSpace(strings.Repeat("a ", 40)), nil},
+		{strings.Repeat("ç", 81), "", ErrNameTooLong},
+		{strings.Repeat("a", 45<<20), "", ErrNameTooLong},
 	}
 	for _, tt := range names {
 		got, err := Name(tt.in)

@@ -60,6 +60,7 @@ var (
 
 	ErrMissingName      = &Rule{"missing_name", "is empty"}
 	ErrInvalidName      = &Rule{"invalid_name", "is not a valid name"}
+	ErrNameTooLong      = &Rule{"name_too_long", "is longer than a TED carries"}
 	ErrInvalidReference = &Rule{"invalid_reference", "is not a valid reference"}
 
 	ErrDuplicateRow = &Rule{"duplicate_row", "repeats an earlier row"}

@@ -10,10 +10,34 @@ import (
 // MaxReferenceLen is the longest reference accepted, in characters.
 const MaxReferenceLen = 200
 
+// MaxNameLen is the longest payee name accepted, in characters, after
+// spaces are trimmed and collapsed. Stone documents no limit for
+// target.entity.name (stone-api.md §2.1 lists it only as required); a TED
+// reaches the payee's bank as an STR message (STR0008) whose creditor name,
+// NomCliCredtd, holds at most 80 characters in the Central Bank's message
+// catalogue. A longer name would be cut or refused on the way, so it is
+// refused here, where the person can still shorten it.
+const MaxNameLen = 80
+
 // Name normalises the payee's name: trimmed, runs of inner white space
-// collapsed to one space. An empty name, invalid UTF-8 or a control
-// character (a line break inside the cell, say) is an error.
+// collapsed to one space. An empty name, invalid UTF-8, a control
+// character (a line break inside the cell, say) or more than MaxNameLen
+// characters is an error.
 func Name(value string) (string, error) {
+	v, err := name(value)
+	if err != nil {
+		return "", err
+	}
+	if n := len(v); n > MaxNameLen {
+		if n = utf8.RuneCountInString(v); n > MaxNameLen {
+			return "", fail(ErrNameTooLong, "The name has "+strconv.Itoa(n)+" characters; a TED carries at most "+
+				strconv.Itoa(MaxNameLen)+" to the payee's bank. Shorten it as the bank knows it (abbreviate the middle names or the company type).")
+		}
+	}
+	return v, nil
+}
+
+func name(value string) (string, error) {
 	// One pass tells whether the name is valid UTF-8 and clean (nothing to
 	// trim or collapse, no control character): then it needs no copy.
 	clean := true

@@ -241,7 +241,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		// New, or an import that was interrupted: it starts over.
-		if err := s.checkAndImport(ctx, path, name, id, se.user); err != nil {
+		if !s.startImport() {
+			s.busy(w, r)
+			return
+		}
+		err := s.checkAndImport(ctx, path, name, id, se.user)
+		s.endImport()
+		if err != nil {
 			os.Remove(path)
 			s.importError(w, r, name, err)
 			return

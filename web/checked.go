@@ -60,7 +60,10 @@ func (s *Server) checkUpload(ctx context.Context, path, id string) (checkSummary
 	var cs checkSummary
 	warnings := map[int]string{}
 	sum, m, err := batch.Check(ctx, path, s.opts.Run.Check, func(c batch.Checked) error {
-		cr := checkedRow{Row: c.Row, Cells: c.Cells, Valid: c.Valid()}
+		// The cells as written, without the empty ones that pad the row to
+		// the header's width: the file stays about the size of the sheet's
+		// text, whatever its shape (the reader bounds how wide a row gets).
+		cr := checkedRow{Row: c.Row, Cells: batch.TrimCells(c.Cells), Valid: c.Valid()}
 		for _, e := range c.Errors {
 			cr.Issues = append(cr.Issues, batch.Issue{Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()})
 		}

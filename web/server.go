@@ -52,6 +52,9 @@ type Options struct {
 	RequireApproval bool
 	// MaxUpload is the largest file accepted, in bytes; 0 means 50 MiB.
 	MaxUpload int64
+	// MaxImports is how many uploads may be checked and imported at once;
+	// 0 means DefaultMaxImports. One more is answered "busy, try again".
+	MaxImports int
 	// DataDir is where uploaded files and the sheets made for download are
 	// kept (mode 0700, files 0600); required. `lote serve` uses
 	// <ledger>.uploads.
@@ -100,6 +103,7 @@ type Server struct {
 	sessions map[string]*session
 	failures map[string][]time.Time // login failures by "name:" or "ip:"
 	runs     map[string]*sending    // batches sent by this process, by id
+	imports  chan struct{}          // one token per upload being checked (see imports.go)
 	outcome  map[string]string      // the last send's end, for the page, by id
 	// hashing serialises bcrypt checks: each takes ~100 ms of a core, and
 	// a flood of sign-ins must not starve the sending.
@@ -134,6 +138,9 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.MaxUpload <= 0 {
 		opts.MaxUpload = DefaultMaxUpload
 	}
+	if opts.MaxImports <= 0 {
+		opts.MaxImports = DefaultMaxImports
+	}
 	if opts.PageRows <= 0 {
 		opts.PageRows = 100
 	}
@@ -158,7 +165,7 @@ func NewServer(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, l: opts.Ledger, cop: http.NewCrossOriginProtection(), tmpl: tmpl, log: opts.Log, now: opts.Now, base: base, close: cancel,
 		sessions: map[string]*session{}, failures: map[string][]time.Time{},
-		runs: map[string]*sending{}, outcome: map[string]string{},
+		runs: map[string]*sending{}, outcome: map[string]string{}, imports: make(chan struct{}, opts.MaxImports),
 		dummy: sync.OnceValue(func() []byte {
 			h, _ := bcrypt.GenerateFromPassword([]byte(randomToken()[:32]), 11)
 			return h

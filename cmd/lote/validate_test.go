@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lote/internal/bombs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
@@ -58,6 +60,11 @@ func TestValidateRefusals(t *testing.T) {
 	}
 	noAccount := write("no-account.csv", "name,document,institution_code,branch_code,amount\nAna,52998224725,341,1,10.00\n")
 	pdf := write("folha.xlsx", "%PDF-1.7\n%garbage\n")
+	var long, nested bytes.Buffer
+	bombs.LongNameCSV(&long, 40_000)
+	bombs.NestedWorkbook(&nested, 32_000_000)
+	longCell := write("long.csv", long.String())
+	deep := write("deep.xlsx", nested.String())
 	cases := []struct {
 		name string
 		args []string
@@ -71,6 +78,9 @@ func TestValidateRefusals(t *testing.T) {
 		{"bad format", []string{"validate", noAccount, "--format", "xml"}, `--format "xml"`},
 		{"bad decimal", []string{"validate", noAccount, "--decimal", "both"}, `--decimal "both"`},
 		{"bad today", []string{"validate", noAccount, "--today", "23/11/2026"}, `--today "23/11/2026"`},
+		// The sheet readers' limits, as the page meets them too.
+		{"long cell", []string{"validate", longCell}, "row 2, cell A2: more than 32,767 characters in a cell, lote's limit\n"},
+		{"nested workbook", []string{"validate", deep}, "xl/workbook.xml: more than 8 MiB decompressed, lote's limit\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
