@@ -176,7 +176,11 @@ func TestBrowser(t *testing.T) {
 	signIn("bia")
 	do("open the batch", chromedp.Navigate(batchURL), chromedp.WaitVisible(chromedp.ID("approve")))
 	shot("approve")
+	// When the sending ends the page reloads itself; reading it meanwhile
+	// finds no node, so the test opens it again once it is done.
 	do("approve", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS("#status.done")))
+	do("reopen the batch", chromedp.Navigate(batchURL), chromedp.WaitVisible(chromedp.CSS("#status.done")),
+		chromedp.WaitVisible(chromedp.CSS("#counts [data-state=accepted]")))
 	if got := text("#counts [data-state=accepted]"); got != "12" {
 		t.Errorf("accepted rows shown: %q, want 12", got)
 	}
