@@ -12,3 +12,5 @@ echo "== lote run: importing 1,000,000 rows into the ledger, then re-running the
 go run ./bench/runbench -rows 0 -import-rows 1000000
 echo "== lote serve: upload to table for 10,000 rows, page weight, memory while sending 100,000 rows"
 go run ./bench/servebench
+echo "== lote validate on the hostile sheets of issue 13: each refused or checked in under 1 s and 100 MB"
+go run ./bench/bombbench -lote bin/lote

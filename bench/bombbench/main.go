@@ -40,6 +40,14 @@ var sheets = []struct {
 		func(w io.Writer) error { return bombs.LongNameCSV(w, 45<<20) }},
 	{"name.xlsx", "a 45 MB inline string",
 		func(w io.Writer) error { return bombs.LongCellXLSX(w, 45<<20) }},
+	// The slowest refusals: bombs made to pass every cap checked up front,
+	// refused only once read up to the limit they pass.
+	{"nested-8m.xlsx", "nesting 1.1 million deep within the 8 MiB part size",
+		func(w io.Writer) error { return bombs.NestedWorkbook(w, 1_100_000) }},
+	{"strings-1m.xlsx", "1,048,577 empty shared strings within the 64 MiB part size",
+		func(w io.Writer) error { return bombs.SharedStrings(w, 1<<20+1) }},
+	{"strings-max.xlsx", "1,048,576 empty shared strings: every cap met, and the sheet read",
+		func(w io.Writer) error { return bombs.SharedStrings(w, 1<<20) }},
 }
 
 func main() {
