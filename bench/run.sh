@@ -14,3 +14,5 @@ echo "== lote run and lote validate: sheets of 200,000 and 1,000,000 invalid row
 go run ./bench/invalidbench -lote bin/lote -data bench/data
 echo "== lote serve: upload to table for 10,000 rows, page weight, memory while sending 100,000 rows"
 go run ./bench/servebench
+echo "== lote validate on the hostile sheets of issue 13: each refused or checked in under 1 s and 100 MB"
+go run ./bench/bombbench -lote bin/lote

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"lote/internal/bombs"
 )
 
 // benchCSV writes a payout-like CSV of n rows (8 columns, ';') once per run.
@@ -154,5 +156,31 @@ func BenchmarkCSVGuard(b *testing.B) {
 		if g.err != nil {
 			b.Fatal(g.err)
 		}
+	}
+}
+
+// BenchmarkBombs reads the hostile sheets of issue 13 up to their refusal
+// (or, for the wide ones, to their end): each should take a few ms and a
+// few MB; bench/bombbench measures the whole of lote validate on them.
+func BenchmarkBombs(b *testing.B) {
+	for _, bb := range []struct {
+		name string
+		make func(io.Writer) error
+	}{
+		{"nested.xlsx", func(w io.Writer) error { return bombs.NestedWorkbook(w, 32_000_000) }},
+		{"strings.xlsx", func(w io.Writer) error { return bombs.SharedStrings(w, 53_000_000) }},
+		{"strings-1m.xlsx", func(w io.Writer) error { return bombs.SharedStrings(w, 1<<20+1) }},
+		{"wide.xlsx", func(w io.Writer) error { return bombs.WideRows(w, 5000, "XFD") }},
+		{"wide.csv", func(w io.Writer) error { return bombs.WideCSV(w, 40, 1_000_000) }},
+		{"name.csv", func(w io.Writer) error { return bombs.LongNameCSV(w, 45<<20) }},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			p := bomb(b, bb.name, bb.make)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				readUntilError(p, Options{})
+			}
+		})
 	}
 }

@@ -33,10 +33,14 @@ type csvSource struct {
 	checkUTF bool // UTF-8 files: fields must be valid UTF-8
 	header   []string
 	lim      Limits
+	guard    *csvGuard
 
 	// extra counts physical lines consumed by fields spanning lines, so that
 	// Row.Number = line - extra matches the row Excel shows.
 	extra int
+	// shift counts the line breaks the guard left out with the fields of
+	// records it cut, which encoding/csv's line numbers do not count.
+	shift int
 
 	slab []Cell // the unused rest of the cells last allocated by toCells
 }
@@ -146,7 +150,8 @@ func openCSV(f *os.File, p *progress, lim Limits) (*csvSource, error) {
 	if !s.checkUTF {
 		text = transform.NewReader(br, charmap.Windows1252.NewDecoder())
 	}
-	s.cr = csv.NewReader(newCSVGuard(text, s.sep, lim))
+	s.guard = newCSVGuard(text, s.sep, lim)
+	s.cr = csv.NewReader(s.guard)
 	s.cr.Comma = s.sep
 	s.cr.FieldsPerRecord = -1 // counted against the header here, with Excel row numbers
 	s.cr.ReuseRecord = true
@@ -267,11 +272,22 @@ func (s *csvSource) read(values bool) (Row, error) {
 				s.extra += strings.Count(f, "\n")
 			}
 		}
-		if blank(rec) {
+		// The guard may have left out fields past Limits.Columns, and line
+		// breaks inside them: the row is then one to report (unless all
+		// its fields are blank), and the later lines are that many further
+		// down the file.
+		fields := len(rec)
+		cut, wasCut := s.guard.cut(number)
+		shift := s.shift
+		if wasCut {
+			fields = cut.fields
+			s.shift += cut.lines
+		}
+		line += shift
+		if !(wasCut && cut.content) && blank(rec) {
 			// Excel shows an empty row here; it is skipped but still counted.
 			continue
 		}
-		fields := len(rec)
 		if s.header == nil && fields > s.lim.Columns {
 			// The header says what the columns are: past the limit, the
 			// file is not a payout sheet lote can read.
@@ -294,7 +310,7 @@ func (s *csvSource) read(values bool) (Row, error) {
 				if !utf8.ValidString(f) {
 					fl, _ := s.cr.FieldPos(i)
 					row.Err = &ParseError{
-						Row: number, Line: fl + strings.Count(f[:firstInvalid(f)], "\n"), Column: columnName(s.header, i), Value: f,
+						Row: number, Line: fl + shift + strings.Count(f[:firstInvalid(f)], "\n"), Column: columnName(s.header, i), Value: f,
 						Err: fmt.Errorf("%w (the file starts as UTF-8 but is not UTF-8 here; save it again as \"CSV UTF-8\")", ErrInvalidUTF8),
 					}
 					return row, nil
@@ -323,20 +339,24 @@ func (s *csvSource) quoteError(rec []string, err error, values bool) (Row, bool)
 	if !errors.As(err, &pe) || pe.Err != csv.ErrQuote && pe.Err != csv.ErrBareQuote {
 		return Row{}, false
 	}
-	row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine}
+	shift := s.shift
+	row := Row{Number: pe.StartLine - s.extra, Line: pe.StartLine + shift}
+	if cut, ok := s.guard.cut(row.Number); ok {
+		s.shift += cut.lines
+	}
 	s.fill(&row, rec, values)
 	// The rest of the bad line was consumed; later rows keep their
 	// numbers.
 	s.extra += pe.Line - pe.StartLine
 	perr := &ParseError{
-		Row: row.Number, Line: pe.Line, Column: columnName(s.header, len(rec)),
+		Row: row.Number, Line: pe.Line + shift, Column: columnName(s.header, len(rec)),
 		Err: fmt.Errorf("%w: %v (column %d of the line)", ErrQuote, pe.Err, pe.Column),
 	}
 	if pe.Line != pe.StartLine {
 		// A quote left open ran over the following lines: point at
 		// where it opened, and say which lines it took.
-		perr.Line = pe.StartLine
-		perr.Err = fmt.Errorf("%w: a quoted field is not closed properly, so lines %d-%d were read as one cell", ErrQuote, pe.StartLine, pe.Line)
+		perr.Line = pe.StartLine + shift
+		perr.Err = fmt.Errorf("%w: a quoted field is not closed properly, so lines %d-%d were read as one cell", ErrQuote, pe.StartLine+shift, pe.Line+shift)
 	}
 	row.Err = perr
 	return row, true
@@ -402,15 +422,19 @@ func (s *csvSource) toCells(rec []string) []Cell {
 }
 
 // csvGuard passes CSV text to encoding/csv, which holds a whole record in
-// memory before it returns any of it: it refuses the file as soon as a
-// record passes the limits (a field longer than Limits.CellChars, more
-// bytes than Limits.RowBytes), so that a cell of 45 MB is never held, nor a
-// record of more than 1 MiB (which bounds its fields too: a million empty
-// ones take 25 MB in encoding/csv, and the reader keeps a few of them). It follows quoting
-// as encoding/csv does (a quote opens a quoted field only at the field's
-// start; a bad quote makes the reader drop the rest of the line), so it
-// counts fields and rows as the reader splits them and as Excel numbers
-// them.
+// memory before it returns any of it. It refuses the file as soon as a
+// record passes Limits.CellChars in a field or Limits.RowBytes in all, so
+// that a cell of 45 MB is never held; and it passes on only the first
+// Limits.Columns fields of a record, so that a record of a million empty
+// fields is not made into a million strings: the rest of the record is
+// left out up to its end, and the reader is told (cuts) to report the row.
+//
+// It follows quoting as encoding/csv does (a quote opens a quoted field
+// only at the field's start; a bad quote makes the reader drop the rest of
+// the line), so it counts fields and rows as the reader splits them and as
+// Excel numbers them. Leaving out a quoted field that spans lines leaves
+// out line breaks that do not end rows: rows keep their numbers, and the
+// reader adds the lines left out (cutRow.lines) to the lines it counts.
 type csvGuard struct {
 	r   io.Reader
 	sep byte
@@ -424,9 +448,32 @@ type csvGuard struct {
 	row   int // 1-based row of the record being read
 	field int // 0-based field of the record being read
 	chars int // characters of the field being read
-	bytes int // bytes of the record being read
+	bytes int // bytes of the record being read, as written
 	state uint8
 	err   error
+
+	// cutting is set past the record's Limits.Columns-th field: its bytes
+	// are left out up to the record's end. cuts are the rows cut so far
+	// and not yet taken by the reader.
+	cutting    bool
+	cutLines   int  // line breaks inside quoted fields left out of the record
+	cutContent bool // whether the fields left out hold more than white space
+	cuts       []cutRow
+
+	// While scan compacts a buffer: buf[:kept] is passed on, buf[from:] is
+	// still to be decided.
+	buf        []byte
+	kept, from int
+}
+
+// cutRow is a record whose fields past Limits.Columns were left out.
+type cutRow struct {
+	row    int // as Excel numbers it
+	fields int // as written
+	lines  int // line breaks left out with the fields (inside quoted ones)
+	// content says the fields left out are not all blank: the row is not
+	// an empty one, whatever its first fields hold.
+	content bool
 }
 
 const (
@@ -458,40 +505,123 @@ func newCSVGuard(r io.Reader, sep rune, lim Limits) *csvGuard {
 }
 
 func (g *csvGuard) Read(p []byte) (int, error) {
-	if g.err != nil {
-		return 0, g.err
-	}
-	n, err := g.r.Read(p)
-	if i := g.scan(p[:n]); i < n {
-		return i, g.err
-	}
-	return n, err
-}
-
-// scan follows b; it returns len(b), or an offset at or before the byte
-// that passed a limit (g.err is then set).
-func (g *csvGuard) scan(b []byte) int {
-	i := 0
-	if g.state == cFieldStart || g.state == cUnquoted {
-		i = g.scanPlain(b)
+	for {
 		if g.err != nil {
-			return i
+			return 0, g.err
 		}
+		n, err := g.r.Read(p)
+		m := g.scan(p[:n])
+		if err == io.EOF && g.cutting {
+			g.endCut() // the last record, cut, ends without a line break
+		}
+		if g.err != nil {
+			return m, g.err
+		}
+		if m > 0 || err != nil || n == 0 {
+			return m, err
+		}
+		// Every byte read was left out: read on rather than return nothing.
 	}
-	return i + g.scanAny(b[i:])
 }
 
-// scanPlain follows fields that are not quoted, the usual CSV, with the
-// counts in locals; it returns at the first quote (for scanAny) or the end
-// of b, or where a limit was passed (g.err is then set). Limits are
-// checked at each separator and line end and at the end of b, which
-// encoding/csv's bufio asks for 4 KiB at a time.
-func (g *csvGuard) scanPlain(b []byte) int {
-	chars, nbytes, field, row := g.chars, g.bytes, g.field, g.row
-	maxRow, maxCell := g.lim.RowBytes, g.lim.CellChars
-	sep, plain := g.sep, &g.plain
-	inField := g.state == cUnquoted
+// cut reports whether the record of row was cut; the reader calls it for
+// each record in order.
+func (g *csvGuard) cut(row int) (cutRow, bool) {
+	for len(g.cuts) > 0 && g.cuts[0].row < row {
+		g.cuts = g.cuts[1:]
+	}
+	if len(g.cuts) > 0 && g.cuts[0].row == row {
+		return g.cuts[0], true
+	}
+	return cutRow{}, false
+}
+
+// scan follows b, leaving out the bytes of fields past the limit; it
+// returns how many bytes of b, moved to its start, are passed on. A limit
+// passed sets g.err, and nothing from where it was passed is passed on.
+func (g *csvGuard) scan(b []byte) int {
+	g.buf, g.kept, g.from = b, 0, 0
 	i := 0
+	for i < len(b) && g.err == nil {
+		if g.state == cFieldStart || g.state == cUnquoted {
+			if j := g.scanPlain(i); j > i {
+				i = j
+				continue
+			}
+			// At a quote, or a limit passed: scanAny tells which.
+		}
+		i = g.scanAny(i)
+	}
+	// After a limit passed, the record's bytes stop where it was passed:
+	// encoding/csv never completes the record, and returns the error.
+	g.pass(min(i, len(b)))
+	g.buf = nil
+	return g.kept
+}
+
+// pass decides buf[from:to]: passed on, unless the record is being cut.
+func (g *csvGuard) pass(to int) {
+	if !g.cutting && g.from < to {
+		if g.kept != g.from {
+			copy(g.buf[g.kept:], g.buf[g.from:to])
+		}
+		g.kept += to - g.from
+	}
+	g.from = to
+}
+
+// separator is at buf[i]: the next field starts. Past the limit, the
+// record is cut from this separator on.
+func (g *csvGuard) separator(i int) {
+	g.field++
+	g.chars = 0
+	g.state = cFieldStart
+	if g.field == g.lim.Columns && !g.cutting {
+		g.pass(i)
+		g.cutting = true
+	}
+}
+
+// lineEnd is at buf[i]: the record ends, and is passed on from its line
+// break if it was cut.
+func (g *csvGuard) lineEnd(i int) {
+	if g.cutting {
+		g.from = i
+		g.endCut()
+	}
+	g.row++
+	g.field, g.chars, g.bytes = 0, 0, 0
+	g.state = cFieldStart
+}
+
+func (g *csvGuard) endCut() {
+	g.cuts = append(g.cuts, cutRow{row: g.row, fields: g.field + 1, lines: g.cutLines, content: g.cutContent})
+	g.cutting, g.cutLines, g.cutContent = false, 0, false
+}
+
+// scanPlain follows fields that are not quoted, the usual CSV, from
+// buf[i], with the counts in locals; it returns at the first quote (for
+// scanAny) or the end of buf. Limits are checked at each separator and line end and
+// at the end of buf, which encoding/csv's bufio asks for 4 KiB at a time.
+func (g *csvGuard) scanPlain(i int) int {
+	b := g.buf
+	chars, nbytes, field := g.chars, g.bytes, g.field
+	maxRow, maxCell, cutAt := g.lim.RowBytes, g.lim.CellChars, g.lim.Columns
+	plain := &g.plain
+	inField := g.state == cUnquoted
+	defer func() {
+		g.chars, g.bytes, g.field = chars, nbytes, field
+		g.state = cFieldStart
+		if inField {
+			g.state = cUnquoted
+		}
+		switch {
+		case nbytes > maxRow:
+			g.rowTooLong()
+		case chars > maxCell:
+			g.cellTooLong()
+		}
+	}()
 	for i < len(b) {
 		start, noChar := i, 0
 		for i < len(b) {
@@ -506,160 +636,150 @@ func (g *csvGuard) scanPlain(b []byte) int {
 			nbytes += run
 			chars += run - noChar
 			inField = true
+			if g.cutting && !g.cutContent {
+				g.cutContent = len(bytes.TrimSpace(b[start:i])) > 0
+			}
 		}
 		if i == len(b) {
-			break
+			return i
 		}
 		c := b[i]
-		if c != sep && c != '\n' {
-			break // a quote: scanAny knows what it means here
+		if c == '"' {
+			return i // scanAny knows what a quote means here
 		}
 		if nbytes++; nbytes > maxRow || chars > maxCell {
-			break
-		}
-		if c == '\n' {
-			row++
-			field, chars, nbytes = 0, 0, 0
-		} else {
-			field, chars = field+1, 0
+			return i
 		}
 		inField = false
+		switch {
+		case c == '\n':
+			g.field = field
+			g.lineEnd(i)
+			chars, nbytes, field = 0, 0, 0
+		case field+1 == cutAt && !g.cutting:
+			g.field = field
+			g.separator(i)
+			chars, field = 0, field+1
+		default:
+			field, chars = field+1, 0
+		}
 		i++
-	}
-	g.chars, g.bytes, g.field, g.row = chars, nbytes, field, row
-	g.state = cFieldStart
-	if inField {
-		g.state = cUnquoted
-	}
-	switch {
-	case nbytes > maxRow:
-		g.rowTooLong()
-	case chars > maxCell:
-		g.cellTooLong()
 	}
 	return i
 }
 
-// scanAny follows b in any state, a run or a byte at a time.
-func (g *csvGuard) scanAny(b []byte) int {
-	for i := 0; i < len(b); {
-		// A run of the field's characters, counted a byte at a time by
-		// table: this loop is the guard's cost on a large file.
-		var class *[256]uint8
-		switch g.state {
-		case cFieldStart, cUnquoted:
-			class = &g.plain
-		case cQuoted:
-			class = &g.quoted
-		case cSkipLine:
-			j := bytes.IndexByte(b[i:], '\n')
-			if j < 0 {
-				g.bytes += len(b) - i
-				if g.bytes > g.lim.RowBytes {
-					return i + g.rowTooLong()
-				}
-				return len(b)
+// scanAny follows buf from i in any state, up to a state change.
+func (g *csvGuard) scanAny(i int) int {
+	b := g.buf
+	// A run of the field's characters, counted a byte at a time by table.
+	var class *[256]uint8
+	switch g.state {
+	case cFieldStart, cUnquoted:
+		class = &g.plain
+	case cQuoted:
+		class = &g.quoted
+	case cSkipLine:
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			if g.bytes += len(b) - i; g.bytes > g.lim.RowBytes {
+				g.rowTooLong()
 			}
-			g.bytes += j + 1
+			return len(b)
+		}
+		if g.bytes += j + 1; g.bytes > g.lim.RowBytes {
+			g.rowTooLong()
+			return i + j
+		}
+		g.lineEnd(i + j)
+		return i + j + 1
+	}
+	if class != nil {
+		j, noChar := i, 0
+		for j < len(b) {
+			k := class[b[j]]
+			if k == byteStop {
+				break
+			}
+			noChar += int(k)
+			j++
+		}
+		if j > i {
+			if g.state == cFieldStart {
+				g.state = cUnquoted
+			}
+			if g.cutting {
+				if g.state == cQuoted {
+					g.cutLines += bytes.Count(b[i:j], []byte{'\n'})
+				}
+				if !g.cutContent {
+					g.cutContent = len(bytes.TrimSpace(b[i:j])) > 0
+				}
+			}
+			g.bytes += j - i
+			g.chars += j - i - noChar
 			if g.bytes > g.lim.RowBytes {
-				return i + g.rowTooLong()
+				g.rowTooLong()
+				return j
 			}
-			g.nextRecord()
-			i += j + 1
-			continue
-		}
-		if class != nil {
-			j, noChar := i, 0
-			for j < len(b) {
-				k := class[b[j]]
-				if k == byteStop {
-					break
-				}
-				noChar += int(k)
-				j++
+			if g.chars > g.lim.CellChars {
+				g.cellTooLong()
+				return j
 			}
-			if j > i {
-				if g.state == cFieldStart {
-					g.state = cUnquoted
-				}
-				g.bytes += j - i
-				g.chars += j - i - noChar
-				if g.bytes > g.lim.RowBytes {
-					return i + g.rowTooLong()
-				}
-				if g.chars > g.lim.CellChars {
-					return i + g.cellTooLong()
-				}
-				if i = j; i == len(b) {
-					break
-				}
+			if j == len(b) {
+				return j
 			}
 		}
-		// One byte that changes the state.
-		c := b[i]
-		i++
-		if g.bytes++; g.bytes > g.lim.RowBytes {
-			return i - 1 + g.rowTooLong()
+		i = j
+	}
+	// One byte that changes the state.
+	c := b[i]
+	if g.bytes++; g.bytes > g.lim.RowBytes {
+		g.rowTooLong()
+		return i
+	}
+	switch g.state {
+	case cFieldStart, cUnquoted:
+		switch c {
+		case g.sep:
+			g.separator(i)
+		case '\n':
+			g.lineEnd(i)
+		case '"':
+			if g.state == cFieldStart {
+				g.state = cQuoted
+			} else {
+				g.state = cSkipLine // a bare quote
+			}
 		}
-		switch g.state {
-		case cFieldStart, cUnquoted:
-			switch c {
-			case g.sep:
-				g.nextField()
-			case '\n':
-				g.nextRecord()
-			case '"':
-				if g.state == cFieldStart {
-					g.state = cQuoted
-				} else {
-					g.state = cSkipLine // a bare quote
-				}
+	case cQuoted: // c is a quote
+		g.state = cQuoteQuoted
+	case cQuoteQuoted:
+		switch c {
+		case '"':
+			g.state = cQuoted // a doubled quote: one character
+			if g.chars++; g.chars > g.lim.CellChars {
+				g.cellTooLong()
 			}
-		case cQuoted: // c is a quote
-			g.state = cQuoteQuoted
-		case cQuoteQuoted:
-			switch c {
-			case '"':
-				g.state = cQuoted // a doubled quote: one character
-				if g.chars++; g.chars > g.lim.CellChars {
-					return i - 1 + g.cellTooLong()
-				}
-			case g.sep:
-				g.nextField()
-			case '\n':
-				g.nextRecord()
-			case '\r':
-				// "…"\r\n ends the record
-			default:
-				g.state = cSkipLine
-			}
+		case g.sep:
+			g.separator(i)
+		case '\n':
+			g.lineEnd(i)
+		case '\r':
+			// "…"\r\n ends the record
+		default:
+			g.state = cSkipLine
 		}
 	}
-	return len(b)
+	return i + 1
 }
 
-// rowTooLong and cellTooLong set g.err; they return 0, to add to an offset.
-func (g *csvGuard) rowTooLong() int {
+// rowTooLong and cellTooLong set g.err.
+func (g *csvGuard) rowTooLong() {
 	g.err = &LimitError{Limit: rowLimit(g.lim.RowBytes), Max: int64(g.lim.RowBytes), Row: g.row, Hint: g.openQuote()}
-	return 0
 }
 
-func (g *csvGuard) cellTooLong() int {
+func (g *csvGuard) cellTooLong() {
 	g.err = &LimitError{Limit: cellLimit(g.lim.CellChars), Max: int64(g.lim.CellChars), Row: g.row, Column: columnLetter(g.field), Hint: g.openQuote()}
-	return 0
-}
-
-// nextField starts the next field of the record.
-func (g *csvGuard) nextField() {
-	g.field++
-	g.chars = 0
-	g.state = cFieldStart
-}
-
-func (g *csvGuard) nextRecord() {
-	g.row++
-	g.field, g.chars, g.bytes = 0, 0, 0
-	g.state = cFieldStart
 }
 
 // openQuote says what a limit passed inside a quoted field probably means.

@@ -15,10 +15,11 @@ import (
 // Each default is far above what a payout sheet of a million rows needs.
 // A zero field takes its default.
 //
-// Columns are not a refusal of the file but in its header: a data row with
-// a cell more than ColumnMargin columns past the header's last, or past
-// Columns, is unreadable (its Row.Err), and the cells past that are left
-// out of it, never made into empty cells for whatever keeps the rows.
+// Columns refuse the file only in its header: a data row with a cell more
+// than ColumnMargin columns past the header's last, or past Columns, is
+// unreadable (its Row.Err), and the cells past that are left out of it
+// (for CSV, before encoding/csv splits them), never made into empty cells
+// for whatever keeps the rows.
 type Limits struct {
 	// Columns is how many columns a sheet may have: a header with a cell
 	// past the last (ALL, the 1,000th, by default) refuses the file. 0

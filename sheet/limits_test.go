@@ -1,6 +1,8 @@
 package sheet
 
 import (
+	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -308,5 +310,26 @@ func TestLimitErrorMessage(t *testing.T) {
 	}
 	if byteSize(8<<20) != "8 MiB" || byteSize(6) != "6 bytes" || byteSize(64<<10) != "64 KiB" {
 		t.Errorf("byteSize: %s %s %s", byteSize(8<<20), byteSize(6), byteSize(64<<10))
+	}
+}
+
+// The shared strings are counted before they are parsed: never fewer than
+// encoding/xml finds, whatever the prefixes and spacing.
+func TestCountSharedStrings(t *testing.T) {
+	sst := `<?xml version="1.0"?><x:sst xmlns:x="` + "http://schemas.openxmlformats.org/spreadsheetml/2006/main" + `">` +
+		`<x:si><x:t>a</x:t></x:si><si/><si ` + "\n" + `/><si><r><t>b</t></r><rPh><t>c</t></rPh></si><sis/><!-- <si> --></x:sst>`
+	b := zipBytes(t, map[string]string{"xl/sharedStrings.xml": sst})
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workbookZip{parts: map[string]*zip.File{"xl/sharedstrings.xml": zr.File[0]}, budget: &partBudget{left: 1 << 20}, lim: DefaultLimits}
+	n, err := countSharedStrings(w, "xl/sharedStrings.xml")
+	if err != nil || n != 5 {
+		t.Errorf("counted %d, %v; want 4 strings and the one in the comment", n, err)
+	}
+	strs, err := readSharedStrings(w, "xl/sharedStrings.xml")
+	if err != nil || fmt.Sprint(strs) != "[a   b]" {
+		t.Errorf("read %q, %v", strs, err)
 	}
 }

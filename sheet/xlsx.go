@@ -407,13 +407,24 @@ func isDateFormat(code string) bool {
 // Limits.SharedStrings entries and Limits.SharedText bytes of text, each
 // entry at most Limits.CellChars characters.
 func readSharedStrings(w *workbookZip, name string) ([]string, error) {
+	// encoding/xml takes about a second for a million entries: they are
+	// counted first, at the speed of decompressing, so that a table past
+	// the limit is refused at once and one within it is held in a slice
+	// of the right size.
+	n, err := countSharedStrings(w, name)
+	if err != nil {
+		return nil, err
+	}
+	if n > w.lim.SharedStrings {
+		return nil, &LimitError{Limit: stringsLimit(w.lim.SharedStrings), Max: int64(w.lim.SharedStrings), Part: name}
+	}
 	rc, err := w.open(name, w.lim.SharedStringsSize, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	dec := xml.NewDecoder(rc)
-	var sst []string
+	sst := make([]string, 0, n)
 	var text int64
 	for {
 		tok, err := dec.RawToken()
@@ -428,11 +439,6 @@ func readSharedStrings(w *workbookZip, name string) ([]string, error) {
 			continue
 		}
 		switch se.Name.Local {
-		case "sst":
-			if n, err := strconv.Atoi(attr(se, "uniqueCount")); err == nil && n > 0 {
-				// Trust the count for preallocation only within reason.
-				sst = make([]string, 0, min(n, w.lim.SharedStrings, 1<<16))
-			}
 		case "si":
 			if len(sst) == w.lim.SharedStrings {
 				return nil, &LimitError{Limit: stringsLimit(w.lim.SharedStrings), Max: int64(w.lim.SharedStrings), Part: name}
@@ -449,6 +455,64 @@ func readSharedStrings(w *workbookZip, name string) ([]string, error) {
 				return nil, &LimitError{Limit: sharedTextLimit(w.lim.SharedText), Max: w.lim.SharedText, Part: name}
 			}
 			sst = append(sst, s)
+		}
+	}
+}
+
+// countSharedStrings counts the start tags named si in the shared strings
+// part, reading its bytes without parsing them. It may count more than
+// encoding/xml would find (a "<si>" inside a comment or CDATA section),
+// never fewer: it is a bound, and a sizing hint.
+func countSharedStrings(w *workbookZip, name string) (int, error) {
+	rc, err := w.open(name, w.lim.SharedStringsSize, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	buf := make([]byte, 32<<10)
+	n := 0
+	// state: 0 in text; 1 just after '<'; 2 in a tag's name, of which
+	// name holds the local part so far (up to 3 bytes: longer is not si).
+	state, local := 0, make([]byte, 0, 3)
+	for {
+		m, err := rc.Read(buf)
+		for _, c := range buf[:m] {
+			switch state {
+			case 0:
+				if c == '<' {
+					state = 1
+				}
+				continue
+			case 1:
+				if c == '/' || c == '!' || c == '?' {
+					state = 0
+					continue
+				}
+				state, local = 2, local[:0]
+			}
+			switch c {
+			case ' ', '\t', '\n', '\r', '>', '/':
+				if string(local) == "si" {
+					n++
+				}
+				state = 0
+			case ':':
+				local = local[:0] // a prefix: the local name follows
+			case '<':
+				state = 1
+			default:
+				if len(local) < cap(local) {
+					local = append(local, c)
+				} else {
+					local = append(local[:0], 0, 0, 0) // too long to be si
+				}
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, readError("read shared strings", err)
 		}
 	}
 }

@@ -68,14 +68,18 @@ func WideRows(w io.Writer, rows int, col string) error {
 	})
 }
 
-// LongCellXLSX writes an XLSX whose row 2 holds, in column A ("nome"), an
-// inline string of n characters.
+// LongCellXLSX writes an XLSX with a payout header whose row 2 holds, in
+// column A ("nome"), an inline string of n characters.
 func LongCellXLSX(w io.Writer, n int) error {
+	var header strings.Builder
+	for i, h := range []string{"nome", "documento", "banco", "agencia", "conta", "valor"} {
+		fmt.Fprintf(&header, `<c r="%c1" t="inlineStr"><is><t>%s</t></is></c>`, 'A'+i, h)
+	}
 	return workbook(w, map[string][]segment{
 		"xl/workbook.xml": {{text: workbookXML}},
 		"xl/worksheets/sheet1.xml": {
 			{text: `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="` + mainNS + `"><sheetData>` +
-				`<row r="1"><c r="A1" t="inlineStr"><is><t>nome</t></is></c></row>` +
+				`<row r="1">` + header.String() + `</row>` +
 				`<row r="2"><c r="A2" t="inlineStr"><is><t>`},
 			{text: "a", n: n},
 			{text: `</t></is></c></row></sheetData></worksheet>`},
