@@ -195,8 +195,10 @@ func tooLong(s string, max int) bool {
 // the part as soon as elements nest deeper than Limits.XMLDepth or a tag,
 // comment, processing instruction or run of text between tags grows past
 // Limits.XMLToken. It follows XML's lexical structure only as far as it
-// must to tell where tokens end: quoted attribute values (which may hold
-// '>'), comments, CDATA sections and processing instructions.
+// must to tell where tokens end, as encoding/xml reads them: quoted
+// attribute values (which may hold '>'), comments, CDATA sections,
+// processing instructions and declarations (with their quotes, nested
+// brackets and comments). FuzzXMLGuard holds it to encoding/xml's nesting.
 type xmlGuard struct {
 	r        io.Reader
 	part     string
@@ -209,19 +211,26 @@ type xmlGuard struct {
 	quote byte    // the open quote of an attribute value, in a start tag
 	last  [2]byte // the last two bytes, to find "-->", "]]>", "?>", "/>"
 	bang  []byte  // the start of a "<!" construct, until it is known
-	err   error
+	// In a declaration, as encoding/xml reads one: quoted text, nested
+	// angle brackets, and how much of "!--" follows a '<'.
+	declQuote byte
+	declDepth int
+	declMatch int
+	err       error
 }
 
 const (
-	xText     uint8 = iota // character data
-	xOpen                  // just read '<'
-	xStartTag              // in a start or empty-element tag
-	xEndTag                // in an end tag
-	xBang                  // after "<!", telling a comment from CDATA or a declaration
-	xComment               // in <!-- -->
-	xCDATA                 // in <![CDATA[ ]]>
-	xDecl                  // in <!DOCTYPE …> and the like
-	xPI                    // in <? ?>
+	xText        uint8 = iota // character data
+	xOpen                     // just read '<'
+	xStartTag                 // in a start or empty-element tag
+	xEndTag                   // in an end tag
+	xBang                     // after "<!", telling a comment from CDATA or a declaration
+	xComment                  // in <!-- -->
+	xCDATA                    // in <![CDATA[ ]]>
+	xDecl                     // in <!DOCTYPE …> and the like
+	xDeclLt                   // in a declaration, after '<': perhaps a comment
+	xDeclComment              // in a comment inside a declaration
+	xPI                       // in <? ?>
 )
 
 func newXMLGuard(r io.Reader, part string, lim Limits) *xmlGuard {
@@ -240,97 +249,165 @@ func (g *xmlGuard) Read(p []byte) (int, error) {
 }
 
 // scan follows b; it returns len(b), or the offset of the byte that passed
-// a limit (g.err is then set).
+// a limit (g.err is then set). Text, start tags and end tags, nearly all
+// of a part, are skipped through a run at a time; the rest a byte at a
+// time. The guard's state is in locals while it runs, written back on
+// return.
 func (g *xmlGuard) scan(b []byte) int {
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		g.n++
-		switch g.state {
+	n, state, depth, quote, last := g.n, g.state, g.depth, g.quote, g.last
+	maxToken, maxDepth := g.maxToken, g.maxDepth
+	defer func() { g.n, g.state, g.depth, g.quote, g.last = n, state, depth, quote, last }()
+	for i := 0; i < len(b); {
+		// stop is where the run from i ends: at the byte that changes the
+		// state, or at the end of b.
+		stop := -1 // a byte at a time
+		switch state {
 		case xText:
-			if c != '<' {
-				// The usual run of text: skip to its end at once.
-				j := bytes.IndexByte(b[i:], '<')
-				if j < 0 {
-					j = len(b) - i
-				}
-				g.n += j - 1
-				i += j - 1
+			stop = indexFrom(b, i, '<')
+		case xEndTag:
+			stop = indexFrom(b, i, '>')
+		case xStartTag:
+			if quote != 0 {
+				stop = indexFrom(b, i, quote)
 				break
 			}
-			g.state, g.n = xOpen, 1
+			stop = i
+			for stop < len(b) {
+				if c := b[stop]; c == '"' || c == '\'' || c == '>' {
+					break
+				}
+				stop++
+			}
+		}
+		if stop >= 0 {
+			if n += stop - i; n > maxToken {
+				return g.tokenTooLong(i)
+			}
+			switch run := stop - i; {
+			case run == 1:
+				last[0], last[1] = last[1], b[i]
+			case run > 1:
+				last[0], last[1] = b[stop-2], b[stop-1]
+			}
+			if stop == len(b) {
+				return len(b)
+			}
+			i = stop
+		}
+		c := b[i]
+		n++
+		switch state {
+		case xText:
+			state, n = xOpen, 1
+		case xEndTag:
+			depth--
+			state, n = xText, 0
+		case xStartTag:
+			switch {
+			case quote != 0:
+				quote = 0
+			case c == '>':
+				if last[1] == '/' {
+					depth-- // an empty element: <c r="A1"/>
+				}
+				state, n = xText, 0
+			default:
+				quote = c
+			}
 		case xOpen:
 			switch c {
 			case '/':
-				g.state = xEndTag
+				state = xEndTag
 			case '!':
-				g.state, g.bang = xBang, g.bang[:0]
+				state, g.bang = xBang, g.bang[:0]
 			case '?':
-				g.state = xPI
+				state = xPI
 			default:
-				g.state, g.quote = xStartTag, 0
-				if g.depth++; g.depth > g.maxDepth {
-					g.err = &LimitError{Limit: depthLimit(g.maxDepth), Max: int64(g.maxDepth), Part: g.part}
+				state, quote = xStartTag, 0
+				if depth++; depth > maxDepth {
+					g.err = &LimitError{Limit: depthLimit(maxDepth), Max: int64(maxDepth), Part: g.part}
 					return i
 				}
-			}
-		case xStartTag:
-			switch {
-			case g.quote != 0:
-				if c == g.quote {
-					g.quote = 0
-				}
-			case c == '"' || c == '\'':
-				g.quote = c
-			case c == '>':
-				if g.last[1] == '/' {
-					g.depth-- // an empty element: <c r="A1"/>
-				}
-				g.state, g.n = xText, 0
-			}
-		case xEndTag:
-			if c == '>' {
-				g.depth--
-				g.state, g.n = xText, 0
 			}
 		case xBang:
 			g.bang = append(g.bang, c)
 			switch {
 			case string(g.bang) == "--":
-				g.state = xComment
-				g.last = [2]byte{}
+				state, last = xComment, [2]byte{}
+				i++
 				continue
 			case string(g.bang) == "[CDATA[":
-				g.state = xCDATA
-				g.last = [2]byte{}
+				state, last = xCDATA, [2]byte{}
+				i++
 				continue
 			case !strings.HasPrefix("--", string(g.bang)) && !strings.HasPrefix("[CDATA[", string(g.bang)):
-				g.state = xDecl
-				if c == '>' {
-					g.state, g.n = xText, 0
-				}
+				// A declaration; encoding/xml takes its first byte as it
+				// is, whatever it is.
+				state, g.declQuote, g.declDepth = xDecl, 0, 0
 			}
 		case xComment:
-			if c == '>' && g.last == [2]byte{'-', '-'} {
-				g.state, g.n = xText, 0
+			if c == '>' && last == [2]byte{'-', '-'} {
+				state, n = xText, 0
 			}
 		case xCDATA:
-			if c == '>' && g.last == [2]byte{']', ']'} {
-				g.state, g.n = xText, 0
+			if c == '>' && last == [2]byte{']', ']'} {
+				state, n = xText, 0
 			}
+		case xDeclLt:
+			if c == "!--"[g.declMatch] {
+				if g.declMatch++; g.declMatch == 3 {
+					state, last = xDeclComment, [2]byte{}
+					i++
+					continue
+				}
+				break
+			}
+			// Not a comment: the '<' nests, and c is read as any byte of
+			// the declaration.
+			g.declDepth++
+			state = xDecl
+			fallthrough
 		case xDecl:
-			if c == '>' {
-				g.state, g.n = xText, 0
+			switch {
+			case g.declQuote == 0 && c == '>' && g.declDepth == 0:
+				state, n = xText, 0
+			case c == g.declQuote:
+				g.declQuote = 0
+			case g.declQuote != 0:
+			case c == '"' || c == '\'':
+				g.declQuote = c
+			case c == '>':
+				g.declDepth--
+			case c == '<':
+				state, g.declMatch = xDeclLt, 0
+			}
+		case xDeclComment:
+			if c == '>' && last == [2]byte{'-', '-'} {
+				state = xDecl
 			}
 		case xPI:
-			if c == '>' && g.last[1] == '?' {
-				g.state, g.n = xText, 0
+			if c == '>' && last[1] == '?' {
+				state, n = xText, 0
 			}
 		}
-		if g.n > g.maxToken {
-			g.err = &LimitError{Limit: tokenLimit(g.maxToken), Max: int64(g.maxToken), Part: g.part}
-			return i
+		if n > maxToken {
+			return g.tokenTooLong(i)
 		}
-		g.last[0], g.last[1] = g.last[1], c
+		last[0], last[1] = last[1], c
+		i++
 	}
 	return len(b)
+}
+
+// indexFrom returns the index of the first c in b from i, or len(b).
+func indexFrom(b []byte, i int, c byte) int {
+	if j := bytes.IndexByte(b[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(b)
+}
+
+func (g *xmlGuard) tokenTooLong(i int) int {
+	g.err = &LimitError{Limit: tokenLimit(g.maxToken), Max: int64(g.maxToken), Part: g.part}
+	return i
 }

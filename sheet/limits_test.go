@@ -3,6 +3,7 @@ package sheet
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -332,4 +333,46 @@ func TestCountSharedStrings(t *testing.T) {
 	if err != nil || fmt.Sprint(strs) != "[a   b]" {
 		t.Errorf("read %q, %v", strs, err)
 	}
+}
+
+// FuzzXMLGuard compares the guard's nesting with encoding/xml's on the
+// parts encoding/xml reads without error: the guard refuses exactly those
+// whose elements nest deeper than its limit.
+func FuzzXMLGuard(f *testing.F) {
+	for _, s := range []string{
+		`<a><b><c/></b></a>`,
+		`<?xml version="1.0"?><a x='>' y="/"><b/><!-- <c><d><e> --><![CDATA[<x><y><z>]]></a>`,
+		`<a><b><c><d><e></e></d></c></b></a>`,
+		`<!DOCTYPE a><a><b  /><c></c ></a>`,
+	} {
+		f.Add(s)
+	}
+	const maxDepth = 4
+	f.Fuzz(func(t *testing.T, s string) {
+		dec := xml.NewDecoder(strings.NewReader(s))
+		depth, deepest := 0, 0
+		for {
+			tok, err := dec.RawToken()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return // not XML encoding/xml reads
+			}
+			switch tok.(type) {
+			case xml.StartElement:
+				depth++
+				deepest = max(deepest, depth)
+			case xml.EndElement:
+				depth--
+			}
+		}
+		g := newXMLGuard(strings.NewReader(s), "part", Limits{XMLDepth: maxDepth, XMLToken: 1 << 20})
+		_, err := io.ReadAll(g)
+		var le *LimitError
+		refused := errors.As(err, &le) && le.Max == maxDepth
+		if refused != (deepest > maxDepth) {
+			t.Fatalf("nesting %d: guard error %v", deepest, err)
+		}
+	})
 }
