@@ -142,49 +142,30 @@ func (l *Ledger) HoldClaimed(ctx context.Context, batch string, since time.Time,
 	if err != nil {
 		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 	}
-	type todo struct {
-		row int
-		fp  string
-	}
-	var rows []todo
+	fps := map[int]string{}
+	var rows []int
 	for rs.Next() {
-		var t todo
-		if err := rs.Scan(&t.row, &t.fp); err != nil {
+		var row int
+		var fp string
+		if err := rs.Scan(&row, &fp); err != nil {
 			rs.Close()
 			return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 		}
-		rows = append(rows, t)
+		rows, fps[row] = append(rows, row), fp
 	}
 	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
 		return 0, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 	}
-	held := 0
-	for len(rows) > 0 {
-		page := rows[:min(len(rows), 1000)]
-		rows = rows[len(page):]
-		err := l.inTx(ctx, func(tx *sql.Tx) error {
-			for _, t := range page {
-				c, err := l.liveClaim(ctx, tx, num, t.row, t.fp, since)
-				if err != nil || c == nil {
-					return err
-				}
-				code, reason := holdFn(*c)
-				// The row may have left pending since it was read (a
-				// second runner): then it is not this call's to hold.
-				err = hold(ctx, tx, num, t.row, code, reason, l.now())
-				if errors.Is(err, ErrIllegalTransition) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				held++
-			}
-			return nil
-		})
-		if err != nil {
-			return held, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
+	held, err := l.holdEach(ctx, batch, rows, func(tx *sql.Tx, num int64, row int) (string, string, bool, error) {
+		c, err := l.liveClaim(ctx, tx, num, row, fps[row], since)
+		if err != nil || c == nil {
+			return "", "", false, err
 		}
+		code, reason := holdFn(*c)
+		return code, reason, true, nil
+	})
+	if err != nil {
+		return held, fmt.Errorf("hold claimed rows of batch %s: %w", batch, err)
 	}
 	return held, nil
 }
@@ -327,38 +308,25 @@ func (l *Ledger) Releases(ctx context.Context, batch string) ([]Released, error)
 	return out, rs.Err()
 }
 
-// HoldPending sets every pending row of the batch aside with code and
-// reason, giving up their claims, and returns how many it held. A batch
-// superseded by a newer file at its path is held so.
-func (l *Ledger) HoldPending(ctx context.Context, batch, code, reason string) (int, error) {
-	var n int64
-	err := l.inTx(ctx, func(tx *sql.Tx) error {
-		num, _, err := batchNum(ctx, tx, batch)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE batch = ?1 AND row IN
-			(SELECT row FROM rows WHERE batch = ?1 AND state = 'pending')`, num); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE rows SET state = 'held', error_code = ?, error_message = ?, updated_at = ?
-			WHERE batch = ? AND state = 'pending'`, code, reason, fmtTime(l.now()), num)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("hold pending rows of batch %s: %w", batch, err)
-	}
-	return int(n), nil
-}
-
 // HoldRows sets the given pending rows of the batch aside with code and
 // reason, a thousand to a transaction, and returns how many it held; a
 // row no longer pending is left as it is.
 func (l *Ledger) HoldRows(ctx context.Context, batch string, rows []int, code, reason string) (int, error) {
+	n, err := l.holdEach(ctx, batch, rows, func(*sql.Tx, int64, int) (string, string, bool, error) {
+		return code, reason, true, nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("hold rows of batch %s: %w", batch, err)
+	}
+	return n, nil
+}
+
+// holdEach holds rows of the batch, a thousand to a transaction: for each,
+// why says inside the transaction whether to hold it and with what code
+// and reason. A row no longer pending (a second runner took it) is left
+// as it is. It returns how many it held.
+func (l *Ledger) holdEach(ctx context.Context, batch string, rows []int,
+	why func(tx *sql.Tx, num int64, row int) (code, reason string, ok bool, err error)) (int, error) {
 	held := 0
 	for len(rows) > 0 {
 		page := rows[:min(len(rows), 1000)]
@@ -369,7 +337,14 @@ func (l *Ledger) HoldRows(ctx context.Context, batch string, rows []int, code, r
 				return err
 			}
 			for _, row := range page {
-				err := hold(ctx, tx, num, row, code, reason, l.now())
+				code, reason, ok, err := why(tx, num, row)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				err = hold(ctx, tx, num, row, code, reason, l.now())
 				if errors.Is(err, ErrIllegalTransition) {
 					continue
 				}
@@ -381,7 +356,7 @@ func (l *Ledger) HoldRows(ctx context.Context, batch string, rows []int, code, r
 			return nil
 		})
 		if err != nil {
-			return held, fmt.Errorf("hold rows of batch %s: %w", batch, err)
+			return held, err
 		}
 	}
 	return held, nil

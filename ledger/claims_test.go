@@ -305,3 +305,28 @@ func TestClaimOfARowInFlightStandsWhateverItsAge(t *testing.T) {
 		t.Errorf("the same payout 90 days after a row in flight: %v; want it claimed by that row", err)
 	}
 }
+
+// A released claim on one row does not keep HoldClaimed from holding the
+// rows after it.
+func TestHoldClaimedHoldsPastARowWhoseClaimIsReleased(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(t, c)
+	a, b := testBatch("a"), testBatch("b")
+	importRows(t, l, a, []Row{claimedRow(a.ID, 2, "p1"), claimedRow(a.ID, 3, "p2")})
+	importRows(t, l, b, []Row{claimedRow(b.ID, 2, "p1"), claimedRow(b.ID, 3, "p2")})
+	if err := l.MarkAttempted(ctx, a.ID, []int{2, 3}, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reject(ctx, a.ID, 2, Attempt{At: c.Now(), HTTPStatus: 422}, "invalid", "no"); err != nil {
+		t.Fatal(err)
+	}
+	var seen []ClaimConflict
+	n, err := l.HoldClaimed(ctx, b.ID, c.Now().Add(-DefaultClaimWindow), holdAs(&seen))
+	if err != nil || n != 1 {
+		t.Fatalf("HoldClaimed: %d, %v; want b row 3 held (p2 in flight) after row 2 (p1 rejected)", n, err)
+	}
+	if r := mustRow(t, l, b.ID, 3); r.State != Held {
+		t.Errorf("b row 3 = %s; want held", r.State)
+	}
+}

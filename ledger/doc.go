@@ -11,7 +11,7 @@
 //	   ┌────────────┼──────────────┐
 //	   ▼            ▼              ▼
 //	invalid      pending ◀──ReleaseHeld── held
-//	(final)         │  ──Hold, HoldClaimed, HoldPending──▶
+//	(final)         │  ──Hold, HoldClaimed, HoldRows──▶
 //	                │ MarkAttempted / SendRows (before the requests
 //	                │ leave; the payout's claim taken, or the row held)
 //	                ▼
