@@ -2,7 +2,6 @@ package batch
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 
 	"lote/ledger"
@@ -20,7 +19,7 @@ func (r *runner) backfill(ctx context.Context, b ledger.Batch) error {
 		return err
 	}
 	fps := map[int]string{}
-	seen := map[[16]byte]int{}
+	seen := occurrences{}
 	missing := false
 	for row, err := range r.l.Rows(ctx, b.ID) {
 		if err != nil {
@@ -33,15 +32,12 @@ func (r *runner) backfill(ctx context.Context, b ledger.Batch) error {
 		if json.Unmarshal(row.Payout, &p) != nil {
 			continue
 		}
-		base := Fingerprint(b.Environment, b.AccountID, &p, 1)
-		var k [16]byte
-		hex.Decode(k[:], []byte(base[:32]))
-		seen[k]++
+		fp := seen.next(b.Environment, b.AccountID, &p)
 		if row.Fingerprint != "" || (row.State != ledger.Pending && row.State != ledger.Held) {
 			continue
 		}
 		missing = true
-		fps[row.Row] = Fingerprint(b.Environment, b.AccountID, &p, seen[k])
+		fps[row.Row] = fp
 	}
 	if !missing {
 		return nil

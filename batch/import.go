@@ -166,7 +166,7 @@ type importStats struct {
 	lookRepeats bool // another batch may hold a repeat
 	// seen counts the rows of each payout so far, when identical rows are
 	// allowed (otherwise every valid payout is the first of its kind).
-	seen map[[16]byte]int
+	seen occurrences
 }
 
 // importFile reads, validates and records every row of the sheet in one
@@ -199,7 +199,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 		return st, err
 	}
 	if r.opts.Check.Validate.AllowDuplicates {
-		st.seen = map[[16]byte]int{}
+		st.seen = occurrences{}
 	}
 	for _, o := range batches {
 		if o.ID != b.ID && o.Created.After(since) {
@@ -450,15 +450,11 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 	row.ISPB = p.Target.Account.InstitutionCode
 	row.Branch = p.Target.Account.BranchCode
 	row.Account = p.Target.Account.AccountCode
-	occurrence := 1
 	if st.seen != nil {
-		base := Fingerprint(r.opts.Env, r.opts.AccountID, p, 1)
-		var k [16]byte
-		hex.Decode(k[:], []byte(base[:32]))
-		st.seen[k]++
-		occurrence = st.seen[k]
+		row.Fingerprint = st.seen.next(r.opts.Env, r.opts.AccountID, p)
+	} else {
+		row.Fingerprint = Fingerprint(r.opts.Env, r.opts.AccountID, p, 1)
 	}
-	row.Fingerprint = Fingerprint(r.opts.Env, r.opts.AccountID, p, occurrence)
 	row.IdempotencyKey = ProvisionalKey(batchID, c.Row)
 	if c.Reference != "" {
 		row.IdempotencyKey = IdempotencyKey(r.opts.AccountID, c.Reference, row.Fingerprint, "")

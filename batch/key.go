@@ -130,6 +130,23 @@ func Fingerprint(env, accountID string, p *validate.Payout, occurrence int) stri
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// occurrences counts the payouts of one sheet, in row order, to give each
+// its occurrence among identical rows (Fingerprint). A payout is kept as
+// the first 16 bytes of its first occurrence's fingerprint.
+type occurrences map[[16]byte]int
+
+// next counts p once more and returns its fingerprint.
+func (o occurrences) next(env, accountID string, p *validate.Payout) string {
+	base := Fingerprint(env, accountID, p, 1)
+	var k [16]byte
+	hex.Decode(k[:], []byte(base[:32]))
+	o[k]++
+	if o[k] == 1 {
+		return base
+	}
+	return Fingerprint(env, accountID, p, o[k])
+}
+
 // brasilia is Brasília time, which has had no daylight saving time since
 // 2019: the day of a payout key, without the time zone database.
 var brasilia = time.FixedZone("BRT", -3*60*60)
