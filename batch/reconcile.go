@@ -560,7 +560,7 @@ func reconciliationOf(row ledger.Row, tr *stone.Transfer, accountID, source stri
 		rec.Status = "UNKNOWN"
 	}
 	if tr.FailureReasonCode != nil {
-		rec.FailureCode = fmt.Sprint(int(*tr.FailureReasonCode))
+		rec.FailureCode = string(*tr.FailureReasonCode)
 	}
 	if tr.FailureReasonDescription != nil {
 		rec.FailureReason = *tr.FailureReasonDescription

@@ -29,8 +29,10 @@ type WebhookOptions struct {
 //   - 400 to a delivery dec refuses as not Stone's (stone.ErrInvalidWebhook):
 //     malformed, not encrypted to this application, badly signed;
 //   - 200 once the event is recorded: applied to the row holding its
-//     transfer, or already received (deduplicated on the event id, in the
-//     same transaction as applying it), or about a transfer no row holds
+//     transfer, or already received (deduplicated on the event's identity,
+//     stone.WebhookEvent.ID: the x-stone-webhook-event-id header, not the
+//     signed id, which Stone sets to the transfer's id in every event about
+//     it; in the same transaction as applying it), or about a transfer no row holds
 //     (logged: not this ledger's), or not about a transfer;
 //   - 503 when the key set or the ledger failed, so that Stone delivers the
 //     event again.

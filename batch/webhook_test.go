@@ -46,6 +46,14 @@ func TestWebhookDeliveredTwiceAppliesOnce(t *testing.T) {
 	if dups == 0 {
 		t.Fatal("the emulator posted no duplicate: the test proves nothing")
 	}
+	// The events are shaped as Stone's examples: the signed id is the
+	// transfer's, the same for its created, approved, execution_started
+	// and finished events; each is recorded under its own event id.
+	for _, d := range e.srv.Webhooks() {
+		if _, seen, err := e.l.WebhookEventSeen(ctx, d.EventID); err != nil || !seen {
+			t.Errorf("event %s %s of transfer %s not recorded (%v)", d.EventID, d.EventType, d.TransferID, err)
+		}
+	}
 	if got := statuses(t, e, id); !maps3(got, stone.StatusFinished, stone.StatusFailed, stone.StatusRefunded) {
 		t.Fatalf("statuses from webhooks: %v", got)
 	}

@@ -255,6 +255,7 @@ type request struct {
 	body        []byte // nil: no body
 	idemKey     string
 	ifNoneMatch string
+	accept      string // "" means application/json
 }
 
 func (r *request) op() string { return r.method + " " + r.path }
@@ -338,7 +339,11 @@ func (c *Client) attempt(ctx context.Context, r *request, tok string, co callOpt
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("User-Agent", c.ua)
-	req.Header.Set("Accept", "application/json")
+	accept := r.accept
+	if accept == "" {
+		accept = "application/json"
+	}
+	req.Header.Set("Accept", accept)
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -1,10 +1,8 @@
 package stone
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -88,7 +86,7 @@ type Transfer struct {
 	RejectedBy               *string        `json:"rejected_by"`
 	CancelledAt              *time.Time     `json:"cancelled_at"`
 	FailedAt                 *time.Time     `json:"failed_at"`
-	FailureReasonCode        *NumberCode    `json:"failure_reason_code"`
+	FailureReasonCode        *StringCode    `json:"failure_reason_code"`
 	FailureReasonDescription *string        `json:"failure_reason_description"`
 	FinishedAt               *time.Time     `json:"finished_at"`
 	SettledAt                *time.Time     `json:"settled_at"`
@@ -101,24 +99,12 @@ type Transfer struct {
 	Target                   TransferTarget `json:"target"`
 }
 
-// NumberCode is a reason code Stone documents as a number
-// (failure_reason_code). It also decodes from a JSON string of digits, since
-// the documentation does not settle the type.
-type NumberCode int
-
-// UnmarshalJSON accepts 1 and "1".
-func (c *NumberCode) UnmarshalJSON(b []byte) error {
-	s := string(bytes.Trim(b, `"`))
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("reason code %s is not a number", b)
-	}
-	*c = NumberCode(n)
-	return nil
-}
-
-// StringCode is a reason code Stone documents as a string
-// (refund_reason_code, "0".."14"). It also decodes from a JSON number.
+// StringCode is a reason code Stone documents as a string:
+// failure_reason_code ("0".."2") and refund_reason_code ("0".."14"). It
+// also decodes from a JSON number, which older answers sent for
+// failure_reason_code, so that neither form loses a FAILED transfer; it is
+// always written as a string, as the documentation types it and Stone's
+// public Go client decodes it.
 type StringCode string
 
 // UnmarshalJSON accepts "3" and 3.
@@ -284,4 +270,59 @@ func (e *ErrorBody) UnmarshalJSON(b []byte) error {
 	e.Reason = append(e.Reason, raw.Errors...)
 	e.Reason = append(e.Reason, raw.ValidationErrors...)
 	return nil
+}
+
+// Statement entry types lote reads (stone-api.md §7.4): an outgoing TED and
+// the money of a TED the receiving bank returned.
+const (
+	StatementExternal       = "external"
+	StatementExternalRefund = "external_refund"
+)
+
+// StatementEntry is one movement of an account's statement
+// (GET /api/v1/accounts/{id}/statement, stone-api.md §7.4). Amount is
+// signed centavos, OperationAmount + FeeAmount with the sign of Operation
+// ("debit" or "credit"); OperationID is the transfer's id.
+type StatementEntry struct {
+	ID              string                 `json:"id"`
+	Type            string                 `json:"type"`
+	Operation       string                 `json:"operation"`
+	Amount          int64                  `json:"amount"`
+	OperationAmount int64                  `json:"operation_amount"`
+	FeeAmount       int64                  `json:"fee_amount"`
+	BalanceBefore   int64                  `json:"balance_before"`
+	BalanceAfter    int64                  `json:"balance_after"`
+	OperationID     string                 `json:"operation_id"`
+	Status          string                 `json:"status"`
+	Description     string                 `json:"description"`
+	CreatedAt       *time.Time             `json:"created_at"`
+	ScheduledAt     *time.Time             `json:"scheduled_at"`
+	ScheduledTo     *string                `json:"scheduled_to"`
+	CounterParty    *StatementCounterParty `json:"counter_party,omitempty"`
+}
+
+// StatementCounterParty is the other side of a statement entry.
+type StatementCounterParty struct {
+	Account struct {
+		AccountCode     string `json:"account_code"`
+		BranchCode      string `json:"branch_code"`
+		Institution     string `json:"institution"`
+		InstitutionName string `json:"institution_name"`
+	} `json:"account"`
+	Entity struct {
+		Name string `json:"name"`
+	} `json:"entity"`
+}
+
+// Receipt resource types of POST /api/v1/receipts (stone-api.md §2.5).
+const (
+	ReceiptExternalTransfer = "external_transfer"
+	ReceiptInternalTransfer = "internal_transfer"
+	ReceiptPayment          = "payment"
+)
+
+// ReceiptRequest is the body of POST /api/v1/receipts.
+type ReceiptRequest struct {
+	ResourceType string `json:"resource_type"`
+	ResourceID   string `json:"resource_id"`
 }

@@ -40,8 +40,12 @@ const (
 	EventTransferRefund           = "cash_in_external_transfer_refund"
 )
 
-// TargetExternalTransfer is the target_type of TED events.
+// TargetExternalTransfer is the target_type of TED events, or its prefix:
+// Stone's examples name the event in it ("external_transfer_finished").
 const TargetExternalTransfer = "external_transfer"
+
+// maxEventID bounds the x-stone-webhook-event-id header lote stores.
+const maxEventID = 200
 
 // MaxWebhookBody bounds the body Decode accepts; a TED event is about 3 KB.
 const MaxWebhookBody = 1 << 20
@@ -63,10 +67,15 @@ type KeySource func(ctx context.Context, kid string) (*rsa.PublicKey, error)
 
 // WebhookEvent is a decoded, verified webhook envelope (stone-api.md §7.3).
 type WebhookEvent struct {
-	// ID is the event id (claim id, equal to the x-stone-webhook-event-id
-	// header): the same for every delivery of one event, so the key to
-	// deduplicate on.
+	// ID identifies one event, the same for every delivery of it, so it is
+	// the key to deduplicate on: the x-stone-webhook-event-id header, or,
+	// when a delivery lacks it, the resource's id and the event type
+	// ("<target id>:<event type>"). The claim id is not: in Stone's
+	// examples it is the resource's id, repeated by each of its events.
 	ID string
+	// ResourceID is the claim id: the id of the object the event is
+	// about, as Stone's examples show it.
+	ResourceID string
 	// Type is the event type, such as EventTransferFinished.
 	Type string
 	// Env is "sandbox" or "production".
@@ -137,8 +146,14 @@ func (d *WebhookDecoder) Decode(ctx context.Context, header http.Header, body []
 	if err != nil {
 		return WebhookEvent{}, err
 	}
-	if h := header.Get(HeaderWebhookEventID); h != "" && h != ev.ID {
-		return WebhookEvent{}, invalid("header %s %q differs from the signed event id %q", HeaderWebhookEventID, h, ev.ID)
+	// The event id travels only in the header (the signed id is the
+	// resource's). It is not signed, so it decides only what counts as a
+	// redelivery, never what is applied.
+	if h := header.Get(HeaderWebhookEventID); h != "" {
+		if len(h) > maxEventID {
+			return WebhookEvent{}, invalid("header %s is longer than %d bytes", HeaderWebhookEventID, maxEventID)
+		}
+		ev.ID = h
 	}
 	if h := header.Get(HeaderWebhookEventType); h != "" && h != ev.Type {
 		return WebhookEvent{}, invalid("header %s %q differs from the signed event type %q", HeaderWebhookEventType, h, ev.Type)
@@ -292,7 +307,11 @@ func decodeEnvelope(claims json.RawMessage) (WebhookEvent, error) {
 	if e.EventType == "" {
 		return WebhookEvent{}, invalid("event %s: claim event_type is missing", e.ID)
 	}
-	ev := WebhookEvent{ID: e.ID, Type: e.EventType, Env: e.Env, TargetType: e.TargetType, TargetID: e.TargetID, Raw: claims}
+	if e.TargetID == "" {
+		e.TargetID = e.ID
+	}
+	ev := WebhookEvent{ID: e.TargetID + ":" + e.EventType, ResourceID: e.ID, Type: e.EventType, Env: e.Env,
+		TargetType: e.TargetType, TargetID: e.TargetID, Raw: claims}
 	var err error
 	if ev.HappenedAt, err = claimTime(e.HappenedAt); err != nil {
 		return WebhookEvent{}, invalid("event %s: claim event_happened_at: %v", e.ID, err)
@@ -322,7 +341,7 @@ func decodeEnvelope(claims json.RawMessage) (WebhookEvent, error) {
 // by target_type, or, since Stone's examples spell target_type
 // inconsistently (stone-api.md §7.3), by the TED event names.
 func isTransferEvent(e envelope) bool {
-	return e.TargetType == TargetExternalTransfer ||
+	return strings.HasPrefix(e.TargetType, TargetExternalTransfer) ||
 		strings.HasPrefix(e.EventType, EventTransferCreated) ||
 		e.EventType == EventTransferRefund
 }

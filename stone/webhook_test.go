@@ -378,7 +378,7 @@ func TestDecodeRefusesForgedDeliveries(t *testing.T) {
 		{"signed by another key under Stone's kid", nil, nil, sealed(t, jwt.SigningMethodRS256, whOtherKey(), simKid, whClaims()), "verification error"},
 		{"unknown kid", nil, nil, sealed(t, jwt.SigningMethodRS256, whSimKey(), "rotated-away", whClaims()), "no such signing key"},
 		{"not a JWT inside", nil, nil, encryptTo(t, &whAppKey().PublicKey, "hello"), "jwt:"},
-		{"event id header differs", nil, withHeader(stone.HeaderWebhookEventID, "another-id"), body, `x-stone-webhook-event-id "another-id" differs`},
+		{"event id header too long", nil, withHeader(stone.HeaderWebhookEventID, strings.Repeat("x", 201)), body, "x-stone-webhook-event-id is longer than 200 bytes"},
 		{"event type header differs", nil, withHeader(stone.HeaderWebhookEventType, stone.EventTransferFinished), body, "x-stone-webhook-event-type"},
 		{"no id claim", nil, http.Header{}, sealed(t, jwt.SigningMethodRS256, whSimKey(), simKid, without(whClaims(), "id")), "claim id is missing"},
 		{"amount not in cents", nil, http.Header{}, sealed(t, jwt.SigningMethodRS256, whSimKey(), simKid,
@@ -466,5 +466,51 @@ func TestDecodeLenientEnvelope(t *testing.T) {
 	ev, err = dec.Decode(context.Background(), nil, sealed(t, jwt.SigningMethodRS256, whSimKey(), whKid, other))
 	if err != nil || ev.Transfer != nil || ev.Type != "pix_outbound_payment_created" {
 		t.Errorf("pix event: %+v, %v; want no Transfer", ev, err)
+	}
+}
+
+// TestDecodeDocumentedIdentity: in Stone's examples (guias/WEBHOOKS/
+// cash_out_payment*.json) the claim id is the resource's id, the same in
+// each event about it, and target_type names the event. The events of one
+// transfer must decode with distinct identities (the header's event id, or
+// resource and type without it), and a redelivery with the same one.
+func TestDecodeDocumentedIdentity(t *testing.T) {
+	dec := stone.NewWebhookDecoder(whAppKey(), staticKeys(whKid, &whSimKey().PublicKey))
+	dec.Now = func() time.Time { return whTuesday }
+	event := func(typ, status string) []byte {
+		c := whClaims()
+		c["id"], c["event_type"], c["target_type"] = "tr-1", typ, strings.TrimPrefix(typ, "cash_out_")
+		c["target_statement_uri"] = nil
+		c["target_data"].(map[string]any)["status"] = status
+		return sealed(t, jwt.SigningMethodRS256, whSimKey(), whKid, c)
+	}
+	approved := event(stone.EventTransferApproved, "APPROVED")
+	finished := event(stone.EventTransferFinished, "FINISHED")
+	ids := map[string]string{}
+	for _, c := range []struct {
+		name, header string
+		body         []byte
+		wantID       string
+	}{
+		{"approved", "e-approved", approved, "e-approved"},
+		{"finished", "e-finished", finished, "e-finished"},
+		{"approved without header", "", approved, "tr-1:" + stone.EventTransferApproved},
+		{"finished without header", "", finished, "tr-1:" + stone.EventTransferFinished},
+	} {
+		h := http.Header{}
+		if c.header != "" {
+			h.Set(stone.HeaderWebhookEventID, c.header)
+		}
+		ev, err := dec.Decode(context.Background(), h, c.body)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if ev.ID != c.wantID || ev.ResourceID != "tr-1" || ev.TargetID != "tr-1" || ev.Transfer == nil {
+			t.Errorf("%s: id %q resource %q target %q transfer %v, want id %q", c.name, ev.ID, ev.ResourceID, ev.TargetID, ev.Transfer, c.wantID)
+		}
+		if prev, dup := ids[ev.ID]; dup {
+			t.Errorf("%s and %s share the identity %q", prev, c.name, ev.ID)
+		}
+		ids[ev.ID] = c.name
 	}
 }

@@ -78,6 +78,11 @@ type options struct {
 	idempotencyTTL    time.Duration
 	now               string
 	requireApproval   bool
+	ownerApproval     bool
+	approvalTTL       time.Duration
+	finishDelay       time.Duration
+	holdCreate        time.Duration
+	earlyCutoff       bool
 	lenientAssertions bool
 	seed              uint64
 	fee               int64
@@ -115,7 +120,12 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.Float64Var(&o.dropRate, "drop-rate", 0, "share (0..1) of transfer creations dropped after they are stored")
 	fs.DurationVar(&o.idempotencyTTL, "idempotency-ttl", stonetest.DefaultIdempotencyTTL, "how long an idempotency key replays its answer")
 	fs.StringVar(&o.now, "now", "", "start the clock at this RFC 3339 `time`; it then runs in real time")
-	fs.BoolVar(&o.requireApproval, "require-approval", false, "start transfers CREATED, waiting for approval")
+	fs.BoolVar(&o.requireApproval, "require-approval", false, "start transfers CREATED, waiting for the application's own approve call")
+	fs.BoolVar(&o.ownerApproval, "owner-approval", false, "start transfers CREATED, waiting for the account's owner: POST /_sim/transfers/ID/approve or /reject decides, the application's approve gets 403")
+	fs.DurationVar(&o.approvalTTL, "approval-ttl", stonetest.DefaultApprovalTTL, "how long a CREATED transfer waits for approval before it is EXPIRED")
+	fs.DurationVar(&o.finishDelay, "finish-delay", stonetest.DefaultFinishDelay, "time from a TED's execution to FINISHED (Stone says a few hours)")
+	fs.DurationVar(&o.holdCreate, "hold-create", 0, "hold each transfer creation this long after its idempotency key is taken, so that a retry meanwhile gets 423")
+	fs.BoolVar(&o.earlyCutoff, "early-cutoff", false, "close production's TED window at 17:20 (the TED page's alert) instead of 17:23")
 	fs.BoolVar(&o.lenientAssertions, "lenient-assertions", false, "accept 2-hour assertions and a client_id claim, as Stone's public libraries send")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random source for faults (ids are random: a restart never reissues one)")
 	fs.Int64Var(&o.fee, "fee", stonetest.DefaultFee, "fee of one TED in `cents` (0: free)")
@@ -215,8 +225,14 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 			return opts, fmt.Errorf("%s %v: want a share between 0 and 1", name, v)
 		}
 	}
-	if o.rateLimit < 0 || o.latency < 0 || o.jitter < 0 || o.idempotencyTTL <= 0 || o.fee < 0 {
-		return opts, errors.New("--rate-limit, --latency, --jitter and --fee cannot be negative; --idempotency-ttl must be positive")
+	if o.rateLimit < 0 || o.latency < 0 || o.jitter < 0 || o.idempotencyTTL <= 0 || o.fee < 0 || o.holdCreate < 0 {
+		return opts, errors.New("--rate-limit, --latency, --jitter, --fee and --hold-create cannot be negative; --idempotency-ttl must be positive")
+	}
+	if o.finishDelay <= 0 || o.approvalTTL <= 0 {
+		return opts, errors.New("--finish-delay and --approval-ttl must be positive")
+	}
+	if o.requireApproval && o.ownerApproval {
+		return opts, errors.New("--require-approval and --owner-approval are two readings of who approves: choose one")
 	}
 	if o.webhook != "" {
 		u, err := url.Parse(o.webhook)
@@ -242,6 +258,20 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 	}
 	opts.LenientAssertions = o.lenientAssertions
 	opts.RequireApproval = o.requireApproval
+	opts.OwnerApproval = o.ownerApproval
+	opts.ApprovalTTL = o.approvalTTL
+	opts.FinishDelay = o.finishDelay
+	opts.EarlyCutoff = o.earlyCutoff
+	if hold := o.holdCreate; hold > 0 {
+		opts.InFlight = func(r *http.Request) {
+			t := time.NewTimer(hold)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+			}
+		}
+	}
 	opts.IdempotencyTTL = o.idempotencyTTL
 	opts.Seed = o.seed
 	opts.Fee = o.fee

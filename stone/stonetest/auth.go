@@ -27,7 +27,6 @@ const (
 	clockSkew = 5 * time.Second
 
 	assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-	tokenScope    = "paymentaccount:read paymentaccount:transfers:external paymentaccount:fees:read"
 )
 
 // authState holds registered client keys, used assertion ids and issued
@@ -40,6 +39,7 @@ type authState struct {
 	clients map[string]*rsa.PublicKey
 	jtis    map[string]time.Time // client + "\x00" + jti → assertion exp
 	tokens  map[string]tokenInfo // access token → who and until when
+	scopes  map[string][]string  // client → granted scopes, when set
 }
 
 type tokenInfo struct {
@@ -82,6 +82,10 @@ type oauthError struct {
 // handleToken is the client_credentials grant with a private_key_jwt client
 // assertion (stone-api.md §1.3, §1.4).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.AllowMissingUserAgent && r.UserAgent() == "" {
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "the User-Agent header is required"})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "form: " + err.Error()})
@@ -121,7 +125,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		ExpiresIn:    int(accessTokenTTL / time.Second),
 		TokenType:    "bearer",
 		SessionState: s.newUUID(),
-		Scope:        tokenScope,
+		Scope:        s.auth.scopeString(client),
 	})
 }
 
@@ -245,7 +249,7 @@ func (s *Server) issueToken(r *http.Request, client string, now time.Time) (stri
 		"azp":              client,
 		"clientId":         client,
 		"stone_subject_id": "application:" + client,
-		"scope":            tokenScope,
+		"scope":            s.auth.scopeString(client),
 	})
 	signed, err := tok.SignedString(key)
 	if err != nil {

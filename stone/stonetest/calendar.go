@@ -17,11 +17,13 @@ var brasilia = time.FixedZone("BRT", -3*60*60)
 
 const dateLayout = "2006-01-02"
 
-// TED window in minutes after midnight, Brasília time (stone-api.md §2.4).
+// TED window in minutes after midnight, Brasília time (stone-api.md §2.4):
+// 06:30 to 17:23, as the transfer pages' text and the sandbox note say; the
+// TED page's alert says 17:20, and Options.EarlyCutoff selects that reading.
 const (
-	windowOpen            = 6*60 + 30
-	windowCloseProduction = 17*60 + 20
-	windowCloseSandbox    = 17*60 + 23
+	windowOpen       = 6*60 + 30
+	windowClose      = 17*60 + 23
+	windowCloseEarly = 17*60 + 20
 )
 
 // civilDate is the Brasília calendar date of t, as midnight UTC, so that
@@ -35,59 +37,6 @@ func civilDate(t time.Time) time.Time {
 func parseDate(s string) (time.Time, bool) {
 	d, err := time.Parse(dateLayout, s)
 	return d, err == nil
-}
-
-// easter returns Easter Sunday of year y (Gregorian computus, the
-// "anonymous" algorithm), from which Brazil's movable holidays follow.
-func easter(y int) time.Time {
-	a := y % 19
-	b, c := y/100, y%100
-	d, e := b/4, b%4
-	f := (b + 8) / 25
-	g := (b - f + 1) / 3
-	h := (19*a + b - d - g + 15) % 30
-	i, k := c/4, c%4
-	l := (32 + 2*e + 2*i - h - k) % 7
-	m := (a + 11*h + 22*l) / 451
-	month := (h + l - 7*m + 114) / 31
-	day := (h+l-7*m+114)%31 + 1
-	return time.Date(y, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-}
-
-// holiday names the national banking holiday on civil date d, if any
-// (stone-api.md §0; Nov 20 is national since 2024).
-func holiday(d time.Time) (string, bool) {
-	y, m, day := d.Date()
-	switch {
-	case m == time.January && day == 1:
-		return "Confraternização Universal", true
-	case m == time.April && day == 21:
-		return "Tiradentes", true
-	case m == time.May && day == 1:
-		return "Dia do Trabalho", true
-	case m == time.September && day == 7:
-		return "Independência do Brasil", true
-	case m == time.October && day == 12:
-		return "Nossa Senhora Aparecida", true
-	case m == time.November && day == 2:
-		return "Finados", true
-	case m == time.November && day == 15:
-		return "Proclamação da República", true
-	case m == time.November && day == 20 && y >= 2024:
-		return "Dia Nacional de Zumbi e da Consciência Negra", true
-	case m == time.December && day == 25:
-		return "Natal", true
-	}
-	e := easter(y)
-	switch d {
-	case e.AddDate(0, 0, -48), e.AddDate(0, 0, -47):
-		return "Carnaval", true
-	case e.AddDate(0, 0, -2):
-		return "Sexta-feira Santa", true
-	case e.AddDate(0, 0, 60):
-		return "Corpus Christi", true
-	}
-	return "", false
 }
 
 func isWeekend(d time.Time) bool {
@@ -120,9 +69,9 @@ func (s *Server) inWindow(t time.Time) bool {
 	}
 	local := t.In(brasilia)
 	min := local.Hour()*60 + local.Minute()
-	closeAt := windowCloseProduction
-	if s.opts.Sandbox {
-		closeAt = windowCloseSandbox
+	closeAt := windowClose
+	if s.opts.EarlyCutoff && !s.opts.Sandbox {
+		closeAt = windowCloseEarly
 	}
 	return min >= windowOpen && min < closeAt
 }
@@ -155,12 +104,18 @@ func (s *Server) nextAvailable(now time.Time) time.Time {
 	return civilDate(s.nextOpening(now))
 }
 
-// calendar builds the scheduling calendar between civil dates start and end.
-func (s *Server) calendar(now, start, end time.Time) stone.Calendar {
+// calendar builds the scheduling calendar of an operation type between
+// civil dates start and end. Internal transfers run every day at any hour
+// (stone-api.md §3.1), so their calendar lists no non-business day.
+func (s *Server) calendar(now, start, end time.Time, operation string) stone.Calendar {
 	c := stone.Calendar{
 		ExecutionLimitDate:         executionLimit(now).Format(dateLayout),
 		NextAvailableExecutionDate: s.nextAvailable(now).Format(dateLayout),
 		NonBusinessDays:            []stone.NonBusinessDay{},
+	}
+	if operation == "internal_transfer" {
+		c.NextAvailableExecutionDate = civilDate(now).Format(dateLayout)
+		return c
 	}
 	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
 		name, hol := holiday(d)
@@ -214,7 +169,7 @@ func (s *Server) handleCalendar(w http.ResponseWriter, r *http.Request, _ string
 		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: reasons})
 		return
 	}
-	body, err := json.Marshal(s.calendar(now, start, end))
+	body, err := json.Marshal(s.calendar(now, start, end, q.Get("operation_type")))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
 		return
@@ -226,5 +181,7 @@ func (s *Server) handleCalendar(w http.ResponseWriter, r *http.Request, _ string
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeBody(w, http.StatusOK, body)
+	// The calendar page documents 201 Created (stone-api.md §4): odd for a
+	// GET, but what a client written from the docs expects.
+	writeBody(w, http.StatusCreated, body)
 }

@@ -30,7 +30,24 @@
 //     leading zeros of account_code and a removed branch_code are echoed as
 //     Stone stores them. institution_code is echoed as sent.
 //   - Insufficient funds are found at execution: the transfer is accepted and
-//     later FAILED with failure_reason_code 1 and no fee (§2.3).
+//     later FAILED with failure_reason_code "1" (a JSON string, as the
+//     documentation types it) and fee 0 (§2.3). A scheduled TED short of
+//     funds on its date ends REFUNDED instead, as the refund section says;
+//     Options.ScheduledShortfallFails keeps it FAILED.
+//   - The TED window closes at 17:23 (Options.EarlyCutoff: 17:20); the
+//     calendar (holidays.go, Febraban's list) has no TED on December 31;
+//     an internal_transfer calendar has no non-business day; it answers
+//     201, as documented.
+//   - Every request needs a User-Agent (Options.AllowMissingUserAgent);
+//     each endpoint needs a scope of the client's (Server.SetScopes), else
+//     403 srn:error:unauthorized.
+//   - Options.OwnerApproval: transfers wait in CREATED for the account's
+//     owner (Server.ApproveAsOwner, RejectAsOwner, /_sim/transfers/{id}/…)
+//     and expire when nobody decides; the application's approve gets 403.
+//   - The statement (GET /api/v1/accounts/{id}/statement, an entry by id)
+//     lists each executed TED's debit and each refund's external_refund
+//     credit; POST /api/v1/receipts returns a one-page PDF receipt.
+//   - Institutions are lote's own directory (validate.STRParticipant).
 //
 // Time comes from a clock the test controls (Options.Now, Server.Advance,
 // Server.SetNow). Transfers move through their lifecycle lazily: every
@@ -47,6 +64,10 @@
 // Options.DeterministicIDs draws them from the seeded source too.
 //
 // Webhooks (stone-api.md §7.3): Server.SetWebhook registers a client's URL.
+// As in the documentation's examples, the claim id and target_id are the
+// transfer's id, repeated by each of its events, and target_type names the
+// event ("external_transfer_finished"); the x-stone-webhook-event-id header
+// identifies one event, the same for its retries and duplicates.
 // Every status change of that client's transfers queues an event
 // (cash_out_external_transfer at creation, then _approved, _scheduled,
 // _execution_started, _finished, _failed, _cancelled, _rejected, _expired,

@@ -2,6 +2,7 @@ package stonetest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -77,6 +78,9 @@ func (s *Server) Transfer(id string) (Record, bool) {
 //	POST /_sim/advance?by=DURATION   advance the clock (Go duration, e.g. 90m)
 //	GET  /_sim/webhooks              every webhook event as a JSON list of WebhookDelivery
 //	POST /_sim/webhooks/deliver      post the due webhooks now; answers {"posts": N}
+//	POST /_sim/transfers/{id}/approve  the account's owner approves a CREATED transfer (204)
+//	POST /_sim/transfers/{id}/reject   the account's owner rejects it (204)
+//	GET  /_sim/statement/{account}   an account's statement, oldest first
 //
 // Server.ServeHTTP routes /_sim/ here too.
 func (s *Server) AdminHandler() http.Handler {
@@ -102,6 +106,23 @@ func (s *Server) AdminHandler() http.Handler {
 	})
 	m.HandleFunc("POST /_sim/webhooks/deliver", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int{"posts": s.DeliverWebhooks(r.Context())})
+	})
+	owner := func(decide func(string) error) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			switch err := decide(r.PathValue("id")); {
+			case err == nil:
+				w.WriteHeader(http.StatusNoContent)
+			case errors.Is(err, ErrNoTransfer):
+				writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound, Title: err.Error()})
+			default:
+				writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: err.Error()})
+			}
+		}
+	}
+	m.HandleFunc("POST /_sim/transfers/{id}/approve", owner(s.ApproveAsOwner))
+	m.HandleFunc("POST /_sim/transfers/{id}/reject", owner(s.RejectAsOwner))
+	m.HandleFunc("GET /_sim/statement/{account}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Statement(r.PathValue("account")))
 	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})

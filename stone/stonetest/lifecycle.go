@@ -16,7 +16,7 @@ type StatusChange struct {
 
 // Failure reason of a transfer that could not be paid (stone-api.md §2.3).
 const (
-	failureInsufficientBalance     = 1
+	failureInsufficientBalance     = "1"
 	failureInsufficientDescription = "insufficient balance"
 )
 
@@ -139,14 +139,27 @@ func (s *Server) apply(ev event) {
 		a := s.accounts[rec.accountID]
 		need := rec.t.Amount + rec.t.Fee
 		if a == nil || a.balance < need {
-			// Fee not charged for a FAILED transfer (stone-api.md §2.3).
-			rec.t.FailedAt = stamp(at)
-			rec.t.FailureReasonCode = ptr(stone.NumberCode(failureInsufficientBalance))
+			// No money moved: the fee is not charged, and the transfer no
+			// longer shows it (stone-api.md §2.3); a free transfer it used
+			// is given back.
+			if rec.usedFree && a != nil {
+				a.freeLeft++
+			}
+			rec.t.Fee = 0
+			rec.t.FailureReasonCode = ptr(stone.StringCode(failureInsufficientBalance))
 			rec.t.FailureReasonDescription = ptr(failureInsufficientDescription)
+			if rec.scheduled && !s.opts.ScheduledShortfallFails {
+				// A scheduled TED short of funds on its date is
+				// returned, per the documentation's refund section.
+				rec.t.RefundedAt = stamp(at)
+				s.setStatus(rec, stone.StatusRefunded, at)
+				return
+			}
+			rec.t.FailedAt = stamp(at)
 			s.setStatus(rec, stone.StatusFailed, at)
 			return
 		}
-		a.balance -= need
+		s.addEntry(rec, a, stone.StatementExternal, -need, at)
 		rec.executed = true
 		if rec.t.Status != stone.StatusApproved {
 			s.setStatus(rec, stone.StatusApproved, at)
@@ -165,7 +178,7 @@ func (s *Server) apply(ev event) {
 	case evRefund:
 		// The money comes back, and the fee is returned (stone-api.md §2.3).
 		if a := s.accounts[rec.accountID]; a != nil {
-			a.balance += rec.t.Amount + rec.t.Fee
+			s.addEntry(rec, a, stone.StatementExternalRefund, rec.t.Amount+rec.t.Fee, at)
 		}
 		rec.t.RefundedAt = stamp(at)
 		rec.t.RefundReasonCode = ptr(stone.StringCode(rec.refundCode))

@@ -33,7 +33,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("balance after execution %d, want %d", got, 100_000_000-10400-20400)
 	}
 	rec, _ := e.s.Transfer(broke.ID)
-	if rec.Transfer.Status != stone.StatusFailed || rec.Transfer.FailureReasonCode == nil || *rec.Transfer.FailureReasonCode != 1 ||
+	if rec.Transfer.Status != stone.StatusFailed || rec.Transfer.FailureReasonCode == nil || *rec.Transfer.FailureReasonCode != "1" ||
 		*rec.Transfer.FailureReasonDescription != "insufficient balance" || rec.Transfer.FailedAt == nil {
 		t.Errorf("insufficient balance: %+v", rec.Transfer)
 	}
@@ -92,6 +92,7 @@ func TestWindowAndDelays(t *testing.T) {
 		now           time.Time
 		sandbox       bool
 		asScheduled   bool
+		early         bool
 		scheduledTo   string
 		wantStatus    string
 		wantDelayed   bool
@@ -109,9 +110,19 @@ func TestWindowAndDelays(t *testing.T) {
 		{name: "Nov 20 (Consciência Negra), production", now: time.Date(2026, 11, 20, 11, 0, 0, 0, brasilia),
 			wantStatus: "DELAYED_TO_NEXT_BUSINESS_DAY", wantDelayed: true, wantEffective: "2026-11-23",
 			wantExecution: time.Date(2026, 11, 23, 6, 30, 0, 0, brasilia)},
-		{name: "17:20 is closed, production", now: time.Date(2026, 11, 24, 17, 20, 0, 0, brasilia),
+		{name: "17:22 is open, production", now: time.Date(2026, 11, 24, 17, 22, 0, 0, brasilia), wantStatus: "APPROVED"},
+		{name: "17:23 is closed, production", now: time.Date(2026, 11, 24, 17, 23, 0, 0, brasilia),
 			wantStatus: "DELAYED_TO_NEXT_BUSINESS_DAY", wantDelayed: true, wantEffective: "2026-11-25",
 			wantExecution: time.Date(2026, 11, 25, 6, 30, 0, 0, brasilia)},
+		{name: "17:20 is closed with the alert's cut-off", now: time.Date(2026, 11, 24, 17, 20, 0, 0, brasilia), early: true,
+			wantStatus: "DELAYED_TO_NEXT_BUSINESS_DAY", wantDelayed: true, wantEffective: "2026-11-25",
+			wantExecution: time.Date(2026, 11, 25, 6, 30, 0, 0, brasilia)},
+		{name: "scheduled on Dec 31 moves to the next business day", now: tuesday10h, scheduledTo: "2026-12-31",
+			wantStatus: "SCHEDULED", wantEffective: "2027-01-04",
+			wantExecution: time.Date(2027, 1, 4, 6, 30, 0, 0, brasilia)},
+		{name: "created on Dec 31 waits for Jan 4", now: time.Date(2026, 12, 31, 10, 0, 0, 0, brasilia),
+			wantStatus: "DELAYED_TO_NEXT_BUSINESS_DAY", wantDelayed: true, wantEffective: "2027-01-04",
+			wantExecution: time.Date(2027, 1, 4, 6, 30, 0, 0, brasilia)},
 		{name: "17:22 is open, sandbox", now: time.Date(2026, 11, 24, 17, 22, 0, 0, brasilia), sandbox: true, wantStatus: "APPROVED"},
 		{name: "06:29 waits for today's opening", now: time.Date(2026, 11, 24, 6, 29, 0, 0, brasilia),
 			wantStatus: "DELAYED_TO_NEXT_BUSINESS_DAY", wantDelayed: true, wantEffective: "2026-11-24",
@@ -127,7 +138,7 @@ func TestWindowAndDelays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, Options{Now: fixedClock(tt.now), Sandbox: tt.sandbox, DelayedAsScheduled: tt.asScheduled})
+			e := newEnv(t, Options{Now: fixedClock(tt.now), Sandbox: tt.sandbox, DelayedAsScheduled: tt.asScheduled, EarlyCutoff: tt.early})
 			b := seedBody()
 			if tt.scheduledTo != "" {
 				b["scheduled_to"] = tt.scheduledTo
@@ -229,7 +240,7 @@ func TestApproval(t *testing.T) {
 func TestCalendar(t *testing.T) {
 	e := newEnv(t, Options{})
 	r := e.do("GET", "/api/v1/schedulings/calendar?operation_type=external_transfer&start=2026-01-01&end=2027-12-31", nil)
-	if r.status != 200 {
+	if r.status != http.StatusCreated { // as documented (stone-api.md §4)
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	var c stone.Calendar
@@ -257,11 +268,13 @@ func TestCalendar(t *testing.T) {
 		"2026-06-04": "Corpus Christi", "2026-09-07": "Independência do Brasil", "2026-10-12": "Nossa Senhora Aparecida",
 		"2026-11-02": "Finados", "2026-11-15": "Proclamação da República",
 		"2026-11-20": "Dia Nacional de Zumbi e da Consciência Negra", "2026-12-25": "Natal",
+		"2026-12-31": "Sem expediente bancário",
 		"2027-01-01": "Confraternização Universal", "2027-02-08": "Carnaval", "2027-02-09": "Carnaval",
 		"2027-03-26": "Sexta-feira Santa", "2027-04-21": "Tiradentes", "2027-05-01": "Dia do Trabalho",
 		"2027-05-27": "Corpus Christi", "2027-09-07": "Independência do Brasil", "2027-10-12": "Nossa Senhora Aparecida",
 		"2027-11-02": "Finados", "2027-11-15": "Proclamação da República",
 		"2027-11-20": "Dia Nacional de Zumbi e da Consciência Negra", "2027-12-25": "Natal",
+		"2027-12-31": "Sem expediente bancário",
 	}
 	if len(holidays) != len(want) {
 		t.Errorf("%d holidays, want %d: %v", len(holidays), len(want), holidays)
@@ -283,7 +296,7 @@ func TestCalendar(t *testing.T) {
 	if again.status != http.StatusNotModified || len(again.body) != 0 {
 		t.Errorf("If-None-Match: %d %q, want 304 with no body", again.status, again.body)
 	}
-	if r := e.do("GET", "/api/v1/schedulings/calendar?operation_type=external_transfer", nil, "If-None-Match", `"stale"`); r.status != 200 {
+	if r := e.do("GET", "/api/v1/schedulings/calendar?operation_type=external_transfer", nil, "If-None-Match", `"stale"`); r.status != http.StatusCreated {
 		t.Errorf("stale ETag: %d, want 200", r.status)
 	}
 	if r := e.do("GET", "/api/v1/schedulings/calendar?operation_type=external_tranfer&start=2026-13-01", nil); r.status != 400 || len(e.errorBody(r).Reason) != 2 {
@@ -296,6 +309,26 @@ func TestCalendar(t *testing.T) {
 	json.Unmarshal(e.do("GET", "/api/v1/schedulings/calendar?operation_type=external_transfer", nil).body, &c)
 	if c.NextAvailableExecutionDate != "2026-11-23" {
 		t.Errorf("next available on Nov 20: %s, want 2026-11-23", c.NextAvailableExecutionDate)
+	}
+
+	// Internal transfers run every day at any hour (stone-api.md §3.1):
+	// their calendar has no non-business day, and today is available.
+	var in stone.Calendar
+	json.Unmarshal(e.do("GET", "/api/v1/schedulings/calendar?operation_type=internal_transfer&start=2026-11-01&end=2026-12-31", nil).body, &in)
+	if len(in.NonBusinessDays) != 0 || in.NextAvailableExecutionDate != "2026-11-20" {
+		t.Errorf("internal transfer calendar: %d non-business days, next %s; want none and 2026-11-20", len(in.NonBusinessDays), in.NextAvailableExecutionDate)
+	}
+}
+
+// TestHolidayTable holds the rules used outside the listed years to
+// Febraban's published calendar for 2026 and 2027, day by day.
+func TestHolidayTable(t *testing.T) {
+	for d := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2028; d = d.AddDate(0, 0, 1) {
+		listed, inTable := febrabanHolidays[d.Format(dateLayout)]
+		ruled, byRule := holidayRule(d)
+		if inTable != byRule || listed != ruled {
+			t.Errorf("%s: table %q %v, rule %q %v", d.Format(dateLayout), listed, inTable, ruled, byRule)
+		}
 	}
 }
 

@@ -50,8 +50,24 @@ type Options struct {
 	AssertionClock func() time.Time
 
 	// Sandbox selects the sandbox TED window (06:30–17:23 every day) instead
-	// of production's (business days 06:30–17:20), stone-api.md §2.4.
+	// of production's (business days 06:30–17:23), stone-api.md §2.4.
 	Sandbox bool
+	// EarlyCutoff closes production's TED window at 17:20, as the TED
+	// page's alert says, instead of 17:23 (its text and the transfer
+	// overview).
+	EarlyCutoff bool
+
+	// ScheduledShortfallFails ends a scheduled TED that finds the account
+	// short of funds on its date FAILED with failure_reason_code "1", like
+	// an immediate one. By default it ends REFUNDED, as the documentation's
+	// refund section says of scheduled transfers, with the same failure
+	// reason and no fee.
+	ScheduledShortfallFails bool
+
+	// AllowMissingUserAgent serves API and token requests that carry no
+	// User-Agent header; by default they get 400, since Stone's guide
+	// requires one on every call (stone-api.md §1.4, §1.6).
+	AllowMissingUserAgent bool
 
 	// LenientAssertions accepts client assertions as Stone's public client
 	// libraries build them: valid for up to 2 hours, with a client_id claim
@@ -62,6 +78,13 @@ type Options struct {
 	// POST .../approve or .../reject (stone-api.md §1.9). They expire after
 	// ApprovalTTL, or at the end of their scheduled date.
 	RequireApproval bool
+	// OwnerApproval starts transfers CREATED, waiting for the account's
+	// owner to approve or reject them in Stone's app (Server.ApproveAsOwner,
+	// Server.RejectAsOwner, POST /_sim/transfers/{id}/approve or /reject),
+	// as Stone does for a partner application's transfers (stone-api.md
+	// §1.9). The application's own approve and reject get 403. They expire
+	// as with RequireApproval.
+	OwnerApproval bool
 	// ApprovalTTL is how long an unscheduled CREATED transfer waits for
 	// approval; 0 means DefaultApprovalTTL.
 	ApprovalTTL time.Duration
@@ -98,8 +121,8 @@ type Options struct {
 	FreeTransfers int
 
 	// Institutions resolves an institution_code (8-digit ISPB or 3-digit
-	// COMPE code) to the institution's ISPB, COMPE code and name. nil uses a
-	// built-in table of about twenty major banks.
+	// COMPE code) to the institution's ISPB, COMPE code and name. nil uses
+	// lote's directory of STR participants (validate.STRParticipant).
 	Institutions func(code string) (ispb, number, name string, ok bool)
 
 	// Seed seeds the random source of faults (FailRate, DropRate, Jitter,
@@ -216,6 +239,7 @@ type Server struct {
 	byAccount map[string][]*record
 	all       []*record
 	idem      map[string]*idemEntry
+	entries   map[string]*statementEntry // statement entries by id
 	events    eventHeap
 	seq       uint64
 
@@ -527,17 +551,21 @@ func (s *Server) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("POST "+TokenPath, s.handleToken)
 	m.HandleFunc("GET "+stone.KeysPath, s.handleKeys)
-	m.Handle("POST /api/v1/external_transfers", s.api(s.handleCreate))
-	m.Handle("GET /api/v1/external_transfers", s.api(s.handleList))
-	m.Handle("GET /api/v1/external_transfers/{id}", s.api(s.handleGet))
-	m.Handle("POST /api/v1/external_transfers/{id}/cancel", s.api(s.handleCancel))
-	m.Handle("DELETE /api/v1/external_transfers/{id}/cancel", s.api(s.handleCancel))
-	m.Handle("POST /api/v1/external_transfers/{id}/approve", s.api(s.handleApprove))
-	m.Handle("POST /api/v1/external_transfers/{id}/reject", s.api(s.handleReject))
-	m.Handle("POST /api/v1/dry_run/external_transfers", s.api(s.handleDryRun))
-	m.Handle("GET /api/v1/schedulings/calendar", s.api(s.handleCalendar))
-	m.Handle("GET /api/v1/accounts/{id}/balance", s.api(s.handleBalance))
-	m.Handle("GET /api/v1/accounts/{id}/fees/{type}", s.api(s.handleFee))
+	m.Handle("POST /api/v1/external_transfers", s.api(ScopeTransfersExternal, s.handleCreate))
+	m.Handle("GET /api/v1/external_transfers", s.api(ScopeRead, s.handleList))
+	m.Handle("GET /api/v1/external_transfers/{id}", s.api(ScopeRead, s.handleGet))
+	m.Handle("POST /api/v1/external_transfers/{id}/cancel", s.api(ScopeTransfersExternal, s.handleCancel))
+	m.Handle("DELETE /api/v1/external_transfers/{id}/cancel", s.api(ScopeTransfersExternal, s.handleCancel))
+	m.Handle("POST /api/v1/external_transfers/{id}/approve", s.api(ScopeTransfersExternal, s.handleApprove))
+	m.Handle("POST /api/v1/external_transfers/{id}/reject", s.api(ScopeTransfersExternal, s.handleReject))
+	m.Handle("POST /api/v1/dry_run/external_transfers", s.api(ScopeTransfersExternal, s.handleDryRun))
+	m.Handle("GET /api/v1/schedulings/calendar", s.api("", s.handleCalendar))
+	m.Handle("GET /api/v1/accounts/{id}/balance", s.api(ScopeRead, s.handleBalance))
+	m.Handle("GET /api/v1/accounts/{id}/fees/{type}", s.api(ScopeFeesRead, s.handleFee))
+	m.Handle("GET /api/v1/accounts/{id}/statement", s.api(ScopeRead, s.handleStatement))
+	m.Handle("GET /api/v1/accounts/{id}/statement/entries/{entry}", s.api(ScopeRead, s.handleStatementEntry))
+	m.Handle("GET /api/v1/statement/entries/{entry}", s.api(ScopeRead, s.handleStatementEntry))
+	m.Handle("POST /api/v1/receipts", s.api(ScopeRead, s.handleReceipt))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 	})
@@ -547,9 +575,19 @@ func (s *Server) routes() *http.ServeMux {
 // apiHandler serves an authenticated API request on behalf of a client.
 type apiHandler func(w http.ResponseWriter, r *http.Request, client string)
 
-// api authenticates the bearer token, then applies the client's rate limit.
-func (s *Server) api(h apiHandler) http.Handler {
+// api checks the User-Agent, authenticates the bearer token, applies the
+// client's rate limit, then checks that the client holds scope ("" for
+// none).
+func (s *Server) api(scope string, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.opts.AllowMissingUserAgent && r.UserAgent() == "" {
+			// Stone's guide requires a User-Agent on every call
+			// (stone-api.md §1.6); its answer to a missing one is not
+			// documented.
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation,
+				Reason: []stone.ErrorReason{{Error: "can't be blank", Path: []string{"user-agent"}}}})
+			return
+		}
 		client, ok := s.auth.bearer(r, s.Now())
 		if !ok {
 			writeError(w, http.StatusUnauthorized, stone.ErrorBody{Type: stone.ErrTypeUnauthenticated})
@@ -559,6 +597,9 @@ func (s *Server) api(h apiHandler) http.Handler {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 			writeError(w, http.StatusTooManyRequests, stone.ErrorBody{Type: "srn:error:too_many_requests"})
+			return
+		}
+		if s.missingScope(w, client, scope) {
 			return
 		}
 		h(w, r, client)

@@ -22,6 +22,7 @@ type account struct {
 	owner    string // "" when every client may use it
 	balance  int64
 	freeLeft int // free TEDs left
+	entries  []*statementEntry
 }
 
 // record is a stored transfer with what the emulator knows about it.
@@ -35,6 +36,8 @@ type record struct {
 	history    []StatusChange
 	gen        int  // bumped when a pending event must be ignored
 	executed   bool // amount and fee debited
+	scheduled  bool // planned for a later date by scheduled_to
+	usedFree   bool // one of the account's free TEDs
 	refundCode string
 }
 
@@ -148,7 +151,7 @@ func (s *Server) newTransfer(id, client string, c *createRequest, p plan, fee in
 			Entity: stone.TargetEntity{Name: c.name, Document: c.document, DocumentType: c.documentType, CPF: c.document},
 		},
 	}
-	if s.opts.RequireApproval {
+	if s.waitsForApproval() {
 		t.Status = stone.StatusCreated
 		t.DelayedToNextBusinessDay = false
 	} else {
@@ -202,8 +205,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 	var entry *idemEntry
 	if key != "" {
 		if e := s.idem[ik]; e != nil {
+			seen := *e // read under the lock: the first request may be finishing
 			s.mu.Unlock()
-			replayIdempotent(w, e, c.hash, now, s.opts.IdempotencyTTL)
+			replayIdempotent(w, &seen, c.hash, now, s.opts.IdempotencyTTL)
 			return
 		}
 		entry = &idemEntry{hash: c.hash, created: now}
@@ -219,9 +223,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 	s.mu.Lock()
 	a := s.accounts[c.accountID]
 	fee := s.opts.Fee
+	usedFree := false
 	if a.freeLeft > 0 {
 		a.freeLeft--
-		fee = 0
+		fee, usedFree = 0, true
 	}
 	p := s.plan(now, c.scheduledTo)
 	s.seq++
@@ -232,13 +237,15 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 		client:    client,
 		key:       key,
 		request:   body,
+		scheduled: p.status == stone.StatusScheduled && !p.delayed,
+		usedFree:  usedFree,
 	}
 	rec.history = []StatusChange{{Status: rec.t.Status, At: *rec.t.CreatedAt}}
 	s.notifyCreated(rec, now)
 	s.transfers[id] = rec
 	s.all = append(s.all, rec)
 	s.byAccount[c.accountID] = append(s.byAccount[c.accountID], rec)
-	if s.opts.RequireApproval {
+	if s.waitsForApproval() {
 		s.schedule(rec, s.approvalDeadline(now, p), evExpire)
 	} else {
 		s.schedule(rec, p.at, evExecute)
@@ -360,28 +367,37 @@ func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, client str
 }
 
 // handleApprove is POST /api/v1/external_transfers/{id}/approve
-// (stone-api.md §1.9): the transfer is planned as if created now.
+// (stone-api.md §1.9): the transfer is planned as if created now. With
+// Options.OwnerApproval only the account's owner approves, in Stone's app:
+// the application gets 403.
 func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request, client string) {
+	if s.ownerOnly(w) {
+		return
+	}
 	s.transition(w, r, client, func(rec *record, now time.Time) {
-		requested := ""
-		if rec.t.ScheduledToRequested != nil {
-			requested = *rec.t.ScheduledToRequested
-		}
-		p := s.plan(now, requested)
-		rec.t.ApprovedAt, rec.t.ApprovedBy = stamp(now), ptr("application:"+client)
-		rec.t.DelayedToNextBusinessDay = p.delayed
-		rec.t.ScheduledToRequested, rec.t.ScheduledToEffective = p.requested, p.effective
-		s.setStatus(rec, p.status, now)
-		s.schedule(rec, p.at, evExecute)
+		s.approve(rec, now, "application:"+client)
 	}, stone.StatusCreated)
 }
 
 // handleReject is POST /api/v1/external_transfers/{id}/reject.
 func (s *Server) handleReject(w http.ResponseWriter, r *http.Request, client string) {
+	if s.ownerOnly(w) {
+		return
+	}
 	s.transition(w, r, client, func(rec *record, now time.Time) {
-		rec.t.RejectedAt, rec.t.RejectedBy = stamp(now), ptr("application:"+client)
-		s.setStatus(rec, stone.StatusRejected, now)
+		s.reject(rec, now, "application:"+client)
 	}, stone.StatusCreated)
+}
+
+// ownerOnly refuses an application's approval or rejection when the
+// account's owner decides.
+func (s *Server) ownerOnly(w http.ResponseWriter) bool {
+	if !s.opts.OwnerApproval {
+		return false
+	}
+	writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized,
+		Title: "only the account's owner approves or rejects a transfer, in Stone's app"})
+	return true
 }
 
 // transition applies change to a transfer in one of the from statuses and
@@ -428,11 +444,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client strin
 	limit := 25
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
+		if err != nil || n < 1 {
 			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
 			return
 		}
-		limit = n
+		// The documentation sets no maximum; a larger page is served at
+		// maxPage, and cursor.limit says so.
+		limit = min(n, maxPage)
 	}
 	var after, before uint64
 	var hasAfter, hasBefore bool
@@ -483,6 +501,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client strin
 }
 
 const cursorPrefix = "external_transfer:"
+
+// maxPage bounds a page of a list, so that one request cannot make the
+// emulator build an unbounded answer.
+const maxPage = 100
 
 func encodeCursor(seq uint64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatUint(seq, 10)))

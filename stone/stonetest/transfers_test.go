@@ -202,9 +202,11 @@ func TestInstitutions(t *testing.T) {
 		errType              string
 		ispb, number, bankNm string
 	}{
-		{"Itaú by COMPE code", "341", 202, "", "60701190", "341", "Itaú Unibanco S.A."},
+		{"Itaú by COMPE code", "341", 202, "", "60701190", "341", "ITAÚ UNIBANCO S.A."},
 		{"Banco do Brasil's all-zero ISPB", "00000000", 202, "", "00000000", "001", "Banco do Brasil S.A."},
 		{"Inter by code with leading zero", "077", 202, "", "00416968", "077", "Banco Inter S.A."},
+		// Not among the banks the emulator used to know; lote accepts it.
+		{"Unicred by COMPE code", "136", 202, "", "00315557", "136", "COOPERATIVA CENTRAL DE CRÉDITO UNICRED DO BRASIL - UNICRED DO BRASIL"},
 		{"unknown code", "999", 422, stone.ErrTypeTargetInstitutionNotFound, "", "", ""},
 		{"Stone by code", "197", 422, stone.ErrTypeUnprocessableEntity, "", "", ""},
 		{"Stone by ISPB", "16501555", 422, stone.ErrTypeUnprocessableEntity, "", "", ""},
@@ -539,7 +541,12 @@ func TestListPagination(t *testing.T) {
 	if p := list("&limit=100"); len(p.Data) != 60 || p.Cursor.After != nil {
 		t.Errorf("limit 100: %d items", len(p.Data))
 	}
-	for _, bad := range []string{"&after=not-a-cursor", "&before=eHl6", "&limit=101", "&limit=0", "&limit=x"} {
+	// The documentation sets no maximum: a larger limit is served at 100,
+	// not refused.
+	if p := list("&limit=1000"); len(p.Data) != 60 || p.Cursor.Limit != 100 {
+		t.Errorf("limit 1000: %d items, cursor.limit %d, want 60 and 100", len(p.Data), p.Cursor.Limit)
+	}
+	for _, bad := range []string{"&after=not-a-cursor", "&before=eHl6", "&limit=0", "&limit=x"} {
 		r := e.do("GET", "/api/v1/external_transfers?account_id="+testAccount+bad, nil)
 		if r.status != 400 || e.errorBody(r).Type != stone.ErrTypeInvalidCursor {
 			t.Errorf("%s: %d %s, want 400 invalid_cursor", bad, r.status, r.body)

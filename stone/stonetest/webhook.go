@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,7 @@ const (
 // WebhookDelivery is the state of one webhook event, for tests to inspect.
 // Times are on the emulator's clock.
 type WebhookDelivery struct {
-	EventID    string    `json:"event_id"`    // x-stone-webhook-event-id, claim id
+	EventID    string    `json:"event_id"`    // x-stone-webhook-event-id
 	EventType  string    `json:"event_type"`  // such as stone.EventTransferFinished
 	ClientID   string    `json:"client_id"`   // the application notified
 	TransferID string    `json:"transfer_id"` // target_id
@@ -271,7 +272,8 @@ func (s *Server) attempt(ctx context.Context, hc *http.Client, d *delivery, now 
 	posts := 1
 	if delivered {
 		if rate := s.Faults().DuplicateWebhookRate; rate > 0 && s.chance(rate) {
-			// Stone may deliver an event twice; receivers dedupe on the id.
+			// Stone may deliver an event twice; receivers dedupe on the
+			// event id header.
 			s.post(ctx, hc, d)
 			posts++
 			s.wh.mu.Lock()
@@ -331,18 +333,23 @@ func (s *Server) seal(d *delivery, now time.Time) ([]byte, error) {
 		env = "sandbox"
 	}
 	claims := jwt.MapClaims{
-		"env":               env,
-		"event_type":        d.info.EventType,
-		"id":                d.info.EventID,
-		"event_happened_at": d.info.HappenedAt.UTC().Format(time.RFC3339),
-		"event_notified_at": now.UTC().Truncate(time.Second).Format(time.RFC3339),
-		"target_type":       stone.TargetExternalTransfer,
-		"target_id":         d.info.TransferID,
-		"target_data":       d.transfer,
-		"target_detail_uri": s.URL + "/api/v1/external_transfers/" + d.info.TransferID,
-		"iat":               now.Unix(),
-		"nbf":               now.Unix(),
-		"jti":               s.newUUID(),
+		"env":        env,
+		"event_type": d.info.EventType,
+		// As in the documentation's examples (guias/WEBHOOKS/*.json): id
+		// is the resource's, repeated by every event about it, and
+		// target_type names the event; only the header identifies the
+		// event.
+		"id":                   d.info.TransferID,
+		"event_happened_at":    d.info.HappenedAt.UTC().Format(time.RFC3339),
+		"event_notified_at":    now.UTC().Truncate(time.Second).Format(time.RFC3339),
+		"target_type":          targetType(d.info.EventType),
+		"target_id":            d.info.TransferID,
+		"target_data":          d.transfer,
+		"target_detail_uri":    s.URL + "/api/v1/external_transfers/" + d.info.TransferID,
+		"target_statement_uri": nil,
+		"iat":                  now.Unix(),
+		"nbf":                  now.Unix(),
+		"jti":                  s.newUUID(),
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"] = keyID(&key.PublicKey)
@@ -355,4 +362,15 @@ func (s *Server) seal(d *delivery, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("seal webhook %s: %w", d.info.EventID, err)
 	}
 	return json.Marshal(map[string]string{"encrypted_body": jwe})
+}
+
+// targetType is the target_type Stone's examples give an event: its type
+// without the cash_out_/cash_in_ prefix ("external_transfer_finished").
+func targetType(eventType string) string {
+	for _, p := range []string{"cash_out_", "cash_in_"} {
+		if t, ok := strings.CutPrefix(eventType, p); ok {
+			return t
+		}
+	}
+	return eventType
 }

@@ -193,7 +193,10 @@ func TestWebhookEventsFollowTheLifecycle(t *testing.T) {
 				if err != nil {
 					t.Fatalf("delivery %d (%s): %v", i, d.typ, err)
 				}
-				if ev.ID != d.id || ev.Type != d.typ || ev.Env != "production" || ev.TargetType != "external_transfer" || ev.TargetID != tr.ID {
+				// Shaped as Stone's examples: the signed id is the
+				// transfer's, target_type names the event.
+				if ev.ID != d.id || ev.ResourceID != tr.ID || ev.Type != d.typ || ev.Env != "production" ||
+					ev.TargetType != strings.TrimPrefix(strings.TrimPrefix(d.typ, "cash_out_"), "cash_in_") || ev.TargetID != tr.ID {
 					t.Errorf("delivery %d: event %+v does not match its headers %s %s", i, ev, d.id, d.typ)
 				}
 				if ev.Transfer == nil || ev.Transfer.AccountID != testAccount || ev.Transfer.Amount != final.Transfer.Amount {

@@ -1,0 +1,194 @@
+package stonetest
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"lote/stone"
+)
+
+// The statement (stone-api.md §7.4) lists what moved: a TED's debit of
+// amount + fee when it executes, and, when the receiving bank returns it, an
+// external_refund credit of the same amount and fee. A FAILED transfer never
+// moved money and never appears (§2.3).
+
+// statementEntry is one entry with its place in the account's statement.
+type statementEntry struct {
+	seq uint64
+	e   stone.StatementEntry
+}
+
+// addEntry appends an entry for rec to its account's statement, moving the
+// balance by amount (signed cents, fee included). Callers hold s.mu.
+func (s *Server) addEntry(rec *record, a *account, typ string, amount int64, at time.Time) {
+	op := "debit"
+	if amount > 0 {
+		op = "credit"
+	}
+	before := a.balance
+	a.balance += amount
+	cp := &stone.StatementCounterParty{}
+	cp.Account.AccountCode = rec.t.Target.Account.AccountCode
+	cp.Account.BranchCode = rec.t.Target.Account.BranchCode
+	cp.Account.Institution = rec.t.Target.Account.InstitutionISPB
+	cp.Account.InstitutionName = rec.t.Target.Account.InstitutionName
+	cp.Entity.Name = rec.t.Target.Entity.Name
+	s.seq++
+	en := &statementEntry{seq: s.seq, e: stone.StatementEntry{
+		ID:              s.newUUID(),
+		Type:            typ,
+		Operation:       op,
+		Amount:          amount,
+		OperationAmount: rec.t.Amount,
+		FeeAmount:       rec.t.Fee,
+		BalanceBefore:   before,
+		BalanceAfter:    a.balance,
+		OperationID:     rec.t.ID,
+		Status:          stone.StatusFinished,
+		CreatedAt:       stamp(at),
+		ScheduledTo:     rec.t.ScheduledToEffective,
+		CounterParty:    cp,
+	}}
+	if rec.t.ScheduledToEffective != nil {
+		en.e.ScheduledAt = rec.t.CreatedAt
+	}
+	a.entries = append(a.entries, en)
+	if s.entries == nil {
+		s.entries = make(map[string]*statementEntry)
+	}
+	s.entries[en.e.ID] = en
+}
+
+// handleStatement is GET /api/v1/accounts/{id}/statement?limit&after&before
+// &start_datetime&end_datetime&type[] (stone-api.md §7.4): newest first,
+// with the cursors of the transfer list. It answers 201, as documented.
+func (s *Server) handleStatement(w http.ResponseWriter, r *http.Request, client string) {
+	q := r.URL.Query()
+	limit := 25
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
+			return
+		}
+		limit = min(n, maxPage)
+	}
+	var reasons []stone.ErrorReason
+	var from, to time.Time
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"start_datetime", &from}, {"end_datetime", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				reasons = append(reasons, stone.ErrorReason{Error: "is invalid", Path: []string{p.name}})
+			}
+			*p.t = t
+		}
+	}
+	if len(reasons) > 0 {
+		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: reasons})
+		return
+	}
+	types := map[string]bool{}
+	for _, t := range append(q["type[]"], q["type"]...) {
+		types[t] = true
+	}
+	var after, before uint64
+	var hasAfter, hasBefore bool
+	if v := q.Get("after"); v != "" {
+		if after, hasAfter = decodeCursor(v); !hasAfter {
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "after"})
+			return
+		}
+	}
+	if v := q.Get("before"); v != "" {
+		if before, hasBefore = decodeCursor(v); !hasBefore || hasAfter {
+			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "before"})
+			return
+		}
+	}
+
+	s.mu.Lock()
+	a := s.accounts[r.PathValue("id")]
+	if !s.canUse(client, a) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return
+	}
+	var all []*statementEntry // ascending seq, filtered
+	for _, en := range a.entries {
+		switch {
+		case len(types) > 0 && !types[en.e.Type]:
+		case !from.IsZero() && en.e.CreatedAt.Before(from):
+		case !to.IsZero() && en.e.CreatedAt.After(to):
+		default:
+			all = append(all, en)
+		}
+	}
+	var lo, hi int
+	switch {
+	case hasBefore:
+		lo = sort.Search(len(all), func(i int) bool { return all[i].seq > before })
+		hi = min(lo+limit, len(all))
+	case hasAfter:
+		hi = sort.Search(len(all), func(i int) bool { return all[i].seq >= after })
+		lo = max(hi-limit, 0)
+	default:
+		hi = len(all)
+		lo = max(hi-limit, 0)
+	}
+	page := stone.Page[stone.StatementEntry]{Cursor: stone.Cursor{Limit: limit}, Data: make([]stone.StatementEntry, 0, hi-lo)}
+	for i := hi - 1; i >= lo; i-- {
+		page.Data = append(page.Data, all[i].e)
+	}
+	if lo < hi && lo > 0 {
+		page.Cursor.After = ptr(encodeCursor(all[lo].seq))
+	}
+	if lo < hi && hi < len(all) {
+		page.Cursor.Before = ptr(encodeCursor(all[hi-1].seq))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, page)
+}
+
+// handleStatementEntry is GET /api/v1/accounts/{id}/statement/entries/{entry}
+// (Stone's Postman collection) and GET /api/v1/statement/entries/{entry}
+// (the public Go client, webhook URIs).
+func (s *Server) handleStatementEntry(w http.ResponseWriter, r *http.Request, client string) {
+	s.mu.Lock()
+	en := s.entries[r.PathValue("entry")]
+	var e stone.StatementEntry
+	ok := false
+	if en != nil {
+		rec := s.transfers[en.e.OperationID]
+		acct := r.PathValue("id")
+		ok = rec != nil && s.canUse(client, s.accounts[rec.accountID]) && (acct == "" || acct == rec.accountID)
+		e = en.e
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+// Statement returns an account's statement, oldest first, for tests.
+func (s *Server) Statement(accountID string) []stone.StatementEntry {
+	s.settle(s.Now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[accountID]
+	if a == nil {
+		return nil
+	}
+	out := make([]stone.StatementEntry, len(a.entries))
+	for i, en := range a.entries {
+		out[i] = en.e
+	}
+	return out
+}
