@@ -23,6 +23,12 @@ import (
 	"lote/stone"
 )
 
+// awaitingApproval is how a transfer waiting in CREATED is shown: Stone
+// holds a partner application's transfer until the account's owner
+// approves it in Stone's app (stone-api.md §1.9). It is not paid yet, and
+// reconciliation keeps checking it.
+const awaitingApproval = "awaiting approval in Stone's app"
+
 // failureMeanings are the documented meanings of failure_reason_code
 // (stone-api.md §2.3).
 var failureMeanings = map[string]string{
@@ -164,7 +170,9 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window ti
 			if !ok && c.RefundReason == "" {
 				ln.Reason = csvText("undocumented refund code " + c.RefundCode)
 			}
-		case c.FailureCode != "" && cat == CategoryFailed:
+		case c.FailureCode != "" && (cat == CategoryFailed || cat == CategoryReturned):
+			// A scheduled TED short of funds on its date is REFUNDED with
+			// the failure's code (stonetest, the docs' refund section).
 			m, ok := FailureMeaning(c.FailureCode)
 			ln.Reason = csvText(cmp.Or(m, c.FailureReason))
 			if !ok && c.FailureReason == "" {
@@ -188,7 +196,18 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window ti
 	case CategoryReturned:
 		why = append(why, "returned by the receiving bank: the payee was not paid")
 	case CategoryFailed:
-		why = append(why, "the transfer "+strings.ToLower(r.APIStatus)+": the payee was not paid")
+		switch r.APIStatus {
+		case stone.StatusRejected:
+			why = append(why, "the account's owner rejected it in Stone's app: the payee was not paid")
+		case stone.StatusExpired:
+			why = append(why, "nobody approved it in Stone's app in time (expired): the payee was not paid")
+		default:
+			why = append(why, "the transfer "+strings.ToLower(r.APIStatus)+": the payee was not paid")
+		}
+	case CategoryInFlight:
+		if r.APIStatus == stone.StatusCreated {
+			ln.Reason = csvText(awaitingApproval)
+		}
 	case CategoryNotSent, CategoryReview:
 		why = append(why, cmp.Or(RowError(r), "status "+outcomeName(r)+" is not one lote knows"))
 	}

@@ -203,6 +203,10 @@ func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
 		fee = sheet.Cell{Value: strconv.FormatInt(r.FeeCents, 10), Kind: sheet.Number}
 	}
 	errText := RowError(r)
+	if r.State == ledger.Accepted && r.APIStatus == "CREATED" {
+		// Accepted, not paid: it waits for the account's owner (stone-api.md §1.9).
+		errText = joinPresent("; ", "awaiting approval in Stone's app", errText)
+	}
 	if len(r.Cells) > width {
 		// A row longer than the header has nowhere to put its extra cells:
 		// say what they were rather than drop them silently.
