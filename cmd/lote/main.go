@@ -58,6 +58,7 @@ func commands() []command {
 		{"resume", "finish an interrupted batch (same keys, nothing paid twice)", runResume},
 		{"status", "list the batches, or one batch's rows by state", runStatus},
 		{"reconcile", "follow accepted transfers to their final status; writes the reconciliation report", runReconcile},
+		{"receipts", "fetch Stone's PDF receipt of every paid row of a batch, into a folder or a zip", runReceipts},
 		{"webhook", "receive Stone's webhooks and record TED status changes in the ledger", runWebhook},
 		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
 		{"serve", "the web page: upload, check, approve and follow batches in a browser", runServe},
