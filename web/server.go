@@ -58,8 +58,8 @@ type Options struct {
 	// kept (mode 0700, files 0600); required. `lote serve` uses
 	// <ledger>.uploads.
 	DataDir string
-	// Secure marks the session cookie Secure: set it when the server is
-	// behind TLS.
+	// Secure marks the session cookie Secure and sends
+	// Strict-Transport-Security: set it when the server is behind TLS.
 	Secure bool
 	// PageRows is the number of sheet rows on one page; 0 means 100.
 	PageRows int
@@ -68,6 +68,15 @@ type Options struct {
 	// SessionMaxAge is how long a session lives at most, however busy;
 	// 0 means 12 h. Sessions are kept in the ledger and survive a restart.
 	SessionMaxAge time.Duration
+	// BodyTimeout bounds reading a request's body; 0 means
+	// DefaultBodyTimeout. UploadTimeout replaces it for an upload; 0
+	// means DefaultUploadTimeout. WriteTimeout bounds writing the answer
+	// after that; 0 means DefaultWriteTimeout. HTTPServer bounds the
+	// headers and idle connections.
+	BodyTimeout, UploadTimeout, WriteTimeout time.Duration
+	// MaxConns is how many connections Listen holds open at once; 0
+	// means DefaultMaxConns.
+	MaxConns int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives what the server does; nil discards it. Passwords,
@@ -132,6 +141,18 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	if opts.SessionMaxAge <= 0 {
 		opts.SessionMaxAge = 12 * time.Hour
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
+	if opts.UploadTimeout <= 0 {
+		opts.UploadTimeout = DefaultUploadTimeout
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -239,9 +260,15 @@ var allRoles = []ledger.Role{ledger.RoleUploader, ledger.RoleApprover, ledger.Ro
 
 // ServeHTTP serves the page with headers that keep it from being framed,
 // sniffed or made to run scripts from anywhere but its own static files,
-// and refuses a POST sent by a page of another origin (sameOrigin).
+// tells a browser to keep to HTTPS when served over it (Options.Secure),
+// bounds the time to read the body and write the answer (deadlines), and
+// refuses a POST sent by a page of another origin (sameOrigin).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.deadlines(w, r)
 	h := w.Header()
+	if s.opts.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
