@@ -294,7 +294,8 @@ func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string
 	var fe *batch.FileError
 	if errors.As(err, &fe) {
 		// The path is the server's; the person knows the file by its name.
-		s.showList(w, r, http.StatusUnprocessableEntity, name+": "+fe.Err.Error())
+		s.log.Error("import", "file", name, "err", err)
+		s.showList(w, r, http.StatusUnprocessableEntity, fileMessage(name, fe.Path, fe.Err))
 		return
 	}
 	s.log.Error("import", "file", name, "err", err)
