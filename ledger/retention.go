@@ -181,18 +181,30 @@ func (l *Ledger) RecordExpiry(ctx context.Context, batch string, files []string,
 			batch, ret.Days, ErrIllegalTransition)); err != nil {
 			return err
 		}
-		var id any
-		if ret.ID > 0 {
-			id = ret.ID
-		}
-		for _, f := range files {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO upload_deletions (batch, file, deleted_at, retention_days, retention_id) VALUES (?, ?, ?, ?, ?)`,
-				batch, f, now, ret.Days, id); err != nil {
-				return fmt.Errorf("record expiry of batch %s: %w", batch, err)
-			}
-		}
-		return nil
+		return addDeletions(ctx, tx, batch, files, ret, now)
 	})
+}
+
+// RecordDeletions records files deleted for their age of an upload that
+// expired before: its sheet uploaded again, say, after it expired.
+func (l *Ledger) RecordDeletions(ctx context.Context, batch string, files []string, ret Retention) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		return addDeletions(ctx, tx, batch, files, ret, fmtTime(l.now()))
+	})
+}
+
+func addDeletions(ctx context.Context, tx *sql.Tx, batch string, files []string, ret Retention, now string) error {
+	var id any
+	if ret.ID > 0 {
+		id = ret.ID
+	}
+	for _, f := range files {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO upload_deletions (batch, file, deleted_at, retention_days, retention_id) VALUES (?, ?, ?, ?, ?)`,
+			batch, f, now, ret.Days, id); err != nil {
+			return fmt.Errorf("record deletions of batch %s: %w", batch, err)
+		}
+	}
+	return nil
 }
 
 // Deletion is one file deleted for its age.

@@ -125,7 +125,7 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 			continue
 		}
 		cs, err := s.readSummary(id)
-		if err != nil && !u.Closed() {
+		if err != nil && !u.Closed() && u.Expired.IsZero() {
 			s.log.Warn("list", "err", err)
 			continue
 		}
@@ -438,7 +438,7 @@ func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool
 	b, err := s.l.Batch(r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload {
 		cs, err := s.readSummary(id)
-		if err != nil && !u.Closed() {
+		if err != nil && !u.Closed() && u.Expired.IsZero() {
 			s.internal(w, r, err)
 			return ld, false
 		}

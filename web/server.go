@@ -77,6 +77,10 @@ type Options struct {
 	// MaxConns is how many connections Listen holds open at once; 0
 	// means DefaultMaxConns.
 	MaxConns int
+	// SweepEvery is how often the files of uploads past the ledger's
+	// retention are deleted (`lote policy set --retention`), besides once
+	// as the server starts; 0 means DefaultSweepEvery.
+	SweepEvery time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives what the server does; nil discards it. Passwords,
@@ -115,8 +119,9 @@ type Server struct {
 
 // NewServer checks opts, raises the ledger's approval policy if
 // opts.RequireApproval, resumes the batches that were being sent when the
-// server stopped (cleared by their own policy, not paused), and returns
-// the handler.
+// server stopped (cleared by their own policy, not paused), deletes the
+// files of uploads past the ledger's retention (and does again every
+// opts.SweepEvery until Close), and returns the handler.
 func NewServer(opts Options) (*Server, error) {
 	if opts.Ledger == nil || opts.Run.Client == nil || opts.Run.AccountID == "" {
 		return nil, errors.New("web: a ledger, a Stone client and an account id are required")
@@ -153,6 +158,9 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = DefaultSweepEvery
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -193,6 +201,11 @@ func NewServer(opts Options) (*Server, error) {
 		cancel()
 		return nil, err
 	}
+	if _, err := s.sweep(base); err != nil {
+		s.log.Error("retention", "err", err)
+	}
+	s.wg.Add(1)
+	go s.sweepEvery()
 	return s, nil
 }
 
