@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +192,29 @@ func TestLookAlikeUserNames(t *testing.T) {
 	}
 	if err := l.AddUser(ctx, "bia", RoleApprover, fakeHash); !errors.Is(err, ErrUserExists) {
 		t.Errorf("AddUser(bia) beside Bia = %v, want ErrUserExists", err)
+	}
+}
+
+// BenchmarkSession measures the ledger's part of every signed-in request:
+// reading the session with its user's role, among 1,000 live sessions,
+// recording the request at most once a minute.
+func BenchmarkSession(b *testing.B) {
+	ctx := context.Background()
+	c := newClock()
+	l, _ := openTest(b, c)
+	if err := l.AddUser(ctx, "ana", RoleUploader, fakeHash); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		if err := l.CreateSession(ctx, fmt.Sprintf("%064d", i), "ana", 12*time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tok := fmt.Sprintf("%064d", 500)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := l.Session(ctx, tok, 8*time.Hour); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
