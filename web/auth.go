@@ -93,11 +93,25 @@ type errTooMany struct {
 
 func (e errTooMany) Error() string { return e.msg }
 
+// outcome is how a counted sign-in attempt ended.
+type outcome int
+
+const (
+	// wrong: checked, a wrong name or password; it stays counted.
+	wrong outcome = iota
+	// right: checked, the right password; its name and address are
+	// cleared of the failures counted against them.
+	right
+	// unchecked: never checked (the browser went away, the server is
+	// busy); it is not counted.
+	unchecked
+)
+
 // begin counts an attempt of name from addr as a failure, before its
 // password is checked, and takes its places in flight; the returned end
-// gives them back, and clears the failure if ok. It refuses an attempt
-// that must wait or that exceeds what may run at once.
-func (g *signins) begin(ctx context.Context, now time.Time, name, addr string) (end func(ok bool), err error) {
+// gives them back and settles the count by the attempt's outcome. It
+// refuses an attempt that must wait or that exceeds what may run at once.
+func (g *signins) begin(ctx context.Context, now time.Time, name, addr string) (end func(outcome), err error) {
 	nk, ak := "n\x00"+name+"\x00"+addr, "a\x00"+addr
 	g.mu.Lock()
 	g.sweep(now)
@@ -140,7 +154,7 @@ func (g *signins) begin(ctx context.Context, now time.Time, name, addr string) (
 	slot.users++
 	g.mu.Unlock()
 
-	leave := func(held bool, ok bool) {
+	leave := func(held bool, o outcome) {
 		if held {
 			<-slot.ch
 		}
@@ -152,13 +166,20 @@ func (g *signins) begin(ctx context.Context, now time.Time, name, addr string) (
 		if slot.users--; slot.users == 0 {
 			delete(g.names, name)
 		}
-		if ok {
-			delete(g.failed, nk)
-			if f := g.failed[ak]; f != nil {
+		uncount := func(k string) {
+			if f := g.failed[k]; f != nil {
 				if f.n--; f.n <= 0 {
-					delete(g.failed, ak)
+					delete(g.failed, k)
 				}
 			}
+		}
+		switch o {
+		case right:
+			delete(g.failed, nk)
+			uncount(ak)
+		case unchecked:
+			uncount(nk)
+			uncount(ak)
 		}
 	}
 	timer := time.NewTimer(loginQueue)
@@ -166,13 +187,13 @@ func (g *signins) begin(ctx context.Context, now time.Time, name, addr string) (
 	select {
 	case slot.ch <- struct{}{}:
 	case <-timer.C:
-		leave(false, false)
+		leave(false, unchecked)
 		return nil, errTooMany{"Many sign-ins for this name are being checked. Try again in a moment."}
 	case <-ctx.Done():
-		leave(false, false)
+		leave(false, unchecked)
 		return nil, ctx.Err()
 	}
-	return func(ok bool) { leave(true, ok) }, nil
+	return func(o outcome) { leave(true, o) }, nil
 }
 
 // sweep forgets, past maxTracked records, those older than loginForget,
@@ -256,8 +277,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, http.StatusTooManyRequests, name, many.msg)
 		return
 	}
-	ok := false
-	defer func() { end(ok) }()
+	result := unchecked
+	defer func() { end(result) }()
 	password := []byte(r.PostFormValue("password"))
 	u, uerr := s.l.User(r.Context(), name)
 	if legacy := strings.TrimSpace(typed); errors.Is(uerr, ledger.ErrNotFound) && legacy != name && len(legacy) <= 64 {
@@ -272,13 +293,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	match, err := s.signins.check(r.Context(), hash, password)
 	if err != nil {
-		return
+		return // the browser went away
 	}
 	if uerr != nil || !match {
+		result = wrong
 		s.log.Warn("sign-in failed", "user", name, "ip", ip)
 		s.showLogin(w, http.StatusUnauthorized, name, "Wrong name or password.")
 		return
 	}
+	result = right
 	if !u.Disabled.IsZero() {
 		// Said only to whoever knows the password.
 		s.log.Warn("sign-in of a disabled user", "user", name, "ip", ip)
@@ -291,7 +314,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, http.StatusInternalServerError, name, "The sign-in could not be recorded; it is in the server's log. Try again.")
 		return
 	}
-	ok = true
 	s.setCookie(w, sessionCookie, tok, 0)
 	s.setCookie(w, loginCookie, "", -1)
 	s.log.Info("signed in", "user", u.Name, "role", u.Role)
