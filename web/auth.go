@@ -33,7 +33,8 @@ import (
 // address run at once; a further attempt from the same address is refused
 // at once, one for a busy name waits up to loginQueue. The bcrypt checks
 // of all sign-ins together are bounded by loginChecks, so that a flood of
-// them leaves cores for the sending.
+// them leaves cores for the sending, while one address, holding at most
+// loginPerAddress of them, cannot queue everyone else behind it.
 const (
 	loginFreeFailures   = 3
 	addressFreeFailures = 20
@@ -45,7 +46,7 @@ const (
 )
 
 // loginChecks is how many bcrypt checks run at once, over all sign-ins.
-var loginChecks = max(2, runtime.GOMAXPROCS(0))
+var loginChecks = max(8, 4*runtime.GOMAXPROCS(0))
 
 // maxTracked is the number of failure records past which those not
 // needed any more are swept.
