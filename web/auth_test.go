@@ -207,3 +207,22 @@ func TestSessionsInTheLedger(t *testing.T) {
 		t.Error("duda still downloads results after being removed")
 	}
 }
+
+// TestSessionAbsoluteLifetime: a session used every hour still ends
+// SessionMaxAge after sign-in (issue 13: the 8 h expiry slid for ever).
+func TestSessionAbsoluteLifetime(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	e := newEnvClock(t, clock.Now, func(o *Options) { o.Now = clock.Now })
+	ana := e.login("ana")
+	ana.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for h := 1; h <= 11; h++ {
+		clock.Advance(time.Hour)
+		if code, _ := ana.get("/"); code != http.StatusOK {
+			t.Fatalf("after %d h of use: %d, want 200", h, code)
+		}
+	}
+	clock.Advance(time.Hour)
+	if code, _ := ana.get("/"); code != http.StatusSeeOther {
+		t.Errorf("12 h after sign-in: %d, want 303 to the sign-in page", code)
+	}
+}
