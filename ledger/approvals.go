@@ -54,6 +54,9 @@ type Upload struct {
 	// Paused says a person paused the batch: a server restart does not
 	// resume it.
 	Paused bool
+	// Expired is when the upload's files were deleted for their age (see
+	// Retention); zero while they are kept.
+	Expired time.Time
 }
 
 // Submitted reports whether someone confirmed the batch for sending.
@@ -127,20 +130,20 @@ var ErrNotYours = errors.New("only the batch's uploader, its submitter or an adm
 const uploadColumns = `id, file_name, stored_path, fee_cents, uploaded_by, uploaded_at, submitted_by, submitted_at,
 	submitted_cents, submitted_rows, approved_by, approved_at, paused,
 	coalesce(policy_id, 0), require_approval, two_approvers_above, second_approved_by, second_approved_at,
-	rejected_by, rejected_at, rejected_reason, withdrawn_by, withdrawn_at`
+	rejected_by, rejected_at, rejected_reason, withdrawn_by, withdrawn_at, expired_at`
 
 func scanUpload(sc interface{ Scan(...any) error }) (Upload, error) {
 	var (
 		u                                 Upload
 		upAt, subBy, subAt, apBy, apAt    sql.NullString
 		ap2By, ap2At, rejBy, rejAt, rejWh sql.NullString
-		wdBy, wdAt                        sql.NullString
+		wdBy, wdAt, expAt                 sql.NullString
 		subCents, subRows, paused, above  sql.NullInt64
 		require                           int64
 	)
 	if err := sc.Scan(&u.BatchID, &u.FileName, &u.StoredPath, &u.FeeCents, &u.UploadedBy, &upAt, &subBy, &subAt,
 		&subCents, &subRows, &apBy, &apAt, &paused,
-		&u.PolicyID, &require, &above, &ap2By, &ap2At, &rejBy, &rejAt, &rejWh, &wdBy, &wdAt); err != nil {
+		&u.PolicyID, &require, &above, &ap2By, &ap2At, &rejBy, &rejAt, &rejWh, &wdBy, &wdAt, &expAt); err != nil {
 		return Upload{}, err
 	}
 	u.SubmittedBy, u.ApprovedBy, u.SecondApprovedBy = subBy.String, apBy.String, ap2By.String
@@ -155,7 +158,7 @@ func scanUpload(sc interface{ Scan(...any) error }) (Upload, error) {
 		dst *time.Time
 		src sql.NullString
 	}{{&u.UploadedAt, upAt}, {&u.SubmittedAt, subAt}, {&u.ApprovedAt, apAt}, {&u.SecondApprovedAt, ap2At},
-		{&u.RejectedAt, rejAt}, {&u.WithdrawnAt, wdAt}} {
+		{&u.RejectedAt, rejAt}, {&u.WithdrawnAt, wdAt}, {&u.Expired, expAt}} {
 		if *p.dst, err = parseTime(p.src); err != nil {
 			return Upload{}, fmt.Errorf("upload %s: %w", u.BatchID, err)
 		}

@@ -91,6 +91,23 @@
 // rejection committed before it wins. The schema's triggers keep the same
 // rules, the policy's history append-only and each batch's policy fixed.
 //
+// # Users, sessions and retention
+//
+// Users sign in to the web page; names are NFKC, lower-case ASCII
+// (CheckUserName), so that two names that read alike cannot both exist.
+// A session is kept by the SHA-256 of its token (CreateSession), and
+// Session reads it with its user's role at every request: the schema's
+// triggers delete a user's sessions when their password or role changes
+// or they are disabled or removed, and a session also ends after its idle
+// time and at its absolute end.
+//
+// The files of an upload are kept for the retention an admin sets
+// (SetRetention; DefaultRetentionDays), counted from the last change of
+// its batch, and only once the batch is finished: done, rejected,
+// withdrawn or never imported (ExpiredUploads). RecordExpiry marks the
+// upload expired and records each file deleted; rows and their history
+// are kept whatever the retention.
+//
 // # A ledger that lost its state
 //
 // SQLite opens whatever it finds at the path: a file whose -wal was

@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Role is what a user of the web page may do.
@@ -42,6 +43,9 @@ type User struct {
 	// PasswordHash is a bcrypt hash; the ledger never sees a password.
 	PasswordHash []byte
 	Created      time.Time
+	// Disabled is when the user was disabled (DisableUser), zero while
+	// they may sign in. A disabled user has no session.
+	Disabled time.Time
 }
 
 // ErrUserExists is returned by AddUser when the name is taken.
@@ -50,16 +54,31 @@ var ErrUserExists = errors.New("user already exists")
 // ErrBadUser is wrapped when a user's name, role or hash cannot be stored.
 var ErrBadUser = errors.New("invalid user")
 
-// CheckUserName says why name cannot be a user name, or nil: 1 to 64
-// letters, digits, '.', '_', '-' or '@', so that a name is the same on the
-// page, in the ledger and in a log line.
+// NormalizeUserName is name as the ledger keeps it: NFKC (so a
+// full-width "ａｎａ" is "ana"), lower case, without surrounding spaces.
+// Sign-in and `lote user` normalise what a person typed with it.
+func NormalizeUserName(name string) string {
+	return strings.ToLower(norm.NFKC.String(strings.TrimSpace(name)))
+}
+
+// CheckUserName says why name cannot be a user name, or nil: 1 to 64 of
+// a-z, 0-9, '.', '_', '-' and '@', starting with a letter or digit, as
+// NormalizeUserName leaves it. Only ASCII, so that two names that read
+// the same on the page and in an audit line (a Latin "upi" and a Cyrillic
+// "иpi") cannot both exist.
 func CheckUserName(name string) error {
 	if name == "" || len(name) > 64 {
 		return fmt.Errorf("user name %q: use 1 to 64 characters: %w", name, ErrBadUser)
 	}
-	for _, c := range name {
-		if !unicode.IsLetter(c) && !unicode.IsDigit(c) && !strings.ContainsRune("._-@", c) {
-			return fmt.Errorf("user name %q: use letters, digits, '.', '_', '-' or '@': %w", name, ErrBadUser)
+	if n := NormalizeUserName(name); n != name {
+		return fmt.Errorf("user name %q: write it %q: %w", name, n, ErrBadUser)
+	}
+	for i, c := range name {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case i > 0 && strings.ContainsRune("._-@", c):
+		default:
+			return fmt.Errorf("user name %q: use the letters a to z, digits, and '.', '_', '-' or '@' after the first: %w", name, ErrBadUser)
 		}
 	}
 	return nil
@@ -78,12 +97,24 @@ func (l *Ledger) AddUser(ctx context.Context, name string, role Role, hash []byt
 		return fmt.Errorf("user %s: the password hash is not bcrypt: %w", name, ErrBadUser)
 	}
 	return l.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE name = ?`, name).Scan(&n); err != nil {
+		// Names kept before they were normalised count as their
+		// normalised form: "Ana" taken means "ana" is.
+		rs, err := tx.QueryContext(ctx, `SELECT name FROM users`)
+		if err != nil {
 			return fmt.Errorf("add user %s: %w", name, err)
 		}
-		if n > 0 {
-			return fmt.Errorf("add user %s: %w", name, ErrUserExists)
+		defer rs.Close()
+		for rs.Next() {
+			var have string
+			if err := rs.Scan(&have); err != nil {
+				return fmt.Errorf("add user %s: %w", name, err)
+			}
+			if NormalizeUserName(have) == name {
+				return fmt.Errorf("add user %s: %w (as %s)", name, ErrUserExists, have)
+			}
+		}
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("add user %s: %w", name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
 			name, string(role), string(hash), fmtTime(l.now())); err != nil {
@@ -93,7 +124,8 @@ func (l *Ledger) AddUser(ctx context.Context, name string, role Role, hash []byt
 	})
 }
 
-// SetPassword replaces a user's password hash.
+// SetPassword replaces a user's password hash and ends their sessions in
+// the same transaction (a trigger of the schema does it).
 func (l *Ledger) SetPassword(ctx context.Context, name string, hash []byte) error {
 	if !strings.HasPrefix(string(hash), "$2") {
 		return fmt.Errorf("user %s: the password hash is not bcrypt: %w", name, ErrBadUser)
@@ -108,8 +140,9 @@ func (l *Ledger) SetPassword(ctx context.Context, name string, hash []byte) erro
 }
 
 // User returns the user with that name, or an error wrapping ErrNotFound.
+// A name kept before names were normalised is found as it was written.
 func (l *Ledger) User(ctx context.Context, name string) (User, error) {
-	u, err := scanUser(l.r.QueryRowContext(ctx, `SELECT name, role, password_hash, created_at FROM users WHERE name = ?`, name))
+	u, err := scanUser(l.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("user %s: %w", name, ErrNotFound)
 	}
@@ -119,9 +152,58 @@ func (l *Ledger) User(ctx context.Context, name string) (User, error) {
 	return u, nil
 }
 
+// DisableUser keeps a user from signing in, ending their sessions in the
+// same transaction; their name stays on the batches they decided on.
+// Disabling a disabled user changes nothing.
+func (l *Ledger) DisableUser(ctx context.Context, name string) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE name = ?`, fmtTime(l.now()), name)
+		if err != nil {
+			return fmt.Errorf("disable user %s: %w", name, err)
+		}
+		return mustAffect(res, 1, fmt.Errorf("user %s: %w", name, ErrNotFound))
+	})
+}
+
+// EnableUser lets a disabled user sign in again.
+func (l *Ledger) EnableUser(ctx context.Context, name string) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE name = ?`, name)
+		if err != nil {
+			return fmt.Errorf("enable user %s: %w", name, err)
+		}
+		return mustAffect(res, 1, fmt.Errorf("user %s: %w", name, ErrNotFound))
+	})
+}
+
+// ErrUserInUse is wrapped when RemoveUser is asked to remove a user whose
+// name is on a batch: DisableUser keeps them from signing in instead.
+var ErrUserInUse = errors.New("the user's name is on batches they uploaded or decided on")
+
+// RemoveUser deletes a user and their sessions. A user who uploaded,
+// submitted, approved, rejected or withdrew a batch is kept (the record
+// of who did what must stay whole): the error wraps ErrUserInUse.
+func (l *Ledger) RemoveUser(ctx context.Context, name string) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM uploads WHERE ? IN (uploaded_by, submitted_by, approved_by,
+			second_approved_by, rejected_by, withdrawn_by)`, name).Scan(&n); err != nil {
+			return fmt.Errorf("remove user %s: %w", name, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("remove user %s: %w (%d batches); disable them instead", name, ErrUserInUse, n)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
+		if err != nil {
+			return fmt.Errorf("remove user %s: %w", name, err)
+		}
+		return mustAffect(res, 1, fmt.Errorf("user %s: %w", name, ErrNotFound))
+	})
+}
+
 // Users lists every user by name.
 func (l *Ledger) Users(ctx context.Context) ([]User, error) {
-	rs, err := l.r.QueryContext(ctx, `SELECT name, role, password_hash, created_at FROM users ORDER BY name`)
+	rs, err := l.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -140,16 +222,21 @@ func (l *Ledger) Users(ctx context.Context) ([]User, error) {
 	return out, nil
 }
 
+const userColumns = `name, role, password_hash, created_at, disabled_at`
+
 func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var hash string
-	var created sql.NullString
-	if err := sc.Scan(&u.Name, &u.Role, &hash, &created); err != nil {
+	var created, disabled sql.NullString
+	if err := sc.Scan(&u.Name, &u.Role, &hash, &created, &disabled); err != nil {
 		return User{}, err
 	}
 	u.PasswordHash = []byte(hash)
 	var err error
 	if u.Created, err = parseTime(created); err != nil {
+		return User{}, err
+	}
+	if u.Disabled, err = parseTime(disabled); err != nil {
 		return User{}, err
 	}
 	return u, nil

@@ -125,7 +125,7 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 			continue
 		}
 		cs, err := s.readSummary(id)
-		if err != nil && !u.Closed() {
+		if err != nil && !u.Closed() && u.Expired.IsZero() {
 			s.log.Warn("list", "err", err)
 			continue
 		}
@@ -294,7 +294,8 @@ func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string
 	var fe *batch.FileError
 	if errors.As(err, &fe) {
 		// The path is the server's; the person knows the file by its name.
-		s.showList(w, r, http.StatusUnprocessableEntity, name+": "+fe.Err.Error())
+		s.log.Error("import", "file", name, "err", err)
+		s.showList(w, r, http.StatusUnprocessableEntity, fileMessage(name, fe.Path, fe.Err))
 		return
 	}
 	s.log.Error("import", "file", name, "err", err)
@@ -437,7 +438,7 @@ func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool
 	b, err := s.l.Batch(r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload {
 		cs, err := s.readSummary(id)
-		if err != nil && !u.Closed() {
+		if err != nil && !u.Closed() && u.Expired.IsZero() {
 			s.internal(w, r, err)
 			return ld, false
 		}

@@ -14,6 +14,11 @@
 // text), with a stylesheet and a small script embedded in the binary.
 // Every handler checks the session and the role itself; every POST must
 // carry its session's CSRF token, whatever its content type, and a POST
-// that a browser says comes from another origin is refused. Uploads are kept under Options.DataDir and never
-// served back as uploaded.
+// that a browser says comes from another origin is refused. Sessions are
+// the ledger's (session.go): each request reads its user's role there, so
+// a change of password, role or state ends it at once. Sign-ins are
+// counted before their check and throttled per name and address
+// (auth.go); bodies, answers and connections are bounded (listen.go).
+// Uploads are kept under Options.DataDir and never served back as
+// uploaded; they go once past the ledger's retention (retention.go).
 package web

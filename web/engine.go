@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -108,17 +110,61 @@ func (s *Server) start(ctx context.Context, id string) {
 
 // userMessage is err as a person may read it: the engine's errors name
 // rows, batches and Stone's answers, never secrets; a lease held by
-// another runner is said plainly.
+// another runner is said plainly. It never shows where the server keeps
+// its files: a file the server could not read is said to be so, with the
+// system's reason, and any other path is cut to its file's name (the
+// server's log has the whole error).
 func userMessage(err error) string {
 	var held *ledger.LeaseHeldError
 	if errors.As(err, &held) {
 		return "another lote (" + held.Holder + ") is sending this batch; its progress shows here as it goes."
 	}
 	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = strings.ReplaceAll(msg, pe.Op+" "+pe.Path+": ", "")
+		msg = strings.ReplaceAll(msg, pe.Path, "")
+		msg = "the server could not read the file it keeps (" + strings.Trim(msg, " :") +
+			"); upload it again, and if this happens again ask the server's administrator, whose log says more"
+	}
+	msg = hidePaths(msg)
 	if len(msg) > 400 {
 		msg = msg[:400] + "…"
 	}
 	return msg
+}
+
+// fileMessage is the error of reading the upload kept at path, known to
+// the person as name: the reason, after name, without the server's path.
+func fileMessage(name, path string, err error) string {
+	msg := err.Error()
+	for _, op := range []string{"open ", "read ", "stat ", ""} {
+		msg = strings.ReplaceAll(msg, op+path+": ", "")
+	}
+	return name + ": " + userMessage(errors.New(strings.ReplaceAll(msg, path, name)))
+}
+
+// absPath is an absolute path in an error's text.
+var absPath = regexp.MustCompile(`(^|[\s("'=])(/[^\s"'():,;]+)`)
+
+// storedName is the name the server gives an upload or a file made from
+// it: the batch id first.
+var storedName = regexp.MustCompile(`^[0-9a-f]{64}`)
+
+// hidePaths cuts every absolute path in msg to its file's name, and a
+// file the server named after a batch to "the uploaded file".
+func hidePaths(msg string) string {
+	return absPath.ReplaceAllStringFunc(msg, func(m string) string {
+		lead, p := "", m
+		if !strings.HasPrefix(m, "/") {
+			lead, p = m[:1], m[1:]
+		}
+		base := filepath.Base(p)
+		if storedName.MatchString(base) || base == "/" || base == "." {
+			base = "the uploaded file"
+		}
+		return lead + base
+	})
 }
 
 // running returns the batch's sending in this server, or nil.

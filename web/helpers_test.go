@@ -53,8 +53,14 @@ type env struct {
 
 func newEnv(t *testing.T, configure func(*Options)) *env {
 	t.Helper()
+	return newEnvClock(t, nil, configure)
+}
+
+// newEnvClock is newEnv with the ledger on clock (nil: time.Now).
+func newEnvClock(t *testing.T, clock func() time.Time, configure func(*Options)) *env {
+	t.Helper()
 	dir := t.TempDir()
-	l, err := ledger.Open(filepath.Join(dir, "lote.db"), ledger.Options{})
+	l, err := ledger.Open(filepath.Join(dir, "lote.db"), ledger.Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -59,13 +58,29 @@ type Options struct {
 	// kept (mode 0700, files 0600); required. `lote serve` uses
 	// <ledger>.uploads.
 	DataDir string
-	// Secure marks the session cookie Secure: set it when the server is
-	// behind TLS.
+	// Secure marks the session cookie Secure and sends
+	// Strict-Transport-Security: set it when the server is behind TLS.
 	Secure bool
 	// PageRows is the number of sheet rows on one page; 0 means 100.
 	PageRows int
 	// SessionTTL is how long a session lives without a request; 0 means 8 h.
 	SessionTTL time.Duration
+	// SessionMaxAge is how long a session lives at most, however busy;
+	// 0 means 12 h. Sessions are kept in the ledger and survive a restart.
+	SessionMaxAge time.Duration
+	// BodyTimeout bounds reading a request's body; 0 means
+	// DefaultBodyTimeout. UploadTimeout replaces it for an upload; 0
+	// means DefaultUploadTimeout. WriteTimeout bounds writing the answer
+	// after that; 0 means DefaultWriteTimeout. HTTPServer bounds the
+	// headers and idle connections.
+	BodyTimeout, UploadTimeout, WriteTimeout time.Duration
+	// MaxConns is how many connections Listen holds open at once; 0
+	// means DefaultMaxConns.
+	MaxConns int
+	// SweepEvery is how often the files of uploads past the ledger's
+	// retention are deleted (`lote policy set --retention`), besides once
+	// as the server starts; 0 means DefaultSweepEvery.
+	SweepEvery time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives what the server does; nil discards it. Passwords,
@@ -76,14 +91,6 @@ type Options struct {
 // DefaultMaxUpload is the upload limit when Options.MaxUpload is 0: a
 // 100,000-row XLSX is about 5 MB, a million-row CSV about 100 MB.
 const DefaultMaxUpload = 50 << 20
-
-// Login throttling: after loginFailures failed sign-ins for one name, or
-// from one address, within loginWindow, sign-ins are refused until the
-// window has passed.
-const (
-	loginFailures = 5
-	loginWindow   = 15 * time.Minute
-)
 
 // Server is the web page's http.Handler and the batches it is sending.
 // Close stops the sending gracefully.
@@ -99,32 +106,22 @@ type Server struct {
 	close context.CancelFunc
 	wg    sync.WaitGroup
 
-	mu       sync.Mutex
-	sessions map[string]*session
-	failures map[string][]time.Time // login failures by "name:" or "ip:"
-	runs     map[string]*sending    // batches sent by this process, by id
-	imports  chan struct{}          // one token per upload being checked (see imports.go)
-	outcome  map[string]string      // the last send's end, for the page, by id
-	// hashing serialises bcrypt checks: each takes ~100 ms of a core, and
-	// a flood of sign-ins must not starve the sending.
-	hashing sync.Mutex
+	mu      sync.Mutex
+	runs    map[string]*sending // batches sent by this process, by id
+	imports chan struct{}       // one token per upload being checked (see imports.go)
+	outcome map[string]string   // the last send's end, for the page, by id
+	// signins throttles and bounds sign-in attempts (auth.go).
+	signins *signins
 	// dummy is a hash of a random password, checked for unknown names;
 	// made on first use, cost 11 like the hashes `lote user` makes.
 	dummy func() []byte
 }
 
-// session is one signed-in person.
-type session struct {
-	user    string
-	role    ledger.Role
-	csrf    string
-	expires time.Time
-}
-
 // NewServer checks opts, raises the ledger's approval policy if
 // opts.RequireApproval, resumes the batches that were being sent when the
-// server stopped (cleared by their own policy, not paused), and returns
-// the handler.
+// server stopped (cleared by their own policy, not paused), deletes the
+// files of uploads past the ledger's retention (and does again every
+// opts.SweepEvery until Close), and returns the handler.
 func NewServer(opts Options) (*Server, error) {
 	if opts.Ledger == nil || opts.Run.Client == nil || opts.Run.AccountID == "" {
 		return nil, errors.New("web: a ledger, a Stone client and an account id are required")
@@ -147,6 +144,24 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 8 * time.Hour
 	}
+	if opts.SessionMaxAge <= 0 {
+		opts.SessionMaxAge = 12 * time.Hour
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
+	if opts.UploadTimeout <= 0 {
+		opts.UploadTimeout = DefaultUploadTimeout
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = DefaultSweepEvery
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -164,8 +179,8 @@ func NewServer(opts Options) (*Server, error) {
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts: opts, l: opts.Ledger, cop: http.NewCrossOriginProtection(), tmpl: tmpl, log: opts.Log, now: opts.Now, base: base, close: cancel,
-		sessions: map[string]*session{}, failures: map[string][]time.Time{},
-		runs: map[string]*sending{}, outcome: map[string]string{}, imports: make(chan struct{}, opts.MaxImports),
+		signins: newSignins(),
+		runs:    map[string]*sending{}, outcome: map[string]string{}, imports: make(chan struct{}, opts.MaxImports),
 		dummy: sync.OnceValue(func() []byte {
 			h, _ := bcrypt.GenerateFromPassword([]byte(randomToken()[:32]), 11)
 			return h
@@ -186,6 +201,11 @@ func NewServer(opts Options) (*Server, error) {
 		cancel()
 		return nil, err
 	}
+	if _, err := s.sweep(base); err != nil {
+		s.log.Error("retention", "err", err)
+	}
+	s.wg.Add(1)
+	go s.sweepEvery()
 	return s, nil
 }
 
@@ -253,9 +273,15 @@ var allRoles = []ledger.Role{ledger.RoleUploader, ledger.RoleApprover, ledger.Ro
 
 // ServeHTTP serves the page with headers that keep it from being framed,
 // sniffed or made to run scripts from anywhere but its own static files,
-// and refuses a POST sent by a page of another origin (sameOrigin).
+// tells a browser to keep to HTTPS when served over it (Options.Secure),
+// bounds the time to read the body and write the answer (deadlines), and
+// refuses a POST sent by a page of another origin (sameOrigin).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.deadlines(w, r)
 	h := w.Header()
+	if s.opts.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
@@ -285,28 +311,6 @@ func randomToken() string {
 func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode})
-}
-
-// sessionOf returns the request's live session, or nil.
-func (s *Server) sessionOf(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	se := s.sessions[c.Value]
-	if se == nil {
-		return nil
-	}
-	now := s.now()
-	if now.After(se.expires) {
-		delete(s.sessions, c.Value)
-		return nil
-	}
-	se.expires = now.Add(s.opts.SessionTTL)
-	cp := *se
-	return &cp
 }
 
 type ctxKey struct{}
@@ -516,132 +520,4 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, se *session, statu
 	p := s.pageFor(se, "Refused")
 	p.Error = msg
 	s.render(w, status, "message", p)
-}
-
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	if s.sessionOf(r) != nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	s.showLogin(w, http.StatusOK, "", "")
-}
-
-func (s *Server) showLogin(w http.ResponseWriter, status int, name, msg string) {
-	tok := randomToken()
-	s.setCookie(w, loginCookie, tok, 3600)
-	p := page{Title: "Sign in", CSRF: tok, Error: msg, Content: name}
-	s.render(w, status, "login", p)
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// throttled reports how long sign-ins for these keys must wait, 0 if not.
-func (s *Server) throttled(keys ...string) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	var wait time.Duration
-	for _, k := range keys {
-		fs := s.failures[k]
-		i := 0
-		for i < len(fs) && now.Sub(fs[i]) >= loginWindow {
-			i++
-		}
-		fs = fs[i:]
-		if len(fs) == 0 {
-			delete(s.failures, k)
-			continue
-		}
-		s.failures[k] = fs
-		if len(fs) >= loginFailures {
-			wait = max(wait, loginWindow-now.Sub(fs[0]))
-		}
-	}
-	return wait
-}
-
-func (s *Server) failed(keys ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	// Guessing many names must not grow the table without end: past a
-	// size, failures older than the window are forgotten.
-	if len(s.failures) > maxTracked {
-		for k, fs := range s.failures {
-			if now.Sub(fs[len(fs)-1]) >= loginWindow {
-				delete(s.failures, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		s.failures[k] = append(s.failures[k], now)
-	}
-}
-
-// maxTracked is the number of sessions or login-failure keys past which
-// expired ones are swept.
-const maxTracked = 10000
-
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	c, err := r.Cookie(loginCookie)
-	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
-		s.showLogin(w, http.StatusForbidden, name, "The sign-in form has expired. Try again.")
-		return
-	}
-	keys := []string{"name:" + name, "ip:" + clientIP(r)}
-	if wait := s.throttled(keys...); wait > 0 {
-		s.log.Warn("sign-in throttled", "user", name, "ip", clientIP(r))
-		s.showLogin(w, http.StatusTooManyRequests, name,
-			fmt.Sprintf("Too many failed sign-ins. Try again in %d minutes.", int((wait+time.Minute-1)/time.Minute)))
-		return
-	}
-	u, err := s.l.User(r.Context(), name)
-	s.hashing.Lock()
-	if err != nil {
-		// Spend the same time as a real check, so that timing does not
-		// tell which names exist.
-		bcrypt.CompareHashAndPassword(s.dummy(), []byte(r.PostFormValue("password")))
-	} else {
-		err = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(r.PostFormValue("password")))
-	}
-	s.hashing.Unlock()
-	if err != nil {
-		s.failed(keys...)
-		s.log.Warn("sign-in failed", "user", name, "ip", clientIP(r))
-		s.showLogin(w, http.StatusUnauthorized, name, "Wrong name or password.")
-		return
-	}
-	id := randomToken()
-	s.mu.Lock()
-	if len(s.sessions) > maxTracked {
-		for k, se := range s.sessions {
-			if s.now().After(se.expires) {
-				delete(s.sessions, k)
-			}
-		}
-	}
-	s.sessions[id] = &session{user: u.Name, role: u.Role, csrf: randomToken(), expires: s.now().Add(s.opts.SessionTTL)}
-	s.mu.Unlock()
-	s.setCookie(w, sessionCookie, id, 0)
-	s.setCookie(w, loginCookie, "", -1)
-	s.log.Info("signed in", "user", u.Name, "role", u.Role)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		s.mu.Lock()
-		delete(s.sessions, c.Value)
-		s.mu.Unlock()
-	}
-	s.setCookie(w, sessionCookie, "", -1)
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

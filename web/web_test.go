@@ -79,25 +79,6 @@ func TestSignIn(t *testing.T) {
 	}
 }
 
-func TestSignInThrottled(t *testing.T) {
-	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	e := newEnv(t, func(o *Options) { o.Now = func() time.Time { return now } })
-	u := e.browser()
-	for i := 0; i < loginFailures; i++ {
-		if code, _ := u.signIn("ana", "not the password"); code != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d, want 401", i+1, code)
-		}
-	}
-	code, body := u.signIn("ana", testPassword)
-	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins. Try again in 15 minutes.") {
-		t.Fatalf("sign-in after %d failures: %d\n%s", loginFailures, code, body)
-	}
-	now = now.Add(loginWindow)
-	if code, _ := u.signIn("ana", testPassword); code != http.StatusOK {
-		t.Errorf("sign-in after the window: %d, want 200", code)
-	}
-}
-
 func TestRoleRefusals(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.RequireApproval = true })
 	ana := e.login("ana")

@@ -62,7 +62,7 @@ func commands() []command {
 		{"webhook", "receive Stone's webhooks and record TED status changes in the ledger", runWebhook},
 		{"keygen", "create the RSA key pair to register with Stone", runKeygen},
 		{"serve", "the web page: upload, check, approve and follow batches in a browser", runServe},
-		{"user", "add a person who may sign in to `lote serve`, change a password, list them", runUser},
+		{"user", "add a person who may sign in to `lote serve`, change a password, disable, enable or remove them, list them", runUser},
 		{"policy", "show the ledger's approval policy and its changes, or set it (an admin)", runPolicy},
 	}
 }

@@ -58,16 +58,40 @@ func (t *threshold) Set(s string) error {
 	return nil
 }
 
+// retentionFlag is --retention: a number of days, as 90 or 90d.
+type retentionFlag struct {
+	set  bool
+	days int
+}
+
+func (f *retentionFlag) String() string {
+	if !f.set {
+		return ""
+	}
+	return strconv.Itoa(f.days) + "d"
+}
+
+func (f *retentionFlag) Set(s string) error {
+	v, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+	if err != nil || v < 1 || v > ledger.MaxRetentionDays {
+		return fmt.Errorf("use a number of days from 1 to %d, as 90d", ledger.MaxRetentionDays)
+	}
+	f.set, f.days = true, v
+	return nil
+}
+
 func runPolicy(ctx context.Context, args []string, cio cmdIO) int {
-	fs := newFlags("policy", "show | set [--require-approval=true|false] [--two-approvers-above CENTS|off] --by ADMIN", cio)
+	fs := newFlags("policy", "show | set [--require-approval=true|false] [--two-approvers-above CENTS|off] [--retention DAYSd] --by ADMIN", cio)
 	var (
-		conn    connFlags
-		require optBool
-		above   threshold
+		conn      connFlags
+		require   optBool
+		above     threshold
+		retention retentionFlag
 	)
 	conn.registerLedger(fs)
 	fs.Var(&require, "require-approval", "with set: whether a submitted batch waits for an approver (neither its uploader nor its submitter)")
 	fs.Var(&above, "two-approvers-above", "with set: a batch over this total, in `cents`, needs a second approver; off for none")
+	fs.Var(&retention, "retention", fmt.Sprintf("with set: how long uploaded sheets and the files made from them are kept once their batch is finished, in `days` (90d); default %dd", ledger.DefaultRetentionDays))
 	by := fs.String("by", "", "with set: the admin who changes the policy; their password is asked (one line on standard input from a pipe)")
 	pos, ok := parseFlags(fs, args, cio)
 	if !ok {
@@ -79,8 +103,8 @@ func runPolicy(ctx context.Context, args []string, cio cmdIO) int {
 	switch {
 	case len(pos) == 1 && pos[0] == "show":
 	case len(pos) == 1 && pos[0] == "set":
-		if !require.set && !above.set {
-			return usageError(fs, cio.stderr, "policy set needs --require-approval or --two-approvers-above")
+		if !require.set && !above.set && !retention.set {
+			return usageError(fs, cio.stderr, "policy set needs --require-approval, --two-approvers-above or --retention")
 		}
 		if *by == "" {
 			return usageError(fs, cio.stderr, "policy set needs --by: the admin who changes it")
@@ -124,7 +148,7 @@ func runPolicy(ctx context.Context, args []string, cio cmdIO) int {
 	if above.set {
 		p.TwoApproversAbove = above.cents
 	}
-	if !p.RequireApproval && p.TwoApproversAbove >= 0 {
+	if (require.set || above.set) && !p.RequireApproval && p.TwoApproversAbove >= 0 {
 		// Dropping the approval drops the second approver too: said, not
 		// done silently.
 		fmt.Fprintf(cio.stderr, "lote: without approval there is no second approver; add --two-approvers-above off to drop it (now above %s); nothing was changed\n",
@@ -134,9 +158,13 @@ func runPolicy(ctx context.Context, args []string, cio cmdIO) int {
 	// --by names an admin of the ledger, who proves it with their
 	// password, as on the page; the ledger checks the role again as it
 	// records the change.
-	u, err := l.User(ctx, *by)
+	u, err := l.User(ctx, ledger.NormalizeUserName(*by))
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was changed\n", err)
+		return exitUsage
+	}
+	if !u.Disabled.IsZero() {
+		fmt.Fprintf(cio.stderr, "lote: %s is disabled; nothing was changed\n", u.Name)
 		return exitUsage
 	}
 	if u.Role != ledger.RoleAdmin {
@@ -152,6 +180,21 @@ func runPolicy(ctx context.Context, args []string, cio cmdIO) int {
 		fmt.Fprintf(cio.stderr, "lote: wrong password for %s; nothing was changed\n", u.Name)
 		return exitUsage
 	}
+	if retention.set {
+		got, changed, err := l.SetRetention(ctx, retention.days, u.Name)
+		if err != nil {
+			fmt.Fprintf(cio.stderr, "lote: %v; nothing was changed\n", err)
+			return exitUsage
+		}
+		if changed {
+			fmt.Fprintf(cio.stdout, "retention set by %s: %s\n", got.SetBy, retentionText(got))
+		} else {
+			fmt.Fprintf(cio.stdout, "the retention is already %d days; nothing was recorded\n", got.Days)
+		}
+	}
+	if !require.set && !above.set {
+		return exitOK
+	}
 	got, changed, err := l.SetPolicy(ctx, p, u.Name)
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was changed\n", err)
@@ -164,6 +207,12 @@ func runPolicy(ctx context.Context, args []string, cio cmdIO) int {
 	fmt.Fprintf(cio.stdout, "approval policy set by %s: %s\n", got.SetBy, policyText(got.Policy))
 	fmt.Fprintln(cio.stdout, "batches uploaded from now on need it; those uploaded before keep theirs")
 	return exitOK
+}
+
+// retentionText says what a retention keeps, for a person.
+func retentionText(r ledger.Retention) string {
+	return fmt.Sprintf("uploaded sheets and the files made from them are deleted %d days after their batch last changed, once it is finished "+
+		"(sent, rejected, withdrawn, or never imported); a batch waiting or being sent keeps them", r.Days)
 }
 
 // showPolicy prints the policy in force and every change of it.
@@ -179,12 +228,33 @@ func showPolicy(ctx context.Context, w io.Writer, l *ledger.Ledger) error {
 	fmt.Fprintf(w, "approval policy: %s\n", policyText(cur.Policy))
 	if cur.ID == 0 {
 		fmt.Fprintln(w, "never set: the default")
+	} else {
+		fmt.Fprintln(w, "\nchanges, oldest first:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, h := range hist {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", h.ID, h.SetAt.Local().Format("2006-01-02 15:04:05"), h.Source, h.SetBy, policyText(h.Policy))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	ret, err := l.Retention(ctx)
+	if err != nil {
+		return err
+	}
+	rhist, err := l.RetentionHistory(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nretention: %s\n", retentionText(ret))
+	if ret.ID == 0 {
+		fmt.Fprintln(w, "never set: the default")
 		return nil
 	}
 	fmt.Fprintln(w, "\nchanges, oldest first:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, h := range hist {
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", h.ID, h.SetAt.Local().Format("2006-01-02 15:04:05"), h.Source, h.SetBy, policyText(h.Policy))
+	for _, h := range rhist {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%d days\n", h.ID, h.SetAt.Local().Format("2006-01-02 15:04:05"), h.SetBy, h.Days)
 	}
 	return tw.Flush()
 }

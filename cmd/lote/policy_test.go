@@ -31,7 +31,7 @@ func TestPolicy(t *testing.T) {
 		}
 	}
 	if r := lote("", "policy", "show"); r.code != exitOK || !strings.Contains(r.stdout, "approval policy: no approval") ||
-		!strings.Contains(r.stdout, "never set") {
+		!strings.Contains(r.stdout, "never set") || !strings.Contains(r.stdout, "deleted 90 days after their batch last changed") {
 		t.Errorf("show on a new ledger: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	tests := []struct {
@@ -42,7 +42,14 @@ func TestPolicy(t *testing.T) {
 		output string
 	}{
 		{"no subcommand", "", []string{"policy"}, exitUsage, "policy needs a subcommand"},
-		{"nothing to set", "", []string{"policy", "set", "--by", "caio"}, exitUsage, "needs --require-approval or --two-approvers-above"},
+		{"nothing to set", "", []string{"policy", "set", "--by", "caio"}, exitUsage, "needs --require-approval, --two-approvers-above or --retention"},
+		{"bad retention", "", []string{"policy", "set", "--retention", "0d", "--by", "caio"}, exitUsage, "use a number of days from 1 to 3650"},
+		{"retention by an uploader", "correct horse battery\n", []string{"policy", "set", "--retention", "30d", "--by", "ana"}, exitUsage,
+			"only an admin"},
+		{"retention", "correct horse battery\n", []string{"policy", "set", "--retention", "30d", "--by", "caio"}, exitOK,
+			"retention set by caio: uploaded sheets and the files made from them are deleted 30 days after"},
+		{"retention again", "correct horse battery\n", []string{"policy", "set", "--retention", "30", "--by", "caio"}, exitOK,
+			"the retention is already 30 days"},
 		{"nobody", "", []string{"policy", "set", "--require-approval=true"}, exitUsage, "needs --by"},
 		{"bad total", "", []string{"policy", "set", "--two-approvers-above", "-5", "--by", "caio"}, exitUsage, "use a total in cents"},
 		{"by an uploader", "correct horse battery\n", []string{"policy", "set", "--require-approval=true", "--by", "ana"}, exitUsage,
@@ -77,7 +84,9 @@ func TestPolicy(t *testing.T) {
 	}
 	r := lote("", "policy", "show")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if r.code != exitOK || len(lines) != 6 || !strings.HasPrefix(lines[0], "approval policy: no approval") {
+	if r.code != exitOK || len(lines) != 11 || !strings.HasPrefix(lines[0], "approval policy: no approval") ||
+		!strings.HasPrefix(lines[7], "retention: uploaded sheets and the files made from them are deleted 30 days") ||
+		!strings.Contains(lines[10], "caio") || !strings.HasSuffix(lines[10], "30 days") {
 		t.Fatalf("show: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for i, want := range []string{"admin  caio  one approval (", "admin  caio  one approval (by an approver who neither uploaded nor submitted the batch), two approvals above R$ 10.000,00",

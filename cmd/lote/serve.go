@@ -83,13 +83,13 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
-	ln, err := net.Listen("tcp", f.addr)
+	ln, err := srv.Listen(f.addr)
 	if err != nil {
 		srv.Close()
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := srv.HTTPServer(log)
 	scheme := "http"
 	if tls {
 		scheme = "https"

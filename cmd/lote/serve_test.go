@@ -28,6 +28,19 @@ func TestServeUsage(t *testing.T) {
 	}
 }
 
+// TestWebhookPlainHTTPOffLoopback: like serve, `lote webhook` does not
+// receive Stone's webhooks in clear on an address other machines reach
+// (issue 13: it served plain HTTP on 0.0.0.0).
+func TestWebhookPlainHTTPOffLoopback(t *testing.T) {
+	c := cli{t: t, env: map[string]string{}}
+	for _, addr := range []string{"0.0.0.0:8443", ":8443", "192.0.2.10:8443"} {
+		r := c.run("webhook", "--env", "sandbox", "--addr", addr)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--addr "+addr+" is not a loopback address") {
+			t.Errorf("webhook --addr %s: exit %d, want %d refusing plain HTTP:\n%s", addr, r.code, exitUsage, r.stderr)
+		}
+	}
+}
+
 func TestLoopback(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"127.0.0.1:8080": true, "localhost:80": true, "[::1]:8080": true,

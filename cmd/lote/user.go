@@ -8,16 +8,13 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
+	"lote/internal/password"
 	"lote/ledger"
 )
-
-// minPassword is the shortest password `lote user` accepts, in characters.
-const minPassword = 10
 
 // bcryptCost is the work factor of the password hashes: about 50 ms to
 // check one on this project's machines, slow enough to make guessing a
@@ -25,7 +22,7 @@ const minPassword = 10
 const bcryptCost = 11
 
 func runUser(ctx context.Context, args []string, cio cmdIO) int {
-	fs := newFlags("user", "add NAME --role ROLE | passwd NAME | list", cio)
+	fs := newFlags("user", "add NAME --role ROLE | passwd NAME | disable NAME | enable NAME | remove NAME | list", cio)
 	var conn connFlags
 	conn.registerLedger(fs)
 	role := fs.String("role", "", "with add: uploader, approver or admin")
@@ -37,17 +34,20 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
 	if len(pos) == 0 {
-		return usageError(fs, cio.stderr, "user needs a subcommand: add, passwd or list")
+		return usageError(fs, cio.stderr, "user needs a subcommand: add, passwd, disable, enable, remove or list")
 	}
 	switch {
 	case pos[0] == "add" && len(pos) == 2:
 		if !ledger.Role(*role).Valid() {
 			return usageError(fs, cio.stderr, "--role %q: use uploader, approver or admin", *role)
 		}
+		// Names are kept as sign-in reads them: "Ana" is "ana".
+		pos[1] = ledger.NormalizeUserName(pos[1])
 		if err := ledger.CheckUserName(pos[1]); err != nil {
 			return usageError(fs, cio.stderr, "%v", err)
 		}
-	case pos[0] == "passwd" && len(pos) == 2, pos[0] == "list" && len(pos) == 1:
+	case len(pos) == 2 && (pos[0] == "passwd" || pos[0] == "disable" || pos[0] == "enable" || pos[0] == "remove"),
+		pos[0] == "list" && len(pos) == 1:
 	default:
 		return usageError(fs, cio.stderr, "user %s: wrong arguments", strings.Join(pos, " "))
 	}
@@ -64,16 +64,47 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 			return exitUsage
 		}
 		for _, u := range users {
-			fmt.Fprintf(cio.stdout, "%-24s %-9s since %s\n", u.Name, u.Role, u.Created.Local().Format("2006-01-02 15:04"))
+			state := ""
+			if !u.Disabled.IsZero() {
+				state = "  disabled since " + u.Disabled.Local().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(cio.stdout, "%-24s %-9s since %s%s\n", u.Name, u.Role, u.Created.Local().Format("2006-01-02 15:04"), state)
 		}
 		return exitOK
 	}
 	name := pos[1]
-	if pos[0] == "passwd" {
-		if _, err := l.User(ctx, name); err != nil {
+	if pos[0] != "add" {
+		u, err := l.User(ctx, ledger.NormalizeUserName(name))
+		if errors.Is(err, ledger.ErrNotFound) {
+			u, err = l.User(ctx, name) // a name kept before names were normalised
+		}
+		if err != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 			return exitUsage
 		}
+		name = u.Name
+	}
+	switch pos[0] {
+	case "disable", "enable", "remove":
+		var err error
+		msg := ""
+		switch pos[0] {
+		case "disable":
+			err = l.DisableUser(ctx, name)
+			msg = fmt.Sprintf("user %s disabled: signed out everywhere, and cannot sign in until `lote user enable %s`", name, name)
+		case "enable":
+			err = l.EnableUser(ctx, name)
+			msg = fmt.Sprintf("user %s enabled", name)
+		case "remove":
+			err = l.RemoveUser(ctx, name)
+			msg = fmt.Sprintf("user %s removed and signed out everywhere", name)
+		}
+		if err != nil {
+			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintln(cio.stdout, msg)
+		return exitOK
 	}
 	hash, err := askPassword(cio, name)
 	if err != nil {
@@ -90,7 +121,7 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	if pos[0] == "passwd" {
-		fmt.Fprintf(cio.stdout, "password of %s changed\n", name)
+		fmt.Fprintf(cio.stdout, "password of %s changed; their sessions were ended\n", name)
 	} else {
 		fmt.Fprintf(cio.stdout, "user %s added as %s\n", name, *role)
 	}
@@ -99,19 +130,15 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 
 // askPassword reads a new password and returns its bcrypt hash. On a
 // terminal it asks twice without echo; from a pipe it reads one line, so
-// scripts and tests can create users.
+// scripts and tests can create users. A password too short, too long for
+// bcrypt or easy to guess is refused (password.Check).
 func askPassword(cio cmdIO, name string) ([]byte, error) {
 	pw, err := readPassword(cio, "password for "+name, true)
 	if err != nil {
 		return nil, err
 	}
-	if n := utf8.RuneCountInString(pw); n < minPassword {
-		return nil, fmt.Errorf("the password has %d characters; use at least %d", n, minPassword)
-	}
-	// bcrypt reads only the first 72 bytes; a longer password would pass
-	// with any ending, which a person would not expect.
-	if len(pw) > 72 {
-		return nil, errors.New("the password is longer than 72 bytes; use a shorter one")
+	if err := password.Check(pw, name); err != nil {
+		return nil, fmt.Errorf("%v; nothing was changed", strings.TrimSuffix(err.Error(), ": "+password.ErrWeak.Error()))
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
 	if err != nil {

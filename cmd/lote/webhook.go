@@ -24,7 +24,7 @@ func runWebhook(ctx context.Context, args []string, cio cmdIO) int {
 	fs := newFlags("webhook", "", cio)
 	var conn connFlags
 	conn.register(fs)
-	addr := fs.String("addr", "127.0.0.1:8443", "address to receive Stone's webhooks on")
+	addr := fs.String("addr", "127.0.0.1:8443", "address to receive Stone's webhooks on; plain HTTP only on a loopback address")
 	certFile := fs.String("tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	keyFile := fs.String("tls-key", "", "TLS private key `file` (PEM)")
 	rest, ok := parseFlags(fs, args, cio)
@@ -36,6 +36,10 @@ func runWebhook(ctx context.Context, args []string, cio cmdIO) int {
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return usageError(fs, cio.stderr, "--tls-cert and --tls-key go together")
+	}
+	if *certFile == "" && !loopback(*addr) {
+		return usageError(fs, cio.stderr, "--addr %s is not a loopback address: Stone's webhooks would cross the network in clear; "+
+			"give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a proxy that serves HTTPS", *addr)
 	}
 	if err := conn.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
