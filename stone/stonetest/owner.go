@@ -16,10 +16,12 @@ const (
 	ScopeRead              = "paymentaccount:read"
 	ScopeTransfersExternal = "paymentaccount:transfers:external"
 	ScopeFeesRead          = "paymentaccount:fees:read"
+	ScopeTransfersInternal = "paymentaccount:transfers:internal"
+	ScopeInstantPayment    = "paymentaccount:instantpayment" // Pix
 )
 
 // defaultScopes are the scopes of a client registered with AddClient.
-var defaultScopes = []string{ScopeRead, ScopeTransfersExternal, ScopeFeesRead}
+var defaultScopes = []string{ScopeRead, ScopeTransfersExternal, ScopeFeesRead, ScopeTransfersInternal, ScopeInstantPayment}
 
 // SetScopes sets the scopes clientID's application has been granted; its
 // tokens carry them, and an endpoint that needs another one answers 403
