@@ -65,6 +65,8 @@ type InternalTransfer struct {
 	RejectedAt               *time.Time             `json:"rejected_at"`
 	RejectedBy               *string                `json:"rejected_by"`
 	CancelledAt              *time.Time             `json:"cancelled_at"`
+	CancelledBy              *string                `json:"cancelled_by"` // in webhooks
+	BatchID                  *string                `json:"batch_id"`     // in webhooks; null for a single transfer
 	FailedAt                 *time.Time             `json:"failed_at"`
 	FailureReasonCode        *StringCode            `json:"failure_reason_code"`
 	FailureReasonDescription *string                `json:"failure_reason_description"`

@@ -48,31 +48,50 @@ const (
 // 1,000,000,000,000; 0 leaves it out, and then the confirmation must carry
 // it. TransactionID (a charge's id, from a QR code) requires Key.
 type CreatePixPayment struct {
-	AccountID     string    `json:"account_id"`
-	Amount        int64     `json:"amount,omitempty"`
-	Description   string    `json:"description,omitempty"` // at most 140 characters
-	Key           string    `json:"key,omitempty"`         // at most 77 characters
-	TransactionID string    `json:"transaction_id,omitempty"`
-	ScheduledTo   string    `json:"scheduled_to,omitempty"` // yyyy-mm-dd
-	Target        *PixParty `json:"target,omitempty"`
+	AccountID     string     `json:"account_id"`
+	Amount        int64      `json:"amount,omitempty"`
+	Description   string     `json:"description,omitempty"` // at most 140 characters
+	Key           string     `json:"key,omitempty"`         // at most 77 characters
+	TransactionID string     `json:"transaction_id,omitempty"`
+	ScheduledTo   string     `json:"scheduled_to,omitempty"` // yyyy-mm-dd
+	Target        *PixTarget `json:"target,omitempty"`
 }
 
-// PixParty is one side of a Pix: who (entity), which account, and at which
-// institution. In a request by bank data, Account's branch_code is 4
-// digits and account_type PG, PP or CC. In answers to a Pix by key, Stone
-// leaves the target's account out until the payment is settled, and masks a
-// CPF target document ("***369163**").
+// PixTarget is the payee of a Pix by bank data, as the create page lists
+// its fields: the owner's name and document, the account (branch_code 4
+// digits, account_type PG, PP or CC) and the institution's ISPB.
+type PixTarget struct {
+	Entity struct {
+		Document string `json:"document"`
+		Name     string `json:"name"`
+	} `json:"entity"`
+	Account     PixAccount `json:"account"`
+	Institution struct {
+		ISPB string `json:"ispb"`
+	} `json:"institution"`
+}
+
+// NewPixTarget returns the bank-data target of a Pix.
+func NewPixTarget(name, document, ispb string, account PixAccount) *PixTarget {
+	t := &PixTarget{Account: account}
+	t.Entity.Name, t.Entity.Document, t.Institution.ISPB = name, document, ispb
+	return t
+}
+
+// PixParty is one side of a Pix in Stone's answers: who (entity), which
+// account, and at which institution. For a Pix by key, Stone leaves the
+// target's account out of its answers until the payment is settled, and
+// masks a CPF target document ("***369163**").
 type PixParty struct {
 	Account     *PixAccount    `json:"account,omitempty"`
 	Entity      PixEntity      `json:"entity"`
 	Institution PixInstitution `json:"institution"`
 }
 
-// PixEntity is the owner of a Pix account. DocumentType is "cpf" or "cnpj"
-// in Stone's answers.
+// PixEntity is the owner of a Pix account. DocumentType is "cpf" or "cnpj".
 type PixEntity struct {
 	Document     string `json:"document"`
-	DocumentType string `json:"document_type,omitempty"`
+	DocumentType string `json:"document_type"`
 	Name         string `json:"name"`
 }
 
@@ -83,10 +102,10 @@ type PixAccount struct {
 	BranchCode  string `json:"branch_code"`
 }
 
-// PixInstitution is an institution in a Pix; Name is filled in answers.
+// PixInstitution is an institution in a Pix.
 type PixInstitution struct {
 	ISPB string `json:"ispb"`
-	Name string `json:"name,omitempty"`
+	Name string `json:"name"`
 }
 
 // ConfirmPixPayment is the optional body of

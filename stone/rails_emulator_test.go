@@ -188,14 +188,10 @@ func TestEmulatorPixRefusals(t *testing.T) {
 	}{
 		{"malformed key", stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Key: "21 98804-0465"}, stone.ErrInvalidKey},
 		{"key not in the DICT", stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Key: "+5511900000000"}, stone.ErrKeyNotFound},
-		{"institution outside Pix", stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Target: &stone.PixParty{
-			Entity:      stone.PixEntity{Name: "BNDES", Document: "33657248000189"},
-			Account:     &stone.PixAccount{AccountCode: "12345", BranchCode: "0001", AccountType: "CC"},
-			Institution: stone.PixInstitution{ISPB: "33657248"}}}, stone.ErrTargetInstitutionNotFound},
-		{"Stone account unknown", stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Target: &stone.PixParty{
-			Entity:      stone.PixEntity{Name: "Ninguém", Document: "62752545053"},
-			Account:     &stone.PixAccount{AccountCode: "424242", BranchCode: "0001", AccountType: "PG"},
-			Institution: stone.PixInstitution{ISPB: "16501555"}}}, stone.ErrTargetAccountNotFound},
+		{"institution outside Pix", stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Target: stone.NewPixTarget("BNDES", "33657248000189", "33657248",
+			stone.PixAccount{AccountCode: "12345", BranchCode: "0001", AccountType: "CC"})}, stone.ErrTargetInstitutionNotFound},
+		{"Stone account unknown", stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Target: stone.NewPixTarget("Ninguém", "62752545053", "16501555",
+			stone.PixAccount{AccountCode: "424242", BranchCode: "0001", AccountType: "PG"})}, stone.ErrTargetAccountNotFound},
 	} {
 		_, err := c.CreatePix(ctx, "k-"+tc.name[:5], tc.body)
 		var se *stone.Error
@@ -211,10 +207,8 @@ func TestEmulatorPixRefusals(t *testing.T) {
 	}
 
 	// By bank data, at a Pix participant: the target is echoed with its account.
-	p, err := c.CreatePix(ctx, "bank-data", stone.CreatePixPayment{AccountID: "acc-1", Amount: 1000, Target: &stone.PixParty{
-		Entity:      stone.PixEntity{Name: "Gabriela Abreu", Document: "12409265707"},
-		Account:     &stone.PixAccount{AccountCode: "10022294", BranchCode: "4208", AccountType: "CC"},
-		Institution: stone.PixInstitution{ISPB: "90400888"}}})
+	p, err := c.CreatePix(ctx, "bank-data", stone.CreatePixPayment{AccountID: "acc-1", Amount: 1000, Target: stone.NewPixTarget("Gabriela Abreu", "12409265707", "90400888",
+		stone.PixAccount{AccountCode: "10022294", BranchCode: "4208", AccountType: "CC"})})
 	if err != nil || p.Target.Account == nil || p.Target.Account.BranchCode != "4208" || p.Target.Institution.Name == "" {
 		t.Fatalf("by bank data: %+v, %v", p, err)
 	}

@@ -338,7 +338,7 @@ func (s *Server) handleInternalCancel(w http.ResponseWriter, r *http.Request, cl
 		return
 	}
 	rec.gen++
-	rec.t.CancelledAt = stamp(now)
+	rec.t.CancelledAt, rec.t.CancelledBy = stamp(now), ptr("application:"+client)
 	s.setInternalStatus(rec, stone.StatusCancelled, now)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
@@ -478,7 +478,7 @@ func (s *Server) setInternalStatus(rec *internalRecord, status string, at time.T
 func (s *Server) notifyInternal(rec *internalRecord, eventType string, at time.Time) {
 	t := rec.t
 	t.AccountID = rec.accountID
-	s.notifyResource(rec.client, rec.t.ID, eventType, at, t, "/api/v1/internal_transfers/"+rec.t.ID)
+	s.notifyResource(rec.client, rec.t.ID, eventType, at, at, t, "/api/v1/internal_transfers/"+rec.t.ID)
 }
 
 // step executes the transfer: the account pays amount and fee at once and

@@ -437,7 +437,6 @@ func (s *Server) handlePixCreate(w http.ResponseWriter, r *http.Request, client 
 	s.pix[p.ID] = rec
 	s.pixAll = append(s.pixAll, rec)
 	s.pixOps[c.accountID] = append(s.pixOps[c.accountID], pixOp{seq: rec.seq, pay: rec})
-	s.notifyPix(rec, stone.EventPixCreated, now)
 	resp, err := json.Marshal(rec.p)
 	entry.done, entry.body, entry.status = true, resp, http.StatusCreated
 	s.mu.Unlock()
@@ -627,6 +626,10 @@ func (s *Server) handlePixConfirm(w http.ResponseWriter, r *http.Request, client
 	if rec.p.Status == stone.PixCreated {
 		s.setPixStatus(rec, stone.PixConfirmed, now)
 	}
+	// Stone's example of pix_outbound_payment_created is sent at the
+	// confirmation: it happened at created_at, is notified at
+	// confirmed_at, and shows the payment CONFIRMED.
+	s.notifyPixAt(rec, stone.EventPixCreated, *rec.p.CreatedAt, now)
 	s.scheduleStep(rec, at, evPixReserve)
 	entry.done, entry.status = true, http.StatusNoContent
 	s.mu.Unlock()
@@ -711,12 +714,16 @@ func (s *Server) setPixStatus(rec *pixRecord, status string, at time.Time) {
 // notifyPix queues a webhook about rec as it is now, with the
 // target_detail_uri of the documented examples. Callers hold s.mu.
 func (s *Server) notifyPix(rec *pixRecord, eventType string, at time.Time) {
+	s.notifyPixAt(rec, eventType, at, at)
+}
+
+// notifyPixAt is notifyPix for an event that happened before it is sent.
+// The webhooks' target_data shows the target's account even before the
+// payment settles, as Stone's examples do. Callers hold s.mu.
+func (s *Server) notifyPixAt(rec *pixRecord, eventType string, happened, due time.Time) {
 	p := rec.p
-	if p.Target.Account != nil {
-		acc := *p.Target.Account
-		p.Target.Account = &acc
-	}
-	s.notifyResource(rec.client, p.ID, eventType, at, p, "/api/v1/outbound_pix_payments/"+p.ID)
+	p.Target.Account = &stone.PixAccount{AccountCode: rec.dest.AccountCode, AccountType: rec.dest.AccountType, BranchCode: rec.dest.BranchCode}
+	s.notifyResource(rec.client, p.ID, eventType, happened, due, p, "/api/v1/outbound_pix_payments/"+p.ID)
 }
 
 // ErrPixRefund is returned by RefundPix for a payment that cannot be

@@ -61,7 +61,9 @@ func TestPixWebhooks(t *testing.T) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
 	dec := decoder(e)
-	wantStatus := []string{stone.PixCreated, stone.PixMoneyReserved, stone.PixSettled, stone.PixSettled}
+	// As in Stone's example, the created event is sent at the confirmation
+	// and shows the payment CONFIRMED.
+	wantStatus := []string{stone.PixConfirmed, stone.PixMoneyReserved, stone.PixSettled, stone.PixSettled}
 	for i, d := range rcv.deliveries() {
 		ev, err := dec.Decode(context.Background(), http.Header{"X-Stone-Webhook-Event-Id": {d.id}}, d.body)
 		if err != nil {
@@ -69,7 +71,10 @@ func TestPixWebhooks(t *testing.T) {
 		}
 		if ev.Pix == nil || ev.Pix.ID != p.ID || ev.Pix.AccountID != testAccount || ev.Pix.Status != wantStatus[i] ||
 			ev.TargetType != strings.TrimPrefix(d.typ, "pix_outbound_") || ev.TargetID != p.ID {
-			t.Errorf("delivery %d (%s): %+v pix %+v", i, d.typ, ev, ev.Pix)
+			t.Errorf("delivery %d (%s): type %s target %s %s, pix %+v", i, d.typ, ev.Type, ev.TargetType, ev.TargetID, ev.Pix)
+		}
+		if i == 0 && !ev.HappenedAt.Equal(*p.CreatedAt) {
+			t.Errorf("created event happened at %s, the payment was created at %s", ev.HappenedAt, p.CreatedAt)
 		}
 	}
 	last, _ := dec.Decode(context.Background(), nil, rcv.deliveries()[3].body)

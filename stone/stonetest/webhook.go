@@ -149,14 +149,14 @@ func (s *Server) notify(rec *record, eventType string, at time.Time) {
 	// replaced at each change, never written through.
 	t := rec.t
 	t.AccountID = rec.accountID
-	s.notifyResource(rec.client, rec.t.ID, eventType, at, t, "/api/v1/external_transfers/"+rec.t.ID)
+	s.notifyResource(rec.client, rec.t.ID, eventType, at, at, t, "/api/v1/external_transfers/"+rec.t.ID)
 }
 
-// notifyResource queues an event about the resource id of client, whose
-// target_data is data (a snapshot, not shared with the live record) and
-// whose target_detail_uri is the server's URL and detailPath. Callers hold
-// s.mu.
-func (s *Server) notifyResource(client, id, eventType string, at time.Time, data any, detailPath string) {
+// notifyResource queues an event about the resource id of client, which
+// happened at happened and is due at due, whose target_data is data (a
+// snapshot, not shared with the live record) and whose target_detail_uri is
+// the server's URL and detailPath. Callers hold s.mu.
+func (s *Server) notifyResource(client, id, eventType string, happened, due time.Time, data any, detailPath string) {
 	s.wh.mu.Lock()
 	defer s.wh.mu.Unlock()
 	url := s.wh.urls[client]
@@ -170,8 +170,8 @@ func (s *Server) notifyResource(client, id, eventType string, at time.Time, data
 			ClientID:    client,
 			TransferID:  id,
 			URL:         url,
-			HappenedAt:  *stamp(at),
-			NextAttempt: at,
+			HappenedAt:  *stamp(happened),
+			NextAttempt: due,
 		},
 		data:       data,
 		detailPath: detailPath,
