@@ -360,3 +360,40 @@ func TestEmulatorPixRefundRule(t *testing.T) {
 		t.Errorf("%s refunded %d, want SETTLED 250", got.Status, got.RefundedAmount)
 	}
 }
+
+// Receipts of an internal transfer and of a Pix are PDFs once they are
+// paid, and refused before.
+func TestEmulatorRailReceipts(t *testing.T) {
+	srv, c := pixKeyEnv(t, stonetest.Options{})
+	srv.AddStoneAccount("58859", stonetest.StoneAccount{Name: "Fernando Antonio"})
+	ctx := context.Background()
+	it, err := c.CreateInternalTransfer(ctx, "rc-int", internal(100, "58859"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.CreatePix(ctx, "rc-pix", stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Key: "+5521988040465"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se *stone.Error
+	if _, err := c.Receipt(ctx, stone.ReceiptPixPayment, p.ID); !errors.As(err, &se) || se.Status != http.StatusUnprocessableEntity {
+		t.Errorf("receipt of a created Pix: %v, want 422", err)
+	}
+	if err := c.ConfirmPix(ctx, "rc-pix-confirm", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.Advance(stonetest.DefaultPixReserveDelay + stonetest.DefaultPixSettleDelay)
+	for _, rt := range []struct{ typ, id string }{{stone.ReceiptInternalTransfer, it.ID}, {stone.ReceiptPixPayment, p.ID}} {
+		pdf, err := c.Receipt(ctx, rt.typ, rt.id)
+		if err != nil || !strings.HasPrefix(string(pdf), "%PDF-") {
+			t.Errorf("receipt of %s %s: %d bytes, %v", rt.typ, rt.id, len(pdf), err)
+		}
+	}
+	cal, err := c.CalendarFor(ctx, stone.CalendarInternalTransfer, "2026-03-10", "2026-04-10")
+	if err != nil || len(cal.NonBusinessDays) != 0 {
+		t.Errorf("internal transfer calendar: %+v, %v; want no non-business day", cal, err)
+	}
+	if _, err := c.CalendarFor(ctx, "pix", "", ""); !errors.Is(err, stone.ErrNotSent) {
+		t.Errorf("unknown operation type: %v, want not sent", err)
+	}
+}
