@@ -80,27 +80,40 @@ func conform(path string, doc, got any, errs *[]string) {
 			conform(path+"."+k, d[k], gv, errs)
 		}
 	case []any:
+		// Each item of the example must be matched by some item of the
+		// answer (of the same "type", when items have one); the errors
+		// reported are those of the closest item.
 		g := got.([]any)
 		for i, dv := range d {
 			if len(g) == 0 {
 				bad("empty, the example has items")
 				return
 			}
-			gv := g[0]
-			if m, ok := dv.(map[string]any); ok && m["type"] != nil {
-				gv = nil
-				for _, x := range g {
-					if xm, ok := x.(map[string]any); ok && xm["type"] == m["type"] {
-						gv = x
-						break
-					}
-				}
-				if gv == nil {
-					bad("no item of type %v, the example's item %d", m["type"], i)
+			m, typed := dv.(map[string]any)
+			typed = typed && m["type"] != nil
+			var best []string
+			found := false
+			for _, x := range g {
+				if xm, ok := x.(map[string]any); typed && (!ok || xm["type"] != m["type"]) {
 					continue
 				}
+				var e []string
+				conform(fmt.Sprintf("%s[%d]", path, i), dv, x, &e)
+				if len(e) == 0 {
+					found = true
+					break
+				}
+				if best == nil || len(e) < len(best) {
+					best = e
+				}
 			}
-			conform(fmt.Sprintf("%s[%d]", path, i), dv, gv, errs)
+			switch {
+			case found:
+			case best == nil:
+				bad("no item of type %v, the example's item %d", m["type"], i)
+			default:
+				*errs = append(*errs, best...)
+			}
 		}
 	}
 }
@@ -253,6 +266,17 @@ func TestContractPix(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAnswer(t, "pix_list_200", e.do("GET", "/api/v1/pix/"+testAccount+"/pix_payments", nil))
+}
+
+func TestContractAccount(t *testing.T) {
+	e := pixEnv(t, Options{})
+	checkAnswer(t, "ted_dry_run_202", e.do("POST", "/api/v1/dry_run/external_transfers", seedBody()))
+	checkAnswer(t, "calendar_201", e.do("GET", "/api/v1/schedulings/calendar?operation_type=external_transfer&start=2026-11-24&end=2026-12-31", nil))
+	checkAnswer(t, "balance_200", e.do("GET", "/api/v1/accounts/"+testAccount+"/balance", nil))
+	checkAnswer(t, "fee_201", e.do("GET", "/api/v1/accounts/"+testAccount+"/fees/internal_transfer", nil))
+	e.do("POST", "/api/v1/internal_transfers", internalBody("58859"), "x-stone-idempotency-key", "st-1")
+	e.s.Advance(2 * time.Second)
+	checkAnswer(t, "statement_201", e.do("GET", "/api/v1/accounts/"+testAccount+"/statement", nil))
 }
 
 // TestContractWebhooks: the claims of the webhooks, once decrypted and

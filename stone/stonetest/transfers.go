@@ -579,6 +579,8 @@ func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, client st
 }
 
 // handleFee is GET /api/v1/accounts/{id}/fees/{type} (stone-api.md §2.6).
+// It answers 201, as documented ("201 OK"), like the calendar and the
+// statement.
 func (s *Server) handleFee(w http.ResponseWriter, r *http.Request, client string) {
 	s.mu.Lock()
 	a := s.accounts[r.PathValue("id")]
@@ -596,9 +598,9 @@ func (s *Server) handleFee(w http.ResponseWriter, r *http.Request, client string
 		if left > 0 {
 			f.Amount = 0
 		}
-		writeJSON(w, http.StatusOK, f)
+		writeJSON(w, http.StatusCreated, f)
 	case "internal_transfer":
-		writeJSON(w, http.StatusOK, stone.Fee{FeeType: "internal_transfer"})
+		writeJSON(w, http.StatusCreated, stone.Fee{FeeType: "internal_transfer"})
 	default:
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 	}
