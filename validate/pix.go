@@ -11,8 +11,9 @@ import (
 // another institution). It is derived from the PixType column of the
 // snapshot in ../shared/data/institutions.csv (a compilation of the Central
 // Bank's participant lists, 2026-08-22); institutions without a PixType are
-// left out.
+// left out. go generate ./validate rebuilds it (internal/genpix).
 //
+//go:generate go run ./internal/genpix -in ../../shared/data/institutions.csv -out pix_participants.csv
 //go:embed pix_participants.csv
 var pixParticipants string
 
