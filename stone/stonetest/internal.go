@@ -18,8 +18,10 @@ import (
 // (SCHEDULED with a future scheduled_to), execute a second later (Stone's
 // examples finish within a second), debiting amount and fee, and end
 // FINISHED, or FAILED with failure_reason_code "1" when the account is
-// short. They are never refunded. The approval modes (Options.RequireApproval,
-// OwnerApproval) apply to TEDs only.
+// short. They are never refunded. With Options.RequireApproval or
+// OwnerApproval they wait in CREATED, as TEDs do, for POST …/approve or
+// /reject (or the owner's decision, Server.ApproveAsOwner), and expire when
+// nobody decides.
 
 // StoneAccount is an account at Stone that internal transfers (and Pix by
 // bank data to Stone) can target: its owner's name and document.
@@ -169,27 +171,103 @@ func (s *Server) newInternal(id, client string, c *internalRequest, owner StoneA
 	t := stone.InternalTransfer{
 		ID:                     id,
 		Amount:                 c.amount,
-		Status:                 stone.StatusApproved,
 		Description:            c.description,
 		CreatedAt:              stamp(now),
 		CreatedBy:              ptr(by),
-		ApprovedAt:             stamp(now),
-		ApprovedBy:             ptr(by),
 		TargetAccountCode:      c.accountCode,
 		TargetAccountOwnerName: owner.Name,
 	}
+	if c.scheduledTo != "" {
+		t.ScheduledTo = ptr(c.scheduledTo)
+	}
 	t.Target.Account.AccountCode = c.accountCode
 	t.Target.Entity.Name = owner.Name
-	at := now.Add(time.Second)
-	if c.scheduledTo != "" {
-		if d, _ := parseDate(c.scheduledTo); d.After(civilDate(now)) {
-			// Internal transfers run on any day: the date itself, at its
-			// start in Brasília.
-			t.Status, t.ScheduledTo = stone.StatusScheduled, ptr(c.scheduledTo)
-			at = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, brasilia)
+	if s.waitsForApproval() {
+		t.Status = stone.StatusCreated
+		return t, now
+	}
+	t.ApprovedAt, t.ApprovedBy = stamp(now), ptr(by)
+	status, at := internalPlan(now, c.scheduledTo)
+	t.Status = status
+	return t, at
+}
+
+// internalPlan is when an approved internal transfer executes: a second
+// from now, or at the start of its future date in Brasília (internal
+// transfers run on any day), SCHEDULED.
+func internalPlan(now time.Time, scheduledTo string) (string, time.Time) {
+	if scheduledTo != "" {
+		if d, _ := parseDate(scheduledTo); d.After(civilDate(now)) {
+			return stone.StatusScheduled, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, brasilia)
 		}
 	}
-	return t, at
+	return stone.StatusApproved, now.Add(time.Second)
+}
+
+// internalExpiry is when a CREATED internal transfer expires: at the end of
+// its scheduled date, or ApprovalTTL after creation.
+func (s *Server) internalExpiry(now time.Time, scheduledTo *string) time.Time {
+	if scheduledTo != nil {
+		if d, ok := parseDate(*scheduledTo); ok && d.After(civilDate(now)) {
+			d = d.AddDate(0, 0, 1)
+			return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, brasilia)
+		}
+	}
+	return now.Add(s.opts.ApprovalTTL)
+}
+
+// approveInternal plans an approved internal transfer. Callers hold s.mu.
+func (s *Server) approveInternal(rec *internalRecord, now time.Time, by string) {
+	sched := ""
+	if rec.t.ScheduledTo != nil {
+		sched = *rec.t.ScheduledTo
+	}
+	status, at := internalPlan(now, sched)
+	rec.t.ApprovedAt, rec.t.ApprovedBy = stamp(now), ptr(by)
+	s.setInternalStatus(rec, stone.StatusApproved, now)
+	if status == stone.StatusScheduled {
+		s.setInternalStatus(rec, stone.StatusScheduled, now)
+	}
+	s.scheduleStep(rec, at, evExecute)
+}
+
+// rejectInternal ends an internal transfer REJECTED. Callers hold s.mu.
+func (s *Server) rejectInternal(rec *internalRecord, now time.Time, by string) {
+	rec.t.RejectedAt, rec.t.RejectedBy = stamp(now), ptr(by)
+	s.setInternalStatus(rec, stone.StatusRejected, now)
+}
+
+// handleInternalDecision is POST /api/v1/internal_transfers/{id}/approve or
+// /reject (stone-api.md §1.9): 204 for a CREATED transfer, 422
+// srn:error:wrong_status otherwise, 403 when the owner decides.
+func (s *Server) handleInternalDecision(approve bool) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, client string) {
+		if s.ownerOnly(w) {
+			return
+		}
+		now := s.Now()
+		s.mu.Lock()
+		rec := s.lookupInternal(client, r.PathValue("id"))
+		if rec == nil {
+			s.mu.Unlock()
+			writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
+			return
+		}
+		if rec.t.Status != stone.StatusCreated {
+			status := rec.t.Status
+			s.mu.Unlock()
+			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: "transfer is " + status})
+			return
+		}
+		rec.gen++
+		if approve {
+			s.approveInternal(rec, now, "application:"+client)
+		} else {
+			s.rejectInternal(rec, now, "application:"+client)
+		}
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
 
 // handleInternalCreate is POST /api/v1/internal_transfers (202).
@@ -232,12 +310,16 @@ func (s *Server) handleInternalCreate(w http.ResponseWriter, r *http.Request, cl
 	s.internalAll = append(s.internalAll, rec)
 	s.internalByAccount[c.accountID] = append(s.internalByAccount[c.accountID], rec)
 	s.notifyInternal(rec, stone.EventInternalCreated, now)
-	if t.Status == stone.StatusScheduled {
+	switch t.Status {
+	case stone.StatusCreated:
+		s.scheduleStep(rec, s.internalExpiry(now, t.ScheduledTo), evExpire)
+	case stone.StatusScheduled:
 		s.notifyInternal(rec, stone.EventInternalScheduled, now)
-	} else {
+		s.scheduleStep(rec, at, evExecute)
+	default:
 		s.notifyInternal(rec, stone.EventInternalApproved, now)
+		s.scheduleStep(rec, at, evExecute)
 	}
-	s.scheduleStep(rec, at, evExecute)
 	resp, err := json.Marshal(rec.t)
 	if entry != nil {
 		entry.done, entry.body, entry.status = true, resp, http.StatusAccepted
@@ -320,8 +402,8 @@ func (s *Server) handleInternalGet(w http.ResponseWriter, r *http.Request, clien
 }
 
 // handleInternalCancel is POST /api/v1/internal_transfers/{id}/cancel: a
-// scheduled transfer not yet executed is CANCELLED (204); any other gets
-// 422 srn:error:wrong_status.
+// scheduled (or still unapproved) transfer is CANCELLED (204); any other
+// gets 422 srn:error:wrong_status.
 func (s *Server) handleInternalCancel(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
 	s.mu.Lock()
@@ -331,7 +413,7 @@ func (s *Server) handleInternalCancel(w http.ResponseWriter, r *http.Request, cl
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 		return
 	}
-	if rec.executed || rec.t.Status != stone.StatusScheduled {
+	if rec.executed || (rec.t.Status != stone.StatusScheduled && rec.t.Status != stone.StatusCreated) {
 		status := rec.t.Status
 		s.mu.Unlock()
 		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: "transfer is " + status})
@@ -468,6 +550,12 @@ func (s *Server) setInternalStatus(rec *internalRecord, status string, at time.T
 		ev = stone.EventInternalFailed
 	case stone.StatusCancelled:
 		ev = stone.EventInternalCancelled
+	case stone.StatusScheduled:
+		ev = stone.EventInternalScheduled
+	case stone.StatusRejected:
+		ev = stone.EventInternalRejected
+	case stone.StatusExpired:
+		ev = stone.EventInternalExpired
 	}
 	if ev != "" {
 		s.notifyInternal(rec, ev, at)
@@ -484,6 +572,13 @@ func (s *Server) notifyInternal(rec *internalRecord, eventType string, at time.T
 // step executes the transfer: the account pays amount and fee at once and
 // the transfer is FINISHED, or FAILED when the account is short.
 func (rec *internalRecord) step(s *Server, kind eventKind, at time.Time) {
+	if kind == evExpire {
+		if rec.t.Status == stone.StatusCreated {
+			rec.t.ApprovalExpiredAt = stamp(at)
+			s.setInternalStatus(rec, stone.StatusExpired, at)
+		}
+		return
+	}
 	if kind != evExecute || rec.executed {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"lote/stone"
 )
@@ -170,5 +171,64 @@ func TestAdminPixRefund(t *testing.T) {
 	var recs []PixRecord
 	if err := json.NewDecoder(list.Body).Decode(&recs); err != nil || len(recs) != 1 || len(recs[0].Refunds) != 1 || recs[0].Payment.RefundedAmount != 100 {
 		t.Errorf("GET /_sim/pix: %+v %v", recs, err)
+	}
+}
+
+// TestInternalApproval: with approval required, an internal transfer waits
+// in CREATED, moves no money until approved, and expires when nobody
+// decides; with the owner deciding, the application's approve gets 403.
+func TestInternalApproval(t *testing.T) {
+	create := func(e *env, key string) stone.InternalTransfer {
+		r := e.do("POST", "/api/v1/internal_transfers", internalBody("58859"), "x-stone-idempotency-key", key)
+		var it stone.InternalTransfer
+		if err := json.Unmarshal(r.body, &it); err != nil || r.status != http.StatusAccepted {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		return it
+	}
+	status := func(e *env, id string) string {
+		for _, rec := range e.s.InternalTransfers() {
+			if rec.Transfer.ID == id {
+				return rec.Transfer.Status
+			}
+		}
+		return ""
+	}
+
+	e := pixEnv(t, Options{RequireApproval: true})
+	it := create(e, "a-1")
+	if it.Status != stone.StatusCreated || it.ApprovedAt != nil {
+		t.Fatalf("created %s approved at %v, want CREATED", it.Status, it.ApprovedAt)
+	}
+	e.s.Advance(10 * time.Minute) // within the access token's 15 minutes
+	if b, _ := e.s.Balance(testAccount); b != 100_000_000 || status(e, it.ID) != stone.StatusCreated {
+		t.Fatalf("unapproved: %s, balance %d", status(e, it.ID), b)
+	}
+	if r := e.do("POST", "/api/v1/internal_transfers/"+it.ID+"/approve", nil); r.status != http.StatusNoContent {
+		t.Fatalf("approve: %d %s", r.status, r.body)
+	}
+	e.s.Advance(2 * time.Second)
+	if b, _ := e.s.Balance(testAccount); b != 100_000_000-100 || status(e, it.ID) != stone.StatusFinished {
+		t.Errorf("approved: %s, balance %d", status(e, it.ID), b)
+	}
+	expiring := create(e, "a-2")
+	e.s.Advance(DefaultApprovalTTL)
+	if got := status(e, expiring.ID); got != stone.StatusExpired {
+		t.Errorf("nobody decided: %s, want EXPIRED", got)
+	}
+
+	o := pixEnv(t, Options{OwnerApproval: true})
+	it = create(o, "o-1")
+	if r := o.do("POST", "/api/v1/internal_transfers/"+it.ID+"/approve", nil); r.status != http.StatusForbidden {
+		t.Errorf("application's approve: %d, want 403", r.status)
+	}
+	if err := o.s.RejectAsOwner(it.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(o, it.ID); got != stone.StatusRejected {
+		t.Errorf("owner rejected: %s", got)
+	}
+	if err := o.s.ApproveAsOwner(it.ID); err == nil {
+		t.Error("a rejected transfer was approved")
 	}
 }

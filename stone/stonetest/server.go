@@ -614,6 +614,8 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET /api/v1/internal_transfers/{id}", s.api(ScopeRead, s.handleInternalGet))
 	m.Handle("POST /api/v1/internal_transfers/{id}/cancel", s.api(ScopeTransfersInternal, s.handleInternalCancel))
 	m.Handle("POST /api/v1/dry_run/internal_transfers", s.api(ScopeTransfersInternal, s.handleInternalDryRun))
+	m.Handle("POST /api/v1/internal_transfers/{id}/approve", s.api(ScopeTransfersInternal, s.handleInternalDecision(true)))
+	m.Handle("POST /api/v1/internal_transfers/{id}/reject", s.api(ScopeTransfersInternal, s.handleInternalDecision(false)))
 	m.Handle("POST /api/v1/pix/outbound_pix_payments", s.api(ScopeInstantPayment, s.handlePixCreate))
 	// GET /api/v1/pix/outbound_pix_payments/{id} and
 	// GET /api/v1/pix/{account_id}/pix_payments overlap as patterns; one
