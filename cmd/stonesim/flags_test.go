@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lote/stone/stonetest"
 )
 
 // TestFidelityFlags: the flags that select Stone's documented readings
@@ -63,7 +65,7 @@ func TestRailFlags(t *testing.T) {
 		"--pix-key", "+5521988040465=Silva, Souza & Cia,11222333000181,90400888",
 		"--pix-key", "ana@exemplo.com.br=Ana Maria,12409265707",
 		"--pix-refund", "+5521988040465=250", "--pix-refund", "ana@exemplo.com.br=all",
-		"--confirm-fail-rate", "0.25", "--pix-settle-delay", "1m",
+		"--confirm-fail-rate", "0.25", "--pix-settle-delay", "1m", "--pix-fail", "0099999",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +73,9 @@ func TestRailFlags(t *testing.T) {
 	opts, err := o.serverOptions(io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, fails := opts.PixFailRule(stonetest.PixKey{AccountCode: "99999"}); !fails {
+		t.Error("--pix-fail 0099999 does not fail a Pix to account 99999")
 	}
 	if opts.Faults.PixConfirmUnavailableRate != 0.25 || opts.PixSettleDelay != time.Minute || opts.PixRefundRule == nil {
 		t.Errorf("options %+v", opts)
@@ -86,6 +91,7 @@ func TestRailFlags(t *testing.T) {
 		{"--pix-refund", "x@y.com=-5"},
 		{"--confirm-fail-rate", "2"},
 		{"--pix-settle-delay", "0s"},
+		{"--pix-fail", "12-3"},
 	} {
 		var o options
 		err := newFlagSet(&o, io.Discard).Parse(bad)

@@ -78,6 +78,7 @@ type options struct {
 	stoneAccounts     pairs
 	pixKeys           pairs
 	pixRefunds        pairs
+	pixFail           stringList
 	confirmFailRate   float64
 	pixSettleDelay    time.Duration
 	latency, jitter   time.Duration
@@ -98,6 +99,19 @@ type options struct {
 	webhook           string
 	webhookInterval   time.Duration
 	duplicateWebhooks float64
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	if strings.Trim(v, "0123456789") != "" || strings.Trim(v, "0") == "" {
+		return fmt.Errorf("%q is not an account number", v)
+	}
+	*l = append(*l, v)
+	return nil
 }
 
 // pairs is a repeatable ID=VALUE flag.
@@ -125,6 +139,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.Var(&o.stoneAccounts, "stone-account", "put a Stone account in the directory internal transfers resolve: `CODE=NAME[,DOCUMENT]` (repeatable)")
 	fs.Var(&o.pixKeys, "pix-key", "put a Pix key in the key directory: `KEY=NAME,DOCUMENT[,ISPB]` (repeatable; ISPB defaults to Stone's)")
 	fs.Var(&o.pixRefunds, "pix-refund", "refund, some time after it settles, every Pix to this key: `KEY=CENTS` or KEY=all (repeatable; CENTS makes a partial refund)")
+	fs.Var(&o.pixFail, "pix-fail", "fail, after its confirmation, every Pix to this destination `ACCOUNT_CODE`, as an account the receiving bank does not have (repeatable)")
 	fs.Float64Var(&o.confirmFailRate, "confirm-fail-rate", 0, "share (0..1) of Pix confirmations answered 503, as when Stone's external services are down")
 	fs.DurationVar(&o.pixSettleDelay, "pix-settle-delay", stonetest.DefaultPixSettleDelay, "time from a Pix's MONEY_RESERVED to SETTLED")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every answer by this `duration`")
@@ -296,6 +311,9 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 			amounts[r[0]] = n
 		}
 		opts.PixRefundRule = stonetest.RefundPixByKey(amounts)
+	}
+	if len(o.pixFail) > 0 {
+		opts.PixFailRule = stonetest.FailPixToAccounts(o.pixFail...)
 	}
 	if o.pixSettleDelay <= 0 {
 		return opts, errors.New("--pix-settle-delay must be positive")

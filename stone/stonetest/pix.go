@@ -70,6 +70,19 @@ func (s *Server) AddPixKey(key string, k PixKey) error {
 	return nil
 }
 
+// FailPixToAccounts returns a PixFailRule that fails every Pix to one of
+// the account numbers (by key or by bank data), as an account that does not
+// exist at the receiving institution.
+func FailPixToAccounts(accountCodes ...string) func(PixKey) (string, bool) {
+	m := map[string]bool{}
+	for _, c := range accountCodes {
+		m[strings.TrimLeft(c, "0")] = true
+	}
+	return func(dest PixKey) (string, bool) {
+		return "conta de destino inexistente", m[strings.TrimLeft(dest.AccountCode, "0")]
+	}
+}
+
 // RefundPixByKey returns a PixRefundRule that refunds every Pix to one of
 // the keys of amounts, by that many cents (0: the whole payment).
 func RefundPixByKey(amounts map[string]int64) func(stone.PixPayment) (int64, bool) {
@@ -651,6 +664,16 @@ const (
 func (rec *pixRecord) step(s *Server, kind eventKind, at time.Time) {
 	switch kind {
 	case evPixReserve:
+		if s.opts.PixFailRule != nil {
+			if why, ok := s.opts.PixFailRule(rec.dest); ok {
+				rec.p.Fee = 0
+				rec.p.FailedAt = stamp(at)
+				rec.p.FailureReasonCode = ptr(stone.StringCode("0"))
+				rec.p.FailureReasonDescription = ptr(why)
+				s.setPixStatus(rec, stone.PixFailed, at)
+				return
+			}
+		}
 		a := s.accounts[rec.p.AccountID]
 		need := rec.p.Amount + rec.p.Fee
 		if a == nil || a.balance < need {

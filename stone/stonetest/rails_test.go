@@ -232,3 +232,40 @@ func TestInternalApproval(t *testing.T) {
 		t.Error("a rejected transfer was approved")
 	}
 }
+
+// TestPixFailsAfterConfirmation: a Pix to an account the receiving bank
+// does not have is created and confirmed, then FAILED, with no money moved;
+// a short account fails the same way.
+func TestPixFailsAfterConfirmation(t *testing.T) {
+	e := pixEnv(t, Options{PixFailRule: FailPixToAccounts("99999")})
+	rcv := newReceiver(t, nil)
+	e.s.SetWebhook(testClient, rcv.srv.URL)
+	body := map[string]any{"account_id": testAccount, "amount": 1000, "target": map[string]any{
+		"entity":      map[string]any{"name": "Gabriela Abreu", "document": "12409265707"},
+		"account":     map[string]any{"account_code": "99999", "account_type": "CC", "branch_code": "4208"},
+		"institution": map[string]any{"ispb": "90400888"}}}
+	p := e.pix(e.pixCreate(body, "f-1"))
+	e.do("POST", "/api/v1/pix/outbound_pix_payments/"+p.ID+"/actions/confirm", nil, "x-stone-idempotency-key", "f-1-confirm")
+	short := e.pix(e.pixCreate(map[string]any{"account_id": testAccount, "amount": 200_000_000, "key": "+5521988040465"}, "f-2"))
+	e.do("POST", "/api/v1/pix/outbound_pix_payments/"+short.ID+"/actions/confirm", nil, "x-stone-idempotency-key", "f-2-confirm")
+	e.s.Advance(DefaultPixReserveDelay + DefaultPixSettleDelay)
+	for _, id := range []string{p.ID, short.ID} {
+		rec, _ := e.s.Pix(id)
+		if rec.Payment.Status != stone.PixFailed || rec.Payment.FailedAt == nil || rec.Payment.FailureReasonCode == nil {
+			t.Errorf("%s: %s, want FAILED with a reason", id, rec.Payment.Status)
+		}
+	}
+	if b, _ := e.s.Balance(testAccount); b != 100_000_000 || len(e.s.Statement(testAccount)) != 0 {
+		t.Errorf("balance %d, statement %v: a failed Pix moved money", b, e.s.Statement(testAccount))
+	}
+	e.s.DeliverWebhooks(context.Background())
+	failed := 0
+	for _, typ := range rcv.types() {
+		if typ == stone.EventPixFailed {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d %s webhooks, want 2 (%v)", failed, stone.EventPixFailed, rcv.types())
+	}
+}

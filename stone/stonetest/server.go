@@ -150,6 +150,13 @@ type Options struct {
 	// at most the payment's; nil refunds nothing. RefundPixByKey builds one.
 	// Server.RefundPix refunds at any time.
 	PixRefundRule func(p stone.PixPayment) (amount int64, ok bool)
+	// PixFailRule decides, when a confirmed Pix is about to reserve its
+	// money, whether the receiving institution refuses its destination (as
+	// Stone says a Pix by bank data to an account that does not exist is
+	// created but fails after its confirmation): the payment ends FAILED
+	// with failure_reason_code "0" and the description returned, and no
+	// money moves. nil fails none. FailPixToAccounts builds one.
+	PixFailRule func(dest PixKey) (description string, ok bool)
 
 	// Faults are the initial faults; see Server.SetFaults.
 	Faults Faults
