@@ -153,6 +153,12 @@ type PixPayment struct {
 	Target                   PixParty    `json:"target"`
 }
 
+// Confirmed reports whether the payment has been confirmed: any status but
+// CREATED. It settles an ambiguous confirmation: a payment read back
+// CREATED was not confirmed, and confirming it again with the same
+// idempotency key is safe.
+func (p *PixPayment) Confirmed() bool { return p.Status != PixCreated }
+
 // PixRefund is a refund of an outbound Pix ("refund_for_outbound_pix_payment"
 // in the list of Pix operations): the receiving bank or its customer
 // returned Amount centavos of the payment OutboundPixPaymentID, whole or in

@@ -137,7 +137,7 @@ func TestEmulatorPixByKey(t *testing.T) {
 	}
 	// A created Pix never expires, and nothing moves until it is confirmed.
 	srv.Advance(72 * time.Hour)
-	if got, _ := c.GetPix(ctx, p.ID); got.Status != stone.PixCreated {
+	if got, _ := c.GetPix(ctx, p.ID); got.Status != stone.PixCreated || got.Confirmed() {
 		t.Fatalf("after 3 days unconfirmed: %s, want CREATED", got.Status)
 	}
 	if b, _ := srv.Balance("acc-1"); b != 100_000_00 {
@@ -262,7 +262,7 @@ func TestEmulatorPixDroppedAnswers(t *testing.T) {
 	}
 	srv.SetFaults(stonetest.Faults{})
 	// The ambiguous confirm is settled by reading the payment.
-	if got, _ := c.GetPix(ctx, p.ID); got.Status != stone.PixConfirmed {
+	if got, _ := c.GetPix(ctx, p.ID); got.Status != stone.PixConfirmed || !got.Confirmed() {
 		t.Fatalf("after a dropped confirm: %s, want CONFIRMED", got.Status)
 	}
 	if err := c.ConfirmPix(ctx, "drop-confirm", p.ID, nil); err != nil {
@@ -395,5 +395,16 @@ func TestEmulatorRailReceipts(t *testing.T) {
 	}
 	if _, err := c.CalendarFor(ctx, "pix", "", ""); !errors.Is(err, stone.ErrNotSent) {
 		t.Errorf("unknown operation type: %v, want not sent", err)
+	}
+}
+
+// ListPix is served to indirect participants only; others get a typed 422.
+func TestEmulatorPixListDirectParticipant(t *testing.T) {
+	_, c := pixKeyEnv(t, stonetest.Options{DirectParticipant: true})
+	for _, err := range c.ListPix(context.Background(), "acc-1", stone.PixFilter{}, 0) {
+		var se *stone.Error
+		if !errors.As(err, &se) || se.Status != http.StatusUnprocessableEntity || se.Type != stone.ErrTypeNotIndirectParticipant {
+			t.Errorf("list: %v, want 422 not_indirect_participant", err)
+		}
 	}
 }

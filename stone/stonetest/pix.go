@@ -818,6 +818,10 @@ func (s *Server) refundPix(rec *pixRecord, amount int64, at time.Time) *stone.Pi
 // filtered by end_to_end_ids, transaction_ids or keys (comma-separated or
 // repeated). Inbound payments are not emulated.
 func (s *Server) handlePixList(w http.ResponseWriter, r *http.Request, accountID, client string) {
+	if s.opts.DirectParticipant {
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeNotIndirectParticipant})
+		return
+	}
 	q := r.URL.Query()
 	pq, ok := parsePageQuery(w, q)
 	if !ok {

@@ -158,6 +158,12 @@ type Options struct {
 	// money moves. nil fails none. FailPixToAccounts builds one.
 	PixFailRule func(dest PixKey) (description string, ok bool)
 
+	// DirectParticipant answers the list of Pix operations with 422
+	// srn:error:not_indirect_participant, as Stone does for a client that is
+	// not an indirect participant of Pix (listar-pagamentos); by default
+	// the list is served.
+	DirectParticipant bool
+
 	// Faults are the initial faults; see Server.SetFaults.
 	Faults Faults
 
