@@ -48,6 +48,11 @@ var (
 	ErrTargetAccountNotFound error = errType(ErrTypeTargetAccountNotFound)
 	// ErrCannotTransferToSource: the target is the paying account itself.
 	ErrCannotTransferToSource error = errType(ErrTypeCannotTransferToSource)
+	// ErrAlreadyConfirmed: a Pix confirmation found the payment past
+	// CREATED, confirmed by an earlier request. The type is in Stone's list
+	// of errors; when it is sent is not documented. Read the payment
+	// (GetPix) rather than treat the row as refused.
+	ErrAlreadyConfirmed error = errType(ErrTypeAlreadyConfirmed)
 )
 
 // Is makes errors.Is(err, ErrKeyNotFound) (and the other errType

@@ -169,8 +169,8 @@ func TestEmulatorPixByKey(t *testing.T) {
 	if len(recs) != 1 || recs[0].Confirmations != 1 || recs[0].CreateKey != "pix-1-create" || recs[0].ConfirmKey != "pix-1-confirm" {
 		t.Errorf("stored %+v, want one Pix confirmed once", recs)
 	}
-	if err := c.ConfirmPix(ctx, "pix-1-other", p.ID, nil); err == nil {
-		t.Error("a settled Pix was confirmed again with another key")
+	if err := c.ConfirmPix(ctx, "pix-1-other", p.ID, nil); !errors.Is(err, stone.ErrAlreadyConfirmed) {
+		t.Errorf("a settled Pix confirmed again with another key: %v, want ErrAlreadyConfirmed", err)
 	}
 	st := srv.Statement("acc-1")
 	if len(st) != 1 || st[0].Type != stone.StatementInstantPayment || st[0].Amount != -39_511 || st[0].OperationID != p.ID {
@@ -313,6 +313,16 @@ func TestEmulatorPixRefunds(t *testing.T) {
 	if b, _ := srv.Balance("acc-1"); b != 100_000_00 {
 		t.Errorf("balance %d after a whole refund, want it back", b)
 	}
+	var moves []int64
+	for _, en := range srv.Statement("acc-1") {
+		if en.Type != stone.StatementInstantPayment || en.OperationID != p.ID {
+			t.Errorf("statement entry %+v", en)
+		}
+		moves = append(moves, en.Amount)
+	}
+	if len(moves) != 3 || moves[0] != -1000 || moves[1] != 300 || moves[2] != 700 {
+		t.Errorf("statement moves %v, want [-1000 300 700]", moves)
+	}
 	var refunds, payments int64
 	for op, err := range c.ListPix(ctx, "acc-1", stone.PixFilter{}, 2) {
 		if err != nil {
@@ -406,5 +416,28 @@ func TestEmulatorPixListDirectParticipant(t *testing.T) {
 		if !errors.As(err, &se) || se.Status != http.StatusUnprocessableEntity || se.Type != stone.ErrTypeNotIndirectParticipant {
 			t.Errorf("list: %v, want 422 not_indirect_participant", err)
 		}
+	}
+}
+
+// A Pix create key reused after the idempotency TTL is refused with 409,
+// which the client classifies as final: look the payment up, never resend.
+func TestEmulatorPixKeyAfterTTL(t *testing.T) {
+	srv, c := pixKeyEnv(t, stonetest.Options{IdempotencyTTL: 10 * time.Minute})
+	ctx := context.Background()
+	body := stone.CreatePixPayment{AccountID: "acc-1", Amount: 100, Key: "+5521988040465"}
+	if _, err := c.CreatePix(ctx, "ttl-create", body); err != nil {
+		t.Fatal(err)
+	}
+	srv.Advance(11 * time.Minute)
+	_, err := c.CreatePix(ctx, "ttl-create", body)
+	var se *stone.Error
+	if !errors.As(err, &se) || se.Status != http.StatusConflict || se.Type != stone.ErrTypeConflict {
+		t.Fatalf("key after its TTL: %v, want 409 srn:error:conflict", err)
+	}
+	if o, _ := stone.Classify(err); o != stone.OutcomeFinal {
+		t.Errorf("classified %v, want final", o)
+	}
+	if n := len(srv.PixPayments()); n != 1 {
+		t.Errorf("%d payments, want 1", n)
 	}
 }

@@ -217,6 +217,7 @@ const (
 	ErrTypeKeyNotFound               = "srn:error:key_not_found"
 	ErrTypeInvalidKey                = "srn:error:invalid_key"
 	ErrTypeNotIndirectParticipant    = "srn:error:not_indirect_participant"
+	ErrTypeAlreadyConfirmed          = "srn:error:already_confirmed"
 )
 
 // MarshalJSON writes Reason as a "reason" list, or ReasonText as a "reason"

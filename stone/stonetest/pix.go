@@ -609,12 +609,15 @@ func (s *Server) handlePixConfirm(w http.ResponseWriter, r *http.Request, client
 		}
 		return
 	}
+	if s.opts.InFlight != nil {
+		s.opts.InFlight(r)
+	}
 	s.mu.Lock()
 	if rec.p.Status != stone.PixCreated {
 		s.releaseKey(client, "pix_confirm", key)
 		status := rec.p.Status
 		s.mu.Unlock()
-		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: "srn:error:already_confirmed", Title: "payment is " + status})
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeAlreadyConfirmed, Title: "payment is " + status})
 		return
 	}
 	by := "application:" + client

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,5 +269,56 @@ func TestPixFailsAfterConfirmation(t *testing.T) {
 	}
 	if failed != 2 {
 		t.Errorf("%d %s webhooks, want 2 (%v)", failed, stone.EventPixFailed, rcv.types())
+	}
+}
+
+// TestPixConfirmInFlight: a confirmation retried while the first one is
+// still being served gets 423, and once it is done the retry replays 204:
+// the payment is confirmed once. Concurrent creates with one key make one
+// payment.
+func TestPixConfirmInFlight(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var hold atomic.Bool
+	e := pixEnv(t, Options{InFlight: func(r *http.Request) {
+		if hold.Load() && strings.HasSuffix(r.URL.Path, "/actions/confirm") {
+			once.Do(func() { close(entered); <-release })
+		}
+	}})
+	p := e.pix(e.pixCreate(map[string]any{"account_id": testAccount, "amount": 100, "key": "+5521988040465"}, "c-1"))
+	hold.Store(true)
+	path := "/api/v1/pix/outbound_pix_payments/" + p.ID + "/actions/confirm"
+	done := make(chan reply)
+	go func() { done <- e.do("POST", path, map[string]any{}, "x-stone-idempotency-key", "k-1") }()
+	<-entered
+	if r := e.do("POST", path, map[string]any{}, "x-stone-idempotency-key", "k-1"); r.status != http.StatusLocked {
+		t.Errorf("while in flight: %d %s, want 423", r.status, r.body)
+	}
+	close(release)
+	if r := <-done; r.status != http.StatusNoContent {
+		t.Fatalf("first confirm: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", path, map[string]any{}, "x-stone-idempotency-key", "k-1"); r.status != http.StatusNoContent {
+		t.Errorf("after completion: %d, want 204", r.status)
+	}
+	if rec, _ := e.s.Pix(p.ID); rec.Confirmations != 1 {
+		t.Errorf("confirmed %d times", rec.Confirmations)
+	}
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			e.pixCreate(map[string]any{"account_id": testAccount, "amount": 200, "key": "+5521988040465"}, "same-key")
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, rec := range e.s.PixPayments() {
+		if rec.CreateKey == "same-key" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d payments for one create key, want 1", n)
 	}
 }
