@@ -2,7 +2,6 @@ package stonetest
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -138,21 +137,20 @@ const (
 
 // pixRecord is a stored outbound Pix.
 type pixRecord struct {
-	seq            uint64
-	p              stone.PixPayment
-	client         string
-	key            string // the create's idempotency key
-	confirmKey     string // the confirmation's, once confirmed
-	request        []byte
-	history        []StatusChange
-	gen            int
-	reserved       bool // the account has paid
-	dest           PixKey
-	byKey          bool
-	refunds        []*stone.PixRefund
-	pendingRefund  int64
-	confirmations  int // confirmations that changed the payment (1 at most)
-	confirmAnswers int // confirm requests answered 204, replays included
+	seq           uint64
+	p             stone.PixPayment
+	client        string
+	key           string // the create's idempotency key
+	confirmKey    string // the confirmation's, once confirmed
+	request       []byte
+	history       []StatusChange
+	gen           int
+	reserved      bool // the account has paid
+	dest          PixKey
+	byKey         bool
+	refunds       []*stone.PixRefund
+	pendingRefund int64
+	confirmations int // confirmations that changed the payment (1 at most)
 }
 
 func (r *pixRecord) generation() int { return r.gen }
@@ -602,11 +600,6 @@ func (s *Server) handlePixConfirm(w http.ResponseWriter, r *http.Request, client
 	hash := sha256.Sum256(append([]byte(id+"\x00"), bodyHash[:]...))
 	entry, answered := s.claimKey(w, client, "pix_confirm", key, hash, now)
 	if answered {
-		if w.(*recorder).status == http.StatusNoContent {
-			s.mu.Lock()
-			rec.confirmAnswers++
-			s.mu.Unlock()
-		}
 		return
 	}
 	if s.opts.InFlight != nil {
@@ -631,7 +624,6 @@ func (s *Server) handlePixConfirm(w http.ResponseWriter, r *http.Request, client
 	rec.p.ConfirmedAt, rec.p.ConfirmedBy = stamp(now), ptr(by)
 	rec.confirmKey = key
 	rec.confirmations++
-	rec.confirmAnswers++
 	at := now.Add(s.opts.PixReserveDelay)
 	if rec.p.ScheduledTo != nil {
 		if d, _ := parseDate(*rec.p.ScheduledTo); d.After(civilDate(now)) {
@@ -797,7 +789,7 @@ func (s *Server) refundPix(rec *pixRecord, amount int64, at time.Time) *stone.Pi
 		RefundReason:            "beneficiary_request",
 		RefundReasonCode:        "2",
 		RefundReasonDescription: "A pessoa que recebeu seu Pix devolveu o valor",
-		RequestID:               hex.EncodeToString([]byte(rid[:16])),
+		RequestID:               rid,
 		CreatedAt:               stamp(at),
 		SettledAt:               stamp(at),
 	}

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"lote/stone"
 )
 
 // FuzzParsePix feeds arbitrary bodies to the Pix create validation: it must
@@ -122,5 +120,4 @@ func TestPixKeyFormats(t *testing.T) {
 	if norm, _ := pixKeyFormat("Ana@Exemplo.COM.br"); norm != "ana@exemplo.com.br" {
 		t.Errorf("e-mail key stored as %q", norm)
 	}
-	_ = stone.PixCreated
 }
