@@ -145,9 +145,7 @@ type pixRecord struct {
 	request       []byte
 	history       []StatusChange
 	gen           int
-	reserved      bool // the account has paid
 	dest          PixKey
-	byKey         bool
 	refunds       []*stone.PixRefund
 	pendingRefund int64
 	confirmations int // confirmations that changed the payment (1 at most)
@@ -443,7 +441,7 @@ func (s *Server) handlePixCreate(w http.ResponseWriter, r *http.Request, client 
 	s.mu.Lock()
 	p.Source = s.sourceParty(s.accounts[c.accountID])
 	s.seq++
-	rec := &pixRecord{seq: s.seq, p: p, client: client, key: key, request: body, dest: dest, byKey: c.key != ""}
+	rec := &pixRecord{seq: s.seq, p: p, client: client, key: key, request: body, dest: dest}
 	rec.history = []StatusChange{{Status: p.Status, At: *p.CreatedAt}}
 	s.pix[p.ID] = rec
 	s.pixAll = append(s.pixAll, rec)
@@ -679,7 +677,6 @@ func (rec *pixRecord) step(s *Server, kind eventKind, at time.Time) {
 			s.setPixStatus(rec, stone.PixFailed, at)
 			return
 		}
-		rec.reserved = true
 		s.addStatementEntry(a, stone.StatementInstantPayment, -need, rec.p.Amount, rec.p.Fee, rec.p.ID, pixCounterParty(rec.dest, rec.p.Target), at)
 		rec.p.MoneyReservedAt = stamp(at)
 		s.setPixStatus(rec, stone.PixMoneyReserved, at)
