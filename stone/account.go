@@ -13,8 +13,28 @@ import (
 // (stone-api.md §4). The client remembers the answer and its ETag per range
 // and sends If-None-Match, so an unchanged calendar costs a 304.
 func (c *Client) Calendar(ctx context.Context, start, end string, opts ...CallOption) (*Calendar, error) {
+	return c.CalendarFor(ctx, CalendarExternalTransfer, start, end, opts...)
+}
+
+// Operation types of the scheduling calendar (stone-api.md §4).
+const (
+	CalendarExternalTransfer = "external_transfer"
+	// CalendarInternalTransfer: internal transfers run on any day, so its
+	// calendar lists no non-business day.
+	CalendarInternalTransfer = "internal_transfer"
+	CalendarPayment          = "payment"
+)
+
+// CalendarFor is Calendar for an operation type (CalendarExternalTransfer,
+// CalendarInternalTransfer, CalendarPayment).
+func (c *Client) CalendarFor(ctx context.Context, operationType, start, end string, opts ...CallOption) (*Calendar, error) {
 	co := collect(opts)
-	q := url.Values{"operation_type": {"external_transfer"}}
+	switch operationType {
+	case CalendarExternalTransfer, CalendarInternalTransfer, CalendarPayment:
+	default:
+		return nil, inputError("GET /api/v1/schedulings/calendar", fmt.Errorf("operation type %q is not one of Stone's", operationType))
+	}
+	q := url.Values{"operation_type": {operationType}}
 	for _, d := range []struct{ name, value string }{{"start", start}, {"end", end}} {
 		if d.value == "" {
 			continue

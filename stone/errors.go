@@ -26,6 +26,42 @@ var ErrNotSent = errors.New("stone: request not sent")
 // key). No request is made.
 var ErrIdempotencyKey = errors.New("idempotency key must be 1 to 72 printable ASCII characters")
 
+// errType is an API error type as a sentinel: errors.Is(err, ErrKeyNotFound)
+// is true for an *Error of that type, whatever its status.
+type errType string
+
+func (t errType) Error() string { return "stone: " + string(t) }
+
+// Refusals that say what is wrong with the payee, so that a row can name
+// the cell to fix (stone-api.md §3, criar-pagamento-pendente). All are 422
+// and final: the same request will be refused again.
+var (
+	// ErrKeyNotFound: the Pix key is well formed but not in the DICT.
+	ErrKeyNotFound error = errType(ErrTypeKeyNotFound)
+	// ErrInvalidKey: the Pix key is not a valid key of any kind.
+	ErrInvalidKey error = errType(ErrTypeInvalidKey)
+	// ErrTargetInstitutionNotFound: the institution does not exist or, for
+	// a Pix, does not take part in Pix.
+	ErrTargetInstitutionNotFound error = errType(ErrTypeTargetInstitutionNotFound)
+	// ErrTargetAccountNotFound: the target is a Stone account that does not
+	// exist (an internal transfer, or a Pix to Stone by bank data).
+	ErrTargetAccountNotFound error = errType(ErrTypeTargetAccountNotFound)
+	// ErrCannotTransferToSource: the target is the paying account itself.
+	ErrCannotTransferToSource error = errType(ErrTypeCannotTransferToSource)
+	// ErrAlreadyConfirmed: a Pix confirmation found the payment past
+	// CREATED, confirmed by an earlier request. The type is in Stone's list
+	// of errors; when it is sent is not documented. Read the payment
+	// (GetPix) rather than treat the row as refused.
+	ErrAlreadyConfirmed error = errType(ErrTypeAlreadyConfirmed)
+)
+
+// Is makes errors.Is(err, ErrKeyNotFound) (and the other errType
+// sentinels) match an answer of that type.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(errType)
+	return ok && e.Type == string(t)
+}
+
 // Error is a non-2xx answer from Stone's API or token endpoint
 // (stone-api.md §6). Every documented body shape is read into Type, Reasons
 // and Detail; a body that is not JSON (an HTML 502 page from a proxy) leaves

@@ -47,3 +47,25 @@ func FuzzErrorBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPixOperation: an item of the list of Pix operations decodes without
+// panicking, and a payment or refund is set only for its own type.
+func FuzzPixOperation(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"outbound_pix_payment","id":"e59c23d8-eb3a-4a67-8687-ebfe163211a8","amount":28309,"refunded_amount":869707,"status":"SETTLED"}`,
+		`{"type":"refund_for_outbound_pix_payment","id":"aa44243f","amount":1010,"outbound_pix_payment_id":"e59c23d8","refund_reason_code":"2"}`,
+		`{"type":"refund_for_inbound_pix_payment","amount":39511}`,
+		`{"type":"outbound_pix_payment","amount":"1"}`, `{}`, `[]`, `null`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var op PixOperation
+		if err := json.Unmarshal([]byte(s), &op); err != nil {
+			return
+		}
+		if (op.Payment != nil) != (op.Type == PixTypeOutboundPayment) || (op.Refund != nil) != (op.Type == PixTypeRefundForOutbound) {
+			t.Errorf("type %q decoded as payment %v refund %v", op.Type, op.Payment != nil, op.Refund != nil)
+		}
+	})
+}

@@ -212,6 +212,12 @@ const (
 	ErrTypeInvalidCursor             = "srn:error:invalid_cursor"
 	ErrTypeWrongStatus               = "srn:error:wrong_status"
 	ErrTypeTargetInstitutionNotFound = "srn:error:target_institution_not_found"
+	ErrTypeTargetAccountNotFound     = "srn:error:target_account_not_found"
+	ErrTypeCannotTransferToSource    = "srn:error:cannot_transfer_to_source_account"
+	ErrTypeKeyNotFound               = "srn:error:key_not_found"
+	ErrTypeInvalidKey                = "srn:error:invalid_key"
+	ErrTypeNotIndirectParticipant    = "srn:error:not_indirect_participant"
+	ErrTypeAlreadyConfirmed          = "srn:error:already_confirmed"
 )
 
 // MarshalJSON writes Reason as a "reason" list, or ReasonText as a "reason"
@@ -277,6 +283,12 @@ func (e *ErrorBody) UnmarshalJSON(b []byte) error {
 const (
 	StatementExternal       = "external"
 	StatementExternalRefund = "external_refund"
+	// StatementInternal is an internal transfer's movement.
+	StatementInternal = "internal"
+	// StatementInstantPayment is a Pix's movement: the payment's debit
+	// and, with the operation "credit", each refund of it. The statement
+	// page lists the type without describing its entries.
+	StatementInstantPayment = "instant_payment"
 )
 
 // StatementEntry is one movement of an account's statement
@@ -319,6 +331,10 @@ const (
 	ReceiptExternalTransfer = "external_transfer"
 	ReceiptInternalTransfer = "internal_transfer"
 	ReceiptPayment          = "payment"
+	// ReceiptPixPayment is not among the documented resource types (the
+	// receipts page predates Pix); lote and the emulator use the type the
+	// list of Pix operations gives an outbound payment.
+	ReceiptPixPayment = "outbound_pix_payment"
 )
 
 // ReceiptRequest is the body of POST /api/v1/receipts.

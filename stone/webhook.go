@@ -40,6 +40,29 @@ const (
 	EventTransferRefund           = "cash_in_external_transfer_refund"
 )
 
+// Webhook event types of outgoing internal transfers (guias/WEBHOOKS).
+const (
+	EventInternalCreated   = "cash_out_internal_transfer"
+	EventInternalApproved  = "cash_out_internal_transfer_approved"
+	EventInternalScheduled = "cash_out_internal_transfer_scheduled"
+	EventInternalFinished  = "cash_out_internal_transfer_finished"
+	EventInternalFailed    = "cash_out_internal_transfer_failed"
+	EventInternalCancelled = "cash_out_internal_transfer_cancelled"
+	EventInternalRejected  = "cash_out_internal_transfer_rejected"
+	EventInternalExpired   = "cash_out_internal_transfer_expired"
+)
+
+// Webhook event types of outbound Pix payments (guias/WEBHOOKS,
+// pix_outbound_payment_*.json). Their target_data is the payment object;
+// target_type is the event without "pix_outbound_" ("payment_created").
+const (
+	EventPixCreated       = "pix_outbound_payment_created"
+	EventPixMoneyReserved = "pix_outbound_payment_money_reserved"
+	EventPixFailed        = "pix_outbound_payment_failed"
+	EventPixSettled       = "pix_outbound_payment_settled"
+	EventPixRefunded      = "pix_outbound_payment_refunded"
+)
+
 // TargetExternalTransfer is the target_type of TED events, or its prefix:
 // Stone's examples name the event in it ("external_transfer_finished").
 const TargetExternalTransfer = "external_transfer"
@@ -89,6 +112,12 @@ type WebhookEvent struct {
 	// Transfer is target_data decoded when the target is an external
 	// transfer (a TED or its refund), with AccountID set; nil otherwise.
 	Transfer *Transfer
+	// Internal is target_data decoded for an internal transfer's event
+	// (cash_out_internal_transfer*); nil otherwise.
+	Internal *InternalTransfer
+	// Pix is target_data decoded for an outbound Pix's event
+	// (pix_outbound_payment_*); nil otherwise.
+	Pix *PixPayment
 	// Raw is the verified JWT claims, as JSON, for fields lote does not read.
 	Raw json.RawMessage
 }
@@ -333,6 +362,27 @@ func decodeEnvelope(claims json.RawMessage) (WebhookEvent, error) {
 			return WebhookEvent{}, invalid("event %s: target_data.id %q differs from target_id %q", e.ID, t.ID, e.TargetID)
 		}
 		ev.Transfer = &t
+	}
+	hasData := len(e.TargetData) > 0 && string(e.TargetData) != "null"
+	switch {
+	case hasData && strings.HasPrefix(e.EventType, EventInternalCreated):
+		var t InternalTransfer
+		if err := json.Unmarshal(e.TargetData, &t); err != nil {
+			return WebhookEvent{}, invalid("event %s: target_data is not an internal transfer: %v", e.ID, err)
+		}
+		if t.ID == "" || (e.TargetID != "" && t.ID != e.TargetID) {
+			return WebhookEvent{}, invalid("event %s: target_data.id %q differs from target_id %q", e.ID, t.ID, e.TargetID)
+		}
+		ev.Internal = &t
+	case hasData && strings.HasPrefix(e.EventType, "pix_outbound_payment_"):
+		var p PixPayment
+		if err := json.Unmarshal(e.TargetData, &p); err != nil {
+			return WebhookEvent{}, invalid("event %s: target_data is not a Pix payment: %v", e.ID, err)
+		}
+		if p.ID == "" || (e.TargetID != "" && p.ID != e.TargetID) {
+			return WebhookEvent{}, invalid("event %s: target_data.id %q differs from target_id %q", e.ID, p.ID, e.TargetID)
+		}
+		ev.Pix = &p
 	}
 	return ev, nil
 }

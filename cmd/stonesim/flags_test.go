@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lote/stone/stonetest"
 )
 
 // TestFidelityFlags: the flags that select Stone's documented readings
@@ -52,5 +54,55 @@ func TestFidelityFlags(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: accepted", strings.Join(bad, " "))
 		}
+	}
+}
+
+// TestRailFlags: the directories of Stone accounts and Pix keys, Pix
+// refunds and the confirmation fault reach the emulator.
+func TestRailFlags(t *testing.T) {
+	var o options
+	err := newFlagSet(&o, io.Discard).Parse([]string{
+		"--pix-key", "+5521988040465=Silva, Souza & Cia,11222333000181,90400888",
+		"--pix-key", "ana@exemplo.com.br=Ana Maria,12409265707",
+		"--pix-refund", "+5521988040465=250", "--pix-refund", "ana@exemplo.com.br=all",
+		"--confirm-fail-rate", "0.25", "--pix-settle-delay", "1m", "--pix-fail", "0099999",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := o.serverOptions(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, fails := opts.PixFailRule(stonetest.PixKey{AccountCode: "99999"}); !fails {
+		t.Error("--pix-fail 0099999 does not fail a Pix to account 99999")
+	}
+	if opts.Faults.PixConfirmUnavailableRate != 0.25 || opts.PixSettleDelay != time.Minute || opts.PixRefundRule == nil {
+		t.Errorf("options %+v", opts)
+	}
+	k, err := parsePixKey(o.pixKeys[0][1])
+	if err != nil || k.Name != "Silva, Souza & Cia" || k.Document != "11222333000181" || k.ISPB != "90400888" {
+		t.Errorf("--pix-key with a comma in the name: %+v, %v", k, err)
+	}
+	if k, err := parsePixKey(o.pixKeys[1][1]); err != nil || k.Name != "Ana Maria" || k.ISPB != "" {
+		t.Errorf("--pix-key without ISPB: %+v, %v", k, err)
+	}
+	for _, bad := range [][]string{
+		{"--pix-refund", "x@y.com=-5"},
+		{"--confirm-fail-rate", "2"},
+		{"--pix-settle-delay", "0s"},
+		{"--pix-fail", "12-3"},
+	} {
+		var o options
+		err := newFlagSet(&o, io.Discard).Parse(bad)
+		if err == nil {
+			_, err = o.serverOptions(io.Discard)
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", strings.Join(bad, " "))
+		}
+	}
+	if _, err := parsePixKey("Ana,123"); err == nil {
+		t.Error("a 3-digit document was accepted")
 	}
 }

@@ -4,6 +4,10 @@
 //
 //	stonesim --addr 127.0.0.1:8080 --client ID=public.pem --account ID=BALANCE_CENTS
 //
+// Internal transfers resolve their target with --stone-account CODE=NAME;
+// Pix keys are looked up in the directory --pix-key KEY=NAME,DOCUMENT[,ISPB]
+// builds, and POST /_sim/pix/ID/refund?amount=CENTS refunds a settled Pix.
+//
 // With --webhook URL, every status change of a transfer is posted to URL as
 // Stone's encrypted webhook, for every registered client, and retried on
 // failure; the signing key is published at /api/v1/discovery/keys.
@@ -71,6 +75,12 @@ type options struct {
 	clients           pairs
 	accounts          pairs
 	refunds           pairs
+	stoneAccounts     pairs
+	pixKeys           pairs
+	pixRefunds        pairs
+	pixFail           stringList
+	confirmFailRate   float64
+	pixSettleDelay    time.Duration
 	latency, jitter   time.Duration
 	rateLimit         float64
 	failRate          float64
@@ -89,6 +99,19 @@ type options struct {
 	webhook           string
 	webhookInterval   time.Duration
 	duplicateWebhooks float64
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	if strings.Trim(v, "0123456789") != "" || strings.Trim(v, "0") == "" {
+		return fmt.Errorf("%q is not an account number", v)
+	}
+	*l = append(*l, v)
+	return nil
 }
 
 // pairs is a repeatable ID=VALUE flag.
@@ -113,6 +136,12 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.Var(&o.clients, "client", "register a client: `ID=PUBLIC_KEY.pem` (repeatable)")
 	fs.Var(&o.accounts, "account", "open an account usable by every client: `ID=BALANCE_CENTS` (repeatable)")
 	fs.Var(&o.refunds, "refund", "refund, some time after it finishes, every transfer to this target account with Stone's refund code: `ACCOUNT_CODE=CODE` (repeatable; codes 0–14, e.g. 1: the account does not exist)")
+	fs.Var(&o.stoneAccounts, "stone-account", "put a Stone account in the directory internal transfers resolve: `CODE=NAME[,DOCUMENT]` (repeatable)")
+	fs.Var(&o.pixKeys, "pix-key", "put a Pix key in the key directory: `KEY=NAME,DOCUMENT[,ISPB]` (repeatable; ISPB defaults to Stone's)")
+	fs.Var(&o.pixRefunds, "pix-refund", "refund, some time after it settles, every Pix to this key: `KEY=CENTS` or KEY=all (repeatable; CENTS makes a partial refund)")
+	fs.Var(&o.pixFail, "pix-fail", "fail, after its confirmation, every Pix to this destination `ACCOUNT_CODE`, as an account the receiving bank does not have (repeatable)")
+	fs.Float64Var(&o.confirmFailRate, "confirm-fail-rate", 0, "share (0..1) of Pix confirmations answered 503, as when Stone's external services are down")
+	fs.DurationVar(&o.pixSettleDelay, "pix-settle-delay", stonetest.DefaultPixSettleDelay, "time from a Pix's MONEY_RESERVED to SETTLED")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every answer by this `duration`")
 	fs.DurationVar(&o.jitter, "jitter", 0, "add a random delay of up to this `duration`")
 	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second per client before 429 (0: unlimited)")
@@ -177,6 +206,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		sim.AddAccount(a[0], bal)
 	}
+	for _, a := range o.stoneAccounts {
+		name, doc, _ := strings.Cut(a[1], ",")
+		sim.AddStoneAccount(a[0], stonetest.StoneAccount{Name: name, Document: doc})
+	}
+	for _, k := range o.pixKeys {
+		pk, err := parsePixKey(k[1])
+		if err == nil {
+			err = sim.AddPixKey(k[0], pk)
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("--pix-key %s: %w", k[0], err)}
+		}
+	}
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -220,7 +262,7 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 	default:
 		return opts, fmt.Errorf("--mode %q: want sandbox or production", o.mode)
 	}
-	for name, v := range map[string]float64{"--fail-rate": o.failRate, "--drop-rate": o.dropRate, "--duplicate-webhook-rate": o.duplicateWebhooks} {
+	for name, v := range map[string]float64{"--fail-rate": o.failRate, "--drop-rate": o.dropRate, "--duplicate-webhook-rate": o.duplicateWebhooks, "--confirm-fail-rate": o.confirmFailRate} {
 		if v < 0 || v > 1 {
 			return opts, fmt.Errorf("%s %v: want a share between 0 and 1", name, v)
 		}
@@ -256,6 +298,27 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 		}
 		opts.RefundRule = stonetest.RefundByAccount(codes)
 	}
+	if len(o.pixRefunds) > 0 {
+		amounts := map[string]int64{}
+		for _, r := range o.pixRefunds {
+			var n int64
+			if r[1] != "all" {
+				var err error
+				if n, err = strconv.ParseInt(r[1], 10, 64); err != nil || n <= 0 {
+					return opts, fmt.Errorf("--pix-refund %s=%s: want a positive number of cents or all", r[0], r[1])
+				}
+			}
+			amounts[r[0]] = n
+		}
+		opts.PixRefundRule = stonetest.RefundPixByKey(amounts)
+	}
+	if len(o.pixFail) > 0 {
+		opts.PixFailRule = stonetest.FailPixToAccounts(o.pixFail...)
+	}
+	if o.pixSettleDelay <= 0 {
+		return opts, errors.New("--pix-settle-delay must be positive")
+	}
+	opts.PixSettleDelay = o.pixSettleDelay
 	opts.LenientAssertions = o.lenientAssertions
 	opts.RequireApproval = o.requireApproval
 	opts.OwnerApproval = o.ownerApproval
@@ -286,6 +349,8 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 		FailRate:  o.failRate,
 		DropRate:  o.dropRate,
 
+		PixConfirmUnavailableRate: o.confirmFailRate,
+
 		DuplicateWebhookRate: o.duplicateWebhooks,
 	}
 	var mu sync.Mutex
@@ -295,6 +360,25 @@ func (o *options) serverOptions(stderr io.Writer) (stonetest.Options, error) {
 		fmt.Fprintf(stderr, "%s %s %d %s x-request-id=%s\n", l.Method, l.Path, l.Status, l.Latency.Round(time.Microsecond), l.RequestID)
 	}
 	return opts, nil
+}
+
+// parsePixKey reads NAME,DOCUMENT[,ISPB]. The name may hold commas: the
+// document (and the ISPB, 8 digits) are taken from the right.
+func parsePixKey(v string) (stonetest.PixKey, error) {
+	parts := strings.Split(v, ",")
+	var k stonetest.PixKey
+	if n := len(parts); n >= 3 && len(parts[n-1]) == 8 && strings.Trim(parts[n-1], "0123456789") == "" {
+		k.ISPB, parts = parts[n-1], parts[:n-1]
+	}
+	if len(parts) < 2 {
+		return k, fmt.Errorf("%q is not NAME,DOCUMENT[,ISPB]", v)
+	}
+	k.Document = strings.TrimSpace(parts[len(parts)-1])
+	k.Name = strings.TrimSpace(strings.Join(parts[:len(parts)-1], ","))
+	if k.Name == "" || (len(k.Document) != 11 && len(k.Document) != 14) {
+		return k, fmt.Errorf("%q: want a name and an 11-digit CPF or 14-character CNPJ", v)
+	}
+	return k, nil
 }
 
 // readPublicKey reads an RSA public key in PEM, PKIX ("PUBLIC KEY") or

@@ -59,7 +59,9 @@ func TestRunServesTokenAndTransfer(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--client", "app=" + pemPath,
-			"--account", "acc=100000", "--now", start, "--fee", "0"}, outW, &stderr)
+			"--account", "acc=100000", "--now", start, "--fee", "0",
+			"--pix-key", "+5521988040465=Arcilio Bernardi Cardoso,12436916300,92894922",
+			"--stone-account", "58859=Fernando Antonio"}, outW, &stderr)
 		outW.Close()
 	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
@@ -117,6 +119,34 @@ func TestRunServesTokenAndTransfer(t *testing.T) {
 		t.Errorf("create: %d status %s fee %d, want 202 APPROVED 0 (the clock starts at --now, --fee 0 is free)", resp.StatusCode, tr.Status, tr.Fee)
 	}
 
+	// The directories given by flag: a Pix to the key names its owner, an
+	// internal transfer resolves the Stone account's.
+	post := func(path, key, body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("x-stone-idempotency-key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	status, pix := post("/api/v1/pix/outbound_pix_payments", "row-3-create", `{"account_id":"acc","amount":100,"key":"+5521988040465"}`)
+	if target, _ := pix["target"].(map[string]any); status != http.StatusCreated || target == nil ||
+		target["entity"].(map[string]any)["name"] != "Arcilio Bernardi Cardoso" {
+		t.Errorf("Pix create: %d %v", status, pix)
+	}
+	if status, _ := post("/api/v1/pix/outbound_pix_payments", "row-4-create", `{"account_id":"acc","amount":100,"key":"+5511900000000"}`); status != http.StatusUnprocessableEntity {
+		t.Errorf("Pix to a key outside --pix-key: %d, want 422", status)
+	}
+	status, it := post("/api/v1/internal_transfers", "row-5", `{"account_id":"acc","amount":100,"target":{"account":{"account_code":"58859"}}}`)
+	if status != http.StatusAccepted || it["target_account_owner_name"] != "Fernando Antonio" {
+		t.Errorf("internal transfer: %d %v", status, it)
+	}
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("run: %v", err)
@@ -148,6 +178,8 @@ func TestUsageErrors(t *testing.T) {
 		{"webhook not a URL", []string{"--webhook", "receiver:8443"}, `--webhook "receiver:8443": want an http or https URL`},
 		{"webhook interval", []string{"--webhook", "http://127.0.0.1:1/", "--webhook-interval", "0s"}, "--webhook-interval 0s"},
 		{"duplicate rate", []string{"--duplicate-webhook-rate", "-0.1"}, "--duplicate-webhook-rate -0.1"},
+		{"bad Pix key", []string{"--pix-key", "not a key=Ana,12409265707"}, "--pix-key not a key: "},
+		{"Pix key without document", []string{"--pix-key", "ana@exemplo.com.br=Ana"}, "--pix-key ana@exemplo.com.br: "},
 		{"extra argument", []string{"serve"}, `unexpected argument "serve"`},
 	}
 	for _, tt := range tests {

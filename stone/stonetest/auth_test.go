@@ -131,7 +131,7 @@ func TestTokenExpiresOnEmulatorClock(t *testing.T) {
 	e := newEnv(t, Options{})
 	path := "/api/v1/accounts/" + testAccount + "/fees/external_transfer"
 	e.s.Advance(899 * time.Second)
-	if r := e.do("GET", path, nil); r.status != 200 {
+	if r := e.do("GET", path, nil); r.status != 201 {
 		t.Fatalf("at 899 s: %d", r.status)
 	}
 	e.s.Advance(time.Second)

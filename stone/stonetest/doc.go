@@ -47,7 +47,20 @@
 //   - The statement (GET /api/v1/accounts/{id}/statement, an entry by id)
 //     lists each executed TED's debit and each refund's external_refund
 //     credit; POST /api/v1/receipts returns a one-page PDF receipt.
-//   - Institutions are lote's own directory (validate.STRParticipant).
+//   - Institutions are lote's own directory (validate.STRParticipant); a
+//     Pix by bank data needs an institution that takes part in Pix
+//     (validate.PixParticipant).
+//   - Internal transfers (internal.go) are resolved against a directory of
+//     Stone accounts (Server.AddStoneAccount), run 24×7, finish a second
+//     after they are created and are never refunded.
+//   - Outbound Pix (pix.go) is created against a key directory
+//     (Server.AddPixKey) or bank data, waits in CREATED until confirmed and
+//     never expires, then moves CONFIRMED → MONEY_RESERVED → SETTLED on the
+//     clock; refunds, whole or partial, are separate objects
+//     (Server.RefundPix, Options.PixRefundRule). Faults.PixConfirmUnavailableRate
+//     answers confirmations 503.
+//   - Idempotency keys are scoped per client and per endpoint (a Pix's
+//     create and confirm keys never collide); Stone documents no scope.
 //
 // Time comes from a clock the test controls (Options.Now, Server.Advance,
 // Server.SetNow). Transfers move through their lifecycle lazily: every

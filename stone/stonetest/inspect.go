@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"lote/stone"
@@ -81,6 +82,9 @@ func (s *Server) Transfer(id string) (Record, bool) {
 //	POST /_sim/transfers/{id}/approve  the account's owner approves a CREATED transfer (204)
 //	POST /_sim/transfers/{id}/reject   the account's owner rejects it (204)
 //	GET  /_sim/statement/{account}   an account's statement, oldest first
+//	GET  /_sim/internal_transfers    every internal transfer as a JSON list of InternalRecord
+//	GET  /_sim/pix                   every Pix as a JSON list of PixRecord
+//	POST /_sim/pix/{id}/refund?amount=CENTS  the receiving bank returns CENTS of a settled Pix (all that is left when absent); answers the refund
 //
 // Server.ServeHTTP routes /_sim/ here too.
 func (s *Server) AdminHandler() http.Handler {
@@ -121,6 +125,33 @@ func (s *Server) AdminHandler() http.Handler {
 	}
 	m.HandleFunc("POST /_sim/transfers/{id}/approve", owner(s.ApproveAsOwner))
 	m.HandleFunc("POST /_sim/transfers/{id}/reject", owner(s.RejectAsOwner))
+	m.HandleFunc("GET /_sim/internal_transfers", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.InternalTransfers())
+	})
+	m.HandleFunc("GET /_sim/pix", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.PixPayments())
+	})
+	m.HandleFunc("POST /_sim/pix/{id}/refund", func(w http.ResponseWriter, r *http.Request) {
+		var amount int64
+		if v := r.URL.Query().Get("amount"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation,
+					Reason: []stone.ErrorReason{{Error: "must be a positive number of cents", Path: []string{"amount"}}}})
+				return
+			}
+			amount = n
+		}
+		f, err := s.RefundPix(r.PathValue("id"), amount)
+		switch {
+		case err == nil:
+			writeJSON(w, http.StatusOK, f)
+		case errors.Is(err, ErrNoTransfer):
+			writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound, Title: err.Error()})
+		default:
+			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: err.Error()})
+		}
+	})
 	m.HandleFunc("GET /_sim/statement/{account}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Statement(r.PathValue("account")))
 	})

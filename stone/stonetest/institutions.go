@@ -6,6 +6,8 @@ import "lote/validate"
 const (
 	stoneISPB   = validate.StoneISPB
 	stoneNumber = validate.StoneCode
+	// stoneName is Stone's name as its documented answers spell it.
+	stoneName = "Stone Pagamentos S.A."
 )
 
 // builtinInstitution resolves an 8-digit ISPB or a 3-digit COMPE code

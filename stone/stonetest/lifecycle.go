@@ -75,11 +75,26 @@ const (
 // event is a transition due at a time on the emulator's clock. It applies
 // only if the record's gen has not moved since it was scheduled.
 type event struct {
-	at   time.Time
-	seq  uint64
-	rec  *record
-	gen  int
-	kind eventKind
+	at    time.Time
+	seq   uint64
+	rec   *record // a TED, or nil when other is set
+	other stepper // an internal transfer or a Pix
+	gen   int
+	kind  eventKind
+}
+
+// stepper is an operation other than a TED that moves through its own
+// lifecycle on the emulator's clock (internal transfers, Pix).
+type stepper interface {
+	generation() int
+	// step applies one transition due at at. Callers hold s.mu.
+	step(s *Server, kind eventKind, at time.Time)
+}
+
+// scheduleStep queues a transition of x. Callers hold s.mu.
+func (s *Server) scheduleStep(x stepper, at time.Time, kind eventKind) {
+	s.seq++
+	heap.Push(&s.events, event{at: at, seq: s.seq, other: x, gen: x.generation(), kind: kind})
 }
 
 // eventHeap orders events by time, then by the order they were scheduled,
@@ -124,6 +139,12 @@ func (s *Server) settle(now time.Time) {
 	defer s.mu.Unlock()
 	for len(s.events) > 0 && !s.events[0].at.After(now) {
 		ev := heap.Pop(&s.events).(event)
+		if ev.other != nil {
+			if ev.gen == ev.other.generation() {
+				ev.other.step(s, ev.kind, ev.at)
+			}
+			continue
+		}
 		if ev.gen != ev.rec.gen {
 			continue
 		}

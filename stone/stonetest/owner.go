@@ -16,10 +16,12 @@ const (
 	ScopeRead              = "paymentaccount:read"
 	ScopeTransfersExternal = "paymentaccount:transfers:external"
 	ScopeFeesRead          = "paymentaccount:fees:read"
+	ScopeTransfersInternal = "paymentaccount:transfers:internal"
+	ScopeInstantPayment    = "paymentaccount:instantpayment" // Pix
 )
 
 // defaultScopes are the scopes of a client registered with AddClient.
-var defaultScopes = []string{ScopeRead, ScopeTransfersExternal, ScopeFeesRead}
+var defaultScopes = []string{ScopeRead, ScopeTransfersExternal, ScopeFeesRead, ScopeTransfersInternal, ScopeInstantPayment}
 
 // SetScopes sets the scopes clientID's application has been granted; its
 // tokens carry them, and an endpoint that needs another one answers 403
@@ -81,23 +83,36 @@ var (
 )
 
 // ApproveAsOwner approves, as the account's owner in Stone's app, a
-// transfer waiting in CREATED: it is then planned as if created now
-// (APPROVED, SCHEDULED or delayed to the next business day).
+// transfer (a TED or an internal transfer) waiting in CREATED: it is then
+// planned as if created now (APPROVED, SCHEDULED or delayed to the next
+// business day).
 func (s *Server) ApproveAsOwner(id string) error {
-	return s.ownerDecision(id, func(rec *record, now time.Time) { s.approve(rec, now, ownerID) })
+	return s.ownerDecision(id,
+		func(rec *record, now time.Time) { s.approve(rec, now, ownerID) },
+		func(rec *internalRecord, now time.Time) { s.approveInternal(rec, now, ownerID) })
 }
 
 // RejectAsOwner rejects, as the account's owner, a transfer waiting in
 // CREATED: it ends REJECTED and no money moves.
 func (s *Server) RejectAsOwner(id string) error {
-	return s.ownerDecision(id, func(rec *record, now time.Time) { s.reject(rec, now, ownerID) })
+	return s.ownerDecision(id,
+		func(rec *record, now time.Time) { s.reject(rec, now, ownerID) },
+		func(rec *internalRecord, now time.Time) { s.rejectInternal(rec, now, ownerID) })
 }
 
-func (s *Server) ownerDecision(id string, f func(*record, time.Time)) error {
+func (s *Server) ownerDecision(id string, ted func(*record, time.Time), internal func(*internalRecord, time.Time)) error {
 	s.settle(s.Now())
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if in := s.internals[id]; in != nil {
+		if in.t.Status != stone.StatusCreated {
+			return fmt.Errorf("transfer %s is %s: %w", id, in.t.Status, ErrWrongStatus)
+		}
+		in.gen++
+		internal(in, now)
+		return nil
+	}
 	rec := s.transfers[id]
 	switch {
 	case rec == nil:
@@ -106,7 +121,7 @@ func (s *Server) ownerDecision(id string, f func(*record, time.Time)) error {
 		return fmt.Errorf("transfer %s is %s: %w", id, rec.t.Status, ErrWrongStatus)
 	}
 	rec.gen++ // the pending expiry no longer applies
-	f(rec, now)
+	ted(rec, now)
 	return nil
 }
 

@@ -30,7 +30,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request, client st
 	}
 	var reasons []stone.ErrorReason
 	switch req.ResourceType {
-	case stone.ReceiptExternalTransfer, stone.ReceiptInternalTransfer, stone.ReceiptPayment, "statement":
+	case stone.ReceiptExternalTransfer, stone.ReceiptInternalTransfer, stone.ReceiptPayment, "statement", stone.ReceiptPixPayment:
 	case "":
 		reasons = append(reasons, stone.ErrorReason{Error: "can't be blank", Path: []string{"resource_type"}})
 	default:
@@ -43,7 +43,12 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request, client st
 		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: reasons})
 		return
 	}
-	if req.ResourceType != stone.ReceiptExternalTransfer {
+	switch req.ResourceType {
+	case stone.ReceiptInternalTransfer, stone.ReceiptPixPayment:
+		s.otherReceipt(w, client, req)
+		return
+	case stone.ReceiptExternalTransfer:
+	default:
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 		return
 	}
@@ -100,6 +105,90 @@ func ReceiptPDF(t stone.Transfer, issued time.Time) []byte {
 	}
 	lines = append(lines, "", "Transferência: "+t.ID, "Emitido em: "+when(&issued))
 	return pdfDocument(lines)
+}
+
+// otherReceipt answers the receipt of an internal transfer (APPROVED,
+// SCHEDULED or FINISHED) or of a Pix (SCHEDULED, MONEY_RESERVED or
+// SETTLED).
+func (s *Server) otherReceipt(w http.ResponseWriter, client string, req stone.ReceiptRequest) {
+	now := s.Now()
+	var lines []string
+	status, found := "", false
+	s.mu.Lock()
+	if req.ResourceType == stone.ReceiptInternalTransfer {
+		if rec := s.lookupInternal(client, req.ResourceID); rec != nil {
+			found, status = true, rec.t.Status
+			switch status {
+			case stone.StatusApproved, stone.StatusScheduled, stone.StatusFinished:
+				lines = internalReceiptLines(rec.t)
+			}
+		}
+	} else if rec := s.lookupPix(client, req.ResourceID); rec != nil {
+		found, status = true, rec.p.Status
+		switch status {
+		case stone.PixScheduled, stone.PixMoneyReserved, stone.PixSettled:
+			lines = pixReceiptLines(rec.p)
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !found:
+		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
+		return
+	case lines == nil:
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus,
+			Title: "a receipt is issued only for a successful or scheduled operation; this one is " + status})
+		return
+	}
+	pdf := pdfDocument(append(lines, "Emitido em: "+when(&now)))
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(pdf)
+}
+
+func internalReceiptLines(t stone.InternalTransfer) []string {
+	lines := []string{
+		"Comprovante de transferência entre contas Stone",
+		"",
+		"Valor: " + reais(t.Amount),
+		"Tarifa: " + reais(t.Fee),
+		"Situação: " + t.Status,
+		"",
+		"Favorecido: " + t.TargetAccountOwnerName,
+		"Instituição: " + stoneName + " (" + stoneISPB + ")",
+		"Conta: " + t.TargetAccountCode,
+		"",
+		"Criada em: " + when(t.CreatedAt),
+	}
+	if t.ScheduledTo != nil {
+		lines = append(lines, "Agendada para: "+*t.ScheduledTo)
+	}
+	if t.FinishedAt != nil {
+		lines = append(lines, "Concluída em: "+when(t.FinishedAt))
+	}
+	return append(lines, "", "Transferência: "+t.ID)
+}
+
+func pixReceiptLines(p stone.PixPayment) []string {
+	lines := []string{
+		"Comprovante de Pix",
+		"",
+		"Valor: " + reais(p.Amount),
+		"Situação: " + p.Status,
+		"",
+		"Favorecido: " + p.Target.Entity.Name,
+		"Documento: " + p.Target.Entity.Document,
+		"Instituição: " + p.Target.Institution.Name + " (" + p.Target.Institution.ISPB + ")",
+	}
+	if p.Key != nil {
+		lines = append(lines, "Chave Pix: "+*p.Key)
+	}
+	lines = append(lines, "", "Criado em: "+when(p.CreatedAt))
+	if p.SettledAt != nil {
+		lines = append(lines, "Liquidado em: "+when(p.SettledAt))
+	}
+	return append(lines, "", "Identificador (E2E): "+p.EndToEndID, "Pagamento: "+p.ID)
 }
 
 // reais formats cents as Brazilians write money: R$ 1.234,56.

@@ -33,6 +33,11 @@ const (
 	DefaultRefundDelay    = time.Hour
 	DefaultApprovalTTL    = 24 * time.Hour
 	DefaultRequestLogSize = 10000
+	// DefaultPixReserveDelay is the time from a Pix's confirmation to
+	// MONEY_RESERVED, DefaultPixSettleDelay from there to SETTLED: seconds,
+	// as in the documentation's examples.
+	DefaultPixReserveDelay = time.Second
+	DefaultPixSettleDelay  = 5 * time.Second
 )
 
 // Options configure a Server. The zero value is a production-mode emulator
@@ -136,6 +141,29 @@ type Options struct {
 	// id: a ledger kept across a restart would take it for one transfer.
 	DeterministicIDs bool
 
+	// PixReserveDelay is the time from a Pix's confirmation to
+	// MONEY_RESERVED, PixSettleDelay from MONEY_RESERVED to SETTLED; 0
+	// means DefaultPixReserveDelay and DefaultPixSettleDelay.
+	PixReserveDelay, PixSettleDelay time.Duration
+	// PixRefundRule decides, when a Pix settles, whether the receiving bank
+	// will return it RefundDelay later, and how much: amount is in cents,
+	// at most the payment's; nil refunds nothing. RefundPixByKey builds one.
+	// Server.RefundPix refunds at any time.
+	PixRefundRule func(p stone.PixPayment) (amount int64, ok bool)
+	// PixFailRule decides, when a confirmed Pix is about to reserve its
+	// money, whether the receiving institution refuses its destination (as
+	// Stone says a Pix by bank data to an account that does not exist is
+	// created but fails after its confirmation): the payment ends FAILED
+	// with failure_reason_code "0" and the description returned, and no
+	// money moves. nil fails none. FailPixToAccounts builds one.
+	PixFailRule func(dest PixKey) (description string, ok bool)
+
+	// DirectParticipant answers the list of Pix operations with 422
+	// srn:error:not_indirect_participant, as Stone does for a client that is
+	// not an indirect participant of Pix (listar-pagamentos); by default
+	// the list is served.
+	DirectParticipant bool
+
 	// Faults are the initial faults; see Server.SetFaults.
 	Faults Faults
 
@@ -179,10 +207,16 @@ type Faults struct {
 	// anything is done.
 	FailRate float64
 
-	// DropRate is the share (0..1) of transfer creations whose connection is
-	// closed without an answer after the transfer has been stored: the case
-	// that makes idempotency keys matter.
+	// DropRate is the share (0..1) of transfer creations (TED, internal,
+	// Pix) and Pix confirmations whose connection is closed without an
+	// answer after the change has been stored: the case that makes
+	// idempotency keys matter.
 	DropRate float64
+
+	// PixConfirmUnavailableRate is the share (0..1) of Pix confirmations
+	// answered 503, as Stone does when the external services are down,
+	// before anything is done.
+	PixConfirmUnavailableRate float64
 
 	// OnRequest, if set, sees every request first. When it returns handled,
 	// the emulator answers with status and a generic error body, or, when
@@ -243,6 +277,15 @@ type Server struct {
 	events    eventHeap
 	seq       uint64
 
+	stoneAccounts     map[string]StoneAccount // the internal-transfer directory, by account code
+	internals         map[string]*internalRecord
+	internalAll       []*internalRecord
+	internalByAccount map[string][]*internalRecord
+	pixKeys           map[string]PixKey // the DICT, by key
+	pix               map[string]*pixRecord
+	pixAll            []*pixRecord
+	pixOps            map[string][]pixOp // an account's Pix payments and refunds, oldest first
+
 	reqMu    sync.Mutex
 	reqLog   []RequestLog
 	reqNext  int
@@ -287,6 +330,12 @@ func NewUnstartedServer(opts Options) *Server {
 	if opts.RequestLogSize <= 0 {
 		opts.RequestLogSize = DefaultRequestLogSize
 	}
+	if opts.PixReserveDelay <= 0 {
+		opts.PixReserveDelay = DefaultPixReserveDelay
+	}
+	if opts.PixSettleDelay <= 0 {
+		opts.PixSettleDelay = DefaultPixSettleDelay
+	}
 	s := &Server{
 		opts:      opts,
 		faults:    opts.Faults,
@@ -297,6 +346,13 @@ func NewUnstartedServer(opts Options) *Server {
 		transfers: make(map[string]*record),
 		byAccount: make(map[string][]*record),
 		idem:      make(map[string]*idemEntry),
+
+		stoneAccounts:     make(map[string]StoneAccount),
+		internals:         make(map[string]*internalRecord),
+		internalByAccount: make(map[string][]*internalRecord),
+		pixKeys:           make(map[string]PixKey),
+		pix:               make(map[string]*pixRecord),
+		pixOps:            make(map[string][]pixOp),
 	}
 	s.auth.init(opts.SigningKey)
 	s.encKey.key = opts.EncryptionKey
@@ -566,6 +622,23 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET /api/v1/accounts/{id}/statement/entries/{entry}", s.api(ScopeRead, s.handleStatementEntry))
 	m.Handle("GET /api/v1/statement/entries/{entry}", s.api(ScopeRead, s.handleStatementEntry))
 	m.Handle("POST /api/v1/receipts", s.api(ScopeRead, s.handleReceipt))
+	m.Handle("POST /api/v1/internal_transfers", s.api(ScopeTransfersInternal, s.handleInternalCreate))
+	m.Handle("GET /api/v1/internal_transfers", s.api(ScopeRead, s.handleInternalList))
+	m.Handle("GET /api/v1/internal_transfers/{id}", s.api(ScopeRead, s.handleInternalGet))
+	m.Handle("POST /api/v1/internal_transfers/{id}/cancel", s.api(ScopeTransfersInternal, s.handleInternalCancel))
+	m.Handle("POST /api/v1/dry_run/internal_transfers", s.api(ScopeTransfersInternal, s.handleInternalDryRun))
+	m.Handle("POST /api/v1/internal_transfers/{id}/approve", s.api(ScopeTransfersInternal, s.handleInternalDecision(true)))
+	m.Handle("POST /api/v1/internal_transfers/{id}/reject", s.api(ScopeTransfersInternal, s.handleInternalDecision(false)))
+	m.Handle("POST /api/v1/pix/outbound_pix_payments", s.api(ScopeInstantPayment, s.handlePixCreate))
+	// GET /api/v1/pix/outbound_pix_payments/{id} and
+	// GET /api/v1/pix/{account_id}/pix_payments overlap as patterns; one
+	// handler tells them apart.
+	m.Handle("GET /api/v1/pix/{a}/{b}", s.api(ScopeRead, s.handlePixRead))
+	// The webhooks' target_detail_uri omits /pix/ (pix_outbound_payment_*.json).
+	m.Handle("GET /api/v1/outbound_pix_payments/{id}", s.api(ScopeRead, func(w http.ResponseWriter, r *http.Request, client string) {
+		s.handlePixGet(w, r.PathValue("id"), client)
+	}))
+	m.Handle("POST /api/v1/pix/outbound_pix_payments/{id}/actions/confirm", s.api(ScopeInstantPayment, s.handlePixConfirm))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 	})

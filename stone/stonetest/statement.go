@@ -16,49 +16,58 @@ import (
 
 // statementEntry is one entry with its place in the account's statement.
 type statementEntry struct {
-	seq uint64
-	e   stone.StatementEntry
+	seq       uint64
+	accountID string // the account whose statement holds it
+	e         stone.StatementEntry
 }
 
 // addEntry appends an entry for rec to its account's statement, moving the
 // balance by amount (signed cents, fee included). Callers hold s.mu.
 func (s *Server) addEntry(rec *record, a *account, typ string, amount int64, at time.Time) {
-	op := "debit"
-	if amount > 0 {
-		op = "credit"
-	}
-	before := a.balance
-	a.balance += amount
 	cp := &stone.StatementCounterParty{}
 	cp.Account.AccountCode = rec.t.Target.Account.AccountCode
 	cp.Account.BranchCode = rec.t.Target.Account.BranchCode
 	cp.Account.Institution = rec.t.Target.Account.InstitutionISPB
 	cp.Account.InstitutionName = rec.t.Target.Account.InstitutionName
 	cp.Entity.Name = rec.t.Target.Entity.Name
+	en := s.addStatementEntry(a, typ, amount, rec.t.Amount, rec.t.Fee, rec.t.ID, cp, at)
+	en.e.ScheduledTo = rec.t.ScheduledToEffective
+	if rec.t.ScheduledToEffective != nil {
+		en.e.ScheduledAt = rec.t.CreatedAt
+	}
+}
+
+// addStatementEntry appends an entry to a's statement, moving its balance
+// by amount (signed cents, fee included), for the operation opID of
+// opAmount and fee cents. Callers hold s.mu.
+func (s *Server) addStatementEntry(a *account, typ string, amount, opAmount, fee int64, opID string, cp *stone.StatementCounterParty, at time.Time) *statementEntry {
+	op := "debit"
+	if amount > 0 {
+		op = "credit"
+	}
+	before := a.balance
+	a.balance += amount
 	s.seq++
-	en := &statementEntry{seq: s.seq, e: stone.StatementEntry{
+	en := &statementEntry{seq: s.seq, accountID: a.id, e: stone.StatementEntry{
 		ID:              s.newUUID(),
 		Type:            typ,
 		Operation:       op,
 		Amount:          amount,
-		OperationAmount: rec.t.Amount,
-		FeeAmount:       rec.t.Fee,
+		OperationAmount: opAmount,
+		FeeAmount:       fee,
 		BalanceBefore:   before,
 		BalanceAfter:    a.balance,
-		OperationID:     rec.t.ID,
+		OperationID:     opID,
 		Status:          stone.StatusFinished,
 		CreatedAt:       stamp(at),
-		ScheduledTo:     rec.t.ScheduledToEffective,
 		CounterParty:    cp,
 	}}
-	if rec.t.ScheduledToEffective != nil {
-		en.e.ScheduledAt = rec.t.CreatedAt
-	}
 	a.entries = append(a.entries, en)
 	if s.entries == nil {
 		s.entries = make(map[string]*statementEntry)
 	}
 	s.entries[en.e.ID] = en
+	return en
 }
 
 // handleStatement is GET /api/v1/accounts/{id}/statement?limit&after&before
@@ -164,9 +173,8 @@ func (s *Server) handleStatementEntry(w http.ResponseWriter, r *http.Request, cl
 	var e stone.StatementEntry
 	ok := false
 	if en != nil {
-		rec := s.transfers[en.e.OperationID]
 		acct := r.PathValue("id")
-		ok = rec != nil && s.canUse(client, s.accounts[rec.accountID]) && (acct == "" || acct == rec.accountID)
+		ok = s.canUse(client, s.accounts[en.accountID]) && (acct == "" || acct == en.accountID)
 		e = en.e
 	}
 	s.mu.Unlock()

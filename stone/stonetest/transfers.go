@@ -23,6 +23,8 @@ type account struct {
 	balance  int64
 	freeLeft int // free TEDs left
 	entries  []*statementEntry
+	code     string       // its number, as a Pix's source shows it
+	holder   StoneAccount // its holder, likewise
 }
 
 // record is a stored transfer with what the emulator knows about it.
@@ -46,7 +48,37 @@ type idemEntry struct {
 	hash    [32]byte
 	created time.Time
 	done    bool
-	body    []byte // the 202 body, replayed on a retry
+	body    []byte // the answer's body, replayed on a retry
+	status  int    // the answer's status; 0 means 202 (a TED)
+}
+
+// claimKey reserves the idempotency key of client in scope (one endpoint)
+// for a request whose canonical body hashes to hash. It returns the new
+// entry, to be completed with done, body and status under s.mu; or nil
+// and true when it has already answered (a replay, 409, 423). scope keeps
+// the keys of the create and the confirm of a Pix, and of each endpoint,
+// apart; Stone documents no scope (stone-api.md §5). Callers do not hold
+// s.mu.
+func (s *Server) claimKey(w http.ResponseWriter, client, scope, key string, hash [32]byte, now time.Time) (*idemEntry, bool) {
+	ik := client + "\x00" + scope + "\x00" + key
+	s.mu.Lock()
+	if e := s.idem[ik]; e != nil {
+		seen := *e
+		s.mu.Unlock()
+		replayIdempotent(w, &seen, hash, now, s.opts.IdempotencyTTL)
+		return nil, true
+	}
+	entry := &idemEntry{hash: hash, created: now}
+	s.idem[ik] = entry
+	s.mu.Unlock()
+	return entry, false
+}
+
+// releaseKey forgets a key whose request was refused, so that a corrected
+// retry with the same key goes through (see the package doc). Callers hold
+// s.mu.
+func (s *Server) releaseKey(client, scope, key string) {
+	delete(s.idem, client+"\x00"+scope+"\x00"+key)
 }
 
 func (s *Server) canUse(client string, a *account) bool {
@@ -281,6 +313,10 @@ func replayIdempotent(w http.ResponseWriter, e *idemEntry, hash [32]byte, now ti
 	case !e.done:
 		writeError(w, http.StatusLocked, stone.ErrorBody{Type: "srn:error:locked",
 			Title: "a request with this idempotency key is still being processed"})
+	case e.status == http.StatusNoContent:
+		w.WriteHeader(http.StatusNoContent)
+	case e.status != 0:
+		writeBody(w, e.status, e.body)
 	default:
 		writeBody(w, http.StatusAccepted, e.body)
 	}
@@ -543,6 +579,8 @@ func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, client st
 }
 
 // handleFee is GET /api/v1/accounts/{id}/fees/{type} (stone-api.md §2.6).
+// It answers 201, as documented ("201 OK"), like the calendar and the
+// statement.
 func (s *Server) handleFee(w http.ResponseWriter, r *http.Request, client string) {
 	s.mu.Lock()
 	a := s.accounts[r.PathValue("id")]
@@ -560,9 +598,9 @@ func (s *Server) handleFee(w http.ResponseWriter, r *http.Request, client string
 		if left > 0 {
 			f.Amount = 0
 		}
-		writeJSON(w, http.StatusOK, f)
+		writeJSON(w, http.StatusCreated, f)
 	case "internal_transfer":
-		writeJSON(w, http.StatusOK, stone.Fee{FeeType: "internal_transfer"})
+		writeJSON(w, http.StatusCreated, stone.Fee{FeeType: "internal_transfer"})
 	default:
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 	}

@@ -71,12 +71,13 @@ type webhookState struct {
 	hc      *http.Client
 }
 
-// delivery is one event. body and transfer are touched only under
-// deliverMu; info under webhookState.mu.
+// delivery is one event. body and data are touched only under deliverMu;
+// info under webhookState.mu.
 type delivery struct {
-	info     WebhookDelivery
-	transfer stone.Transfer // target_data, with account_id
-	body     []byte         // sealed at the first attempt, reused by retries
+	info       WebhookDelivery
+	data       any    // target_data, with account_id: a snapshot of the resource
+	detailPath string // target_detail_uri without the server's URL
+	body       []byte // sealed at the first attempt, reused by retries
 }
 
 // SetWebhook registers the URL where clientID's application receives
@@ -144,27 +145,36 @@ func (s *Server) notifyCreated(rec *record, at time.Time) {
 // notify queues an event about rec, as it is now, for its client's webhook.
 // Callers hold s.mu.
 func (s *Server) notify(rec *record, eventType string, at time.Time) {
-	s.wh.mu.Lock()
-	defer s.wh.mu.Unlock()
-	url := s.wh.urls[rec.client]
-	if url == "" {
-		return
-	}
 	// A shallow copy is a snapshot: the transfer's pointer fields are
 	// replaced at each change, never written through.
 	t := rec.t
 	t.AccountID = rec.accountID
+	s.notifyResource(rec.client, rec.t.ID, eventType, at, at, t, "/api/v1/external_transfers/"+rec.t.ID)
+}
+
+// notifyResource queues an event about the resource id of client, which
+// happened at happened and is due at due, whose target_data is data (a
+// snapshot, not shared with the live record) and whose target_detail_uri is
+// the server's URL and detailPath. Callers hold s.mu.
+func (s *Server) notifyResource(client, id, eventType string, happened, due time.Time, data any, detailPath string) {
+	s.wh.mu.Lock()
+	defer s.wh.mu.Unlock()
+	url := s.wh.urls[client]
+	if url == "" {
+		return
+	}
 	d := &delivery{
 		info: WebhookDelivery{
 			EventID:     s.newUUID(),
 			EventType:   eventType,
-			ClientID:    rec.client,
-			TransferID:  rec.t.ID,
+			ClientID:    client,
+			TransferID:  id,
 			URL:         url,
-			HappenedAt:  *stamp(at),
-			NextAttempt: at,
+			HappenedAt:  *stamp(happened),
+			NextAttempt: due,
 		},
-		transfer: t,
+		data:       data,
+		detailPath: detailPath,
 	}
 	s.wh.all = append(s.wh.all, d)
 	s.wh.pending = append(s.wh.pending, d)
@@ -280,7 +290,7 @@ func (s *Server) attempt(ctx context.Context, hc *http.Client, d *delivery, now 
 			d.info.Duplicates++
 			s.wh.mu.Unlock()
 		}
-		d.body, d.transfer = nil, stone.Transfer{} // no longer needed
+		d.body, d.data = nil, nil // no longer needed
 	}
 	return posts
 }
@@ -344,8 +354,8 @@ func (s *Server) seal(d *delivery, now time.Time) ([]byte, error) {
 		"event_notified_at":    now.UTC().Truncate(time.Second).Format(time.RFC3339),
 		"target_type":          targetType(d.info.EventType),
 		"target_id":            d.info.TransferID,
-		"target_data":          d.transfer,
-		"target_detail_uri":    s.URL + "/api/v1/external_transfers/" + d.info.TransferID,
+		"target_data":          d.data,
+		"target_detail_uri":    s.URL + d.detailPath,
 		"target_statement_uri": nil,
 		"iat":                  now.Unix(),
 		"nbf":                  now.Unix(),
@@ -365,9 +375,11 @@ func (s *Server) seal(d *delivery, now time.Time) ([]byte, error) {
 }
 
 // targetType is the target_type Stone's examples give an event: its type
-// without the cash_out_/cash_in_ prefix ("external_transfer_finished").
+// without the cash_out_/cash_in_ prefix ("external_transfer_finished"), or
+// without pix_outbound_ for a Pix ("payment_created",
+// guias/WEBHOOKS/pix_outbound_payment_created.json).
 func targetType(eventType string) string {
-	for _, p := range []string{"cash_out_", "cash_in_"} {
+	for _, p := range []string{"cash_out_", "cash_in_", "pix_outbound_"} {
 		if t, ok := strings.CutPrefix(eventType, p); ok {
 			return t
 		}
