@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"lote/check"
 	"lote/ledger"
 	"lote/stone"
 	"lote/validate"
@@ -206,7 +207,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 			st.lookRepeats = true
 		}
 	}
-	begin := func(m *Mapping) error {
+	begin := func(m *check.Mapping) error {
 		if m != nil {
 			b.Header = m.Header
 		}
@@ -226,7 +227,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 			return reused(row, m, kc, b.ID), nil
 		})
 	}
-	sum, m, err := Check(ctx, path, r.opts.Check, func(c Checked) error {
+	sum, m, err := check.Check(ctx, path, r.opts.Check, func(c check.Checked) error {
 		if im == nil {
 			if err := begin(c.Mapping); err != nil {
 				return err
@@ -402,17 +403,17 @@ func (w *ledgerWriter) abort() {
 
 // importRow turns one checked row into a ledger row: invalid with its
 // problems, held as a suspected repeat, or pending with its key.
-func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *calendar, since time.Time, st *importStats) (ledger.Row, error) {
+func (r *runner) importRow(ctx context.Context, batchID string, c check.Checked, cal *calendar, since time.Time, st *importStats) (ledger.Row, error) {
 	// The ledger keeps the cells as written, without the empty ones that
 	// pad the row to the header's width: a sheet whose header is wide and
 	// whose rows are short must not fill the ledger with empty cells.
-	row := ledger.Row{Row: c.Row, Cells: TrimCells(c.Cells), Reference: c.Reference}
+	row := ledger.Row{Row: c.Row, Cells: check.TrimCells(c.Cells), Reference: c.Reference}
 	errs, warns := c.Errors, c.Warnings
 	if c.Valid() && c.Payout.ScheduledTo != "" && cal != nil {
 		col := "scheduled_to"
 		value := c.Payout.ScheduledTo
-		if c.Mapping != nil && c.Mapping.Has(FieldScheduledTo) {
-			i := c.Mapping.Column(FieldScheduledTo)
+		if c.Mapping != nil && c.Mapping.Has(check.FieldScheduledTo) {
+			i := c.Mapping.Column(check.FieldScheduledTo)
 			col = c.Mapping.ColumnName(i)
 			if i < len(c.Cells) {
 				value = c.Cells[i]
@@ -510,22 +511,12 @@ func changedAmountMessage(cents int64, pay ledger.Payment) string {
 		what, FormatBRL(pay.AmountCents), short(pay.Batch), pay.Row, pay.Created.In(brasilia).Format("02/01/2006 15:04"), FormatBRL(cents))
 }
 
-// TrimCells returns cells without their trailing empty ones. Whoever
-// shows or writes the row pads it back to the header's width.
-func TrimCells(cells []string) []string {
-	n := len(cells)
-	for n > 0 && cells[n-1] == "" {
-		n--
-	}
-	return cells[:n]
-}
-
 // reused turns a row whose key belongs to another row into an invalid row
 // that names the other row. m is the sheet's column mapping.
-func reused(row ledger.Row, m *Mapping, kc *ledger.KeyConflictError, batchID string) ledger.Row {
+func reused(row ledger.Row, m *check.Mapping, kc *ledger.KeyConflictError, batchID string) ledger.Row {
 	col, value := "reference", row.Reference
-	if m != nil && m.Has(FieldReference) {
-		i := m.Column(FieldReference)
+	if m != nil && m.Has(check.FieldReference) {
+		i := m.Column(check.FieldReference)
 		col = m.ColumnName(i)
 		if i < len(row.Cells) {
 			value = row.Cells[i]

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -242,7 +243,7 @@ func RowError(r ledger.Row) string {
 			text := cmp.Or(p.Message, p.Code)
 			// As `lote validate` prints it: the raw value quoted, except
 			// for a row that could not be split, whose value is the row.
-			if p.Value != "" && p.Code != UnreadableRow {
+			if p.Value != "" && p.Code != check.UnreadableRow {
 				text = strconv.Quote(p.Value) + ": " + text
 			}
 			if p.Column != "" {

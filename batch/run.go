@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
@@ -33,7 +34,7 @@ type RunOptions struct {
 	AccountID, Env string
 
 	// Check says how the sheet is read and validated.
-	Check CheckOptions
+	Check check.CheckOptions
 
 	// SkipInvalid sends the valid rows of a sheet that has invalid ones;
 	// without it, any invalid row stops the run before anything is sent.

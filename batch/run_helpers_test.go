@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lote/check"
 	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
@@ -68,7 +69,7 @@ func newEnv(t *testing.T, o stonetest.Options) *env {
 func (e *env) opts() RunOptions {
 	return RunOptions{
 		Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim",
-		Check:       CheckOptions{Validate: validateToday()},
+		Check:       check.CheckOptions{Validate: validateToday()},
 		Rate:        10000,
 		Concurrency: 4,
 		Holder:      "test",

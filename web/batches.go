@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -291,7 +292,7 @@ func (s *Server) uploadError(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string, err error) {
-	var fe *batch.FileError
+	var fe *check.FileError
 	if errors.As(err, &fe) {
 		// The path is the server's; the person knows the file by its name.
 		s.showList(w, r, http.StatusUnprocessableEntity, name+": "+fe.Err.Error())
@@ -707,7 +708,7 @@ func makeRowView(header []string, row ledger.Row, warnings string) rowView {
 }
 
 // columnIndex finds the header column an issue names: as the user wrote
-// it (batch.Mapping.ColumnName), or "column X" for a blank header.
+// it (check.Mapping.ColumnName), or "column X" for a blank header.
 func columnIndex(header []string, name string) int {
 	if name == "" {
 		return -1
@@ -719,7 +720,7 @@ func columnIndex(header []string, name string) int {
 	}
 	if l, ok := strings.CutPrefix(name, "column "); ok {
 		for i := range header {
-			if batch.ColumnLetter(i) == l {
+			if check.ColumnLetter(i) == l {
 				return i
 			}
 		}

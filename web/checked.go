@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
 )
 
@@ -59,11 +60,11 @@ func (s *Server) checkUpload(ctx context.Context, path, id string) (checkSummary
 	enc := json.NewEncoder(bw)
 	var cs checkSummary
 	warnings := map[int]string{}
-	sum, m, err := batch.Check(ctx, path, s.opts.Run.Check, func(c batch.Checked) error {
+	sum, m, err := check.Check(ctx, path, s.opts.Run.Check, func(c check.Checked) error {
 		// The cells as written, without the empty ones that pad the row to
 		// the header's width: the file stays about the size of the sheet's
 		// text, whatever its shape (the reader bounds how wide a row gets).
-		cr := checkedRow{Row: c.Row, Cells: batch.TrimCells(c.Cells), Valid: c.Valid()}
+		cr := checkedRow{Row: c.Row, Cells: check.TrimCells(c.Cells), Valid: c.Valid()}
 		for _, e := range c.Errors {
 			cr.Issues = append(cr.Issues, batch.Issue{Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()})
 		}

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
 )
 
@@ -203,7 +204,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"short":  func(id string) string { return id[:min(12, len(id))] },
 		"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
 		"add":    func(a, b int) int { return a + b },
-		"letter": batch.ColumnLetter,
+		"letter": check.ColumnLetter,
 	}
 	out := map[string]*template.Template{}
 	pages, err := fs.Glob(templateFS, "templates/*.html")

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
 )
 
@@ -101,7 +102,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if err := f.conn.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
-	var check batch.CheckOptions
+	var check check.CheckOptions
 	if path != "" {
 		var err error
 		if check, err = f.sheet.options(); err != nil {
@@ -238,7 +239,7 @@ func resumable(b ledger.Batch) bool {
 func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep batch.Report, path string, err error, out *runOutput) int {
 	var (
 		lease *ledger.LeaseHeldError
-		fe    *batch.FileError
+		fe    *check.FileError
 	)
 	switch {
 	case errors.Is(err, batch.ErrInvalidRows):
@@ -385,7 +386,7 @@ func invalidRows(ctx context.Context, l *ledger.Ledger, id string, limit int) (p
 // problemLine is a problem as `lote validate` prints it: the value quoted,
 // then the reason.
 func problemLine(p problem) string {
-	if p.Value == "" || p.Code == batch.UnreadableRow {
+	if p.Value == "" || p.Code == check.UnreadableRow {
 		return p.Message
 	}
 	return fmt.Sprintf("%q: %s", p.Value, p.Message)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lote/batch"
+	"lote/check"
 	"lote/validate"
 )
 
@@ -35,8 +36,8 @@ func (s *sheetFlags) register(fs *flag.FlagSet) {
 
 // options turns the flags into check options, loading the institution list
 // when one is given.
-func (s *sheetFlags) options() (batch.CheckOptions, error) {
-	o := batch.CheckOptions{Sheet: s.sheet}
+func (s *sheetFlags) options() (check.CheckOptions, error) {
+	o := check.CheckOptions{Sheet: s.sheet}
 	o.Validate.AllowDuplicates = s.allowDuplicates
 	switch strings.ToLower(s.decimal) {
 	case "auto", "":
@@ -100,10 +101,10 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	defer out.Flush()
 
 	var report validateReport
-	var emit func(batch.Checked) error
+	var emit func(check.Checked) error
 	switch *format {
 	case "text":
-		emit = func(c batch.Checked) error {
+		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
 				fmt.Fprintf(out, "%s: %s\n", where(path, e), problemText(e))
 			}
@@ -114,7 +115,7 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 		}
 	case "json":
 		report = validateReport{File: path, Errors: []problem{}, Warnings: []problem{}}
-		emit = func(c batch.Checked) error {
+		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
 				report.Errors = append(report.Errors, newProblem(e))
 			}
@@ -125,14 +126,14 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 		}
 	case "jsonl":
 		enc := json.NewEncoder(out)
-		emit = func(c batch.Checked) error {
+		emit = func(c check.Checked) error {
 			line := rowReport{Row: c.Row, Valid: c.Valid(), Errors: problems(c.Errors), Warnings: problems(c.Warnings), Payout: c.Payout}
 			return enc.Encode(line)
 		}
 	}
-	sum, _, err := batch.Check(ctx, path, opts, emit)
+	sum, _, err := check.Check(ctx, path, opts, emit)
 	if err != nil {
-		var fe *batch.FileError
+		var fe *check.FileError
 		if errors.As(err, &fe) {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 			return exitUsage
@@ -179,7 +180,7 @@ func where(path string, e validate.FieldError) string {
 
 // problemText is a problem as one line: the value and the reason.
 func problemText(e validate.FieldError) string {
-	if e.Value == "" || e.Code == batch.UnreadableRow {
+	if e.Value == "" || e.Code == check.UnreadableRow {
 		return e.Message()
 	}
 	return fmt.Sprintf("%q: %s", e.Value, e.Message())
