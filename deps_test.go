@@ -26,7 +26,8 @@ var rules = map[string]struct {
 	"stone/stonetest": {lote: []string{"stone"}, noStd: []string{"database/sql"}, outside: []string{"github.com/golang-jwt/jwt/v5", "golang.org/x/time"}},
 	"ledger":          {noStd: []string{"net/http"}, outside: []string{"modernc.org/sqlite"}},
 	"check":           {lote: []string{"validate", "sheet"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text"}},
-	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/gocarina/gocsv", "github.com/xuri/excelize/v2"}},
+	"internal/pace":   {noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/time"}},
+	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/gocarina/gocsv", "github.com/xuri/excelize/v2"}},
 	"web":             {lote: []string{"batch", "check", "ledger", "validate", "sheet", "stone"}, outside: []string{"golang.org/x/crypto"}},
 }
 

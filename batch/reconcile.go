@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"lote/internal/pace"
 	"lote/ledger"
 	"lote/stone"
 )
@@ -108,7 +109,7 @@ func (o *ReconcileOptions) defaults() error {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = pace.Sleep
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -329,7 +330,7 @@ func Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, err
 		return ReconcileReport{}, err
 	}
 	rc := &reconciler{opts: opts, l: opts.Ledger, c: opts.Client, log: opts.Log,
-		lim: newLimiter(opts.Rate, opts.Now, opts.Sleep)}
+		lim: pace.New(opts.Rate, opts.Now, opts.Sleep)}
 	batches, skipped, err := rc.selectBatches(ctx)
 	if err != nil {
 		return ReconcileReport{}, err
@@ -384,7 +385,7 @@ type reconciler struct {
 	l    *ledger.Ledger
 	c    *stone.Client
 	log  *slog.Logger
-	lim  *limiter
+	lim  *pace.Limiter
 }
 
 // selectBatches resolves the batches to reconcile, newest first.
@@ -484,7 +485,7 @@ func (rc *reconciler) round(ctx context.Context, batches []ledger.Batch, rep *Re
 func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.ReconciledRow) (read, changed bool, _ error) {
 	bg := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
-		if err := rc.lim.wait(ctx); err != nil {
+		if err := rc.lim.Wait(ctx); err != nil {
 			return false, false, nil
 		}
 		reqCtx, cancel := context.WithTimeout(ctx, rc.opts.RequestTimeout)
@@ -492,7 +493,7 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 		cancel()
 		at := rc.opts.Now()
 		if err == nil {
-			rc.lim.succeeded()
+			rc.lim.Succeeded()
 			rec := reconciliationOf(rr.Row, tr, rc.opts.AccountID, reconcileSourcePoll, at)
 			ch, err := rc.l.RecordReconciliation(bg, b.ID, rr.Row.Row, rec)
 			if ch {
@@ -528,13 +529,13 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 			return false, false, nil
 		}
 		if se != nil && se.Status == http.StatusTooManyRequests {
-			rc.lim.throttled(se.RetryAfter)
+			rc.lim.Throttled(se.RetryAfter)
 		}
 		if attempt >= rc.opts.MaxAttempts || ctx.Err() != nil {
 			rc.log.Warn("transfer not read", "batch", short(b.ID), "row", rr.Row.Row, "attempts", attempt, "why", why)
 			return false, false, nil
 		}
-		if err := rc.opts.Sleep(ctx, backoff(attempt)); err != nil {
+		if err := rc.opts.Sleep(ctx, pace.Backoff(attempt)); err != nil {
 			return false, false, nil
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"lote/check"
+	"lote/internal/pace"
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
@@ -218,11 +219,11 @@ var ErrNotCleared = ledger.ErrNotCleared
 // Defaults of RunOptions.
 const (
 	DefaultRepeatWindow   = 30 * 24 * time.Hour
-	DefaultRate           = 20.0
+	DefaultRate           = pace.DefaultRate
 	DefaultConcurrency    = 8
-	DefaultMaxAttempts    = 8
+	DefaultMaxAttempts    = pace.DefaultMaxAttempts
 	DefaultIdempotencyTTL = 23 * time.Hour
-	DefaultRequestTimeout = 30 * time.Second
+	DefaultRequestTimeout = pace.DefaultRequestTimeout
 	DefaultLeaseTTL       = 30 * time.Second
 )
 
@@ -262,7 +263,7 @@ func (o *RunOptions) defaults() error {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = pace.Sleep
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -734,7 +735,7 @@ func (r *runner) read(ctx context.Context, what string, call func(context.Contex
 			return fmt.Errorf("%s: %w (%d attempts): %w", what, ErrNoAnswer, attempt, err)
 		}
 		r.log.Warn("retrying", "what", what, "attempt", attempt, "err", err)
-		if serr := r.opts.Sleep(ctx, backoff(attempt)); serr != nil {
+		if serr := r.opts.Sleep(ctx, pace.Backoff(attempt)); serr != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"lote/internal/pace"
 	"lote/ledger"
 	"lote/stone"
 )
@@ -50,7 +51,7 @@ type sendResult struct {
 type sender struct {
 	r       *runner
 	batch   string
-	lim     *limiter
+	lim     *pace.Limiter
 	bg      context.Context // never cancelled: requests in flight and ledger writes
 	started time.Time
 	total   int
@@ -68,7 +69,7 @@ type sender struct {
 // lease) stop the group. When ctx ends no more rows are taken and requests
 // in flight finish without retries.
 func (r *runner) send(ctx context.Context, b ledger.Batch, p Plan) (sendResult, error) {
-	s := &sender{r: r, batch: b.ID, lim: newLimiter(r.opts.Rate, r.opts.Now, r.opts.Sleep),
+	s := &sender{r: r, batch: b.ID, lim: pace.New(r.opts.Rate, r.opts.Now, r.opts.Sleep),
 		bg: context.WithoutCancel(ctx), started: r.now(), total: p.ToSend, counts: map[ledger.State]int{}}
 
 	// The lease is renewed while the run lasts; losing it stops the run.
@@ -305,7 +306,7 @@ func (s *sender) progress(now time.Time) Progress {
 		counts[k] = v
 	}
 	s.mu.Unlock()
-	p := Progress{Total: s.total, Done: int(s.done.Load()), Counts: counts, Rate: s.lim.rate(), Elapsed: now.Sub(s.started)}
+	p := Progress{Total: s.total, Done: int(s.done.Load()), Counts: counts, Rate: s.lim.Rate(), Elapsed: now.Sub(s.started)}
 	if p.Done > 0 && p.Done < p.Total && p.Elapsed > 0 {
 		p.ETA = time.Duration(float64(p.Elapsed) / float64(p.Done) * float64(p.Total-p.Done))
 	}
@@ -323,7 +324,7 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 	}
 	body.AccountID = r.opts.AccountID
 	for attempt := 1; ; attempt++ {
-		if err := s.lim.wait(ctx); err != nil {
+		if err := s.lim.Wait(ctx); err != nil {
 			return nil // stopping: the row stays attempted
 		}
 		// The request runs on a context that ctx does not cancel: a
@@ -335,7 +336,7 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		cancel()
 		a := ledger.Attempt{At: at, HTTPStatus: info.Status, RequestID: info.RequestID, Latency: info.Latency}
 		if err == nil {
-			s.lim.succeeded()
+			s.lim.Succeeded()
 			return s.accept(row, a, tr)
 		}
 		settledRow, retry, err := s.failed(ctx, row, &a, err)
@@ -353,7 +354,7 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := r.opts.Sleep(ctx, backoff(attempt)); err != nil {
+		if err := r.opts.Sleep(ctx, pace.Backoff(attempt)); err != nil {
 			return nil
 		}
 	}
@@ -458,7 +459,7 @@ func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, 
 		return false, false, rerr
 	}
 	if isAPI && se.Status == http.StatusTooManyRequests {
-		s.lim.throttled(se.RetryAfter)
+		s.lim.Throttled(se.RetryAfter)
 	}
 	return false, true, nil
 }
