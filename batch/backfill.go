@@ -42,6 +42,6 @@ func (r *runner) backfill(ctx context.Context, b ledger.Batch) error {
 	if !missing {
 		return nil
 	}
-	r.log.Info("gave the rows of a batch imported by an older lote their payouts' fingerprints", "batch", short(b.ID), "rows", len(fps))
+	r.log.Info("gave the rows of a batch imported by an older lote their payouts' fingerprints", "batch", ledger.ShortID(b.ID), "rows", len(fps))
 	return r.l.SetFingerprints(context.WithoutCancel(ctx), b.ID, fps)
 }

@@ -293,7 +293,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 			return st, err
 		}
 		if ok {
-			r.log.Info("forgot a batch never sent, whose references this sheet reuses", "batch", short(other))
+			r.log.Info("forgot a batch never sent, whose references this sheet reuses", "batch", ledger.ShortID(other))
 		}
 	}
 	return r.importOnce(ctx, path, b, cal, false)
@@ -478,7 +478,7 @@ func (r *runner) importRow(ctx context.Context, batchID string, c check.Checked,
 		row.State = ledger.Held
 		row.ErrorCode = CodeSuspectedRepeat
 		row.ErrorMessage = fmt.Sprintf("The same payee, account and amount (%s) is in batch %s row %d, sent in the last %s from this account (%s); it is not paid again unless repeats are allowed (--allow-repeat, or Release on the page).",
-			FormatBRL(row.AmountCents), short(other), otherRow, days(r.opts.RepeatWindow), r.opts.Env)
+			validate.FormatBRL(row.AmountCents), ledger.ShortID(other), otherRow, days(r.opts.RepeatWindow), r.opts.Env)
 		return row, nil
 	}
 	// The same payee and account paid another amount recently: perhaps
@@ -508,7 +508,7 @@ func changedAmountMessage(cents int64, pay ledger.Payment) string {
 		what = "may have been paid"
 	}
 	return fmt.Sprintf("Warning: this payee and account %s %s by batch %s row %d (%s); this row pays %s. Check that both payments are meant.",
-		what, FormatBRL(pay.AmountCents), short(pay.Batch), pay.Row, pay.Created.In(brasilia).Format("02/01/2006 15:04"), FormatBRL(cents))
+		what, validate.FormatBRL(pay.AmountCents), ledger.ShortID(pay.Batch), pay.Row, pay.Created.In(brasilia).Format("02/01/2006 15:04"), validate.FormatBRL(cents))
 }
 
 // reused turns a row whose key belongs to another row into an invalid row
@@ -529,18 +529,10 @@ func reused(row ledger.Row, m *check.Mapping, kc *ledger.KeyConflictError, batch
 	} else {
 		is.Code = CodeReferenceReused
 		is.Message = fmt.Sprintf("Reference %s is already used by batch %s row %d; to pay it again, give it a new reference.",
-			row.Reference, short(kc.OtherBatch), kc.OtherRow)
+			row.Reference, ledger.ShortID(kc.OtherBatch), kc.OtherRow)
 	}
 	return ledger.Row{Row: row.Row, Cells: row.Cells, Reference: row.Reference, State: ledger.Invalid,
 		ErrorCode: is.Code, ErrorMessage: encodeIssues([]Issue{is})}
-}
-
-// short is the first 12 hex digits of a batch id, as the CLI shows it.
-func short(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 func days(d time.Duration) string {

@@ -16,6 +16,7 @@ import (
 	"lote/internal/pace"
 	"lote/ledger"
 	"lote/stone"
+	"lote/validate"
 )
 
 // ReconcileOptions configure Reconcile. Zero values take the documented
@@ -392,15 +393,14 @@ type reconciler struct {
 func (rc *reconciler) selectBatches(ctx context.Context) (keep, skipped []ledger.Batch, _ error) {
 	var cands []ledger.Batch
 	if len(rc.opts.Batches) > 0 {
-		fb := &runner{l: rc.l}
 		for _, id := range rc.opts.Batches {
-			b, err := fb.findBatch(ctx, id)
+			b, err := rc.l.FindBatch(ctx, id)
 			if err != nil {
 				return nil, nil, fmt.Errorf("reconcile: %w", err)
 			}
 			if !rc.ours(b) {
 				return nil, nil, fmt.Errorf("reconcile: batch %s was imported for account %s in %s, not account %s: %w",
-					short(b.ID), mask(b.AccountID), b.Environment, mask(rc.opts.AccountID), ErrBatchMismatch)
+					ledger.ShortID(b.ID), stone.MaskAccount(b.AccountID), b.Environment, stone.MaskAccount(rc.opts.AccountID), ErrBatchMismatch)
 			}
 			cands = append(cands, b)
 		}
@@ -497,10 +497,10 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 			rec := reconciliationOf(rr.Row, tr, rc.opts.AccountID, reconcileSourcePoll, at)
 			ch, err := rc.l.RecordReconciliation(bg, b.ID, rr.Row.Row, rec)
 			if ch {
-				rc.log.Info("transfer status", "batch", short(b.ID), "row", rr.Row.Row, "from", rr.APIStatus, "to", rec.Status)
+				rc.log.Info("transfer status", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "from", rr.APIStatus, "to", rec.Status)
 			}
 			if rec.Mismatch != "" {
-				rc.log.Warn("transfer differs from the ledger", "batch", short(b.ID), "row", rr.Row.Row, "mismatch", rec.Mismatch)
+				rc.log.Warn("transfer differs from the ledger", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "mismatch", rec.Mismatch)
 			}
 			return true, ch, err
 		}
@@ -517,22 +517,22 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 				rec.CheckedAt, rec.Source, rec.Found = at, reconcileSourcePoll, false
 			}
 			_, err := rc.l.RecordReconciliation(bg, b.ID, rr.Row.Row, rec)
-			rc.log.Warn("transfer unknown to Stone", "batch", short(b.ID), "row", rr.Row.Row, "transfer", rr.TransferID)
+			rc.log.Warn("transfer unknown to Stone", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "transfer", rr.TransferID)
 			return true, false, err
 		}
-		if cerr := configError(err); cerr != nil {
+		if cerr := stone.ConfigError(err); cerr != nil {
 			return false, false, cerr
 		}
 		outcome, why := stone.Classify(err)
 		if outcome == stone.OutcomeFinal {
-			rc.log.Warn("transfer not read", "batch", short(b.ID), "row", rr.Row.Row, "why", why)
+			rc.log.Warn("transfer not read", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "why", why)
 			return false, false, nil
 		}
 		if se != nil && se.Status == http.StatusTooManyRequests {
 			rc.lim.Throttled(se.RetryAfter)
 		}
 		if attempt >= rc.opts.MaxAttempts || ctx.Err() != nil {
-			rc.log.Warn("transfer not read", "batch", short(b.ID), "row", rr.Row.Row, "attempts", attempt, "why", why)
+			rc.log.Warn("transfer not read", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "attempts", attempt, "why", why)
 			return false, false, nil
 		}
 		if err := rc.opts.Sleep(ctx, pace.Backoff(attempt)); err != nil {
@@ -599,10 +599,10 @@ func compareTransfer(row ledger.Row, tr *stone.Transfer, accountID string) strin
 		diffs = append(diffs, fmt.Sprintf("transfer id: ledger %s, Stone %s", row.TransferID, tr.ID))
 	}
 	if tr.Amount != row.AmountCents || want.Amount != row.AmountCents {
-		diffs = append(diffs, fmt.Sprintf("amount: ledger %s, Stone %s", FormatBRL(row.AmountCents), FormatBRL(tr.Amount)))
+		diffs = append(diffs, fmt.Sprintf("amount: ledger %s, Stone %s", validate.FormatBRL(row.AmountCents), validate.FormatBRL(tr.Amount)))
 	}
 	if tr.AccountID != "" && tr.AccountID != accountID {
-		diffs = append(diffs, fmt.Sprintf("paying account: ledger %s, Stone %s", mask(accountID), mask(tr.AccountID)))
+		diffs = append(diffs, fmt.Sprintf("paying account: ledger %s, Stone %s", stone.MaskAccount(accountID), stone.MaskAccount(tr.AccountID)))
 	}
 	wa, ga := want.Target.Account, tr.Target.Account
 	if strings.TrimLeft(wa.AccountCode, "0") != strings.TrimLeft(ga.AccountCode, "0") {
@@ -664,7 +664,7 @@ func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.T
 	var sum int64
 	for rr, err := range l.Reconciled(ctx, b.ID) {
 		if err != nil {
-			return br, fmt.Errorf("reconcile batch %s: %w", short(b.ID), err)
+			return br, fmt.Errorf("reconcile batch %s: %w", ledger.ShortID(b.ID), err)
 		}
 		rows++
 		cat := categorize(rr.Row)
@@ -709,7 +709,7 @@ func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.T
 		Invariant{Name: "rows", OK: rows == b.Rows && valid == b.Valid,
 			Detail: fmt.Sprintf("the sheet had %d rows (%d valid); the ledger holds %d (%d valid)", b.Rows, b.Valid, rows, valid)},
 		Invariant{Name: "total", OK: sum == b.TotalCents && outcomes == b.TotalCents,
-			Detail: fmt.Sprintf("sheet total %s; outcomes add up to %s", FormatBRL(b.TotalCents), FormatBRL(outcomes))},
+			Detail: fmt.Sprintf("sheet total %s; outcomes add up to %s", validate.FormatBRL(b.TotalCents), validate.FormatBRL(outcomes))},
 		Invariant{Name: "transfers match Stone", OK: len(br.Mismatches) == 0,
 			Detail: fmt.Sprintf("%d of %d transfers read differ from the ledger in amount or target", len(br.Mismatches), acceptedRows(br))},
 	)

@@ -198,7 +198,7 @@ func checkGolden(t *testing.T, path, golden, batchID string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = bytes.ReplaceAll(got, []byte(idPrefix(batchID)), []byte("BATCH"))
+	got = bytes.ReplaceAll(got, []byte(ledger.ShortID(batchID)), []byte("BATCH"))
 	gp := filepath.Join("testdata", golden)
 	if *updateRecon {
 		if err := os.WriteFile(gp, got, 0o644); err != nil {
@@ -345,7 +345,7 @@ func TestReconcileCatchesAmountMismatch(t *testing.T) {
 	}
 	_, summary := readXLSX(t, path)
 	if len(summary) < 2 || summary[0][1] != "ATTENTION" || !strings.Contains(summary[0][2], "1 transfers differ from Stone") ||
-		!slices.Equal(summary[1], []string{"MISMATCH", idPrefix(id), "row 2", row2.TransferID, want[0].Detail}) {
+		!slices.Equal(summary[1], []string{"MISMATCH", ledger.ShortID(id), "row 2", row2.TransferID, want[0].Detail}) {
 		t.Errorf("summary starts %q", summary[:min(2, len(summary))])
 	}
 }

@@ -142,7 +142,7 @@ func stamp(t time.Time) csvText {
 // reconLine builds a row's line.
 func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window time.Duration) ReconLine {
 	r := rr.Row
-	ln := ReconLine{Batch: csvText(idPrefix(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
+	ln := ReconLine{Batch: csvText(ledger.ShortID(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
 		LoteState: csvText(r.State), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
 		Fee: csvMoney(feeCharged(rr))}
 	var p stone.CreateExternalTransfer
@@ -367,7 +367,7 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 		people += b.NeedsPerson
 		for _, c := range b.Checks {
 			if !c.OK {
-				failed = append(failed, idPrefix(b.Batch.ID)+" "+c.Name+": "+c.Detail)
+				failed = append(failed, ledger.ShortID(b.Batch.ID)+" "+c.Name+": "+c.Detail)
 			}
 		}
 	}
@@ -387,14 +387,14 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 	}
 	rows = append(rows, []sumCell{txt("reconciliation"), txt(verdict), txt(strings.Join(parts, "; "))})
 	for _, m := range mism {
-		rows = append(rows, []sumCell{txt("MISMATCH"), txt(idPrefix(m.Batch)), txt("row " + strconv.Itoa(m.Row)), txt(m.TransferID), txt(m.Detail)})
+		rows = append(rows, []sumCell{txt("MISMATCH"), txt(ledger.ShortID(m.Batch)), txt("row " + strconv.Itoa(m.Row)), txt(m.TransferID), txt(m.Detail)})
 	}
 	for _, f := range failed {
 		rows = append(rows, []sumCell{txt("CHECK FAILED"), txt(f)})
 	}
 	rows = append(rows, nil, []sumCell{txt("batch"), txt("status"), txt("rows"), txt("amount"), txt("fees")})
 	for _, b := range rep.Batches {
-		id := idPrefix(b.Batch.ID)
+		id := ledger.ShortID(b.Batch.ID)
 		for _, s := range slices.Sorted(maps.Keys(b.ByStatus)) {
 			t := b.ByStatus[s]
 			rows = append(rows, []sumCell{txt(id), txt(s), count(t.Rows), centsCell(t.AmountCents), centsCell(t.FeeCents)})
@@ -422,7 +422,7 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 		[]sumCell{txt("status changes"), count(rep.Changed)},
 	)
 	for _, b := range rep.Skipped {
-		rows = append(rows, []sumCell{txt("skipped batch"), txt(idPrefix(b.ID)), txt("account " + mask(b.AccountID) + " in " + b.Environment)})
+		rows = append(rows, []sumCell{txt("skipped batch"), txt(ledger.ShortID(b.ID)), txt("account " + stone.MaskAccount(b.AccountID) + " in " + b.Environment)})
 	}
 	return rows
 }

@@ -41,7 +41,7 @@ func ResultsPath(input string) string {
 // ("folha.results.csv" → "folha.results.3fa1c2d4e5f6.csv").
 func ResultsPathOf(path, id string) string {
 	ext := filepath.Ext(path)
-	return strings.TrimSuffix(path, ext) + "." + idPrefix(id) + ext
+	return strings.TrimSuffix(path, ext) + "." + ledger.ShortID(id) + ext
 }
 
 // ErrResultsTaken is returned (wrapped) by WriteResults when the path holds
@@ -110,7 +110,7 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		return fmt.Errorf("write results: %w", err)
 	} else if owner != "" {
 		return fmt.Errorf("write results of batch %s to %s: %w (batch %s); choose another file with --out",
-			idPrefix(batchID), path, ErrResultsTaken, idPrefix(owner))
+			ledger.ShortID(batchID), path, ErrResultsTaken, ledger.ShortID(owner))
 	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
@@ -129,7 +129,7 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		Summary:      resultsSummary(b, sum),
 	})
 	if err != nil {
-		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
 	// Close is deferred for the error paths only: it then discards the
 	// temporary file, leaving nothing at path.
@@ -143,25 +143,25 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 	header = append(header, b.Header...)
 	header = append(header, ResultColumns...)
 	if err := w.WriteHeader(header); err != nil {
-		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
 	cells := make([]sheet.Cell, 0, len(header))
 	n := 0
 	for r, err := range l.Rows(ctx, batchID) {
 		if err != nil {
-			return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+			return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 		}
 		if n++; n%1024 == 0 && ctx.Err() != nil {
-			return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), ctx.Err())
+			return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), ctx.Err())
 		}
 		cells = resultCells(cells[:0], width, r)
 		if err := w.WriteRow(cells); err != nil {
-			return fmt.Errorf("write results of batch %s row %d: %w", idPrefix(batchID), r.Row, err)
+			return fmt.Errorf("write results of batch %s row %d: %w", ledger.ShortID(batchID), r.Row, err)
 		}
 	}
 	committed = true
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
 	if opts.Copy {
 		return nil
@@ -322,12 +322,4 @@ func OrderedStates(sum map[ledger.State]ledger.Totals) []ledger.State {
 	}
 	slices.Sort(unknown)
 	return append(out, unknown...)
-}
-
-// idPrefix is a batch id's first 12 hex digits, enough to name it to a person.
-func idPrefix(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

@@ -170,7 +170,7 @@ func TestRunReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = e.rows(rep2.Batch.ID)[2]
-	if r.ErrorCode != CodeReferenceReused || !strings.Contains(r.ErrorMessage, short(rep.Batch.ID)+" row 3") {
+	if r.ErrorCode != CodeReferenceReused || !strings.Contains(r.ErrorMessage, ledger.ShortID(rep.Batch.ID)+" row 3") {
 		t.Errorf("row 2 of the second file: %s %s", r.ErrorCode, r.ErrorMessage)
 	}
 }

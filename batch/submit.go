@@ -17,6 +17,7 @@ import (
 	"lote/internal/pace"
 	"lote/ledger"
 	"lote/stone"
+	"lote/validate"
 )
 
 // Codes of rows set to needs_review by the run.
@@ -94,7 +95,7 @@ func (r *runner) send(ctx context.Context, b ledger.Batch, p Plan) (sendResult, 
 						stopRun(leaseLost(&ledger.LeaseLostError{Batch: b.ID, Holder: holder}))
 						return
 					}
-					stopRun(fmt.Errorf("batch %s: %w", short(b.ID), err))
+					stopRun(fmt.Errorf("batch %s: %w", ledger.ShortID(b.ID), err))
 					return
 				}
 			}
@@ -276,7 +277,7 @@ func (r *runner) claimHold(c ledger.ClaimConflict) (code, reason string) {
 		what = "is claimed by"
 	}
 	return CodeClaimed, fmt.Sprintf("The same payout (payee, account, amount and date) %s batch %s row %d in %s; it is not paid again unless a person releases it (--allow-repeat, or Release on the page).",
-		what, short(c.OtherBatch), c.OtherRow, r.opts.Env)
+		what, ledger.ShortID(c.OtherBatch), c.OtherRow, r.opts.Env)
 }
 
 // leaseLost turns the ledger's refusal of a runner that lost its lease
@@ -285,9 +286,9 @@ func leaseLost(err error) error {
 	var ll *ledger.LeaseLostError
 	if errors.As(err, &ll) {
 		if ll.Holder == "" {
-			return fmt.Errorf("batch %s: this run was stopped for longer than its lease and gave the batch up; nothing more was sent from here (lote status shows where it stands): %w", short(ll.Batch), ledger.ErrLeaseLost)
+			return fmt.Errorf("batch %s: this run was stopped for longer than its lease and gave the batch up; nothing more was sent from here (lote status shows where it stands): %w", ledger.ShortID(ll.Batch), ledger.ErrLeaseLost)
 		}
-		return fmt.Errorf("batch %s: another runner (%s) took the batch over while this one was stopped; this one sent nothing more and stops (lote status shows where it stands): %w", short(ll.Batch), ll.Holder, ledger.ErrLeaseLost)
+		return fmt.Errorf("batch %s: another runner (%s) took the batch over while this one was stopped; this one sent nothing more and stops (lote status shows where it stands): %w", ledger.ShortID(ll.Batch), ll.Holder, ledger.ErrLeaseLost)
 	}
 	return err
 }
@@ -320,7 +321,7 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 	r := s.r
 	var body stone.CreateExternalTransfer
 	if err := json.Unmarshal(row.Payout, &body); err != nil {
-		return fmt.Errorf("batch %s row %d: stored payout: %w", short(s.batch), row.Row, err)
+		return fmt.Errorf("batch %s row %d: stored payout: %w", ledger.ShortID(s.batch), row.Row, err)
 	}
 	body.AccountID = r.opts.AccountID
 	for attempt := 1; ; attempt++ {
@@ -348,7 +349,7 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		}
 		if attempt >= r.opts.MaxAttempts {
 			s.unresolved.Add(1)
-			r.log.Warn("row not confirmed", "batch", short(s.batch), "row", row.Row, "attempts", attempt)
+			r.log.Warn("row not confirmed", "batch", ledger.ShortID(s.batch), "row", row.Row, "attempts", attempt)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -373,7 +374,7 @@ func (s *sender) accept(row ledger.Row, a ledger.Attempt, tr *stone.Transfer) er
 		// row paid by it would hide that one of the two was not paid.
 		a.Outcome = ledger.OutcomeAmbiguous
 		msg := fmt.Sprintf("Stone answered with transfer %s, which is already recorded for batch %s row %d; this row is not marked paid. Check the account statement for this payout.",
-			tr.ID, short(taken.OtherBatch), taken.OtherRow)
+			tr.ID, ledger.ShortID(taken.OtherBatch), taken.OtherRow)
 		if err := s.r.l.NeedsReview(s.bg, s.batch, row.Row, &a, CodeTransferTaken, msg); err != nil {
 			return s.ledgerErr(err)
 		}
@@ -422,7 +423,7 @@ func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, 
 		if rerr := r.l.RecordAttempt(s.bg, s.batch, row.Row, *a); rerr != nil {
 			return false, false, rerr
 		}
-		return false, false, fmt.Errorf("batch %s row %d not sent: %w: %v", short(s.batch), row.Row, ErrConfig, err)
+		return false, false, fmt.Errorf("batch %s row %d not sent: %w: %v", ledger.ShortID(s.batch), row.Row, ErrConfig, err)
 	case isAPI && se.Status == http.StatusConflict:
 		return true, false, s.conflict(row, a, se)
 	case isAPI && se.Status >= 400 && se.Status < 500 && outcome == stone.OutcomeFinal:
@@ -493,7 +494,7 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 	r := s.r
 	var want stone.CreateExternalTransfer
 	if err := json.Unmarshal(row.Payout, &want); err != nil {
-		return fmt.Errorf("batch %s row %d: stored payout: %w", short(s.batch), row.Row, err)
+		return fmt.Errorf("batch %s row %d: stored payout: %w", ledger.ShortID(s.batch), row.Row, err)
 	}
 	since := row.FirstAttemptedAt.Add(-conflictSkew)
 	ctx, cancel := context.WithTimeout(s.bg, 4*r.opts.RequestTimeout)
@@ -531,7 +532,7 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 	}
 	a.Outcome = ledger.OutcomeAmbiguous
 	msg := fmt.Sprintf("Stone says this row's idempotency key was used before (409 %s), and %d transfers of %s to this payee were found since its first attempt; check the account statement before paying it again.",
-		se.Type, len(found), FormatBRL(want.Amount))
+		se.Type, len(found), validate.FormatBRL(want.Amount))
 	if err := r.l.NeedsReview(s.bg, s.batch, row.Row, a, CodeConflictUnmatched, msg); err != nil {
 		return err
 	}

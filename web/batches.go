@@ -23,6 +23,7 @@ import (
 	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
+	"lote/validate"
 )
 
 // batchRow is one line of the list of batches.
@@ -254,7 +255,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.log.Info("uploaded", "user", se.user, "batch", id[:12], "took", s.now().Sub(started).Round(time.Millisecond))
+	s.log.Info("uploaded", "user", se.user, "batch", ledger.ShortID(id), "took", s.now().Sub(started).Round(time.Millisecond))
 	http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
 }
 
@@ -315,7 +316,7 @@ func (s *Server) checkAndImport(ctx context.Context, path, name, id, user string
 	}
 	discard := func(err error) error {
 		if _, derr := s.l.DiscardUpload(context.WithoutCancel(ctx), id); derr != nil {
-			s.log.Error("discard upload", "batch", id[:12], "err", derr)
+			s.log.Error("discard upload", "batch", ledger.ShortID(id), "err", derr)
 		}
 		return err
 	}
@@ -644,7 +645,7 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.log.Info("released held rows", "user", se.user, "batch", b.ID[:12], "rows", n)
+	s.log.Info("released held rows", "user", se.user, "batch", ledger.ShortID(b.ID), "rows", n)
 	http.Redirect(w, r, "/batches/"+b.ID+"?notice=released", http.StatusSeeOther)
 }
 
@@ -764,7 +765,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	rows := sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
 	cents := sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
 	if r.PostFormValue("total") != strconv.FormatInt(cents, 10) || r.PostFormValue("rows") != strconv.Itoa(rows) {
-		s.fail(w, r, se, http.StatusConflict, fmt.Sprintf("The batch now sends %s to %d payees, not what was confirmed. Reload the page and check again.", batch.FormatBRL(cents), rows))
+		s.fail(w, r, se, http.StatusConflict, fmt.Sprintf("The batch now sends %s to %d payees, not what was confirmed. Reload the page and check again.", validate.FormatBRL(cents), rows))
 		return
 	}
 	if rows == 0 {
@@ -779,7 +780,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.log.Info("submitted", "user", se.user, "batch", b.ID[:12], "rows", rows, "cents", cents)
+	s.log.Info("submitted", "user", se.user, "batch", ledger.ShortID(b.ID), "rows", rows, "cents", cents)
 	// The batch's own policy, recorded when it was uploaded, says whether
 	// it waits for approval; the server's options do not enter.
 	if u, err = s.l.Upload(ctx, b.ID); err != nil {
@@ -811,7 +812,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	if !s.decided(w, r, err) {
 		return
 	}
-	s.log.Info("approved", "user", se.user, "batch", b.ID[:12], "approvals", u.Approvals(), "needed", u.ApprovalsNeeded())
+	s.log.Info("approved", "user", se.user, "batch", ledger.ShortID(b.ID), "approvals", u.Approvals(), "needed", u.ApprovalsNeeded())
 	if !s.mayRun(u) {
 		http.Redirect(w, r, "/batches/"+b.ID+"?notice=approved1", http.StatusSeeOther)
 		return
@@ -844,7 +845,7 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
 	if !s.decided(w, r, s.l.RejectBatch(r.Context(), ld.B.ID, se.user, reason)) {
 		return
 	}
-	s.log.Info("rejected", "user", se.user, "batch", ld.B.ID[:12])
+	s.log.Info("rejected", "user", se.user, "batch", ledger.ShortID(ld.B.ID))
 	http.Redirect(w, r, "/batches/"+ld.B.ID+"?notice=rejected", http.StatusSeeOther)
 }
 
@@ -897,7 +898,7 @@ func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.log.Info("withdrawn", "user", se.user, "batch", ld.B.ID[:12])
+	s.log.Info("withdrawn", "user", se.user, "batch", ledger.ShortID(ld.B.ID))
 	http.Redirect(w, r, "/batches/"+ld.B.ID+"?notice=withdrawn", http.StatusSeeOther)
 }
 
@@ -918,7 +919,7 @@ func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	run.cancel()
-	s.log.Info("paused", "user", se.user, "batch", b.ID[:12])
+	s.log.Info("paused", "user", se.user, "batch", ledger.ShortID(b.ID))
 	http.Redirect(w, r, "/batches/"+b.ID+"?notice=paused", http.StatusSeeOther)
 }
 
@@ -941,7 +942,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.log.Info("resumed", "user", se.user, "batch", b.ID[:12])
+	s.log.Info("resumed", "user", se.user, "batch", ledger.ShortID(b.ID))
 	s.start(r.Context(), b.ID)
 	http.Redirect(w, r, "/batches/"+b.ID+"?notice=resumed", http.StatusSeeOther)
 }
@@ -1050,7 +1051,7 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 	rep, err := batch.Reconcile(r.Context(), batch.ReconcileOptions{Ledger: s.l, Client: o.Client, AccountID: o.AccountID,
 		Env: o.Env, Batches: []string{b.ID}, Rate: o.Rate, Log: s.log})
 	if err != nil {
-		s.log.Error("reconcile", "batch", b.ID[:12], "err", err)
+		s.log.Error("reconcile", "batch", ledger.ShortID(b.ID), "err", err)
 		s.fail(w, r, se, http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
 		return
 	}
@@ -1058,7 +1059,7 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.log.Info("reconciled", "user", se.user, "batch", b.ID[:12])
+	s.log.Info("reconciled", "user", se.user, "batch", ledger.ShortID(b.ID))
 	http.Redirect(w, r, "/batches/"+b.ID+"?notice=reconciled", http.StatusSeeOther)
 }
 

@@ -103,10 +103,10 @@ func (s *Server) readSummary(id string) (checkSummary, error) {
 	var cs checkSummary
 	b, err := os.ReadFile(sumPath)
 	if err != nil {
-		return cs, fmt.Errorf("read check of %s: %w", id[:12], err)
+		return cs, fmt.Errorf("read check of %s: %w", ledger.ShortID(id), err)
 	}
 	if err := json.Unmarshal(b, &cs); err != nil {
-		return cs, fmt.Errorf("read check of %s: %w", id[:12], err)
+		return cs, fmt.Errorf("read check of %s: %w", ledger.ShortID(id), err)
 	}
 	return cs, nil
 }
@@ -118,7 +118,7 @@ func (s *Server) checkedRows(id string, offset int, onlyProblems bool, fn func(c
 	_, rowsPath := s.checkPaths(id)
 	f, err := os.Open(rowsPath)
 	if err != nil {
-		return fmt.Errorf("read check of %s: %w", id[:12], err)
+		return fmt.Errorf("read check of %s: %w", ledger.ShortID(id), err)
 	}
 	defer f.Close()
 	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
@@ -128,7 +128,7 @@ func (s *Server) checkedRows(id string, offset int, onlyProblems bool, fn func(c
 		if err := dec.Decode(&cr); errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {
-			return fmt.Errorf("read check of %s: %w", id[:12], err)
+			return fmt.Errorf("read check of %s: %w", ledger.ShortID(id), err)
 		}
 		if onlyProblems && len(cr.Issues) == 0 {
 			continue

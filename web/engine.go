@@ -84,13 +84,13 @@ func (s *Server) start(ctx context.Context, id string) {
 		opts := s.opts.Run
 		opts.Confirm = nil // confirmed on the page, and approved as its policy asks
 		opts.Progress = r.set
-		s.log.Info("sending", "batch", id[:12])
+		s.log.Info("sending", "batch", ledger.ShortID(id))
 		rep, err := batch.Resume(runCtx, id, opts)
 		var msg string
 		switch {
 		case err != nil:
 			msg = "Sending stopped: " + userMessage(err)
-			s.log.Error("send", "batch", id[:12], "err", err)
+			s.log.Error("send", "batch", ledger.ShortID(id), "err", err)
 		case rep.Interrupted:
 			msg = "Paused. Nothing was sent twice; resuming sends the rest with the same keys."
 		case rep.Unresolved > 0:
@@ -151,7 +151,7 @@ func (s *Server) resumeAll(ctx context.Context) error {
 		if err != nil || b.State == ledger.BatchDone || b.State == ledger.BatchImporting || b.Invalid > 0 {
 			continue
 		}
-		s.log.Info("resuming after restart", "batch", id[:12])
+		s.log.Info("resuming after restart", "batch", ledger.ShortID(id))
 		s.start(ctx, id)
 	}
 	return nil

@@ -207,7 +207,7 @@ func (e *env) waitSent(id string) {
 		select {
 		case <-r.done:
 		case <-time.After(30 * time.Second):
-			e.t.Fatalf("batch %s still sending after 30 s", id[:12])
+			e.t.Fatalf("batch %s still sending after 30 s", ledger.ShortID(id))
 		}
 	}
 }

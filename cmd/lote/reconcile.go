@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"lote/batch"
+	"lote/ledger"
+	"lote/validate"
 )
 
 // reconcileFlags are the flags of `lote reconcile`.
@@ -191,27 +193,27 @@ func reconcileJSON(rep batch.ReconcileReport, out string, code int) reconcileDoc
 // printReconcile writes what a person reads: mismatches first.
 func printReconcile(w io.Writer, rep batch.ReconcileReport, out string) {
 	for _, m := range rep.Mismatches() {
-		fmt.Fprintf(w, "MISMATCH batch %s row %d, transfer %s: %s\n", idPrefix(m.Batch), m.Row, m.TransferID, m.Detail)
+		fmt.Fprintf(w, "MISMATCH batch %s row %d, transfer %s: %s\n", ledger.ShortID(m.Batch), m.Row, m.TransferID, m.Detail)
 	}
 	for _, b := range rep.Batches {
 		for _, c := range b.Checks {
 			if !c.OK {
-				fmt.Fprintf(w, "CHECK FAILED batch %s %s: %s\n", idPrefix(b.Batch.ID), c.Name, c.Detail)
+				fmt.Fprintf(w, "CHECK FAILED batch %s %s: %s\n", ledger.ShortID(b.Batch.ID), c.Name, c.Detail)
 			}
 		}
 	}
 	for _, b := range rep.Batches {
-		fmt.Fprintf(w, "batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n", idPrefix(b.Batch.ID),
-			b.Batch.FileName, batch.FormatBRL(b.PaidCents), batch.FormatBRL(b.FeeCents), batch.FormatBRL(b.ReturnedCents), b.NeedsPerson)
+		fmt.Fprintf(w, "batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n", ledger.ShortID(b.Batch.ID),
+			b.Batch.FileName, validate.FormatBRL(b.PaidCents), validate.FormatBRL(b.FeeCents), validate.FormatBRL(b.ReturnedCents), b.NeedsPerson)
 		for _, cat := range []batch.Category{batch.CategoryPaid, batch.CategoryInFlight, batch.CategoryReturned, batch.CategoryFailed,
 			batch.CategoryUnsent, batch.CategoryNotSent, batch.CategoryReview} {
 			if t, ok := b.ByCategory[cat]; ok {
-				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, batch.FormatBRL(t.AmountCents))
+				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, validate.FormatBRL(t.AmountCents))
 			}
 		}
 	}
 	for _, b := range rep.Skipped {
-		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", idPrefix(b.ID), b.Environment)
+		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", ledger.ShortID(b.ID), b.Environment)
 	}
 	switch {
 	case rep.Interrupted:

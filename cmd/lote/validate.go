@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"lote/batch"
 	"lote/check"
 	"lote/validate"
 )
@@ -148,7 +147,7 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	switch *format {
 	case "text":
 		fmt.Fprintf(out, "%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
-			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, batch.FormatBRL(sum.TotalCents))
+			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents))
 	case "json":
 		sha, err := fileSHA256(path)
 		if err != nil {
