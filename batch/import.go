@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,50 +46,15 @@ const (
 	CodeChangedAmount = "changed_amount"
 )
 
-// Issue is one problem of a row as the ledger keeps it: an invalid row's
-// ErrorMessage is a JSON list of them. Column is the header as the user
-// wrote it, Value the raw cell.
-type Issue struct {
-	Column  string `json:"column,omitempty"`
-	Value   string `json:"value,omitempty"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Warning bool   `json:"warning,omitempty"`
-}
-
 // Issues returns the problems recorded for a row: the decoded list of an
 // invalid row, or one Issue from ErrorCode and ErrorMessage (held,
 // rejected, needs_review), or none.
-func Issues(r ledger.Row) []Issue {
-	if r.ErrorCode == "" && r.ErrorMessage == "" {
-		return nil
+func Issues(r ledger.Row) []check.Issue {
+	is := check.DecodeIssues(r.ErrorCode, r.ErrorMessage)
+	if len(is) == 1 && is[0].Message == r.ErrorMessage { // not a decoded list
+		is[0].Warning = r.ErrorCode == CodeChangedAmount && r.State != ledger.Held
 	}
-	if strings.HasPrefix(r.ErrorMessage, "[") {
-		var out []Issue
-		if err := json.Unmarshal([]byte(r.ErrorMessage), &out); err == nil {
-			return out
-		}
-	}
-	return []Issue{{Code: r.ErrorCode, Message: r.ErrorMessage, Warning: r.ErrorCode == CodeChangedAmount && r.State != ledger.Held}}
-}
-
-func issuesOf(errs, warns []validate.FieldError) []Issue {
-	out := make([]Issue, 0, len(errs)+len(warns))
-	for _, e := range errs {
-		out = append(out, Issue{Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()})
-	}
-	for _, w := range warns {
-		out = append(out, Issue{Column: w.Column, Value: w.Value, Code: w.Code, Message: w.Message(), Warning: true})
-	}
-	return out
-}
-
-func encodeIssues(is []Issue) string {
-	b, err := json.Marshal(is)
-	if err != nil {
-		return "" // Issue holds only strings: cannot happen
-	}
-	return string(b)
+	return is
 }
 
 // fileID hashes the file: the batch id is the hex SHA-256 of its bytes.
@@ -432,12 +396,12 @@ func (r *runner) importRow(ctx context.Context, batchID string, c check.Checked,
 	}
 	if len(errs) > 0 || c.Payout == nil {
 		row.State = ledger.Invalid
-		is := issuesOf(errs, warns)
+		is := check.IssuesOf(errs, warns)
 		row.ErrorCode = "invalid"
 		if len(is) > 0 && !is[0].Warning {
 			row.ErrorCode = is[0].Code
 		}
-		row.ErrorMessage = encodeIssues(is)
+		row.ErrorMessage = check.EncodeIssues(is)
 		return row, nil
 	}
 	p := c.Payout
@@ -522,7 +486,7 @@ func reused(row ledger.Row, m *check.Mapping, kc *ledger.KeyConflictError, batch
 			value = row.Cells[i]
 		}
 	}
-	is := Issue{Column: col, Value: value}
+	is := check.Issue{Column: col, Value: value}
 	if kc.OtherBatch == batchID {
 		is.Code = CodeReferenceRepeated
 		is.Message = fmt.Sprintf("Reference %s is also on row %d; each payout needs its own reference.", row.Reference, kc.OtherRow)
@@ -532,7 +496,7 @@ func reused(row ledger.Row, m *check.Mapping, kc *ledger.KeyConflictError, batch
 			row.Reference, ledger.ShortID(kc.OtherBatch), kc.OtherRow)
 	}
 	return ledger.Row{Row: row.Row, Cells: row.Cells, Reference: row.Reference, State: ledger.Invalid,
-		ErrorCode: is.Code, ErrorMessage: encodeIssues([]Issue{is})}
+		ErrorCode: is.Code, ErrorMessage: check.EncodeIssues([]check.Issue{is})}
 }
 
 func days(d time.Duration) string {

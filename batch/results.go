@@ -234,32 +234,7 @@ func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
 // its validation problems joined ("valor: …; cpf: …"); for a rejected, held
 // or needs_review row the bank's or lote's reason; "" otherwise.
 func RowError(r ledger.Row) string {
-	if r.State == ledger.Invalid {
-		parts := make([]string, 0, 2)
-		for _, p := range Issues(r) {
-			if p.Warning {
-				continue // the results say why the row was not sent
-			}
-			text := cmp.Or(p.Message, p.Code)
-			// As `lote validate` prints it: the raw value quoted, except
-			// for a row that could not be split, whose value is the row.
-			if p.Value != "" && p.Code != check.UnreadableRow {
-				text = strconv.Quote(p.Value) + ": " + text
-			}
-			if p.Column != "" {
-				text = p.Column + ": " + text
-			}
-			parts = append(parts, text)
-		}
-		return strings.Join(parts, "; ")
-	}
-	switch {
-	case r.ErrorMessage != "" && r.ErrorCode != "" && !strings.Contains(r.ErrorMessage, r.ErrorCode):
-		return r.ErrorMessage + " (" + r.ErrorCode + ")"
-	case r.ErrorMessage != "":
-		return r.ErrorMessage
-	}
-	return r.ErrorCode
+	return check.ErrorText(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage)
 }
 
 func joinPresent(sep string, parts ...string) string {

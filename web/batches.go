@@ -397,14 +397,14 @@ type rowView struct {
 	Row    int
 	State  ledger.State
 	Cells  []cellView
-	Other  []batch.Issue // problems not about one column
+	Other  []check.Issue // problems not about one column
 	Class  string        // "error", "warning" or ""
 	Detail string        // transfer id or what happened
 }
 
 type cellView struct {
 	Value  string
-	Issues []batch.Issue
+	Issues []check.Issue
 	Class  string
 }
 
@@ -669,10 +669,10 @@ func makeRowView(header []string, row ledger.Row, warnings string) rowView {
 	if row.State != ledger.Invalid && row.State != ledger.Held && row.State != ledger.Rejected && row.State != ledger.NeedsReview {
 		// A row to send or sent shows only its warnings (a payee paid
 		// another amount recently), not a stale reason.
-		issues = slices.DeleteFunc(issues, func(is batch.Issue) bool { return !is.Warning })
+		issues = slices.DeleteFunc(issues, func(is check.Issue) bool { return !is.Warning })
 	}
 	if warnings != "" {
-		var ws []batch.Issue
+		var ws []check.Issue
 		if json.Unmarshal([]byte(warnings), &ws) == nil {
 			issues = append(issues, ws...)
 		}
@@ -1144,7 +1144,7 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cells := make([]sheet.Cell, 0, width+1)
-	write := func(row []string, issues []batch.Issue) error {
+	write := func(row []string, issues []check.Issue) error {
 		cells = cells[:0]
 		for i := 0; i < width; i++ {
 			v := ""
@@ -1153,7 +1153,7 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 			}
 			cells = append(cells, sheet.Cell{Value: v})
 		}
-		return sw.WriteRow(append(cells, sheet.Cell{Value: issueText(issues)}))
+		return sw.WriteRow(append(cells, sheet.Cell{Value: check.Text(issues)}))
 	}
 	if ld.Checked {
 		var werr error
@@ -1179,7 +1179,7 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 
 // ledgerProblems calls write for each of the batch's rows with problems,
 // a page at a time.
-func (s *Server) ledgerProblems(ctx context.Context, id string, write func([]string, []batch.Issue) error) error {
+func (s *Server) ledgerProblems(ctx context.Context, id string, write func([]string, []check.Issue) error) error {
 	for off := 0; ; off += 1000 {
 		rows, err := s.l.RowsPage(ctx, id, off, 1000, true)
 		if err != nil {
@@ -1194,21 +1194,6 @@ func (s *Server) ledgerProblems(ctx context.Context, id string, write func([]str
 			return nil
 		}
 	}
-}
-
-func issueText(is []batch.Issue) string {
-	parts := make([]string, 0, len(is))
-	for _, i := range is {
-		p := i.Message
-		if i.Column != "" {
-			p = i.Column + ": " + p
-		}
-		if i.Warning {
-			p = "warning: " + p
-		}
-		parts = append(parts, p)
-	}
-	return strings.Join(parts, " | ")
 }
 
 // download sends a file the server made as an attachment: a browser saves

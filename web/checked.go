@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"lote/batch"
 	"lote/check"
 	"lote/ledger"
 )
@@ -37,7 +36,7 @@ type checkSummary struct {
 type checkedRow struct {
 	Row    int           `json:"r"`
 	Cells  []string      `json:"c"`
-	Issues []batch.Issue `json:"i,omitempty"`
+	Issues []check.Issue `json:"i,omitempty"`
 	Valid  bool          `json:"v"`
 }
 
@@ -65,14 +64,8 @@ func (s *Server) checkUpload(ctx context.Context, path, id string) (checkSummary
 		// the header's width: the file stays about the size of the sheet's
 		// text, whatever its shape (the reader bounds how wide a row gets).
 		cr := checkedRow{Row: c.Row, Cells: check.TrimCells(c.Cells), Valid: c.Valid()}
-		for _, e := range c.Errors {
-			cr.Issues = append(cr.Issues, batch.Issue{Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()})
-		}
-		var warns []batch.Issue
-		for _, w := range c.Warnings {
-			warns = append(warns, batch.Issue{Column: w.Column, Value: w.Value, Code: w.Code, Message: w.Message(), Warning: true})
-		}
-		cr.Issues = append(cr.Issues, warns...)
+		cr.Issues = check.IssuesOf(c.Errors, c.Warnings)
+		warns := cr.Issues[len(c.Errors):]
 		if len(cr.Issues) > 0 {
 			cs.Problems++
 		}

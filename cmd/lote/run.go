@@ -254,7 +254,7 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		if f.format == "text" {
 			w := bufio.NewWriter(cio.stdout)
 			for _, p := range ps {
-				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, problemLine(p))
+				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, check.Issue{Value: p.Value, Code: p.Code, Message: p.Message}.Reason())
 			}
 			if out.MoreInvalidRows > 0 {
 				fmt.Fprintf(w, "%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n", path, out.MoreInvalidRows)
@@ -378,19 +378,11 @@ func invalidRows(ctx context.Context, l *ledger.Ledger, id string, limit int) (p
 			if is.Warning {
 				continue
 			}
-			ps = append(ps, problem{Row: r.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message})
+			is.Row = r.Row
+			ps = append(ps, newProblem(is))
 		}
 	}
 	return ps, rows, nil
-}
-
-// problemLine is a problem as `lote validate` prints it: the value quoted,
-// then the reason.
-func problemLine(p problem) string {
-	if p.Value == "" || p.Code == check.UnreadableRow {
-		return p.Message
-	}
-	return fmt.Sprintf("%q: %s", p.Value, p.Message)
 }
 
 // runOutput is the --format json document of run and resume.

@@ -105,10 +105,10 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	case "text":
 		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
-				fmt.Fprintf(out, "%s: %s\n", where(path, e), problemText(e))
+				fmt.Fprintf(out, "%s: %s\n", where(path, e), check.IssueOf(e, false).Reason())
 			}
 			for _, w := range c.Warnings {
-				fmt.Fprintf(out, "%s: warning: %s\n", where(path, w), problemText(w))
+				fmt.Fprintf(out, "%s: warning: %s\n", where(path, w), check.IssueOf(w, true).Reason())
 			}
 			return nil
 		}
@@ -116,10 +116,10 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 		report = validateReport{File: path, Errors: []problem{}, Warnings: []problem{}}
 		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
-				report.Errors = append(report.Errors, newProblem(e))
+				report.Errors = append(report.Errors, newProblem(check.IssueOf(e, false)))
 			}
 			for _, w := range c.Warnings {
-				report.Warnings = append(report.Warnings, newProblem(w))
+				report.Warnings = append(report.Warnings, newProblem(check.IssueOf(w, true)))
 			}
 			return nil
 		}
@@ -177,14 +177,6 @@ func where(path string, e validate.FieldError) string {
 	return fmt.Sprintf("%s:%d:%s", path, e.Row, e.Column)
 }
 
-// problemText is a problem as one line: the value and the reason.
-func problemText(e validate.FieldError) string {
-	if e.Value == "" || e.Code == check.UnreadableRow {
-		return e.Message()
-	}
-	return fmt.Sprintf("%q: %s", e.Value, e.Message())
-}
-
 type validateReport struct {
 	File       string    `json:"file"`
 	SHA256     string    `json:"sha256"`
@@ -213,14 +205,14 @@ type problem struct {
 	Message string `json:"message"`
 }
 
-func newProblem(e validate.FieldError) problem {
-	return problem{Row: e.Row, Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()}
+func newProblem(is check.Issue) problem {
+	return problem{Row: is.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message}
 }
 
 func problems(es []validate.FieldError) []problem {
 	ps := make([]problem, len(es))
 	for i, e := range es {
-		ps[i] = newProblem(e)
+		ps[i] = newProblem(check.IssueOf(e, false))
 	}
 	return ps
 }
