@@ -27,8 +27,9 @@ var rules = map[string]struct {
 	"ledger":          {noStd: []string{"net/http"}, outside: []string{"modernc.org/sqlite"}},
 	"check":           {lote: []string{"validate", "sheet"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text"}},
 	"internal/pace":   {noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/time"}},
-	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/gocarina/gocsv", "github.com/xuri/excelize/v2"}},
-	"web":             {lote: []string{"batch", "check", "ledger", "validate", "sheet", "stone"}, outside: []string{"golang.org/x/crypto"}},
+	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/xuri/excelize/v2"}},
+	"reconcile":       {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, noStd: []string{"database/sql"}, outside: []string{"golang.org/x/sync", "github.com/gocarina/gocsv"}},
+	"web":             {lote: []string{"batch", "check", "reconcile", "ledger", "validate", "sheet", "stone"}, outside: []string{"golang.org/x/crypto"}},
 }
 
 // packageImports returns the imports of the non-test Go files in dir.

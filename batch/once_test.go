@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -330,7 +331,7 @@ func TestTransferIDStoneGaveAnotherRowLeavesTheRowForReview(t *testing.T) {
 	}
 	front := httptest.NewServer(proxy)
 	defer front.Close()
-	c, err := stone.NewClient(stone.Config{APIURL: front.URL, AuthURL: e.srv.URL, ClientID: "app-1", Key: testKey(), Now: e.srv.Now})
+	c, err := stone.NewClient(stone.Config{APIURL: front.URL, AuthURL: e.srv.URL, ClientID: "app-1", Key: fake.Key(), Now: e.srv.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,7 +529,7 @@ func TestAnEditedFileDeclinedThenResumedStillSupersedes(t *testing.T) {
 func TestNextMonthsFileAtTheSamePathSupersedesNothing(t *testing.T) {
 	// The ledger stamps batches with the real clock; the run's clock
 	// moves on a month from there.
-	c := &fakeClock{t: time.Now()}
+	c := fake.NewClock(time.Now())
 	e := newEnv(t, stonetest.Options{})
 	ps := payees(6)
 	path := e.resaved("folha.csv", ps, false, ",")

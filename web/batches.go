@@ -22,6 +22,7 @@ import (
 	"lote/batch"
 	"lote/check"
 	"lote/ledger"
+	"lote/reconcile"
 	"lote/sheet"
 	"lote/validate"
 )
@@ -1048,14 +1049,14 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := s.opts.Run
-	rep, err := batch.Reconcile(r.Context(), batch.ReconcileOptions{Ledger: s.l, Client: o.Client, AccountID: o.AccountID,
+	rep, err := reconcile.Reconcile(r.Context(), reconcile.ReconcileOptions{Ledger: s.l, Client: o.Client, AccountID: o.AccountID,
 		Env: o.Env, Batches: []string{b.ID}, Rate: o.Rate, Log: s.log})
 	if err != nil {
 		s.log.Error("reconcile", "batch", ledger.ShortID(b.ID), "err", err)
 		s.fail(w, r, se, http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
 		return
 	}
-	if err := batch.WriteReconciliation(r.Context(), s.l, rep, s.reconciliationPath(b.ID)); err != nil {
+	if err := reconcile.WriteReconciliation(r.Context(), s.l, rep, s.reconciliationPath(b.ID)); err != nil {
 		s.internal(w, r, err)
 		return
 	}

@@ -13,6 +13,7 @@ import (
 
 	"lote/batch"
 	"lote/ledger"
+	"lote/reconcile"
 	"lote/validate"
 )
 
@@ -143,7 +144,7 @@ func newBatchStatus(ctx context.Context, l *ledger.Ledger, b ledger.Batch) (batc
 		States: statesJSON(sum), Transfers: map[string]transferTotal{}, Results: b.ResultsPath, sum: sum}
 	for status, t := range tsum {
 		st.Transfers[status] = transferTotal{Rows: t.Rows, AmountCents: t.Cents, FeeCents: t.Fees,
-			Meaning: string(batch.TransferCategory(status))}
+			Meaning: string(reconcile.TransferCategory(status))}
 	}
 	// A lease past its expiry belongs to a runner that stopped without
 	// releasing it: nobody is running the batch.
@@ -193,7 +194,7 @@ func listBatches(ctx context.Context, l *ledger.Ledger, format string, cio cmdIO
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", ledger.ShortID(st.Batch), st.File,
 			st.Created.Local().Format("2006-01-02 15:04"), state, st.Rows, st.sum[ledger.Accepted].Rows,
-			st.meaningRows(batch.CategoryPaid), st.meaningRows(batch.CategoryReturned), st.Invalid, validate.FormatBRL(st.TotalCents))
+			st.meaningRows(reconcile.CategoryPaid), st.meaningRows(reconcile.CategoryReturned), st.Invalid, validate.FormatBRL(st.TotalCents))
 	}
 	tw.Flush()
 	return exitOK
@@ -230,7 +231,7 @@ func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
 }
 
 // meaningRows counts the accepted rows whose transfer status means m.
-func (st batchStatus) meaningRows(m batch.Category) int {
+func (st batchStatus) meaningRows(m reconcile.Category) int {
 	n := 0
 	for _, t := range st.Transfers {
 		if t.Meaning == string(m) {
@@ -242,14 +243,14 @@ func (st batchStatus) meaningRows(m batch.Category) int {
 
 // meaningText says in words what a transfer category means for the payee.
 func meaningText(m string) string {
-	switch batch.Category(m) {
-	case batch.CategoryPaid:
+	switch reconcile.Category(m) {
+	case reconcile.CategoryPaid:
 		return "paid"
-	case batch.CategoryReturned:
+	case reconcile.CategoryReturned:
 		return "returned by the payee's bank: not paid"
-	case batch.CategoryFailed:
+	case reconcile.CategoryFailed:
 		return "failed: no money left"
-	case batch.CategoryInFlight:
+	case reconcile.CategoryInFlight:
 		return "on its way"
 	}
 	return "unknown status: a person must check"

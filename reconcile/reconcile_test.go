@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"lote/batch"
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -47,7 +49,7 @@ func runRecon(t *testing.T, e *env) string {
 	t.Helper()
 	o := e.opts()
 	o.Concurrency = 1
-	rep, err := Run(context.Background(), e.writeCSV("folha.csv", reconPayees(), true), o)
+	rep, err := batch.Run(context.Background(), e.writeCSV("folha.csv", reconPayees(), true), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func newReconEnv(t *testing.T, faults stonetest.Faults) *env {
 
 func (e *env) reconOpts(batch string) ReconcileOptions {
 	return ReconcileOptions{Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim", Batches: []string{batch[:10]},
-		Rate: 10000, Now: e.srv.Now, Sleep: noSleep}
+		Rate: 10000, Now: e.srv.Now, Sleep: fake.NoSleep}
 }
 
 // statusOf is the api_status of rows by Excel row number.
@@ -244,7 +246,7 @@ func TestReconcileVerdicts(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, stonetest.Options{Seed: 3})
 	o := e.opts()
-	rep, err := Run(ctx, e.writeCSV("ok.csv", payees(2), true), o)
+	rep, err := batch.Run(ctx, e.writeCSV("ok.csv", payees(2), true), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +280,7 @@ func TestReconcileVerdicts(t *testing.T) {
 func TestReconcileWatchPollsUntilFinal(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, stonetest.Options{Seed: 5})
-	rep, err := Run(ctx, e.writeCSV("w.csv", payees(3), true), e.opts())
+	rep, err := batch.Run(ctx, e.writeCSV("w.csv", payees(3), true), e.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +309,7 @@ func TestReconcileWatchPollsUntilFinal(t *testing.T) {
 
 	// With a watch shorter than the first wait, it gives up at once.
 	e2 := newEnv(t, stonetest.Options{Seed: 6})
-	rep, err = Run(ctx, e2.writeCSV("w.csv", payees(1), true), e2.opts())
+	rep, err = batch.Run(ctx, e2.writeCSV("w.csv", payees(1), true), e2.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,8 +392,8 @@ func TestReconcileRetriesAndRefusals(t *testing.T) {
 	// A batch of another account is refused by name.
 	o = e.reconOpts(id)
 	o.AccountID = "acc-2"
-	if _, err := Reconcile(ctx, o); !errors.Is(err, ErrBatchMismatch) {
-		t.Errorf("other account: %v, want ErrBatchMismatch", err)
+	if _, err := Reconcile(ctx, o); !errors.Is(err, ledger.ErrBatchMismatch) {
+		t.Errorf("other account: %v, want ledger.ErrBatchMismatch", err)
 	}
 	// …and skipped with All.
 	o.Batches, o.All = nil, true

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"context"
@@ -95,16 +95,16 @@ func (o *ReconcileOptions) defaults() error {
 		o.WatchTimeout = DefaultWatchTimeout
 	}
 	if o.Rate <= 0 {
-		o.Rate = DefaultRate
+		o.Rate = pace.DefaultRate
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = defaultReconcileConc
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
+		o.MaxAttempts = pace.DefaultMaxAttempts
 	}
 	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = DefaultRequestTimeout
+		o.RequestTimeout = pace.DefaultRequestTimeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -400,7 +400,7 @@ func (rc *reconciler) selectBatches(ctx context.Context) (keep, skipped []ledger
 			}
 			if !rc.ours(b) {
 				return nil, nil, fmt.Errorf("reconcile: batch %s was imported for account %s in %s, not account %s: %w",
-					ledger.ShortID(b.ID), stone.MaskAccount(b.AccountID), b.Environment, stone.MaskAccount(rc.opts.AccountID), ErrBatchMismatch)
+					ledger.ShortID(b.ID), stone.MaskAccount(b.AccountID), b.Environment, stone.MaskAccount(rc.opts.AccountID), ledger.ErrBatchMismatch)
 			}
 			cands = append(cands, b)
 		}
@@ -513,7 +513,10 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 			if rr.Checked && rr.Rec.Found {
 				// Keep what Stone said before it forgot the transfer.
 				rec = rr.Rec
-				rec.Mismatch = joinPresent("; ", fmt.Sprintf("Stone now answers 404 for transfer %s", rr.TransferID), rr.Rec.Mismatch)
+				rec.Mismatch = fmt.Sprintf("Stone now answers 404 for transfer %s", rr.TransferID)
+				if rr.Rec.Mismatch != "" {
+					rec.Mismatch += "; " + rr.Rec.Mismatch
+				}
 				rec.CheckedAt, rec.Source, rec.Found = at, reconcileSourcePoll, false
 			}
 			_, err := rc.l.RecordReconciliation(bg, b.ID, rr.Row.Row, rec)

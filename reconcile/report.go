@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 
+	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
@@ -190,7 +191,7 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window ti
 	case CategoryFailed:
 		why = append(why, "the transfer "+strings.ToLower(r.APIStatus)+": the payee was not paid")
 	case CategoryNotSent, CategoryReview:
-		why = append(why, cmp.Or(RowError(r), "status "+outcomeName(r)+" is not one lote knows"))
+		why = append(why, cmp.Or(check.ErrorText(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage), "status "+outcomeName(r)+" is not one lote knows"))
 	}
 	if rr.Checked && rr.Rec.Mismatch != "" {
 		why = append(why, "differs from Stone: "+rr.Rec.Mismatch)
