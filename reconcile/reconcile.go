@@ -19,10 +19,10 @@ import (
 	"lote/validate"
 )
 
-// ReconcileOptions configure Reconcile. Zero values take the documented
+// Options configure Run. Zero values take the documented
 // defaults; reconciliation only reads from Stone, so no setting can pay
 // anyone.
-type ReconcileOptions struct {
+type Options struct {
 	// Ledger holds the batches; Client reads transfers from Stone; both
 	// required.
 	Ledger *ledger.Ledger
@@ -67,7 +67,7 @@ type ReconcileOptions struct {
 	Log *slog.Logger
 }
 
-// Defaults of ReconcileOptions.
+// Defaults of Options.
 const (
 	DefaultRefundWindow    = 7 * 24 * time.Hour
 	DefaultWatchTimeout    = time.Hour
@@ -78,7 +78,7 @@ const (
 	reconcileSourceWebhook = "webhook"
 )
 
-func (o *ReconcileOptions) defaults() error {
+func (o *Options) defaults() error {
 	if o.Ledger == nil || (o.Client == nil && !o.Offline) {
 		return errors.New("reconcile: a ledger and a Stone client are required")
 	}
@@ -217,8 +217,8 @@ type CategoryTotals struct {
 	FeeCents    int64 `json:"fee_cents"`
 }
 
-// BatchReconciliation is one batch's reconciled state.
-type BatchReconciliation struct {
+// BatchReport is one batch's reconciled state.
+type BatchReport struct {
 	Batch ledger.Batch `json:"-"`
 	// ByStatus counts rows by their final status: Stone's status for
 	// accepted rows (FINISHED, …; "UNCHECKED" before the first poll), the
@@ -238,9 +238,9 @@ type BatchReconciliation struct {
 	Checks      []Invariant
 }
 
-// ReconcileReport is what Reconcile found.
-type ReconcileReport struct {
-	Batches []BatchReconciliation
+// Report is what Run found.
+type Report struct {
+	Batches []BatchReport
 	// Skipped are batches of another account or environment, left out of
 	// an --all reconciliation.
 	Skipped []ledger.Batch
@@ -258,57 +258,57 @@ type ReconcileReport struct {
 	RefundWindow time.Duration
 }
 
-// ReconcileStatus is the verdict a cron job acts on.
-type ReconcileStatus int
+// Status is the verdict a cron job acts on.
+type Status int
 
 // Verdicts, from best to worst for a cron job: attention beats pending,
 // because a person must act whatever else is still moving.
 const (
-	// ReconcileSettled: every row is final and paid.
-	ReconcileSettled ReconcileStatus = iota
-	// ReconcilePending: nothing needs a person, but some transfers are in
+	// Settled: every row is final and paid.
+	Settled Status = iota
+	// Pending: nothing needs a person, but some transfers are in
 	// flight, unread, or rows unsent: run again later.
-	ReconcilePending
-	// ReconcileAttention: some rows failed, were returned, were not sent,
+	Pending
+	// Attention: some rows failed, were returned, were not sent,
 	// need review, or do not match Stone.
-	ReconcileAttention
+	Attention
 )
 
 // String returns "settled", "pending" or "attention".
-func (s ReconcileStatus) String() string {
+func (s Status) String() string {
 	switch s {
-	case ReconcileSettled:
+	case Settled:
 		return "settled"
-	case ReconcilePending:
+	case Pending:
 		return "pending"
 	}
 	return "attention"
 }
 
 // Status is the report's verdict.
-func (r ReconcileReport) Status() ReconcileStatus {
-	st := ReconcileSettled
+func (r Report) Status() Status {
+	st := Settled
 	for _, b := range r.Batches {
 		if b.NeedsPerson > 0 || len(b.Mismatches) > 0 {
-			return ReconcileAttention
+			return Attention
 		}
 		for _, c := range b.Checks {
 			if !c.OK {
-				return ReconcileAttention
+				return Attention
 			}
 		}
 		if b.ByCategory[CategoryInFlight].Rows > 0 || b.ByCategory[CategoryUnsent].Rows > 0 {
-			st = ReconcilePending
+			st = Pending
 		}
 	}
-	if r.Unchecked > 0 && st == ReconcileSettled {
-		st = ReconcilePending
+	if r.Unchecked > 0 && st == Settled {
+		st = Pending
 	}
 	return st
 }
 
 // Mismatches lists every batch's mismatches.
-func (r ReconcileReport) Mismatches() []Mismatch {
+func (r Report) Mismatches() []Mismatch {
 	var out []Mismatch
 	for _, b := range r.Batches {
 		out = append(out, b.Mismatches...)
@@ -316,7 +316,7 @@ func (r ReconcileReport) Mismatches() []Mismatch {
 	return out
 }
 
-// Reconcile reads from Stone the transfer of every accepted row whose
+// Run reads from Stone the transfer of every accepted row whose
 // status may still change (not final, or FINISHED within the refund
 // window), records each status change in the ledger's history with
 // source "poll", compares Stone's amount and target with the ledger's
@@ -326,17 +326,17 @@ func (r ReconcileReport) Mismatches() []Mismatch {
 // again next time. Stone refusing the credentials stops it with ErrConfig.
 // ctx ending stops polling; the report then says Interrupted and covers
 // what was recorded.
-func Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
+func Run(ctx context.Context, opts Options) (Report, error) {
 	if err := opts.defaults(); err != nil {
-		return ReconcileReport{}, err
+		return Report{}, err
 	}
 	rc := &reconciler{opts: opts, l: opts.Ledger, c: opts.Client, log: opts.Log,
 		lim: pace.New(opts.Rate, opts.Now, opts.Sleep)}
 	batches, skipped, err := rc.selectBatches(ctx)
 	if err != nil {
-		return ReconcileReport{}, err
+		return Report{}, err
 	}
-	rep := ReconcileReport{Skipped: skipped, RefundWindow: opts.RefundWindow}
+	rep := Report{Skipped: skipped, RefundWindow: opts.RefundWindow}
 	start := opts.Now()
 	delay := watchFirstDelay
 	for {
@@ -380,9 +380,9 @@ func Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, err
 	}
 }
 
-// reconciler is one Reconcile.
+// reconciler is one Run.
 type reconciler struct {
-	opts ReconcileOptions
+	opts Options
 	l    *ledger.Ledger
 	c    *stone.Client
 	log  *slog.Logger
@@ -434,7 +434,7 @@ func (rc *reconciler) ours(b ledger.Batch) bool {
 }
 
 // round polls every batch's transfers that may still change, once.
-func (rc *reconciler) round(ctx context.Context, batches []ledger.Batch, rep *ReconcileReport) error {
+func (rc *reconciler) round(ctx context.Context, batches []ledger.Batch, rep *Report) error {
 	var polled, changed, unchecked atomic.Int64
 	defer func() {
 		rep.Polled += int(polled.Load())
@@ -661,8 +661,8 @@ func feeCharged(rr ledger.ReconciledRow) int64 {
 }
 
 // summarize reads a batch's rows and adds up its reconciled state.
-func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.Time, window time.Duration) (BatchReconciliation, error) {
-	br := BatchReconciliation{Batch: b, ByStatus: map[string]CategoryTotals{}, ByCategory: map[Category]CategoryTotals{}}
+func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.Time, window time.Duration) (BatchReport, error) {
+	br := BatchReport{Batch: b, ByStatus: map[string]CategoryTotals{}, ByCategory: map[Category]CategoryTotals{}}
 	var rows, valid int
 	var sum int64
 	for rr, err := range l.Reconciled(ctx, b.ID) {
@@ -721,12 +721,12 @@ func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.T
 
 // invalidCents is the amount of invalid rows, which the sheet's total
 // (valid rows only) leaves out.
-func invalidCents(br BatchReconciliation) int64 {
+func invalidCents(br BatchReport) int64 {
 	return br.ByStatus[string(ledger.Invalid)].AmountCents
 }
 
 // acceptedRows counts the rows with a transfer.
-func acceptedRows(br BatchReconciliation) int {
+func acceptedRows(br BatchReport) int {
 	n := 0
 	for _, c := range []Category{CategoryPaid, CategoryReturned, CategoryFailed, CategoryInFlight} {
 		n += br.ByCategory[c].Rows

@@ -66,8 +66,8 @@ func newReconEnv(t *testing.T, faults stonetest.Faults) *env {
 		RefundRule: stonetest.RefundByAccount(map[string]string{returnedAccount: "3"})})
 }
 
-func (e *env) reconOpts(batch string) ReconcileOptions {
-	return ReconcileOptions{Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim", Batches: []string{batch[:10]},
+func (e *env) reconOpts(batch string) Options {
+	return Options{Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim", Batches: []string{batch[:10]},
 		Rate: 10000, Now: e.srv.Now, Sleep: fake.NoSleep}
 }
 
@@ -89,19 +89,19 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 	id := runRecon(t, e)
 
 	// Before the emulator's clock moves, rows 2 and 4 are in flight.
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := statuses(t, e, id); !maps3(got, stone.StatusApproved, stone.StatusFailed, stone.StatusApproved) {
 		t.Fatalf("statuses before finishing: %v", got)
 	}
-	if rep.Status() != ReconcileAttention { // row 3 failed at once
+	if rep.Status() != Attention { // row 3 failed at once
 		t.Errorf("status = %s, want attention", rep.Status())
 	}
 
 	e.srv.Advance(stonetest.DefaultFinishDelay)
-	rep, err = Reconcile(ctx, e.reconOpts(id))
+	rep, err = Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 
 	// The refund comes an hour after finishing: the next reconcile sees it.
 	e.srv.Advance(stonetest.DefaultRefundDelay)
-	rep, err = Reconcile(ctx, e.reconOpts(id))
+	rep, err = Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 			t.Errorf("check %s failed: %s", c.Name, c.Detail)
 		}
 	}
-	if rep.Status() != ReconcileAttention || len(rep.Mismatches()) != 0 {
+	if rep.Status() != Attention || len(rep.Mismatches()) != 0 {
 		t.Errorf("status %s, mismatches %v", rep.Status(), rep.Mismatches())
 	}
 	hist, err := e.l.StatusHistory(ctx, id, 4)
@@ -156,14 +156,14 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 	// the same lines in XLSX with the summary on top.
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "recon.csv")
-	if err := WriteReconciliation(ctx, e.l, rep, csvPath); err != nil {
+	if err := WriteReport(ctx, e.l, rep, csvPath); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, csvPath, "recon.csv.golden", id)
-	checkGolden(t, ReconSummaryPath(csvPath), "recon.summary.csv.golden", id)
+	checkGolden(t, SummaryPath(csvPath), "recon.summary.csv.golden", id)
 
 	xlsxPath := filepath.Join(dir, "recon.xlsx")
-	if err := WriteReconciliation(ctx, e.l, rep, xlsxPath); err != nil {
+	if err := WriteReport(ctx, e.l, rep, xlsxPath); err != nil {
 		t.Fatal(err)
 	}
 	rows, summary := readXLSX(t, xlsxPath)
@@ -253,15 +253,15 @@ func TestReconcileVerdicts(t *testing.T) {
 	id := rep.Batch.ID
 	tests := []struct {
 		advance time.Duration
-		want    ReconcileStatus
+		want    Status
 	}{
-		{0, ReconcilePending},                               // APPROVED: in flight
-		{stonetest.DefaultFinishDelay, ReconcileSettled},    // FINISHED: paid, watched for refunds
-		{DefaultRefundWindow + time.Hour, ReconcileSettled}, // out of the window: final
+		{0, Pending},                               // APPROVED: in flight
+		{stonetest.DefaultFinishDelay, Settled},    // FINISHED: paid, watched for refunds
+		{DefaultRefundWindow + time.Hour, Settled}, // out of the window: final
 	}
 	for _, tt := range tests {
 		e.srv.Advance(tt.advance)
-		got, err := Reconcile(ctx, e.reconOpts(id))
+		got, err := Run(ctx, e.reconOpts(id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +271,7 @@ func TestReconcileVerdicts(t *testing.T) {
 	}
 	// Once every FINISHED row left the refund window nothing is polled.
 	before := e.srv.RequestCount()
-	got, err := Reconcile(ctx, e.reconOpts(id))
+	got, err := Run(ctx, e.reconOpts(id))
 	if err != nil || got.Polled != 0 || e.srv.RequestCount() != before {
 		t.Errorf("final batch: polled %d, %d requests, %v", got.Polled, e.srv.RequestCount()-before, err)
 	}
@@ -296,11 +296,11 @@ func TestReconcileWatchPollsUntilFinal(t *testing.T) {
 		e.srv.Advance(d)
 		return ctx.Err()
 	}
-	got, err := Reconcile(ctx, o)
+	got, err := Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status() != ReconcileSettled || got.Rounds != 3 || got.TimedOut {
+	if got.Status() != Settled || got.Rounds != 3 || got.TimedOut {
 		t.Errorf("status %s after %d rounds (timed out %v), want settled after 3", got.Status(), got.Rounds, got.TimedOut)
 	}
 	if !slices.Equal(slept, []time.Duration{30 * time.Second, time.Minute}) {
@@ -315,8 +315,8 @@ func TestReconcileWatchPollsUntilFinal(t *testing.T) {
 	}
 	o = e2.reconOpts(rep.Batch.ID)
 	o.Watch, o.WatchTimeout = true, 10*time.Second
-	got, err = Reconcile(ctx, o)
-	if err != nil || !got.TimedOut || got.Status() != ReconcilePending {
+	got, err = Run(ctx, o)
+	if err != nil || !got.TimedOut || got.Status() != Pending {
 		t.Errorf("short watch: timed out %v, status %s, %v", got.TimedOut, got.Status(), err)
 	}
 }
@@ -330,7 +330,7 @@ func TestReconcileCatchesAmountMismatch(t *testing.T) {
 	if !e.srv.Mutate(row2.TransferID, func(tr *stone.Transfer) { tr.Amount += 1 }) {
 		t.Fatal("transfer of row 2 not in the emulator")
 	}
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,11 +338,11 @@ func TestReconcileCatchesAmountMismatch(t *testing.T) {
 	if got := rep.Mismatches(); !slices.Equal(got, want) {
 		t.Errorf("mismatches = %+v, want %+v", got, want)
 	}
-	if rep.Status() != ReconcileAttention {
+	if rep.Status() != Attention {
 		t.Errorf("status %s, want attention", rep.Status())
 	}
 	path := filepath.Join(t.TempDir(), "m.xlsx")
-	if err := WriteReconciliation(ctx, e.l, rep, path); err != nil {
+	if err := WriteReport(ctx, e.l, rep, path); err != nil {
 		t.Fatal(err)
 	}
 	_, summary := readXLSX(t, path)
@@ -363,7 +363,7 @@ func TestReconcileTransferUnknownToStone(t *testing.T) {
 		}
 		return 0, false
 	}})
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,22 +382,22 @@ func TestReconcileRetriesAndRefusals(t *testing.T) {
 	e.srv.SetFaults(stonetest.Faults{FailRate: 1})
 	o := e.reconOpts(id)
 	o.MaxAttempts = 3
-	rep, err := Reconcile(ctx, o)
+	rep, err := Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Unchecked != 3 || rep.Polled != 0 || rep.Status() != ReconcilePending {
+	if rep.Unchecked != 3 || rep.Polled != 0 || rep.Status() != Pending {
 		t.Errorf("unchecked %d polled %d status %s, want 3, 0, pending", rep.Unchecked, rep.Polled, rep.Status())
 	}
 	// A batch of another account is refused by name.
 	o = e.reconOpts(id)
 	o.AccountID = "acc-2"
-	if _, err := Reconcile(ctx, o); !errors.Is(err, ledger.ErrBatchMismatch) {
+	if _, err := Run(ctx, o); !errors.Is(err, ledger.ErrBatchMismatch) {
 		t.Errorf("other account: %v, want ledger.ErrBatchMismatch", err)
 	}
 	// …and skipped with All.
 	o.Batches, o.All = nil, true
-	if rep, err := Reconcile(ctx, o); err != nil || len(rep.Batches) != 0 || len(rep.Skipped) != 1 {
+	if rep, err := Run(ctx, o); err != nil || len(rep.Batches) != 0 || len(rep.Skipped) != 1 {
 		t.Errorf("all of another account: %d batches, %d skipped, %v", len(rep.Batches), len(rep.Skipped), err)
 	}
 }

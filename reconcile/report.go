@@ -95,9 +95,9 @@ func reais(cents int64, mark byte) string {
 	return fmt.Sprintf("%s%d%c%02d", sign, u/100, mark, u%100)
 }
 
-// ReconLine is one line of the reconciliation report: one input row.
+// Line is one line of the reconciliation report: one input row.
 // Amounts are cents (reais in the files); times are UTC, RFC 3339.
-type ReconLine struct {
+type Line struct {
 	Batch       csvText  `csv:"batch"` // the batch id's first 12 hex digits
 	Row         int      `csv:"row"`   // as Excel numbers it (header = 1)
 	Reference   csvText  `csv:"reference"`
@@ -116,7 +116,7 @@ type ReconLine struct {
 	FailureCode csvText  `csv:"failure_code"`
 	RefundCode  csvText  `csv:"refund_code"`
 	Reason      csvText  `csv:"reason"` // the code's documented meaning
-	Fee         csvMoney `csv:"fee"`    // charged and kept, see BatchReconciliation
+	Fee         csvMoney `csv:"fee"`    // charged and kept, see BatchReport
 	TransferID  csvText  `csv:"transfer_id"`
 	CreatedAt   csvText  `csv:"created_at"`
 	FinishedAt  csvText  `csv:"finished_at"`
@@ -126,7 +126,7 @@ type ReconLine struct {
 	CheckedAt   csvText  `csv:"checked_at"`
 }
 
-// reconMoneyColumns and reconStatusColumn index ReconLine's fields as
+// reconMoneyColumns and reconStatusColumn index Line's fields as
 // XLSX columns.
 var (
 	reconMoneyColumns = []int{8, 16}
@@ -141,9 +141,9 @@ func stamp(t time.Time) csvText {
 }
 
 // reconLine builds a row's line.
-func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window time.Duration) ReconLine {
+func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window time.Duration) Line {
 	r := rr.Row
-	ln := ReconLine{Batch: csvText(ledger.ShortID(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
+	ln := Line{Batch: csvText(ledger.ShortID(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
 		LoteState: csvText(r.State), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
 		Fee: csvMoney(feeCharged(rr))}
 	var p stone.CreateExternalTransfer
@@ -200,8 +200,8 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window ti
 	return ln
 }
 
-// cells is the line as XLSX cells, in ReconLine's field order.
-func (ln ReconLine) cells() []sheet.Cell {
+// cells is the line as XLSX cells, in Line's field order.
+func (ln Line) cells() []sheet.Cell {
 	t := func(s csvText) sheet.Cell { return sheet.Cell{Value: string(s)} }
 	m := func(c csvMoney) sheet.Cell {
 		return sheet.Cell{Value: strconv.FormatInt(int64(c), 10), Kind: sheet.Number}
@@ -212,35 +212,35 @@ func (ln ReconLine) cells() []sheet.Cell {
 		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt)}
 }
 
-// reconHeader is ReconLine's csv tags, in order.
+// reconHeader is Line's csv tags, in order.
 func reconHeader() []string {
 	return []string{"batch", "row", "reference", "name", "document", "institution", "branch", "account", "amount",
 		"lote_state", "status", "final", "refund_watch_until", "failure_code", "refund_code", "reason", "fee",
 		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at"}
 }
 
-// ReconSummaryPath is where the CSV report's summary and checks go: beside
+// SummaryPath is where the CSV report's summary and checks go: beside
 // it, NAME.summary.csv. A CSV file holds one table, so the checks cannot
 // sit at its top; the XLSX report has them at the top of its Summary sheet.
-func ReconSummaryPath(csvPath string) string {
+func SummaryPath(csvPath string) string {
 	return strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".summary.csv"
 }
 
-// WriteReconciliation writes the reconciliation report of rep to path,
-// .xlsx or .csv. Every row of every batch in rep is a line (ReconLine), in
+// WriteReport writes the reconciliation report of rep to path,
+// .xlsx or .csv. Every row of every batch in rep is a line (Line), in
 // input order, read from the ledger a page at a time. XLSX has a Summary
 // sheet whose first rows are the verdict, then every mismatch and failed
 // check, then counts and sums per status, the totals and the checks. CSV is
 // UTF-8 with a BOM, ';'-separated, decimal comma, and the summary goes to
-// ReconSummaryPath(path), mismatches first. Files appear complete or not
+// SummaryPath(path), mismatches first. Files appear complete or not
 // at all.
-func WriteReconciliation(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, path string) error {
+func WriteReport(ctx context.Context, l *ledger.Ledger, rep Report, path string) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":
 		return writeReconXLSX(ctx, l, rep, path)
 	case ".csv":
-		if err := writeAtomic(ReconSummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
-			return fmt.Errorf("write reconciliation summary %s: %w", ReconSummaryPath(path), err)
+		if err := writeAtomic(SummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+			return fmt.Errorf("write reconciliation summary %s: %w", SummaryPath(path), err)
 		}
 		if err := writeAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w) }); err != nil {
 			return fmt.Errorf("write reconciliation %s: %w", path, err)
@@ -251,7 +251,7 @@ func WriteReconciliation(ctx context.Context, l *ledger.Ledger, rep ReconcileRep
 }
 
 // eachLine calls fn with every line of the report, in batch then input order.
-func eachLine(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, fn func(ReconLine) error) error {
+func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, fn func(Line) error) error {
 	for _, b := range rep.Batches {
 		for rr, err := range l.Reconciled(ctx, b.Batch.ID) {
 			if err != nil {
@@ -265,7 +265,7 @@ func eachLine(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, fn fun
 	return nil
 }
 
-func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, path string) error {
+func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep Report, path string) error {
 	w, err := sheet.Create(path, sheet.WriteOptions{MoneyColumns: reconMoneyColumns, StatusColumn: reconStatusColumn,
 		Summary: summaryCells(rep, true)})
 	if err != nil {
@@ -280,7 +280,7 @@ func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, 
 	if err := w.WriteHeader(reconHeader()); err != nil {
 		return fmt.Errorf("write reconciliation %s: %w", path, err)
 	}
-	if err := eachLine(ctx, l, rep, func(ln ReconLine) error { return w.WriteRow(ln.cells()) }); err != nil {
+	if err := eachLine(ctx, l, rep, func(ln Line) error { return w.WriteRow(ln.cells()) }); err != nil {
 		return fmt.Errorf("write reconciliation %s: %w", path, err)
 	}
 	committed = true
@@ -294,12 +294,12 @@ func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, 
 // bounded whatever the batch's size.
 const reconCSVPage = 1000
 
-func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, w io.Writer) error {
-	return writeReconLines(w, func(fn func(ReconLine) error) error { return eachLine(ctx, l, rep, fn) })
+func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep Report, w io.Writer) error {
+	return writeReconLines(w, func(fn func(Line) error) error { return eachLine(ctx, l, rep, fn) })
 }
 
 // writeReconLines writes the CSV report of the lines each gives, in order.
-func writeReconLines(w io.Writer, each func(fn func(ReconLine) error) error) error {
+func writeReconLines(w io.Writer, each func(fn func(Line) error) error) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ func writeReconLines(w io.Writer, each func(fn func(ReconLine) error) error) err
 	// state another goroutine could change. sheet's writer quotes every
 	// field holding a separator, as the results sheet's does.
 	sw := sheet.NewCSVWriter(w, ';')
-	page := make([]ReconLine, 0, reconCSVPage)
+	page := make([]Line, 0, reconCSVPage)
 	first := true
 	flush := func() error {
 		if len(page) == 0 && !first {
@@ -323,7 +323,7 @@ func writeReconLines(w io.Writer, each func(fn func(ReconLine) error) error) err
 		page = page[:0]
 		return err
 	}
-	err := each(func(ln ReconLine) error {
+	err := each(func(ln Line) error {
 		page = append(page, ln)
 		if len(page) == reconCSVPage {
 			return flush()
@@ -359,7 +359,7 @@ func centsCell(c int64) sumCell { return sumCell{n: c, kind: 2} }
 // summaryRows is the report's summary: the verdict, mismatches and failed
 // checks first, so they cannot be missed; then per batch the counts and
 // sums per status, the totals and every check.
-func summaryRows(rep ReconcileReport) [][]sumCell {
+func summaryRows(rep Report) [][]sumCell {
 	var rows [][]sumCell
 	mism := rep.Mismatches()
 	people := 0
@@ -431,7 +431,7 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 // summaryCells is the summary as sheet cells; money as reais numbers in
 // XLSX (exact up to 2^53 cents), as "1234,56" in CSV (a number cell, so
 // that a negative total is not neutralised as a formula).
-func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
+func summaryCells(rep Report, xlsx bool) [][]sheet.Cell {
 	var out [][]sheet.Cell
 	for _, r := range summaryRows(rep) {
 		cells := make([]sheet.Cell, 0, len(r))
@@ -452,7 +452,7 @@ func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
 	return out
 }
 
-func writeSummaryCSV(w io.Writer, rep ReconcileReport) error {
+func writeSummaryCSV(w io.Writer, rep Report) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func TestWebhookDeliveredTwiceAppliesOnce(t *testing.T) {
 	}
 
 	// Reconciling now agrees, and the refund code came with the webhook.
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1049,14 +1049,14 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := s.opts.Run
-	rep, err := reconcile.Reconcile(r.Context(), reconcile.ReconcileOptions{Ledger: s.l, Client: o.Client, AccountID: o.AccountID,
+	rep, err := reconcile.Run(r.Context(), reconcile.Options{Ledger: s.l, Client: o.Client, AccountID: o.AccountID,
 		Env: o.Env, Batches: []string{b.ID}, Rate: o.Rate, Log: s.log})
 	if err != nil {
 		s.log.Error("reconcile", "batch", ledger.ShortID(b.ID), "err", err)
 		s.fail(w, r, se, http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
 		return
 	}
-	if err := reconcile.WriteReconciliation(r.Context(), s.l, rep, s.reconciliationPath(b.ID)); err != nil {
+	if err := reconcile.WriteReport(r.Context(), s.l, rep, s.reconciliationPath(b.ID)); err != nil {
 		s.internal(w, r, err)
 		return
 	}

@@ -45,11 +45,11 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 // Exit codes of reconcile: 0 every row final and paid; 1 some failed,
 // returned, not sent, mismatched or needing review; 3 some still pending
 // (in flight, not yet read, or not yet sent). A cron job acts on them.
-func reconcileExit(s reconcile.ReconcileStatus) int {
+func reconcileExit(s reconcile.Status) int {
 	switch s {
-	case reconcile.ReconcileSettled:
+	case reconcile.Settled:
 		return exitOK
-	case reconcile.ReconcilePending:
+	case reconcile.Pending:
 		return exitInterrupted
 	}
 	return exitRows
@@ -110,7 +110,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		human = cio.stderr
 	}
 	log := slog.New(slog.NewTextHandler(cio.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := reconcile.ReconcileOptions{
+	opts := reconcile.Options{
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Batches: ids, All: f.all, Since: since,
 		RefundWindow: time.Duration(f.refundDays) * 24 * time.Hour, Watch: f.watch, WatchTimeout: f.watchTimeout,
@@ -119,13 +119,13 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 	if f.refundDays == 0 {
 		opts.RefundWindow = time.Nanosecond // 0 days: FINISHED is final at once
 	}
-	rep, err := reconcile.Reconcile(ctx, opts)
+	rep, err := reconcile.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
 	// The report is written even when interrupted: it says what is known.
-	if err := reconcile.WriteReconciliation(context.WithoutCancel(ctx), c.ledger, rep, out); err != nil {
+	if err := reconcile.WriteReport(context.WithoutCancel(ctx), c.ledger, rep, out); err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
@@ -173,7 +173,7 @@ type reconBatchJSON struct {
 	Checks        []reconcile.Invariant                           `json:"checks"`
 }
 
-func reconcileJSON(rep reconcile.ReconcileReport, out string, code int) reconcileDoc {
+func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
 	doc := reconcileDoc{Status: rep.Status().String(), ExitCode: code, Report: out, At: rep.At,
 		Batches: []reconBatchJSON{}, Mismatches: rep.Mismatches(), Polled: rep.Polled, Changed: rep.Changed,
 		Unchecked: rep.Unchecked, Rounds: rep.Rounds, Interrupted: rep.Interrupted, TimedOut: rep.TimedOut}
@@ -192,7 +192,7 @@ func reconcileJSON(rep reconcile.ReconcileReport, out string, code int) reconcil
 }
 
 // printReconcile writes what a person reads: mismatches first.
-func printReconcile(w io.Writer, rep reconcile.ReconcileReport, out string) {
+func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 	for _, m := range rep.Mismatches() {
 		fmt.Fprintf(w, "MISMATCH batch %s row %d, transfer %s: %s\n", ledger.ShortID(m.Batch), m.Row, m.TransferID, m.Detail)
 	}
