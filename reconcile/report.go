@@ -1,15 +1,12 @@
 package reconcile
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -239,10 +236,10 @@ func WriteReport(ctx context.Context, l *ledger.Ledger, rep Report, path string)
 	case ".xlsx":
 		return writeReconXLSX(ctx, l, rep, path)
 	case ".csv":
-		if err := writeAtomic(SummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+		if err := sheet.WriteAtomic(SummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
 			return fmt.Errorf("write reconciliation summary %s: %w", SummaryPath(path), err)
 		}
-		if err := writeAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w) }); err != nil {
+		if err := sheet.WriteAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w) }); err != nil {
 			return fmt.Errorf("write reconciliation %s: %w", path, err)
 		}
 		return nil
@@ -464,36 +461,4 @@ func writeSummaryCSV(w io.Writer, rep Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// writeAtomic writes path through fn: to a temporary file beside it,
-// synced, then renamed over it, so a reader never sees half a report.
-func writeAtomic(path string, fn func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 64<<10)
-	if err := fn(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return errors.Join(err, os.Remove(tmp.Name()))
-	}
-	return nil
 }

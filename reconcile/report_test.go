@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lote/ledger"
+	"lote/sheet"
 )
 
 // The reconciliation CSV is ';'-separated, as pt-BR Excel reads it; opened
@@ -54,7 +55,7 @@ func TestWriteReconSummaryCSVNeutralises(t *testing.T) {
 		}},
 	}
 	p := filepath.Join(t.TempDir(), "recon.summary.csv")
-	if err := writeAtomic(p, func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+	if err := sheet.WriteAtomic(p, func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, p, "recon_injection.summary.csv.golden", rep.Batches[0].Batch.ID)

@@ -11,6 +11,7 @@ import (
 
 	"lote/batch"
 	"lote/ledger"
+	"lote/sheet"
 )
 
 // sending is one batch this server is sending.
@@ -165,8 +166,7 @@ func (s *Server) storeUpload(tmp, id, ext string) (string, error) {
 		os.Remove(tmp)
 		return dst, nil
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
+	if err := sheet.Place(tmp, dst); err != nil {
 		return "", fmt.Errorf("store upload: %w", err)
 	}
 	return dst, nil
