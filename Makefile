@@ -30,7 +30,7 @@ chromium: ## install Debian's chromium for the web page's browser test, when it 
 
 .PHONY: lint
 lint: ## gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them
-	@$(GO) mod tidy -diff >/dev/null 2>&1 || { echo "go.mod or go.sum is not tidy: run go mod tidy (go mod tidy -diff shows the change)"; exit 1; }
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
