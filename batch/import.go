@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -405,7 +404,7 @@ func (r *runner) importRow(ctx context.Context, batchID string, c check.Checked,
 		return row, nil
 	}
 	p := c.Payout
-	payout, err := json.Marshal(p)
+	payout, err := encodePayout(p)
 	if err != nil {
 		return row, fmt.Errorf("row %d: encode payout: %w", c.Row, err)
 	}

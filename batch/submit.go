@@ -2,7 +2,6 @@ package batch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -319,11 +318,11 @@ func (s *sender) progress(now time.Time) Progress {
 // the whole run.
 func (s *sender) work(ctx context.Context, row ledger.Row) error {
 	r := s.r
-	var body stone.CreateExternalTransfer
-	if err := json.Unmarshal(row.Payout, &body); err != nil {
-		return fmt.Errorf("batch %s row %d: stored payout: %w", ledger.ShortID(s.batch), row.Row, err)
+	p, err := storedPayout(s.batch, row)
+	if err != nil {
+		return err
 	}
-	body.AccountID = r.opts.AccountID
+	body := tedRequest(r.opts.AccountID, &p)
 	for attempt := 1; ; attempt++ {
 		if err := s.lim.Wait(ctx); err != nil {
 			return nil // stopping: the row stays attempted
@@ -492,10 +491,11 @@ func stoneMessage(se *stone.Error) string {
 // (stone-api.md §5: never resend with a new key).
 func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) error {
 	r := s.r
-	var want stone.CreateExternalTransfer
-	if err := json.Unmarshal(row.Payout, &want); err != nil {
-		return fmt.Errorf("batch %s row %d: stored payout: %w", ledger.ShortID(s.batch), row.Row, err)
+	p, err := storedPayout(s.batch, row)
+	if err != nil {
+		return err
 	}
+	want := tedRequest(r.opts.AccountID, &p)
 	since := row.FirstAttemptedAt.Add(-conflictSkew)
 	ctx, cancel := context.WithTimeout(s.bg, 4*r.opts.RequestTimeout)
 	defer cancel()
