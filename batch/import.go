@@ -515,10 +515,7 @@ func batchMeta(id, path string, size int64, format string, opts RunOptions) ledg
 	if err != nil {
 		abs = ""
 	}
-	io := map[string]string{"decimal": opts.Check.Validate.Decimal.String()}
-	if opts.Check.Sheet != "" {
-		io["sheet"] = opts.Check.Sheet
-	}
+	io := ledger.ImportOptions{Decimal: opts.Check.Validate.Decimal.String(), Sheet: opts.Check.Sheet}
 	return ledger.Batch{ID: id, FileName: filepath.Base(path), FileSize: size, Format: format,
 		AccountID: opts.AccountID, Environment: opts.Env, ImportOptions: io, SourcePath: abs}
 }

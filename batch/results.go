@@ -91,7 +91,7 @@ func WriteResults(ctx context.Context, l *ledger.Ledger, batchID, path string) e
 // ResultsOptions adjust WriteResultsWith. The zero value is WriteResults.
 type ResultsOptions struct {
 	// Separator is the CSV separator to write; 0 means the one the import
-	// recorded on the batch (ImportOptions["separator"]), else ';'. The
+	// recorded on the batch (ImportOptions.Separator), else ';'. The
 	// caller that still has the input file can pass its separator.
 	Separator rune
 	// Copy writes a copy, a download: the batch's results path, where
@@ -175,16 +175,12 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 // resultsSeparator is the input's CSV separator as the import recorded it, or
 // ';' (what Brazilian Excel expects) when the input was not CSV.
 func resultsSeparator(b ledger.Batch) rune {
-	for _, k := range []string{"separator", "sep", "comma"} {
-		if s := b.ImportOptions[k]; s != "" {
-			if s == `\t` || s == "tab" {
-				return '\t'
-			}
-			r := []rune(s)
-			if len(r) == 1 && r[0] != '"' && r[0] != '\r' && r[0] != '\n' {
-				return r[0]
-			}
-		}
+	s := b.ImportOptions.Separator
+	if s == `\t` || s == "tab" {
+		return '\t'
+	}
+	if r := []rune(s); len(r) == 1 && r[0] != '"' && r[0] != '\r' && r[0] != '\n' {
+		return r[0]
 	}
 	return ';'
 }

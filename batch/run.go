@@ -338,7 +338,7 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if sep := csvSeparator(path, format); sep != "" {
 		// The results sheet goes back with the input's separator, also
 		// when the batch is resumed without the file.
-		meta.ImportOptions["separator"] = sep
+		meta.ImportOptions.Separator = sep
 	}
 	r.log.Info("importing", "batch", ledger.ShortID(id), "file", filepath.Base(path))
 	st, err := r.importFile(ctx, path, meta, cal)
