@@ -80,17 +80,7 @@ func (t csvText) MarshalCSV() (string, error) { return sheet.Neutralize(string(t
 type csvMoney int64
 
 // MarshalCSV implements gocsv.TypeMarshaller.
-func (m csvMoney) MarshalCSV() (string, error) { return reais(int64(m), ','), nil }
-
-// reais formats cents exactly, without floating point.
-func reais(cents int64, mark byte) string {
-	sign := ""
-	u := uint64(cents)
-	if cents < 0 {
-		sign, u = "-", uint64(-(cents+1))+1
-	}
-	return fmt.Sprintf("%s%d%c%02d", sign, u/100, mark, u%100)
-}
+func (m csvMoney) MarshalCSV() (string, error) { return sheet.Reais(int64(m), ','), nil }
 
 // Line is one line of the reconciliation report: one input row.
 // Amounts are cents (reais in the files); times are UTC, RFC 3339.
@@ -439,7 +429,7 @@ func summaryCells(rep Report, xlsx bool) [][]sheet.Cell {
 			case c.kind == 2 && xlsx:
 				cells = append(cells, sheet.Cell{Value: strconv.FormatFloat(float64(c.n)/100, 'f', -1, 64), Kind: sheet.Number})
 			case c.kind == 2:
-				cells = append(cells, sheet.Cell{Value: reais(c.n, ','), Kind: sheet.Number})
+				cells = append(cells, sheet.Cell{Value: sheet.Reais(c.n, ','), Kind: sheet.Number})
 			default:
 				cells = append(cells, sheet.Cell{Value: c.text})
 			}
