@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"lote/batch"
 	"lote/check"
@@ -38,12 +39,15 @@ type batchContent struct {
 	Warnings    int
 	Problems    int
 
-	Header []string
+	Header []string // the shown columns' names, shortened
 	Rows   []rowView
-	Filter string // "problems" or ""
-	Page   int    // 1-based
-	Pages  int
-	Rows0  int // how many rows the filter selects
+	// HiddenColumns counts the sheet's columns the table leaves out (see
+	// shownColumns); the sheet itself keeps them.
+	HiddenColumns int
+	Filter        string // "problems" or ""
+	Page          int    // 1-based
+	Pages         int
+	Rows0         int // how many rows the filter selects
 
 	// Gone says the batch was rejected or withdrawn and its rows are no
 	// longer in the ledger: a corrected sheet took over their references.
@@ -146,7 +150,7 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
 	se := sessionFrom(r)
 	ctx := r.Context()
-	c := batchContent{Name: displayName(b, u, hasUpload), B: b, U: u, HasUpload: hasUpload, Status: s.statusOf(b, u, hasUpload), Header: b.Header,
+	c := batchContent{Name: displayName(b, u, hasUpload), B: b, U: u, HasUpload: hasUpload, Status: s.statusOf(b, u, hasUpload),
 		Gone: ld.Gone}
 	s.mu.Lock()
 	c.Outcome = s.outcome[b.ID]
@@ -156,6 +160,11 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 		c.Filter = ""
 	}
 	c.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	shown := shownColumns(b.Header)
+	for _, i := range shown {
+		c.Header = append(c.Header, shorten(b.Header[i]))
+	}
+	c.HiddenColumns = len(b.Header) - len(shown)
 	var err error
 	c.Checked = ld.Checked
 	switch {
@@ -293,15 +302,82 @@ var notices = map[string]string{
 	"reconciled": "Reconciled with Stone: every transfer's status is recorded; the report is ready to download.",
 }
 
+// The batch page stays small whatever the sheet (under 200 KB for a page
+// of rows: web/bounds_test.go): it shows at most maxShownColumns columns,
+// those lote reads first, and at most maxShownCell bytes of a cell or a
+// header. The sheets to download keep every column and every character.
+const (
+	maxShownColumns = 16
+	maxShownCell    = 40
+)
+
+// shownColumns are the indices, in sheet order, of the header's columns
+// the table shows: every column lote reads, then the others from the left
+// until maxShownColumns.
+func shownColumns(header []string) []int {
+	if len(header) <= maxShownColumns {
+		out := make([]int, len(header))
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	show := make([]bool, len(header))
+	n := 0
+	m, _ := check.MapHeader(header) // a mapping error still maps the columns it found
+	for _, f := range check.Fields() {
+		if i := m.Column(f); i >= 0 && !show[i] {
+			show[i] = true
+			n++
+		}
+	}
+	for i := 0; i < len(header) && n < maxShownColumns; i++ {
+		if !show[i] {
+			show[i] = true
+			n++
+		}
+	}
+	var out []int
+	for i, ok := range show {
+		if ok {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// shorten cuts s to at most maxShownCell bytes, at a character boundary,
+// marking the cut with "…".
+func shorten(s string) string {
+	if len(s) <= maxShownCell {
+		return s
+	}
+	cut := maxShownCell
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // makeRowView puts each issue beside the cell of its column; issues that
-// name no column of the header stay with the row.
+// name no column of the header, or one the table does not show, stay with
+// the row. Cells are shortened as the table shows them.
 func makeRowView(header []string, row ledger.Row, warnings string) rowView {
 	v := rowView{Row: row.Row, State: row.State}
-	width := max(len(header), len(row.Cells))
-	v.Cells = make([]cellView, width)
-	for i := range v.Cells {
+	shown := shownColumns(header)
+	if len(row.Cells) > len(header) && len(header) < maxShownColumns {
+		// A row wider than its header (a CSV row with more fields) shows
+		// its extra cells too, up to the limit.
+		for i := len(header); i < len(row.Cells) && len(shown) < maxShownColumns; i++ {
+			shown = append(shown, i)
+		}
+	}
+	at := make(map[int]int, len(shown)) // sheet column → shown cell
+	v.Cells = make([]cellView, len(shown))
+	for k, i := range shown {
+		at[i] = k
 		if i < len(row.Cells) {
-			v.Cells[i].Value = row.Cells[i]
+			v.Cells[k].Value = shorten(row.Cells[i])
 		}
 	}
 	issues := batch.Issues(row)
@@ -317,12 +393,12 @@ func makeRowView(header []string, row ledger.Row, warnings string) rowView {
 		}
 	}
 	for _, is := range issues {
-		i := columnIndex(header, is.Column)
-		if i < 0 {
+		k, ok := at[columnIndex(header, is.Column)]
+		if !ok {
 			v.Other = append(v.Other, is)
 			continue
 		}
-		cv := &v.Cells[i]
+		cv := &v.Cells[k]
 		cv.Issues = append(cv.Issues, is)
 		if !is.Warning {
 			cv.Class = "error"
