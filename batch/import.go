@@ -403,6 +403,13 @@ func (r *runner) importRow(ctx context.Context, batchID string, c check.Checked,
 		row.ErrorMessage = check.EncodeIssues(is)
 		return row, nil
 	}
+	if len(warns) > 0 && r.opts.Warnings != nil {
+		is := make([]check.Issue, len(warns))
+		for i, w := range warns {
+			is[i] = check.IssueOf(w, true)
+		}
+		r.opts.Warnings(c.Row, is)
+	}
 	p := c.Payout
 	payout, err := encodePayout(p)
 	if err != nil {

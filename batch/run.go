@@ -91,6 +91,11 @@ type RunOptions struct {
 	// with an upload record is sent only when its approval policy cleared
 	// it (ledger.Upload.Cleared), else ErrNotCleared.
 	ImportOnly bool
+	// Warnings, if set, is called during the import with the warnings of
+	// each valid row that has some (the ledger keeps only the problems of
+	// invalid rows), in row order, from one goroutine. The web page keeps
+	// them to show beside the cells.
+	Warnings func(row int, issues []check.Issue)
 	// Log receives structured events; nil discards them. Documents and
 	// accounts are never logged unmasked.
 	Log *slog.Logger

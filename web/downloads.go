@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"mime"
 	"net/http"
 	"os"
@@ -135,17 +134,7 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 		}
 		return sw.WriteRow(append(cells, sheet.Cell{Value: check.Text(issues)}))
 	}
-	if ld.Checked {
-		var werr error
-		err = s.checkedRows(b.ID, 0, true, func(cr checkedRow) bool {
-			werr = write(cr.Cells, cr.Issues)
-			return werr == nil
-		})
-		err = errors.Join(err, werr)
-	} else {
-		err = s.ledgerProblems(ctx, b.ID, write)
-	}
-	if err != nil {
+	if err = s.ledgerProblems(ctx, b.ID, write); err != nil {
 		sw.Close()
 		s.internal(w, r, err)
 		return

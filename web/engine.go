@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -35,13 +36,15 @@ func (r *sending) progress() batch.Progress {
 	return r.last
 }
 
-// importFile imports the sheet at path into the ledger and plans it,
-// sending nothing. It returns the report (with the plan's expected fees)
+// importFile checks the sheet at path and imports it into the ledger in
+// one pass, and plans it, sending nothing; warn receives the warnings of
+// valid rows. It returns the report (with the plan's expected fees)
 // whether or not the sheet had invalid rows.
-func (s *Server) importFile(ctx context.Context, path string) (batch.Report, error) {
+func (s *Server) importFile(ctx context.Context, path string, warn func(row int, is []check.Issue)) (batch.Report, error) {
 	opts := s.opts.Run
 	opts.ImportOnly = true // it waits on the page to be submitted
 	opts.Progress = nil
+	opts.Warnings = warn
 	rep, err := batch.Run(ctx, path, opts)
 	switch {
 	case rep.Interrupted:

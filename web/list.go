@@ -98,8 +98,8 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 	filter := r.URL.Query().Get("state")
 	c := listContent{Filters: statusFilters, Filter: filter, MaxUpload: sizeText(s.opts.MaxUpload),
 		CanUpload: se.role == ledger.RoleUploader || se.role == ledger.RoleAdmin, Policy: pol}
-	// Sheets checked but not imported (they have invalid rows) are listed
-	// with the ledger's batches, newest first.
+	// Uploads whose batch the ledger no longer holds are listed with the
+	// ledger's batches, newest first.
 	inLedger := make(map[string]bool, len(bs))
 	for _, b := range bs {
 		inLedger[b.ID] = true
@@ -108,14 +108,12 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 		if inLedger[id] {
 			continue
 		}
-		cs, err := s.readSummary(id)
-		if err != nil && !u.Closed() {
-			s.log.Warn("list", "err", err)
-			continue
+		if !u.Closed() {
+			continue // its import has not begun: nothing to show yet
 		}
 		// A rejected or withdrawn batch whose rows a corrected sheet took
 		// over is listed from its upload record alone.
-		bs = append(bs, checkedBatch(id, u, cs))
+		bs = append(bs, uploadBatch(id, u))
 	}
 	sort.SliceStable(bs, func(i, j int) bool { return bs[i].Created.After(bs[j].Created) })
 	for _, b := range bs {

@@ -74,11 +74,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	b, berr := s.l.Batch(ctx, id)
 	u, uerr := s.l.Upload(ctx, id)
 	imported := berr == nil && b.State != ledger.BatchImporting
-	// Checked before (it has invalid rows), or closed: the upload record
-	// and its check are the batch. A record without its check (the server
-	// stopped while checking) is checked again.
-	_, serr := s.readSummary(id)
-	checkedOnly := errors.Is(berr, ledger.ErrNotFound) && uerr == nil && (serr == nil || u.Closed())
+	// A closed upload whose batch was forgotten (a corrected sheet took
+	// its keys) is its record alone. An open record without a batch (the
+	// server stopped before the import began) is imported again.
+	gone := errors.Is(berr, ledger.ErrNotFound) && uerr == nil && u.Closed()
 	switch {
 	case berr != nil && !errors.Is(berr, ledger.ErrNotFound):
 		s.internal(w, r, berr)
@@ -86,7 +85,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	case uerr != nil && !errors.Is(uerr, ledger.ErrNotFound):
 		s.internal(w, r, uerr)
 		return
-	case imported && uerr == nil, checkedOnly:
+	case imported && uerr == nil, gone:
 		// The same file is the same batch: open it.
 		http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
 		return
@@ -160,12 +159,15 @@ func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string
 }
 
 // checkAndImport records who uploaded the file, with the ledger's
-// approval policy in force, then validates it; a sheet with invalid rows
-// is kept checked only (see checked.go), a valid one is imported and
-// planned, with the warnings of valid rows (the ledger keeps only the
-// problems of invalid rows). The upload is recorded first so that from
-// the moment the bytes are in the ledger no process sends them but as
-// their policy allows; if the file cannot even be read, the record goes.
+// approval policy in force, then checks and imports it in one pass over
+// the file, planned, with the warnings of valid rows (the ledger keeps only
+// the problems of invalid rows). A sheet with invalid rows stays in the
+// ledger as checked only: it is never submitted, and its rows give up
+// their idempotency keys (ledger.ReleaseKeys), so that the corrected
+// sheet, which repeats their references, can take them. The upload is
+// recorded first so that from the moment the bytes are in the ledger no
+// process sends them but as their policy allows; if the file cannot even
+// be read, the record goes.
 func (s *Server) checkAndImport(ctx context.Context, path, name, id, user string) error {
 	if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: user}); err != nil {
 		return err
@@ -176,22 +178,16 @@ func (s *Server) checkAndImport(ctx context.Context, path, name, id, user string
 		}
 		return err
 	}
-	cs, warnings, err := s.checkUpload(ctx, path, id)
+	warnings := map[int]string{}
+	rep, err := s.importFile(ctx, path, func(row int, is []check.Issue) { warnings[row] = check.EncodeIssues(is) })
 	if err != nil {
 		return discard(err)
 	}
-	if cs.Invalid > 0 {
-		return nil
-	}
-	rep, err := s.importFile(ctx, path)
-	if err != nil {
-		return discard(err)
-	}
-	// The ledger holds the rows now.
-	sumPath, rowsPath := s.checkPaths(id)
-	os.Remove(sumPath)
-	os.Remove(rowsPath)
-	if err := s.l.SetUploadFee(ctx, id, rep.Plan.FeeCents); err != nil {
+	if rep.Plan.Invalid > 0 {
+		if _, err := s.l.ReleaseKeys(ctx, id); err != nil {
+			return err
+		}
+	} else if err := s.l.SetUploadFee(ctx, id, rep.Plan.FeeCents); err != nil {
 		return err
 	}
 	return s.l.AddWarnings(ctx, id, warnings)

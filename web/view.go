@@ -25,7 +25,7 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 // batchContent is the batch page.
 type batchContent struct {
 	Name      string // as uploaded
-	Checked   bool   // checked only: invalid rows, never imported
+	Checked   bool   // checked only: invalid rows, never sent
 	B         ledger.Batch
 	U         ledger.Upload
 	HasUpload bool
@@ -97,12 +97,11 @@ type loaded struct {
 	B         ledger.Batch
 	U         ledger.Upload
 	HasUpload bool
-	// Checked says the upload was checked but not imported (it has invalid
-	// rows): B is made from its check summary, CS.
+	// Checked says the upload has invalid rows: it was checked and is
+	// kept to be read and fixed, never sent (see checkAndImport).
 	Checked bool
-	CS      checkSummary
 	// Gone says the upload was rejected or withdrawn and nothing of it
-	// is kept but its record (see batchContent.Gone).
+	// is kept but its record (see batchContent.Gone): B is made from it.
 	Gone bool
 }
 
@@ -121,13 +120,8 @@ func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool
 	}
 	ld.U, ld.HasUpload = u, err == nil
 	b, err := s.l.Batch(r.Context(), id)
-	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload {
-		cs, err := s.readSummary(id)
-		if err != nil && !u.Closed() {
-			s.internal(w, r, err)
-			return ld, false
-		}
-		ld.B, ld.Checked, ld.CS, ld.Gone = checkedBatch(id, u, cs), true, cs, err != nil
+	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload && u.Closed() {
+		ld.B, ld.Checked, ld.Gone = uploadBatch(id, u), true, true
 		return ld, true
 	}
 	if errors.Is(err, ledger.ErrNotFound) {
@@ -139,7 +133,14 @@ func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool
 		return ld, false
 	}
 	ld.B = b
+	ld.Checked = ld.HasUpload && b.Invalid > 0
 	return ld, true
+}
+
+// uploadBatch is an upload whose batch the ledger no longer holds, dressed
+// as a batch for the pages: no rows, never sendable.
+func uploadBatch(id string, u ledger.Upload) ledger.Batch {
+	return ledger.Batch{ID: id, FileName: u.FileName, Created: u.UploadedAt}
 }
 
 func (s *Server) view(w http.ResponseWriter, r *http.Request) {
@@ -167,11 +168,7 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	c.HiddenColumns = len(b.Header) - len(shown)
 	var err error
 	c.Checked = ld.Checked
-	switch {
-	case ld.Gone:
-	case ld.Checked:
-		err = s.checkedPage(&c, ld.CS)
-	default:
+	if !ld.Gone {
 		err = s.ledgerPage(ctx, &c, hasUpload)
 	}
 	if err != nil {
@@ -270,21 +267,6 @@ func (s *Server) ledgerPage(ctx context.Context, c *batchContent, hasUpload bool
 		c.Rows = append(c.Rows, makeRowView(b.Header, row, warns[row.Row]))
 	}
 	return nil
-}
-
-// checkedPage fills c from a checked-only upload's files.
-func (s *Server) checkedPage(c *batchContent, cs checkSummary) error {
-	c.Problems, c.Warnings = cs.Problems, cs.Warnings
-	c.Counts = []stateCount{{ledger.Invalid, cs.Invalid, 0}, {"valid", cs.Valid, cs.TotalCents}}
-	c.Rows0 = cs.Rows
-	if c.Filter == "problems" {
-		c.Rows0 = cs.Problems
-	}
-	per := s.paginate(c)
-	return s.checkedRows(c.B.ID, (c.Page-1)*per, c.Filter == "problems", func(cr checkedRow) bool {
-		c.Rows = append(c.Rows, checkedRowView(cs.Header, cr))
-		return len(c.Rows) < per
-	})
 }
 
 // notices are the messages a redirect may ask the batch page to show; a
@@ -466,7 +448,7 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
 	if ld.Checked {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(progressJSON{Status: "invalid", Label: s.statusOf(b, u, hasUpload).Label,
-			Counts: map[string]int{"invalid": ld.CS.Invalid, "valid": ld.CS.Valid}})
+			Counts: map[string]int{"invalid": b.Invalid, "valid": b.Valid}})
 		return
 	}
 	sum, err := s.l.Summary(r.Context(), b.ID)
