@@ -53,6 +53,7 @@ func main() {
 	heapProfile = flag.String("heapprofile", "", "write a heap profile here once the big batch is sent")
 	flag.StringVar(&loteBin, "lote", "", "the lote binary whose validate the big upload is compared with (default: check.Check in this process)")
 	flag.BoolVar(&hostileShapes, "hostile", true, "upload the hostile shapes of up to 50 MB and report the memory")
+	flag.BoolVar(&sendBig, "send", true, "send the big batch and report the memory while it is sent")
 	flag.Parse()
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "servebench")
@@ -75,6 +76,7 @@ var heapProfile *string
 var (
 	loteBin       string
 	hostileShapes bool
+	sendBig       bool
 )
 
 // validateTime is how long `lote validate` takes on path: the binary's
@@ -238,7 +240,7 @@ func run(dir string, small, big int) error {
 		}
 		fmt.Printf("peak RSS after the hostile uploads: %d MB (server, ledger and emulator in one process, the client streaming the files; goal: under 300 MB)\n", rss("VmHWM"))
 	}
-	if big == 0 {
+	if big == 0 || !sendBig {
 		return nil
 	}
 	page, where = bigPage, bigWhere
