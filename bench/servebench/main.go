@@ -84,7 +84,7 @@ var (
 func validateTime(path string) (time.Duration, error) {
 	start := time.Now()
 	if loteBin != "" {
-		cmd := exec.Command(loteBin, "validate", "--format", "json", path)
+		cmd := exec.Command(loteBin, "validate", path)
 		cmd.Stdout = io.Discard
 		if err := cmd.Run(); err != nil {
 			return 0, fmt.Errorf("lote validate: %w", err)
