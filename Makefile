@@ -29,7 +29,8 @@ chromium: ## install Debian's chromium for the web page's browser test, when it 
 	  else echo "the browser test needs Chromium: as root, run apt-get install -y chromium (it is skipped without it, except with CI=true)"; fi; }
 
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)

@@ -2,10 +2,8 @@ package batch
 
 import (
 	"context"
-	"encoding/json"
 
 	"lote/ledger"
-	"lote/validate"
 )
 
 // backfill gives the rows of a batch imported before fingerprints existed
@@ -28,8 +26,8 @@ func (r *runner) backfill(ctx context.Context, b ledger.Batch) error {
 		if row.State == ledger.Invalid || len(row.Payout) == 0 {
 			continue
 		}
-		var p validate.Payout
-		if json.Unmarshal(row.Payout, &p) != nil {
+		p, err := storedPayout(b.ID, row)
+		if err != nil {
 			continue
 		}
 		fp := seen.next(b.Environment, b.AccountID, &p)
@@ -42,6 +40,6 @@ func (r *runner) backfill(ctx context.Context, b ledger.Batch) error {
 	if !missing {
 		return nil
 	}
-	r.log.Info("gave the rows of a batch imported by an older lote their payouts' fingerprints", "batch", short(b.ID), "rows", len(fps))
+	r.log.Info("gave the rows of a batch imported by an older lote their payouts' fingerprints", "batch", ledger.ShortID(b.ID), "rows", len(fps))
 	return r.l.SetFingerprints(context.WithoutCancel(ctx), b.ID, fps)
 }

@@ -4,16 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"lote/check"
 	"lote/ledger"
 	"lote/stone"
 	"lote/validate"
@@ -46,50 +45,15 @@ const (
 	CodeChangedAmount = "changed_amount"
 )
 
-// Issue is one problem of a row as the ledger keeps it: an invalid row's
-// ErrorMessage is a JSON list of them. Column is the header as the user
-// wrote it, Value the raw cell.
-type Issue struct {
-	Column  string `json:"column,omitempty"`
-	Value   string `json:"value,omitempty"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Warning bool   `json:"warning,omitempty"`
-}
-
 // Issues returns the problems recorded for a row: the decoded list of an
 // invalid row, or one Issue from ErrorCode and ErrorMessage (held,
 // rejected, needs_review), or none.
-func Issues(r ledger.Row) []Issue {
-	if r.ErrorCode == "" && r.ErrorMessage == "" {
-		return nil
+func Issues(r ledger.Row) []check.Issue {
+	is := check.DecodeIssues(r.ErrorCode, r.ErrorMessage)
+	if len(is) == 1 && is[0].Message == r.ErrorMessage { // not a decoded list
+		is[0].Warning = r.ErrorCode == CodeChangedAmount && r.State != ledger.Held
 	}
-	if strings.HasPrefix(r.ErrorMessage, "[") {
-		var out []Issue
-		if err := json.Unmarshal([]byte(r.ErrorMessage), &out); err == nil {
-			return out
-		}
-	}
-	return []Issue{{Code: r.ErrorCode, Message: r.ErrorMessage, Warning: r.ErrorCode == CodeChangedAmount && r.State != ledger.Held}}
-}
-
-func issuesOf(errs, warns []validate.FieldError) []Issue {
-	out := make([]Issue, 0, len(errs)+len(warns))
-	for _, e := range errs {
-		out = append(out, Issue{Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()})
-	}
-	for _, w := range warns {
-		out = append(out, Issue{Column: w.Column, Value: w.Value, Code: w.Code, Message: w.Message(), Warning: true})
-	}
-	return out
-}
-
-func encodeIssues(is []Issue) string {
-	b, err := json.Marshal(is)
-	if err != nil {
-		return "" // Issue holds only strings: cannot happen
-	}
-	return string(b)
+	return is
 }
 
 // fileID hashes the file: the batch id is the hex SHA-256 of its bytes.
@@ -206,7 +170,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 			st.lookRepeats = true
 		}
 	}
-	begin := func(m *Mapping) error {
+	begin := func(m *check.Mapping) error {
 		if m != nil {
 			b.Header = m.Header
 		}
@@ -226,7 +190,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 			return reused(row, m, kc, b.ID), nil
 		})
 	}
-	sum, m, err := Check(ctx, path, r.opts.Check, func(c Checked) error {
+	sum, m, err := check.Check(ctx, path, r.opts.Check, func(c check.Checked) error {
 		if im == nil {
 			if err := begin(c.Mapping); err != nil {
 				return err
@@ -292,7 +256,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 			return st, err
 		}
 		if ok {
-			r.log.Info("forgot a batch never sent, whose references this sheet reuses", "batch", short(other))
+			r.log.Info("forgot a batch never sent, whose references this sheet reuses", "batch", ledger.ShortID(other))
 		}
 	}
 	return r.importOnce(ctx, path, b, cal, false)
@@ -402,17 +366,17 @@ func (w *ledgerWriter) abort() {
 
 // importRow turns one checked row into a ledger row: invalid with its
 // problems, held as a suspected repeat, or pending with its key.
-func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *calendar, since time.Time, st *importStats) (ledger.Row, error) {
+func (r *runner) importRow(ctx context.Context, batchID string, c check.Checked, cal *calendar, since time.Time, st *importStats) (ledger.Row, error) {
 	// The ledger keeps the cells as written, without the empty ones that
 	// pad the row to the header's width: a sheet whose header is wide and
 	// whose rows are short must not fill the ledger with empty cells.
-	row := ledger.Row{Row: c.Row, Cells: TrimCells(c.Cells), Reference: c.Reference}
+	row := ledger.Row{Row: c.Row, Cells: check.TrimCells(c.Cells), Reference: c.Reference}
 	errs, warns := c.Errors, c.Warnings
 	if c.Valid() && c.Payout.ScheduledTo != "" && cal != nil {
 		col := "scheduled_to"
 		value := c.Payout.ScheduledTo
-		if c.Mapping != nil && c.Mapping.Has(FieldScheduledTo) {
-			i := c.Mapping.Column(FieldScheduledTo)
+		if c.Mapping != nil && c.Mapping.Has(check.FieldScheduledTo) {
+			i := c.Mapping.Column(check.FieldScheduledTo)
 			col = c.Mapping.ColumnName(i)
 			if i < len(c.Cells) {
 				value = c.Cells[i]
@@ -431,16 +395,23 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 	}
 	if len(errs) > 0 || c.Payout == nil {
 		row.State = ledger.Invalid
-		is := issuesOf(errs, warns)
+		is := check.IssuesOf(errs, warns)
 		row.ErrorCode = "invalid"
 		if len(is) > 0 && !is[0].Warning {
 			row.ErrorCode = is[0].Code
 		}
-		row.ErrorMessage = encodeIssues(is)
+		row.ErrorMessage = check.EncodeIssues(is)
 		return row, nil
 	}
+	if len(warns) > 0 && r.opts.Warnings != nil {
+		is := make([]check.Issue, len(warns))
+		for i, w := range warns {
+			is[i] = check.IssueOf(w, true)
+		}
+		r.opts.Warnings(c.Row, is)
+	}
 	p := c.Payout
-	payout, err := json.Marshal(p)
+	payout, err := encodePayout(p)
 	if err != nil {
 		return row, fmt.Errorf("row %d: encode payout: %w", c.Row, err)
 	}
@@ -477,7 +448,7 @@ func (r *runner) importRow(ctx context.Context, batchID string, c Checked, cal *
 		row.State = ledger.Held
 		row.ErrorCode = CodeSuspectedRepeat
 		row.ErrorMessage = fmt.Sprintf("The same payee, account and amount (%s) is in batch %s row %d, sent in the last %s from this account (%s); it is not paid again unless repeats are allowed (--allow-repeat, or Release on the page).",
-			FormatBRL(row.AmountCents), short(other), otherRow, days(r.opts.RepeatWindow), r.opts.Env)
+			validate.FormatBRL(row.AmountCents), ledger.ShortID(other), otherRow, days(r.opts.RepeatWindow), r.opts.Env)
 		return row, nil
 	}
 	// The same payee and account paid another amount recently: perhaps
@@ -507,49 +478,31 @@ func changedAmountMessage(cents int64, pay ledger.Payment) string {
 		what = "may have been paid"
 	}
 	return fmt.Sprintf("Warning: this payee and account %s %s by batch %s row %d (%s); this row pays %s. Check that both payments are meant.",
-		what, FormatBRL(pay.AmountCents), short(pay.Batch), pay.Row, pay.Created.In(brasilia).Format("02/01/2006 15:04"), FormatBRL(cents))
-}
-
-// TrimCells returns cells without their trailing empty ones. Whoever
-// shows or writes the row pads it back to the header's width.
-func TrimCells(cells []string) []string {
-	n := len(cells)
-	for n > 0 && cells[n-1] == "" {
-		n--
-	}
-	return cells[:n]
+		what, validate.FormatBRL(pay.AmountCents), ledger.ShortID(pay.Batch), pay.Row, pay.Created.In(brasilia).Format("02/01/2006 15:04"), validate.FormatBRL(cents))
 }
 
 // reused turns a row whose key belongs to another row into an invalid row
 // that names the other row. m is the sheet's column mapping.
-func reused(row ledger.Row, m *Mapping, kc *ledger.KeyConflictError, batchID string) ledger.Row {
+func reused(row ledger.Row, m *check.Mapping, kc *ledger.KeyConflictError, batchID string) ledger.Row {
 	col, value := "reference", row.Reference
-	if m != nil && m.Has(FieldReference) {
-		i := m.Column(FieldReference)
+	if m != nil && m.Has(check.FieldReference) {
+		i := m.Column(check.FieldReference)
 		col = m.ColumnName(i)
 		if i < len(row.Cells) {
 			value = row.Cells[i]
 		}
 	}
-	is := Issue{Column: col, Value: value}
+	is := check.Issue{Column: col, Value: value}
 	if kc.OtherBatch == batchID {
 		is.Code = CodeReferenceRepeated
 		is.Message = fmt.Sprintf("Reference %s is also on row %d; each payout needs its own reference.", row.Reference, kc.OtherRow)
 	} else {
 		is.Code = CodeReferenceReused
 		is.Message = fmt.Sprintf("Reference %s is already used by batch %s row %d; to pay it again, give it a new reference.",
-			row.Reference, short(kc.OtherBatch), kc.OtherRow)
+			row.Reference, ledger.ShortID(kc.OtherBatch), kc.OtherRow)
 	}
 	return ledger.Row{Row: row.Row, Cells: row.Cells, Reference: row.Reference, State: ledger.Invalid,
-		ErrorCode: is.Code, ErrorMessage: encodeIssues([]Issue{is})}
-}
-
-// short is the first 12 hex digits of a batch id, as the CLI shows it.
-func short(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
+		ErrorCode: is.Code, ErrorMessage: check.EncodeIssues([]check.Issue{is})}
 }
 
 func days(d time.Duration) string {
@@ -569,10 +522,7 @@ func batchMeta(id, path string, size int64, format string, opts RunOptions) ledg
 	if err != nil {
 		abs = ""
 	}
-	io := map[string]string{"decimal": opts.Check.Validate.Decimal.String()}
-	if opts.Check.Sheet != "" {
-		io["sheet"] = opts.Check.Sheet
-	}
+	io := ledger.ImportOptions{Decimal: opts.Check.Validate.Decimal.String(), Sheet: opts.Check.Sheet}
 	return ledger.Batch{ID: id, FileName: filepath.Base(path), FileSize: size, Format: format,
 		AccountID: opts.AccountID, Environment: opts.Env, ImportOptions: io, SourcePath: abs}
 }

@@ -21,9 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
+	"lote/validate"
 
 	_ "modernc.org/sqlite"
 )
@@ -125,7 +127,7 @@ func TestSameSheetSavedThreeWaysRunAtOncePaysEachPayeeOnce(t *testing.T) {
 		for _, r := range e.rows(rep.Batch.ID) {
 			if r.State == ledger.Held && (r.ErrorCode != CodeClaimed || !strings.Contains(r.ErrorMessage, "batch ") ||
 				!strings.Contains(r.ErrorMessage, fmt.Sprintf("row %d", r.Row))) {
-				t.Errorf("batch %s row %d held with %s %q", short(rep.Batch.ID), r.Row, r.ErrorCode, r.ErrorMessage)
+				t.Errorf("batch %s row %d held with %s %q", ledger.ShortID(rep.Batch.ID), r.Row, r.ErrorCode, r.ErrorMessage)
 			}
 		}
 	}
@@ -190,7 +192,7 @@ func TestKilledRunEditedRerunAndResumedPaysEachPayeeOnce(t *testing.T) {
 		t.Fatalf("the new batch supersedes %+v; want the first batch", rep.Supersedes)
 	}
 	rows := e.rows(rep.Batch.ID)
-	if r := rows[2]; r.State != ledger.Held || r.ErrorCode != CodeChangedAmount || !strings.Contains(r.ErrorMessage, short(old.Batch.ID)+" row 2") {
+	if r := rows[2]; r.State != ledger.Held || r.ErrorCode != CodeChangedAmount || !strings.Contains(r.ErrorMessage, ledger.ShortID(old.Batch.ID)+" row 2") {
 		t.Errorf("edited row 2, paid before: %s %s %q; want held, naming the first batch's row 2", r.State, r.ErrorCode, r.ErrorMessage)
 	}
 	if r := rows[31]; r.State != ledger.Accepted {
@@ -287,8 +289,8 @@ func TestChangedAmountToAPayeeIsAWarningNamingTheEarlierPayment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Plan.WarningCount != 1 || len(rep.Plan.Warnings) != 1 ||
-		!strings.Contains(rep.Plan.Warnings[0].Message, short(first.Batch.ID)+" row 3") ||
-		!strings.Contains(rep.Plan.Warnings[0].Message, FormatBRL(ps[1].cents)) {
+		!strings.Contains(rep.Plan.Warnings[0].Message, ledger.ShortID(first.Batch.ID)+" row 3") ||
+		!strings.Contains(rep.Plan.Warnings[0].Message, validate.FormatBRL(ps[1].cents)) {
 		t.Errorf("plan warnings %d %+v; want one naming the first batch's row 3 and its amount", rep.Plan.WarningCount, rep.Plan.Warnings)
 	}
 	if rep.Summary[ledger.Accepted].Rows != 1 {
@@ -329,7 +331,7 @@ func TestTransferIDStoneGaveAnotherRowLeavesTheRowForReview(t *testing.T) {
 	}
 	front := httptest.NewServer(proxy)
 	defer front.Close()
-	c, err := stone.NewClient(stone.Config{APIURL: front.URL, AuthURL: e.srv.URL, ClientID: "app-1", Key: testKey(), Now: e.srv.Now})
+	c, err := stone.NewClient(stone.Config{APIURL: front.URL, AuthURL: e.srv.URL, ClientID: "app-1", Key: fake.Key(), Now: e.srv.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +342,7 @@ func TestTransferIDStoneGaveAnotherRowLeavesTheRowForReview(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.rows(rep.Batch.ID)[2]
-	if r.State != ledger.NeedsReview || r.ErrorCode != CodeTransferTaken || !strings.Contains(r.ErrorMessage, short(first.Batch.ID)+" row 2") {
+	if r.State != ledger.NeedsReview || r.ErrorCode != CodeTransferTaken || !strings.Contains(r.ErrorMessage, ledger.ShortID(first.Batch.ID)+" row 2") {
 		t.Errorf("row 2: %s %s %q; want needs_review naming the row holding the transfer", r.State, r.ErrorCode, r.ErrorMessage)
 	}
 }
@@ -388,7 +390,7 @@ func TestResultsOfTwoBatchesFromOneFileNameDoNotOverwriteEachOther(t *testing.T)
 	if !errors.Is(err, ErrResultsTaken) {
 		t.Fatalf("second batch's results over the first's: %v; want ErrResultsTaken", err)
 	}
-	if want := strings.TrimSuffix(ResultsPath(path), ".csv") + "." + short(b.Batch.ID) + ".csv"; ResultsPathOf(ResultsPath(path), b.Batch.ID) != want {
+	if want := strings.TrimSuffix(ResultsPath(path), ".csv") + "." + ledger.ShortID(b.Batch.ID) + ".csv"; ResultsPathOf(ResultsPath(path), b.Batch.ID) != want {
 		t.Errorf("ResultsPathOf = %q; want %q", ResultsPathOf(ResultsPath(path), b.Batch.ID), want)
 	}
 }
@@ -527,7 +529,7 @@ func TestAnEditedFileDeclinedThenResumedStillSupersedes(t *testing.T) {
 func TestNextMonthsFileAtTheSamePathSupersedesNothing(t *testing.T) {
 	// The ledger stamps batches with the real clock; the run's clock
 	// moves on a month from there.
-	c := &fakeClock{t: time.Now()}
+	c := fake.NewClock(time.Now())
 	e := newEnv(t, stonetest.Options{})
 	ps := payees(6)
 	path := e.resaved("folha.csv", ps, false, ",")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -40,7 +41,7 @@ func ResultsPath(input string) string {
 // ("folha.results.csv" → "folha.results.3fa1c2d4e5f6.csv").
 func ResultsPathOf(path, id string) string {
 	ext := filepath.Ext(path)
-	return strings.TrimSuffix(path, ext) + "." + idPrefix(id) + ext
+	return strings.TrimSuffix(path, ext) + "." + ledger.ShortID(id) + ext
 }
 
 // ErrResultsTaken is returned (wrapped) by WriteResults when the path holds
@@ -90,7 +91,7 @@ func WriteResults(ctx context.Context, l *ledger.Ledger, batchID, path string) e
 // ResultsOptions adjust WriteResultsWith. The zero value is WriteResults.
 type ResultsOptions struct {
 	// Separator is the CSV separator to write; 0 means the one the import
-	// recorded on the batch (ImportOptions["separator"]), else ';'. The
+	// recorded on the batch (ImportOptions.Separator), else ';'. The
 	// caller that still has the input file can pass its separator.
 	Separator rune
 	// Copy writes a copy, a download: the batch's results path, where
@@ -109,7 +110,7 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		return fmt.Errorf("write results: %w", err)
 	} else if owner != "" {
 		return fmt.Errorf("write results of batch %s to %s: %w (batch %s); choose another file with --out",
-			idPrefix(batchID), path, ErrResultsTaken, idPrefix(owner))
+			ledger.ShortID(batchID), path, ErrResultsTaken, ledger.ShortID(owner))
 	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
@@ -128,7 +129,7 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		Summary:      resultsSummary(b, sum),
 	})
 	if err != nil {
-		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
 	// Close is deferred for the error paths only: it then discards the
 	// temporary file, leaving nothing at path.
@@ -142,25 +143,25 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 	header = append(header, b.Header...)
 	header = append(header, ResultColumns...)
 	if err := w.WriteHeader(header); err != nil {
-		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
 	cells := make([]sheet.Cell, 0, len(header))
 	n := 0
 	for r, err := range l.Rows(ctx, batchID) {
 		if err != nil {
-			return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+			return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 		}
 		if n++; n%1024 == 0 && ctx.Err() != nil {
-			return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), ctx.Err())
+			return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), ctx.Err())
 		}
 		cells = resultCells(cells[:0], width, r)
 		if err := w.WriteRow(cells); err != nil {
-			return fmt.Errorf("write results of batch %s row %d: %w", idPrefix(batchID), r.Row, err)
+			return fmt.Errorf("write results of batch %s row %d: %w", ledger.ShortID(batchID), r.Row, err)
 		}
 	}
 	committed = true
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("write results of batch %s: %w", idPrefix(batchID), err)
+		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
 	if opts.Copy {
 		return nil
@@ -174,16 +175,12 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 // resultsSeparator is the input's CSV separator as the import recorded it, or
 // ';' (what Brazilian Excel expects) when the input was not CSV.
 func resultsSeparator(b ledger.Batch) rune {
-	for _, k := range []string{"separator", "sep", "comma"} {
-		if s := b.ImportOptions[k]; s != "" {
-			if s == `\t` || s == "tab" {
-				return '\t'
-			}
-			r := []rune(s)
-			if len(r) == 1 && r[0] != '"' && r[0] != '\r' && r[0] != '\n' {
-				return r[0]
-			}
-		}
+	s := b.ImportOptions.Separator
+	if s == `\t` || s == "tab" {
+		return '\t'
+	}
+	if r := []rune(s); len(r) == 1 && r[0] != '"' && r[0] != '\r' && r[0] != '\n' {
+		return r[0]
 	}
 	return ';'
 }
@@ -237,32 +234,7 @@ func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
 // its validation problems joined ("valor: …; cpf: …"); for a rejected, held
 // or needs_review row the bank's or lote's reason; "" otherwise.
 func RowError(r ledger.Row) string {
-	if r.State == ledger.Invalid {
-		parts := make([]string, 0, 2)
-		for _, p := range Issues(r) {
-			if p.Warning {
-				continue // the results say why the row was not sent
-			}
-			text := cmp.Or(p.Message, p.Code)
-			// As `lote validate` prints it: the raw value quoted, except
-			// for a row that could not be split, whose value is the row.
-			if p.Value != "" && p.Code != UnreadableRow {
-				text = strconv.Quote(p.Value) + ": " + text
-			}
-			if p.Column != "" {
-				text = p.Column + ": " + text
-			}
-			parts = append(parts, text)
-		}
-		return strings.Join(parts, "; ")
-	}
-	switch {
-	case r.ErrorMessage != "" && r.ErrorCode != "" && !strings.Contains(r.ErrorMessage, r.ErrorCode):
-		return r.ErrorMessage + " (" + r.ErrorCode + ")"
-	case r.ErrorMessage != "":
-		return r.ErrorMessage
-	}
-	return r.ErrorCode
+	return check.ErrorText(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage)
 }
 
 func joinPresent(sep string, parts ...string) string {
@@ -325,12 +297,4 @@ func OrderedStates(sum map[ledger.State]ledger.Totals) []ledger.State {
 	}
 	slices.Sort(unknown)
 	return append(out, unknown...)
-}
-
-// idPrefix is a batch id's first 12 hex digits, enough to name it to a person.
-func idPrefix(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

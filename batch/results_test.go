@@ -33,7 +33,7 @@ var resultsHeader = []string{"nome", "documento", "valor", "banco", "agencia", "
 
 // resultsLedger builds a ledger holding one batch with one row in each
 // state a results sheet must show, as a run would leave them.
-func resultsLedger(t testing.TB, options map[string]string) (*ledger.Ledger, string) {
+func resultsLedger(t testing.TB, options ledger.ImportOptions) (*ledger.Ledger, string) {
 	t.Helper()
 	ctx := context.Background()
 	l, err := ledger.Open(filepath.Join(t.TempDir(), "lote.db"), ledger.Options{Now: func() time.Time { return resultsNow }})
@@ -92,12 +92,12 @@ func resultsLedger(t testing.TB, options map[string]string) (*ledger.Ledger, str
 func TestWriteResultsCSVGolden(t *testing.T) {
 	tests := []struct {
 		name    string
-		options map[string]string
+		options ledger.ImportOptions
 		golden  string
 	}{
-		{"semicolon", map[string]string{"separator": ";"}, "results_semicolon.csv.golden"},
-		{"comma", map[string]string{"separator": ","}, "results_comma.csv.golden"},
-		{"xlsx input", nil, "results_semicolon.csv.golden"}, // no separator recorded: ';'
+		{"semicolon", ledger.ImportOptions{Separator: ";"}, "results_semicolon.csv.golden"},
+		{"comma", ledger.ImportOptions{Separator: ","}, "results_comma.csv.golden"},
+		{"xlsx input", ledger.ImportOptions{}, "results_semicolon.csv.golden"}, // no separator recorded: ';'
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestWriteResultsCSVGolden(t *testing.T) {
 
 // The golden file is read by people; these checks say what in it matters.
 func TestWriteResultsCSVContent(t *testing.T) {
-	l, id := resultsLedger(t, map[string]string{"separator": ";"})
+	l, id := resultsLedger(t, ledger.ImportOptions{Separator: ";"})
 	out := filepath.Join(t.TempDir(), "r.csv")
 	if err := WriteResults(context.Background(), l, id, out); err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestWriteResultsCSVContent(t *testing.T) {
 }
 
 func TestWriteResultsXLSX(t *testing.T) {
-	l, id := resultsLedger(t, map[string]string{"separator": ";"})
+	l, id := resultsLedger(t, ledger.ImportOptions{Separator: ";"})
 	out := filepath.Join(t.TempDir(), "folha.results.xlsx")
 	if err := WriteResults(context.Background(), l, id, out); err != nil {
 		t.Fatal(err)

@@ -9,16 +9,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"lote/check"
+	"lote/internal/pace"
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
+	"lote/validate"
 )
 
 // RunOptions configure Run and Resume. Zero values take the documented
@@ -33,7 +35,7 @@ type RunOptions struct {
 	AccountID, Env string
 
 	// Check says how the sheet is read and validated.
-	Check CheckOptions
+	Check check.CheckOptions
 
 	// SkipInvalid sends the valid rows of a sheet that has invalid ones;
 	// without it, any invalid row stops the run before anything is sent.
@@ -89,6 +91,11 @@ type RunOptions struct {
 	// with an upload record is sent only when its approval policy cleared
 	// it (ledger.Upload.Cleared), else ErrNotCleared.
 	ImportOnly bool
+	// Warnings, if set, is called during the import with the warnings of
+	// each valid row that has some (the ledger keeps only the problems of
+	// invalid rows), in row order, from one goroutine. The web page keeps
+	// them to show beside the cells.
+	Warnings func(row int, issues []check.Issue)
 	// Log receives structured events; nil discards them. Documents and
 	// accounts are never logged unmasked.
 	Log *slog.Logger
@@ -192,7 +199,7 @@ var ErrInvalidRows = errors.New("the sheet has invalid rows")
 // ErrConfig is returned (wrapped with Stone's detail) when Stone refuses the
 // credentials or the account (401 after a fresh token, 403). The rows being
 // sent stay attempted; a resume with the right configuration sends the same keys.
-var ErrConfig = errors.New("configuration refused by Stone")
+var ErrConfig = stone.ErrConfig
 
 // ErrNoAnswer is returned (wrapped with what was being read and Stone's last
 // error) when a read made before anything is sent (the calendar, the fee,
@@ -203,7 +210,7 @@ var ErrNoAnswer = errors.New("Stone did not answer")
 
 // ErrBatchMismatch is returned when a batch is run with another account or
 // environment than it was imported with: one batch is never sent from two accounts.
-var ErrBatchMismatch = errors.New("batch belongs to another account or environment")
+var ErrBatchMismatch = ledger.ErrBatchMismatch
 
 // ErrMaxTotal is returned (wrapped) when the amount to send is over
 // RunOptions.MaxTotal; nothing was sent.
@@ -217,11 +224,11 @@ var ErrNotCleared = ledger.ErrNotCleared
 // Defaults of RunOptions.
 const (
 	DefaultRepeatWindow   = 30 * 24 * time.Hour
-	DefaultRate           = 20.0
+	DefaultRate           = pace.DefaultRate
 	DefaultConcurrency    = 8
-	DefaultMaxAttempts    = 8
+	DefaultMaxAttempts    = pace.DefaultMaxAttempts
 	DefaultIdempotencyTTL = 23 * time.Hour
-	DefaultRequestTimeout = 30 * time.Second
+	DefaultRequestTimeout = pace.DefaultRequestTimeout
 	DefaultLeaseTTL       = 30 * time.Second
 )
 
@@ -261,7 +268,7 @@ func (o *RunOptions) defaults() error {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = pace.Sleep
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -336,9 +343,9 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if sep := csvSeparator(path, format); sep != "" {
 		// The results sheet goes back with the input's separator, also
 		// when the batch is resumed without the file.
-		meta.ImportOptions["separator"] = sep
+		meta.ImportOptions.Separator = sep
 	}
-	r.log.Info("importing", "batch", short(id), "file", filepath.Base(path))
+	r.log.Info("importing", "batch", ledger.ShortID(id), "file", filepath.Base(path))
 	st, err := r.importFile(ctx, path, meta, cal)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -361,7 +368,7 @@ func Resume(ctx context.Context, batchID string, opts RunOptions) (Report, error
 		return Report{}, err
 	}
 	r := &runner{opts: opts, l: opts.Ledger, c: opts.Client, log: opts.Log}
-	b, err := r.findBatch(ctx, batchID)
+	b, err := r.l.FindBatch(ctx, batchID)
 	if err != nil {
 		return Report{}, err
 	}
@@ -369,37 +376,9 @@ func Resume(ctx context.Context, batchID string, opts RunOptions) (Report, error
 		return Report{Batch: b}, err
 	}
 	if b.State == ledger.BatchImporting {
-		return Report{Batch: b}, fmt.Errorf("resume batch %s: its import was interrupted; run the file again", short(b.ID))
+		return Report{Batch: b}, fmt.Errorf("resume batch %s: its import was interrupted; run the file again", ledger.ShortID(b.ID))
 	}
 	return r.resume(ctx, b)
-}
-
-// findBatch resolves an id or a unique prefix of one.
-func (r *runner) findBatch(ctx context.Context, id string) (ledger.Batch, error) {
-	id = strings.ToLower(strings.TrimSpace(id))
-	if len(id) == 64 {
-		return r.l.Batch(ctx, id)
-	}
-	if id == "" {
-		return ledger.Batch{}, errors.New("resume: a batch id is required")
-	}
-	all, err := r.l.Batches(ctx)
-	if err != nil {
-		return ledger.Batch{}, err
-	}
-	var found []ledger.Batch
-	for _, b := range all {
-		if strings.HasPrefix(b.ID, id) {
-			found = append(found, b)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return ledger.Batch{}, fmt.Errorf("batch %s: %w", id, ledger.ErrNotFound)
-	case 1:
-		return found[0], nil
-	}
-	return ledger.Batch{}, fmt.Errorf("batch %s: %d batches start with it; give more of the id", id, len(found))
 }
 
 // cleared refuses a batch that has an upload record (it came through the
@@ -414,7 +393,7 @@ func (r *runner) cleared(ctx context.Context, id string) error {
 		return err
 	}
 	if why := u.NotCleared(); why != "" {
-		return fmt.Errorf("batch %s %s; nothing was sent: %w", short(id), why, ErrNotCleared)
+		return fmt.Errorf("batch %s %s; nothing was sent: %w", ledger.ShortID(id), why, ErrNotCleared)
 	}
 	return nil
 }
@@ -422,17 +401,9 @@ func (r *runner) cleared(ctx context.Context, id string) error {
 func (r *runner) sameAccount(b ledger.Batch) error {
 	if b.AccountID != r.opts.AccountID || b.Environment != r.opts.Env {
 		return fmt.Errorf("batch %s was imported for account %s in %s, not account %s in %s: %w",
-			short(b.ID), mask(b.AccountID), b.Environment, mask(r.opts.AccountID), r.opts.Env, ErrBatchMismatch)
+			ledger.ShortID(b.ID), stone.MaskAccount(b.AccountID), b.Environment, stone.MaskAccount(r.opts.AccountID), r.opts.Env, ErrBatchMismatch)
 	}
 	return nil
-}
-
-// mask keeps the last 4 characters of an account id, for messages and logs.
-func mask(s string) string {
-	if len(s) <= 4 {
-		return s
-	}
-	return "…" + s[len(s)-4:]
 }
 
 // resume runs a batch already imported: at once when it is done.
@@ -491,12 +462,12 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 	}
 	if plan.Invalid > 0 && !r.opts.SkipInvalid {
 		rep, _ := r.report(ctx, b.ID, plan, false)
-		return rep, fmt.Errorf("batch %s: %d of %d rows are invalid, nothing was sent: %w", short(b.ID), plan.Invalid, plan.Rows, ErrInvalidRows)
+		return rep, fmt.Errorf("batch %s: %d of %d rows are invalid, nothing was sent: %w", ledger.ShortID(b.ID), plan.Invalid, plan.Rows, ErrInvalidRows)
 	}
 	if r.opts.MaxTotal > 0 && plan.TotalCents > r.opts.MaxTotal {
 		rep, _ := r.report(ctx, b.ID, plan, false)
 		return rep, fmt.Errorf("batch %s: %s to send is over the limit of %s, nothing was sent: %w",
-			short(b.ID), FormatBRL(plan.TotalCents), FormatBRL(r.opts.MaxTotal), ErrMaxTotal)
+			ledger.ShortID(b.ID), validate.FormatBRL(plan.TotalCents), validate.FormatBRL(r.opts.MaxTotal), ErrMaxTotal)
 	}
 	if plan.ToSend == 0 {
 		if err := r.l.SetBatchState(bg, b.ID, ledger.BatchDone); err != nil {
@@ -510,7 +481,7 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 	if r.opts.Confirm != nil {
 		if err := r.opts.Confirm(ctx, plan); err != nil {
 			rep, _ := r.report(ctx, b.ID, plan, false)
-			return rep, fmt.Errorf("batch %s not sent: %w", short(b.ID), err)
+			return rep, fmt.Errorf("batch %s not sent: %w", ledger.ShortID(b.ID), err)
 		}
 	}
 	if ctx.Err() != nil {
@@ -556,7 +527,7 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 		rep.Batch.State = ledger.BatchDone
 	}
 	if rep.Unresolved > 0 {
-		r.log.Warn("rows not confirmed", "batch", short(b.ID), "rows", rep.Unresolved,
+		r.log.Warn("rows not confirmed", "batch", ledger.ShortID(b.ID), "rows", rep.Unresolved,
 			"hint", "lote resume retries them with the same keys")
 	}
 	return rep, nil
@@ -603,7 +574,7 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		// released rows, which --allow-repeat would send on top.
 		if _, err := r.l.Upload(ctx, b.ID); err == nil {
 			return p, fmt.Errorf("batch %s was uploaded on the page: its %d held rows are released there, before it is submitted, so that the approved total includes them; nothing was sent: %w",
-				short(b.ID), p.Held, ErrNotCleared)
+				ledger.ShortID(b.ID), p.Held, ErrNotCleared)
 		} else if !errors.Is(err, ledger.ErrNotFound) {
 			return p, err
 		}
@@ -665,7 +636,7 @@ func (r *runner) releaseHeld(ctx context.Context, b ledger.Batch) error {
 	by := cmp.Or(r.opts.ReleasedBy, r.opts.Holder)
 	n, err := ReleaseHeld(ctx, r.l, b.ID, by)
 	if n > 0 {
-		r.log.Info("released held rows", "batch", short(b.ID), "rows", n, "by", by)
+		r.log.Info("released held rows", "batch", ledger.ShortID(b.ID), "rows", n, "by", by)
 	}
 	return err
 }
@@ -721,7 +692,7 @@ func (r *runner) read(ctx context.Context, what string, call func(context.Contex
 		if err == nil {
 			return nil
 		}
-		if cerr := configError(err); cerr != nil {
+		if cerr := stone.ConfigError(err); cerr != nil {
 			return cerr
 		}
 		// Reading twice is harmless, so an ambiguous failure is retried too.
@@ -733,7 +704,7 @@ func (r *runner) read(ctx context.Context, what string, call func(context.Contex
 			return fmt.Errorf("%s: %w (%d attempts): %w", what, ErrNoAnswer, attempt, err)
 		}
 		r.log.Warn("retrying", "what", what, "attempt", attempt, "err", err)
-		if serr := r.opts.Sleep(ctx, backoff(attempt)); serr != nil {
+		if serr := r.opts.Sleep(ctx, pace.Backoff(attempt)); serr != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
@@ -751,20 +722,4 @@ func csvSeparator(path, format string) string {
 	}
 	defer sr.Close()
 	return string(sr.Separator())
-}
-
-// configError returns an ErrConfig error when err is Stone refusing the
-// credentials or the account (401 after a fresh token, 403, or a token
-// endpoint that refuses the client), else nil.
-func configError(err error) error {
-	var se *stone.Error
-	if !errors.As(err, &se) {
-		return nil
-	}
-	o, _ := stone.Classify(err)
-	if se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden ||
-		(errors.Is(err, stone.ErrNotSent) && o == stone.OutcomeFinal) {
-		return fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	return nil
 }

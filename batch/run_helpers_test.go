@@ -2,31 +2,19 @@ package batch
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"lote/check"
 	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
 )
-
-// testKey is one RSA key for every test of the package: generating one
-// takes a noticeable fraction of a second.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 // emuStart is a Tuesday, 10:00 in São Paulo: inside the TED window.
 var emuStart = time.Date(2026, 3, 10, 13, 0, 0, 0, time.UTC)
@@ -49,9 +37,9 @@ func newEnv(t *testing.T, o stonetest.Options) *env {
 	}
 	srv := stonetest.NewServer(o)
 	t.Cleanup(srv.Close)
-	srv.AddClient("app-1", &testKey().PublicKey)
+	srv.AddClient("app-1", &fake.Key().PublicKey)
 	srv.AddAccount(testAccount, 1_000_000_000)
-	c, err := stone.NewClient(stone.Config{APIURL: srv.URL, AuthURL: srv.URL, ClientID: "app-1", Key: testKey(), Now: srv.Now})
+	c, err := stone.NewClient(stone.Config{APIURL: srv.URL, AuthURL: srv.URL, ClientID: "app-1", Key: fake.Key(), Now: srv.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,42 +56,12 @@ func newEnv(t *testing.T, o stonetest.Options) *env {
 func (e *env) opts() RunOptions {
 	return RunOptions{
 		Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim",
-		Check:       CheckOptions{Validate: validateToday()},
+		Check:       check.CheckOptions{Validate: validateToday()},
 		Rate:        10000,
 		Concurrency: 4,
 		Holder:      "test",
-		Sleep:       noSleep,
+		Sleep:       fake.NoSleep,
 	}
-}
-
-// noSleep returns at once unless ctx has ended: retries and pauses happen
-// without waiting.
-func noSleep(ctx context.Context, d time.Duration) error { return ctx.Err() }
-
-// fakeClock is a clock that only moves when slept on or told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
 }
 
 // payee is one generated row.

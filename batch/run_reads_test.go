@@ -57,7 +57,7 @@ func TestRunRecordsTheSeparator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.ImportOptions["separator"]; got != "," {
+	if got := b.ImportOptions.Separator; got != "," {
 		t.Errorf("separator recorded %q, want %q", got, ",")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone/stonetest"
 	"lote/validate"
@@ -170,7 +171,7 @@ func TestRunReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = e.rows(rep2.Batch.ID)[2]
-	if r.ErrorCode != CodeReferenceReused || !strings.Contains(r.ErrorMessage, short(rep.Batch.ID)+" row 3") {
+	if r.ErrorCode != CodeReferenceReused || !strings.Contains(r.ErrorMessage, ledger.ShortID(rep.Batch.ID)+" row 3") {
 		t.Errorf("row 2 of the second file: %s %s", r.ErrorCode, r.ErrorMessage)
 	}
 }
@@ -229,7 +230,7 @@ func TestRunInterruptedAndResumed(t *testing.T) {
 	e := newEnv(t, stonetest.Options{})
 	ps := payees(40)
 	path := e.writeCSV("folha.csv", ps, true)
-	clock := &fakeClock{t: emuStart}
+	clock := fake.NewClock(emuStart)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o := e.opts()
@@ -307,7 +308,7 @@ func TestRunConflictLookup(t *testing.T) {
 	path := e.writeCSV("folha.csv", ps, true)
 	// Every transfer is created, and every answer is lost.
 	e.srv.SetFaults(stonetest.Faults{DropRate: 1})
-	clock := &fakeClock{t: e.srv.Now()}
+	clock := fake.NewClock(e.srv.Now())
 	o := e.opts()
 	o.Now, o.Sleep, o.MaxAttempts = clock.Now, clock.Sleep, 1
 	rep, err := Run(context.Background(), path, o)
@@ -339,7 +340,7 @@ func TestRunExpiredKeyNeedsReview(t *testing.T) {
 	e.srv.SetFaults(stonetest.Faults{OnRequest: func(r *http.Request) (int, bool) {
 		return http.StatusServiceUnavailable, r.Method == http.MethodPost && r.URL.Path == "/api/v1/external_transfers"
 	}})
-	clock := &fakeClock{t: emuStart}
+	clock := fake.NewClock(emuStart)
 	o := e.opts()
 	o.Now, o.Sleep, o.MaxAttempts = clock.Now, clock.Sleep, 2
 	rep, err := Run(context.Background(), path, o)

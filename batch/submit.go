@@ -2,7 +2,6 @@ package batch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,8 +13,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"lote/internal/pace"
 	"lote/ledger"
 	"lote/stone"
+	"lote/validate"
 )
 
 // Codes of rows set to needs_review by the run.
@@ -50,7 +51,7 @@ type sendResult struct {
 type sender struct {
 	r       *runner
 	batch   string
-	lim     *limiter
+	lim     *pace.Limiter
 	bg      context.Context // never cancelled: requests in flight and ledger writes
 	started time.Time
 	total   int
@@ -68,7 +69,7 @@ type sender struct {
 // lease) stop the group. When ctx ends no more rows are taken and requests
 // in flight finish without retries.
 func (r *runner) send(ctx context.Context, b ledger.Batch, p Plan) (sendResult, error) {
-	s := &sender{r: r, batch: b.ID, lim: newLimiter(r.opts.Rate, r.opts.Now, r.opts.Sleep),
+	s := &sender{r: r, batch: b.ID, lim: pace.New(r.opts.Rate, r.opts.Now, r.opts.Sleep),
 		bg: context.WithoutCancel(ctx), started: r.now(), total: p.ToSend, counts: map[ledger.State]int{}}
 
 	// The lease is renewed while the run lasts; losing it stops the run.
@@ -93,7 +94,7 @@ func (r *runner) send(ctx context.Context, b ledger.Batch, p Plan) (sendResult, 
 						stopRun(leaseLost(&ledger.LeaseLostError{Batch: b.ID, Holder: holder}))
 						return
 					}
-					stopRun(fmt.Errorf("batch %s: %w", short(b.ID), err))
+					stopRun(fmt.Errorf("batch %s: %w", ledger.ShortID(b.ID), err))
 					return
 				}
 			}
@@ -275,7 +276,7 @@ func (r *runner) claimHold(c ledger.ClaimConflict) (code, reason string) {
 		what = "is claimed by"
 	}
 	return CodeClaimed, fmt.Sprintf("The same payout (payee, account, amount and date) %s batch %s row %d in %s; it is not paid again unless a person releases it (--allow-repeat, or Release on the page).",
-		what, short(c.OtherBatch), c.OtherRow, r.opts.Env)
+		what, ledger.ShortID(c.OtherBatch), c.OtherRow, r.opts.Env)
 }
 
 // leaseLost turns the ledger's refusal of a runner that lost its lease
@@ -284,9 +285,9 @@ func leaseLost(err error) error {
 	var ll *ledger.LeaseLostError
 	if errors.As(err, &ll) {
 		if ll.Holder == "" {
-			return fmt.Errorf("batch %s: this run was stopped for longer than its lease and gave the batch up; nothing more was sent from here (lote status shows where it stands): %w", short(ll.Batch), ledger.ErrLeaseLost)
+			return fmt.Errorf("batch %s: this run was stopped for longer than its lease and gave the batch up; nothing more was sent from here (lote status shows where it stands): %w", ledger.ShortID(ll.Batch), ledger.ErrLeaseLost)
 		}
-		return fmt.Errorf("batch %s: another runner (%s) took the batch over while this one was stopped; this one sent nothing more and stops (lote status shows where it stands): %w", short(ll.Batch), ll.Holder, ledger.ErrLeaseLost)
+		return fmt.Errorf("batch %s: another runner (%s) took the batch over while this one was stopped; this one sent nothing more and stops (lote status shows where it stands): %w", ledger.ShortID(ll.Batch), ll.Holder, ledger.ErrLeaseLost)
 	}
 	return err
 }
@@ -305,7 +306,7 @@ func (s *sender) progress(now time.Time) Progress {
 		counts[k] = v
 	}
 	s.mu.Unlock()
-	p := Progress{Total: s.total, Done: int(s.done.Load()), Counts: counts, Rate: s.lim.rate(), Elapsed: now.Sub(s.started)}
+	p := Progress{Total: s.total, Done: int(s.done.Load()), Counts: counts, Rate: s.lim.Rate(), Elapsed: now.Sub(s.started)}
 	if p.Done > 0 && p.Done < p.Total && p.Elapsed > 0 {
 		p.ETA = time.Duration(float64(p.Elapsed) / float64(p.Done) * float64(p.Total-p.Done))
 	}
@@ -317,13 +318,13 @@ func (s *sender) progress(now time.Time) Progress {
 // the whole run.
 func (s *sender) work(ctx context.Context, row ledger.Row) error {
 	r := s.r
-	var body stone.CreateExternalTransfer
-	if err := json.Unmarshal(row.Payout, &body); err != nil {
-		return fmt.Errorf("batch %s row %d: stored payout: %w", short(s.batch), row.Row, err)
+	p, err := storedPayout(s.batch, row)
+	if err != nil {
+		return err
 	}
-	body.AccountID = r.opts.AccountID
+	body := tedRequest(r.opts.AccountID, &p)
 	for attempt := 1; ; attempt++ {
-		if err := s.lim.wait(ctx); err != nil {
+		if err := s.lim.Wait(ctx); err != nil {
 			return nil // stopping: the row stays attempted
 		}
 		// The request runs on a context that ctx does not cancel: a
@@ -335,7 +336,7 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		cancel()
 		a := ledger.Attempt{At: at, HTTPStatus: info.Status, RequestID: info.RequestID, Latency: info.Latency}
 		if err == nil {
-			s.lim.succeeded()
+			s.lim.Succeeded()
 			return s.accept(row, a, tr)
 		}
 		settledRow, retry, err := s.failed(ctx, row, &a, err)
@@ -347,13 +348,13 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		}
 		if attempt >= r.opts.MaxAttempts {
 			s.unresolved.Add(1)
-			r.log.Warn("row not confirmed", "batch", short(s.batch), "row", row.Row, "attempts", attempt)
+			r.log.Warn("row not confirmed", "batch", ledger.ShortID(s.batch), "row", row.Row, "attempts", attempt)
 			return nil
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := r.opts.Sleep(ctx, backoff(attempt)); err != nil {
+		if err := r.opts.Sleep(ctx, pace.Backoff(attempt)); err != nil {
 			return nil
 		}
 	}
@@ -372,7 +373,7 @@ func (s *sender) accept(row ledger.Row, a ledger.Attempt, tr *stone.Transfer) er
 		// row paid by it would hide that one of the two was not paid.
 		a.Outcome = ledger.OutcomeAmbiguous
 		msg := fmt.Sprintf("Stone answered with transfer %s, which is already recorded for batch %s row %d; this row is not marked paid. Check the account statement for this payout.",
-			tr.ID, short(taken.OtherBatch), taken.OtherRow)
+			tr.ID, ledger.ShortID(taken.OtherBatch), taken.OtherRow)
 		if err := s.r.l.NeedsReview(s.bg, s.batch, row.Row, &a, CodeTransferTaken, msg); err != nil {
 			return s.ledgerErr(err)
 		}
@@ -421,7 +422,7 @@ func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, 
 		if rerr := r.l.RecordAttempt(s.bg, s.batch, row.Row, *a); rerr != nil {
 			return false, false, rerr
 		}
-		return false, false, fmt.Errorf("batch %s row %d not sent: %w: %v", short(s.batch), row.Row, ErrConfig, err)
+		return false, false, fmt.Errorf("batch %s row %d not sent: %w: %v", ledger.ShortID(s.batch), row.Row, ErrConfig, err)
 	case isAPI && se.Status == http.StatusConflict:
 		return true, false, s.conflict(row, a, se)
 	case isAPI && se.Status >= 400 && se.Status < 500 && outcome == stone.OutcomeFinal:
@@ -458,7 +459,7 @@ func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, 
 		return false, false, rerr
 	}
 	if isAPI && se.Status == http.StatusTooManyRequests {
-		s.lim.throttled(se.RetryAfter)
+		s.lim.Throttled(se.RetryAfter)
 	}
 	return false, true, nil
 }
@@ -490,10 +491,11 @@ func stoneMessage(se *stone.Error) string {
 // (stone-api.md §5: never resend with a new key).
 func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) error {
 	r := s.r
-	var want stone.CreateExternalTransfer
-	if err := json.Unmarshal(row.Payout, &want); err != nil {
-		return fmt.Errorf("batch %s row %d: stored payout: %w", short(s.batch), row.Row, err)
+	p, err := storedPayout(s.batch, row)
+	if err != nil {
+		return err
 	}
+	want := tedRequest(r.opts.AccountID, &p)
 	since := row.FirstAttemptedAt.Add(-conflictSkew)
 	ctx, cancel := context.WithTimeout(s.bg, 4*r.opts.RequestTimeout)
 	defer cancel()
@@ -530,7 +532,7 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 	}
 	a.Outcome = ledger.OutcomeAmbiguous
 	msg := fmt.Sprintf("Stone says this row's idempotency key was used before (409 %s), and %d transfers of %s to this payee were found since its first attempt; check the account statement before paying it again.",
-		se.Type, len(found), FormatBRL(want.Amount))
+		se.Type, len(found), validate.FormatBRL(want.Amount))
 	if err := r.l.NeedsReview(s.bg, s.batch, row.Row, a, CodeConflictUnmatched, msg); err != nil {
 		return err
 	}

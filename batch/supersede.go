@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"lote/ledger"
+	"lote/validate"
 )
 
 // A batch is the SHA-256 of its file, so a sheet edited after a crash is a
@@ -62,7 +63,7 @@ func (r *runner) supersede(ctx context.Context, nb ledger.Batch) ([]Supersession
 		switch {
 		case errors.As(err, &live):
 			r.log.Warn("an older batch from the same file is being run; each payout goes once, by whichever batch claims it",
-				"batch", short(old.ID), "runner", live.Holder)
+				"batch", ledger.ShortID(old.ID), "runner", live.Holder)
 		case err != nil:
 			return out, err
 		default:
@@ -80,7 +81,7 @@ func (r *runner) supersede(ctx context.Context, nb ledger.Batch) ([]Supersession
 		}
 		if s.Held > 0 || n > 0 {
 			r.log.Warn("this file replaces an interrupted batch run from the same path",
-				"old", short(old.ID), "held_in_old", s.Held, "held_here", n)
+				"old", ledger.ShortID(old.ID), "held_in_old", s.Held, "held_here", n)
 		}
 		out = append(out, s)
 	}
@@ -126,7 +127,7 @@ func (r *runner) holdSuperseded(ctx context.Context, old, nb ledger.Batch) (Supe
 		}
 	}
 	msg := fmt.Sprintf("Not sent: %s now holds other bytes, run as batch %s on %s, which pays this payee, or no longer has this row. Release this row (--allow-repeat, or Release on the page) only if it must be paid as well.",
-		old.SourcePath, short(nb.ID), nb.Created.In(brasilia).Format("02/01/2006 15:04"))
+		old.SourcePath, ledger.ShortID(nb.ID), nb.Created.In(brasilia).Format("02/01/2006 15:04"))
 	n, err := r.l.HoldRows(ctx, old.ID, pending, CodeSuperseded, msg)
 	if err != nil {
 		return s, err
@@ -142,7 +143,7 @@ func (r *runner) holdSuperseded(ctx context.Context, old, nb ledger.Batch) (Supe
 			continue // sent again with its key: the newer batch holds this payee
 		}
 		why := fmt.Sprintf("Not sent again: %s now holds batch %s, whose row %d pays this payee %s (%s). This row may have reached Stone before the interruption; check the account statement.",
-			old.SourcePath, short(nb.ID), pay.Row, FormatBRL(pay.AmountCents), pay.State)
+			old.SourcePath, ledger.ShortID(nb.ID), pay.Row, validate.FormatBRL(pay.AmountCents), pay.State)
 		if err := r.l.NeedsReview(ctx, old.ID, row.Row, nil, CodeSuperseded, why); err != nil {
 			return s, err
 		}
@@ -206,7 +207,7 @@ func (r *runner) holdChangedAmounts(ctx context.Context, nb, old ledger.Batch) (
 				continue // the same payout: its claim decides
 			}
 			holds = append(holds, hold{row.Row, fmt.Sprintf("Held: batch %s row %d, run from this same file before it was changed, %s this payee and account %s; this row pays %s. Release it (--allow-repeat, or Release on the page) to pay this amount as well.",
-				short(old.ID), p.row, paidVerb(p.state), FormatBRL(p.cents), FormatBRL(row.AmountCents))})
+				ledger.ShortID(old.ID), p.row, paidVerb(p.state), validate.FormatBRL(p.cents), validate.FormatBRL(row.AmountCents))})
 			break
 		}
 	}
@@ -248,7 +249,7 @@ func (r *runner) superseded(ctx context.Context, old ledger.Batch) (*Supersessio
 	nb, err := r.l.Batch(ctx, id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		r.log.Warn("the file of this batch has changed since it was run; resuming sends what the batch recorded",
-			"batch", short(old.ID), "file", old.SourcePath)
+			"batch", ledger.ShortID(old.ID), "file", old.SourcePath)
 		return nil, nil
 	}
 	if err != nil {

@@ -255,8 +255,11 @@ func (l *Ledger) Uploads(ctx context.Context) (map[string]Upload, error) {
 // withdrawn one, is refused with an error wrapping ErrIllegalTransition.
 func (l *Ledger) Submit(ctx context.Context, batch, user string, cents int64, rows int) error {
 	return l.inTx(ctx, func(tx *sql.Tx) error {
+		// A sheet with invalid rows is only ever checked (see ReleaseKeys):
+		// it is corrected and uploaded again, never submitted.
 		res, err := tx.ExecContext(ctx, `UPDATE uploads SET submitted_by = ?, submitted_at = ?, submitted_cents = ?, submitted_rows = ?
-			WHERE id = ? AND submitted_by IS NULL AND withdrawn_by IS NULL`, user, fmtTime(l.now()), cents, rows, batch)
+			WHERE id = ? AND submitted_by IS NULL AND withdrawn_by IS NULL
+			AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ? AND rows_invalid > 0)`, user, fmtTime(l.now()), cents, rows, batch, batch)
 		if err != nil {
 			return fmt.Errorf("submit batch %s: %w", batch, err)
 		}
@@ -272,6 +275,9 @@ func (l *Ledger) Submit(ctx context.Context, batch, user string, cents int64, ro
 		}
 		if u.Closed() {
 			return fmt.Errorf("submit batch %s: it %s: %w", batch, u.NotCleared(), ErrIllegalTransition)
+		}
+		if !u.Submitted() {
+			return fmt.Errorf("submit batch %s: it has invalid rows: %w", batch, ErrIllegalTransition)
 		}
 		return fmt.Errorf("submit batch %s: it was submitted already: %w", batch, ErrIllegalTransition)
 	})

@@ -21,6 +21,21 @@ const (
 	BatchDone      BatchState = "done"
 )
 
+// ImportOptions are how a batch's file was read, recorded with the batch
+// (as a JSON object, its keys the json names below) so that a resume and
+// the results sheet read and write it the same way without the file.
+type ImportOptions struct {
+	// Decimal is the decimal convention asked for: "auto", "comma" or
+	// "point" (validate.Decimal's String).
+	Decimal string `json:"decimal,omitempty"`
+	// Sheet is the XLSX worksheet read; "" for the first.
+	Sheet string `json:"sheet,omitempty"`
+	// Separator is a CSV input's field separator, written as it is ("\t"
+	// for a tab); "" when the input was not CSV. The results sheet is
+	// written with it.
+	Separator string `json:"separator,omitempty"`
+}
+
 // ErrNotFound is returned when a batch or row is not in the ledger.
 var ErrNotFound = errors.New("not found")
 
@@ -45,7 +60,7 @@ type Batch struct {
 	Header []string
 	// ImportOptions are the options that changed how cells were read, such
 	// as the decimal convention, so a resume reads nothing differently.
-	ImportOptions map[string]string
+	ImportOptions ImportOptions
 	// SourcePath is the absolute path the file was run from, "" if not
 	// known: a batch whose file now holds other bytes was superseded.
 	SourcePath string

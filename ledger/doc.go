@@ -36,7 +36,11 @@
 //  1. Each valid row gets one idempotency key at import, before any request,
 //     stored NOT NULL under a UNIQUE index: no two rows anywhere in the
 //     ledger can share a key (Import.Add refuses a reused key with
-//     *KeyConflictError), and a row's key never changes.
+//     *KeyConflictError), and a row's key never changes once the row may
+//     be sent. The one exception is a checked sheet, an upload with
+//     invalid rows that is never submitted (Submit refuses it):
+//     ReleaseKeys gives its rows provisional keys of their own place, so
+//     that the corrected sheet can take the keys their references give.
 //  2. A row goes pending → attempted in a committed, fsynced transaction
 //     (synchronous=FULL) before its request leaves. After a crash, every row
 //     the bank may have seen is attempted, never pending, so it is only ever
@@ -72,6 +76,26 @@
 //     gives it the key and fingerprint the caller chose.
 //  8. A transfer id is on one row at most (a UNIQUE index): Accept of a
 //     transfer another row holds is a *TransferTakenError.
+//
+// # What the pipeline calls
+//
+// The packages above the ledger use it through a narrow set of methods, so
+// that a second storage engine would be one more package implementing
+// them:
+//
+//   - batch: BeginImport and its Import (OnKeyConflict, Prepare, AddPrepared,
+//     Commit, Close); Batch, Batches, FindBatch, Rows, FindRows, Outstanding,
+//     Summary, Upload; AcquireLease, RenewLease, ReleaseLease; FindRepeat,
+//     FindPayment, TransferOwner; Hold, HoldRows, HoldClaimed, ReleaseHeld,
+//     SetFingerprints; SendRows, RecordAttempt, Accept, Reject, NeedsReview;
+//     SetBatchState, SetResultsPath; NeverSent, ForgetNeverSent,
+//     ForgetReimport.
+//   - reconcile: Batches, FindBatch, ToReconcile, Reconciled,
+//     RecordReconciliation, ApplyWebhook.
+//   - web: RecordUpload, DiscardUpload, SetUploadFee, ReleaseKeys,
+//     AddWarnings, Warnings, CountWarnings, CountProblems, RowsPage, Summary,
+//     Batch, Batches, Upload, Uploads, Submit, Approve, RejectBatch,
+//     WithdrawBatch, SetPaused, Policy, RequireApproval, User.
 //
 // # Uploads and the approval policy
 //

@@ -56,7 +56,7 @@ func testBatch(content string) Batch {
 	return Batch{
 		ID: batchID(content), FileName: content + ".csv", FileSize: int64(len(content)), Format: "csv",
 		AccountID: "acc-1", Environment: "sim", Header: []string{"valor", "documento", "banco", "agencia", "conta"},
-		ImportOptions: map[string]string{"decimal": "comma"},
+		ImportOptions: ImportOptions{Decimal: "comma"},
 	}
 }
 

@@ -104,11 +104,7 @@ func (l *Ledger) BeginImport(ctx context.Context, b Batch, holder string, ttl ti
 	if err != nil {
 		return nil, fmt.Errorf("import batch %s: %w", b.ID, err)
 	}
-	opts := b.ImportOptions
-	if opts == nil {
-		opts = map[string]string{}
-	}
-	options, err := json.Marshal(opts)
+	options, err := json.Marshal(b.ImportOptions)
 	if err != nil {
 		return nil, fmt.Errorf("import batch %s: %w", b.ID, err)
 	}

@@ -87,3 +87,41 @@ func (l *Ledger) forget(ctx context.Context, batch, query string) (bool, error) 
 	}
 	return forgot, nil
 }
+
+// ReleaseKeys gives up the idempotency keys of a checked sheet: an
+// uploaded batch with invalid rows, from which nothing was ever sent. Such
+// a sheet is never submitted (Submit refuses it); it is corrected and
+// uploaded again, and the corrected sheet, a new batch, repeats the
+// references whose keys these rows took when they were imported. Each of
+// its rows to send takes instead the provisional key of its place,
+// "lote-" + the batch id's first 40 hex digits + "-" + the row, which no
+// other batch can hold. It reports how many rows gave up a key; a batch
+// that does not qualify is left as it is (0, nil).
+func (l *Ledger) ReleaseKeys(ctx context.Context, batch string) (int, error) {
+	n := 0
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		var ok bool
+		err := tx.QueryRowContext(ctx, nothingSentQuery+` AND b.rows_invalid > 0
+			AND EXISTS (SELECT 1 FROM uploads WHERE id = b.id AND submitted_by IS NULL)
+			FROM batches b WHERE b.id = ?`, fmtTime(l.now()), batch).Scan(&ok)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !ok {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE rows SET idempotency_key = 'lote-' || substr(?, 1, 40) || '-' || row
+			WHERE batch = (SELECT num FROM batches WHERE id = ?) AND idempotency_key IS NOT NULL
+			AND idempotency_key <> 'lote-' || substr(?, 1, 40) || '-' || row`, batch, batch, batch)
+		if err != nil {
+			return err
+		}
+		m, err := res.RowsAffected()
+		n = int(m)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release the keys of batch %s: %w", batch, err)
+	}
+	return n, nil
+}

@@ -30,7 +30,7 @@ func TestLifecycle(t *testing.T) {
 	if got.State != BatchImported || got.Rows != 7 || got.Valid != 6 || got.Invalid != 1 || got.TotalCents != 150075+200+300+400+500+900 {
 		t.Fatalf("batch after import = %+v", got)
 	}
-	if !reflect.DeepEqual(got.Header, b.Header) || got.ImportOptions["decimal"] != "comma" {
+	if !reflect.DeepEqual(got.Header, b.Header) || got.ImportOptions.Decimal != "comma" {
 		t.Errorf("header/options = %v %v", got.Header, got.ImportOptions)
 	}
 	if err := l.SetBatchState(ctx, b.ID, BatchRunning); err != nil {

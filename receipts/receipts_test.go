@@ -16,6 +16,7 @@ import (
 	"lote/batch"
 	"lote/ledger"
 	"lote/receipts"
+	"lote/reconcile"
 	"lote/stone"
 	"lote/stone/stonetest"
 )
@@ -54,7 +55,7 @@ func TestFetchZip(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Advance(2 * time.Minute)
-	if _, err := batch.Reconcile(ctx, batch.ReconcileOptions{Ledger: l, Client: c, AccountID: "acc-1", Env: "sim",
+	if _, err := reconcile.Run(ctx, reconcile.Options{Ledger: l, Client: c, AccountID: "acc-1", Env: "sim",
 		Batches: []string{rep.Batch.ID}, Rate: 1000, Now: srv.Now}); err != nil {
 		t.Fatal(err)
 	}

@@ -109,15 +109,7 @@ func centsToReais(cents string, mark byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("amount %q is not whole cents", cents)
 	}
-	var b []byte
-	u := uint64(n)
-	if n < 0 {
-		b = append(b, '-')
-		u = uint64(-(n + 1)) + 1 // no overflow at math.MinInt64
-	}
-	b = strconv.AppendUint(b, u/100, 10)
-	b = append(b, mark, byte('0'+u%100/10), byte('0'+u%10))
-	return string(b), nil
+	return Reais(n, mark), nil
 }
 
 type csvWriter struct {

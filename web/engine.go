@@ -12,7 +12,9 @@ import (
 	"sync"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
+	"lote/sheet"
 )
 
 // sending is one batch this server is sending.
@@ -36,13 +38,15 @@ func (r *sending) progress() batch.Progress {
 	return r.last
 }
 
-// importFile imports the sheet at path into the ledger and plans it,
-// sending nothing. It returns the report (with the plan's expected fees)
+// importFile checks the sheet at path and imports it into the ledger in
+// one pass, and plans it, sending nothing; warn receives the warnings of
+// valid rows. It returns the report (with the plan's expected fees)
 // whether or not the sheet had invalid rows.
-func (s *Server) importFile(ctx context.Context, path string) (batch.Report, error) {
+func (s *Server) importFile(ctx context.Context, path string, warn func(row int, is []check.Issue)) (batch.Report, error) {
 	opts := s.opts.Run
 	opts.ImportOnly = true // it waits on the page to be submitted
 	opts.Progress = nil
+	opts.Warnings = warn
 	rep, err := batch.Run(ctx, path, opts)
 	switch {
 	case rep.Interrupted:
@@ -86,13 +90,13 @@ func (s *Server) start(ctx context.Context, id string) {
 		opts := s.opts.Run
 		opts.Confirm = nil // confirmed on the page, and approved as its policy asks
 		opts.Progress = r.set
-		s.log.Info("sending", "batch", id[:12])
+		s.log.Info("sending", "batch", ledger.ShortID(id))
 		rep, err := batch.Resume(runCtx, id, opts)
 		var msg string
 		switch {
 		case err != nil:
 			msg = "Sending stopped: " + userMessage(err)
-			s.log.Error("send", "batch", id[:12], "err", err)
+			s.log.Error("send", "batch", ledger.ShortID(id), "err", err)
 		case rep.Interrupted:
 			msg = "Paused. Nothing was sent twice; resuming sends the rest with the same keys."
 		case rep.Unresolved > 0:
@@ -197,7 +201,7 @@ func (s *Server) resumeAll(ctx context.Context) error {
 		if err != nil || b.State == ledger.BatchDone || b.State == ledger.BatchImporting || b.Invalid > 0 {
 			continue
 		}
-		s.log.Info("resuming after restart", "batch", id[:12])
+		s.log.Info("resuming after restart", "batch", ledger.ShortID(id))
 		s.start(ctx, id)
 	}
 	return nil
@@ -211,8 +215,7 @@ func (s *Server) storeUpload(tmp, id, ext string) (string, error) {
 		os.Remove(tmp)
 		return dst, nil
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
+	if err := sheet.Place(tmp, dst); err != nil {
 		return "", fmt.Errorf("store upload: %w", err)
 	}
 	return dst, nil

@@ -27,8 +27,8 @@ func TestErrorsSheetNeutralises(t *testing.T) {
 	defer res.Body.Close()
 	got, _ := io.ReadAll(res.Body)
 	want := "\xEF\xBB\xBFreference,name,document,institution_code,branch_code,account_code,amount,lote_errors\r\n" +
-		"R-1,\"Ana;'=2*21;x\",111.111.111-11,341,0001,12345-6,10.00,document: The CPF's check digits do not match: check the number with the payee.\r\n" +
-		"R-2,'＝1+1,111.111.111-11,341,0001,12345-6,10.00,document: The CPF's check digits do not match: check the number with the payee.\r\n"
+		"R-1,\"Ana;'=2*21;x\",111.111.111-11,341,0001,12345-6,10.00,\"document: \"\"111.111.111-11\"\": The CPF's check digits do not match: check the number with the payee.\"\r\n" +
+		"R-2,'＝1+1,111.111.111-11,341,0001,12345-6,10.00,\"document: \"\"111.111.111-11\"\": The CPF's check digits do not match: check the number with the payee.\"\r\n"
 	if string(got) != want {
 		t.Errorf("errors sheet:\n got %q\nwant %q", got, want)
 	}

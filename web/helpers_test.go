@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -14,28 +13,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
 	"lote/validate"
 )
-
-// testKey is made once: a 2048-bit key takes a while, and every test's
-// emulator can trust the same one.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := stone.GenerateKey(2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 // testPassword is every test user's password.
 const testPassword = "correct horse battery"
@@ -81,9 +70,9 @@ func newEnvClock(t *testing.T, clock func() time.Time, configure func(*Options))
 		return in.ISPB, in.Code, in.ShortName, ok
 	}})
 	t.Cleanup(sim.Close)
-	sim.AddClient("web-test", &testKey().PublicKey)
+	sim.AddClient("web-test", &fake.Key().PublicKey)
 	sim.AddAccount("acc-web", 1_000_000_000)
-	client, err := stone.NewClient(stone.Config{APIURL: sim.URL, AuthURL: sim.URL, ClientID: "web-test", Key: testKey()})
+	client, err := stone.NewClient(stone.Config{APIURL: sim.URL, AuthURL: sim.URL, ClientID: "web-test", Key: fake.Key()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +202,7 @@ func (e *env) waitSent(id string) {
 		select {
 		case <-r.done:
 		case <-time.After(30 * time.Second):
-			e.t.Fatalf("batch %s still sending after 30 s", id[:12])
+			e.t.Fatalf("batch %s still sending after 30 s", ledger.ShortID(id))
 		}
 	}
 }

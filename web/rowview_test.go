@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
 )
 
@@ -55,7 +56,7 @@ func FuzzRowView(f *testing.F) {
 	f.Add(",,", "", `[{"column":"column B","code":"c","message":"m","warning":true}]`)
 	f.Add("a", "x|y|z", `[{"column":"column AA","code":"c","message":"m"},{"code":"r","message":"row"}]`)
 	f.Fuzz(func(t *testing.T, header, cells, issues string) {
-		var is []batch.Issue
+		var is []check.Issue
 		if json.Unmarshal([]byte(issues), &is) != nil {
 			return
 		}

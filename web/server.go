@@ -23,7 +23,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
+	"lote/validate"
 )
 
 //go:embed templates/*.html
@@ -219,11 +221,11 @@ func (s *Server) Close() {
 
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"brl":    batch.FormatBRL,
+		"brl":    validate.FormatBRL,
 		"short":  func(id string) string { return id[:min(12, len(id))] },
 		"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
 		"add":    func(a, b int) int { return a + b },
-		"letter": batch.ColumnLetter,
+		"letter": check.ColumnLetter,
 	}
 	out := map[string]*template.Template{}
 	pages, err := fs.Glob(templateFS, "templates/*.html")

@@ -243,6 +243,17 @@ func TestUploadShowsProblems(t *testing.T) {
 	if !strings.Contains(page, "Page 1 of 1 (2 rows)") || strings.Contains(page, `id="row-2"`) || !strings.Contains(page, `id="row-5"`) {
 		t.Errorf("problems page:\n%s", page)
 	}
+	// The ledger keeps the checked sheet, and no file beside the upload
+	// does; its rows gave up their keys, so the corrected sheet, which
+	// repeats their references, takes them and can be submitted.
+	if n, err := e.l.ReleaseKeys(context.Background(), strings.TrimPrefix(path, "/batches/")); err != nil || n != 0 {
+		t.Errorf("keys still held after the upload: %d, %v", n, err)
+	}
+	_, fixed := sheets(t)
+	code, page, fpath := ana.upload("folha-corrigida.csv", fixed)
+	if code != http.StatusOK || fpath == path || !strings.Contains(page, `<dd id="s-valid">12</dd>`) || !strings.Contains(page, `id="submit"`) {
+		t.Errorf("corrected sheet: %d at %s\n%.3000s", code, fpath, page)
+	}
 }
 
 func TestUploadRefusals(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"lote/batch"
+	"lote/check"
 	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
@@ -137,7 +138,7 @@ func throughput(dir string, key *rsa.PrivateKey, rows int, limit float64) error 
 	}
 	var sendStart time.Time
 	opts := batch.RunOptions{Ledger: l, Client: c, AccountID: "acc", Env: "sim", Rate: 200, Concurrency: 16,
-		Check:   batch.CheckOptions{Validate: validate.Options{}},
+		Check:   check.CheckOptions{Validate: validate.Options{}},
 		Confirm: func(context.Context, batch.Plan) error { sendStart = time.Now(); return nil }}
 	rep, err := batch.Run(context.Background(), path, opts)
 	if err != nil {

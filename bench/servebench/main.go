@@ -1,14 +1,17 @@
 // Command servebench measures `lote serve` (package web) with the
 // in-process emulator, as `lote serve --env sim` runs: the time from
 // uploading a 10,000-row XLSX to its validation table, the weight of the
-// batch page, and the process's memory while a 100,000-row batch is sent.
+// batch page, the memory of uploads of hostile shapes up to 50 MB, the
+// time from uploading a 100,000-row XLSX to its table beside the time
+// `lote validate` takes on the same file, and the process's memory while
+// that batch is sent.
 //
-//	go run ./bench/servebench                     # 10,000 and 100,000 rows
-//	go run ./bench/servebench -big 0              # only the upload figures
+//	go run ./bench/servebench -lote bin/lote      # every figure
+//	go run ./bench/servebench -big 0 -hostile=false  # only the 10,000-row upload
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -21,6 +24,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -32,6 +36,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
+	"lote/check"
+	"lote/internal/bombs"
 	"lote/internal/fake"
 	"lote/ledger"
 	"lote/sheet"
@@ -45,6 +51,9 @@ func main() {
 	big := flag.Int("big", 100000, "rows of the batch sent while memory is sampled (0 skips it)")
 	dir := flag.String("dir", "", "work directory (default: a temporary one)")
 	heapProfile = flag.String("heapprofile", "", "write a heap profile here once the big batch is sent")
+	flag.StringVar(&loteBin, "lote", "", "the lote binary whose validate the big upload is compared with (default: check.Check in this process)")
+	flag.BoolVar(&hostileShapes, "hostile", true, "upload the hostile shapes of up to 50 MB and report the memory")
+	flag.BoolVar(&sendBig, "send", true, "send the big batch and report the memory while it is sent")
 	flag.Parse()
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "servebench")
@@ -61,6 +70,82 @@ func main() {
 
 // heapProfile is where to write the heap profile, if anywhere.
 var heapProfile *string
+
+// loteBin is the lote binary to time validate with; hostileShapes says
+// whether to upload the hostile sheets.
+var (
+	loteBin       string
+	hostileShapes bool
+	sendBig       bool
+)
+
+// validateTime is how long `lote validate` takes on path: the binary's
+// wall time when loteBin is set, else check.Check as it runs it.
+func validateTime(path string) (time.Duration, error) {
+	start := time.Now()
+	if loteBin != "" {
+		cmd := exec.Command(loteBin, "validate", path)
+		cmd.Stdout = io.Discard
+		if err := cmd.Run(); err != nil {
+			return 0, fmt.Errorf("lote validate: %w", err)
+		}
+		return time.Since(start), nil
+	}
+	_, _, err := check.Check(context.Background(), path, check.CheckOptions{}, func(check.Checked) error { return nil })
+	return time.Since(start), err
+}
+
+// hostile uploads sheets of the shapes issue 13 names, each up to 50 MB,
+// and reports their batch pages' weight and the process's peak memory.
+func hostile(b *browser, dir string) error {
+	wideHeader := func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		bw.WriteString("reference,name,document,institution_code,branch_code,account_code,amount")
+		for i := 8; i <= 1000; i++ {
+			fmt.Fprintf(bw, ",col%d", i)
+		}
+		bw.WriteString("\n")
+		filler := strings.Repeat(",texto", 993) + "\n"
+		for r := 2; (r-1)*len(filler) <= 48<<20; r++ {
+			fmt.Fprintf(bw, "H-%d,Pessoa %d,%s,341,0001,%d,10.00", r, r, cpf(r), 10000+r)
+			bw.WriteString(filler)
+		}
+		return bw.Flush()
+	}
+	for _, s := range []struct {
+		name, what string
+		make       func(io.Writer) error
+	}{
+		{"wide.csv", "CSV, 40 rows of 1,000,000 empty fields (40 MB)", func(w io.Writer) error { return bombs.WideCSV(w, 40, 1_000_000) }},
+		{"xfd.xlsx", "XLSX, 5,000 rows each with a cell at XFD", func(w io.Writer) error { return bombs.WideRows(w, 5000, "XFD") }},
+		{"header.csv", "CSV, a 1,000-column header and 48 MB of rows filling it", wideHeader},
+		{"long.csv", "CSV, one 45 MB cell (refused)", func(w io.Writer) error { return bombs.LongNameCSV(w, 45<<20) }},
+	} {
+		path := filepath.Join(dir, s.name)
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		err = s.make(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		st, _ := os.Stat(path)
+		start := time.Now()
+		page, _, err := b.upload(path)
+		if err != nil && !strings.Contains(err.Error(), "422") {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		runtime.GC()
+		fmt.Printf("upload of %s, %.1f MB: %.2f s, batch page %d KB, peak RSS so far %d MB\n",
+			s.what, float64(st.Size())/(1<<20), time.Since(start).Seconds(), len(page)>>10, rss("VmHWM"))
+		os.Remove(path)
+	}
+	return nil
+}
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "servebench:", err)
@@ -105,7 +190,30 @@ func run(dir string, small, big int) error {
 		return err
 	}
 
-	path := filepath.Join(dir, fmt.Sprintf("payouts-%d.xlsx", small))
+	var bigPage, bigWhere, path string
+	if big > 0 {
+		path = filepath.Join(dir, fmt.Sprintf("payouts-%d.xlsx", big))
+		if err := writeXLSX(path, big, "B"); err != nil {
+			return err
+		}
+		// lote validate first, then the upload of the same file: side by side
+		// in one run, the file in the page cache for both, on a ledger with no
+		// other batch (a first upload: no repeat to look for).
+		vt, err := validateTime(path)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		bigPage, bigWhere, err = b.upload(path)
+		if err != nil {
+			return err
+		}
+		ut := time.Since(start)
+		fmt.Printf("upload of a %d-row XLSX to its validation table: %.2f s, RSS %d MB\n", big, ut.Seconds(), rss("VmRSS"))
+		fmt.Printf("lote validate on the same file: %.2f s; upload to table / validate = %.2f× (goal: at most 2×)\n",
+			vt.Seconds(), ut.Seconds()/vt.Seconds())
+	}
+	path = filepath.Join(dir, fmt.Sprintf("payouts-%d.xlsx", small))
 	if err := writeXLSX(path, small, "S"); err != nil {
 		return err
 	}
@@ -126,19 +234,16 @@ func run(dir string, small, big int) error {
 	problems, _ := b.get(where + "?show=problems")
 	fmt.Printf("its rows-with-problems page: %d bytes of HTML\n", len(problems))
 
-	if big == 0 {
+	if hostileShapes {
+		if err := hostile(b, dir); err != nil {
+			return err
+		}
+		fmt.Printf("peak RSS after the hostile uploads: %d MB (server, ledger and emulator in one process, the client streaming the files; goal: under 300 MB)\n", rss("VmHWM"))
+	}
+	if big == 0 || !sendBig {
 		return nil
 	}
-	path = filepath.Join(dir, fmt.Sprintf("payouts-%d.xlsx", big))
-	if err := writeXLSX(path, big, "B"); err != nil {
-		return err
-	}
-	start = time.Now()
-	page, where, err = b.upload(path)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("upload of a %d-row XLSX to its validation table: %.2f s, RSS %d MB\n", big, time.Since(start).Seconds(), rss("VmRSS"))
+	page, where = bigPage, bigWhere
 	total, rows := hidden(page, "total"), hidden(page, "rows")
 	if _, err := b.post(where+"/submit", url.Values{"confirm": {"yes"}, "total": {total}, "rows": {rows}}); err != nil {
 		return err
@@ -214,20 +319,26 @@ func (b *browser) post(path string, form url.Values) (string, error) {
 	return b.read(b.c.PostForm(b.base+path, form))
 }
 
-// upload posts the file as the page's form does and returns the batch page
-// it leads to, and its path.
+// upload posts the file as the page's form does, streamed from the disk
+// (the client holds none of it, so the process's memory is the server's),
+// and returns the batch page it leads to, and its path.
 func (b *browser) upload(path string) (string, string, error) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	mw.WriteField("csrf", b.csrf)
-	fw, _ := mw.CreateFormFile("file", filepath.Base(path))
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", "", err
-	}
-	fw.Write(data)
-	mw.Close()
-	res, err := b.c.Post(b.base+"/upload", mw.FormDataContentType(), &buf)
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		mw.WriteField("csrf", b.csrf)
+		fw, _ := mw.CreateFormFile("file", filepath.Base(path))
+		f, err := os.Open(path)
+		if err == nil {
+			_, err = io.Copy(fw, f)
+			f.Close()
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	res, err := b.c.Post(b.base+"/upload", mw.FormDataContentType(), pr)
 	if err != nil {
 		return "", "", err
 	}

@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"lote/batch"
 	"lote/ledger"
+	"lote/validate"
 )
 
 // optBool is a boolean flag that remembers whether it was given.
@@ -152,7 +152,7 @@ func runPolicy(ctx context.Context, args []string, cio cmdIO) int {
 		// Dropping the approval drops the second approver too: said, not
 		// done silently.
 		fmt.Fprintf(cio.stderr, "lote: without approval there is no second approver; add --two-approvers-above off to drop it (now above %s); nothing was changed\n",
-			batch.FormatBRL(p.TwoApproversAbove))
+			validate.FormatBRL(p.TwoApproversAbove))
 		return exitUsage
 	}
 	// --by names an admin of the ledger, who proves it with their
@@ -268,7 +268,7 @@ func policyText(p ledger.Policy) string {
 	default:
 		b.WriteString("one approval (by an approver who neither uploaded nor submitted the batch)")
 		if p.TwoApproversAbove >= 0 {
-			fmt.Fprintf(&b, ", two approvals above %s (%d cents)", batch.FormatBRL(p.TwoApproversAbove), p.TwoApproversAbove)
+			fmt.Fprintf(&b, ", two approvals above %s (%d cents)", validate.FormatBRL(p.TwoApproversAbove), p.TwoApproversAbove)
 		}
 	}
 	return b.String()

@@ -39,7 +39,7 @@ func runReceipts(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	defer c.Close()
-	b, err := findBatch(ctx, c.ledger, ids[0])
+	b, err := c.ledger.FindBatch(ctx, ids[0])
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage

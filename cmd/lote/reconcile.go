@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"lote/batch"
+	"lote/ledger"
+	"lote/reconcile"
+	"lote/validate"
 )
 
 // reconcileFlags are the flags of `lote reconcile`.
@@ -33,7 +36,7 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.since, "since", "", "leave out batches created before this `date` (yyyy-mm-dd)")
 	fs.IntVar(&f.refundDays, "refund-window", 7, "`days` a FINISHED transfer is still watched for a refund by the receiving bank")
 	fs.BoolVar(&f.watch, "watch", false, "poll again, with backoff, until no transfer is in flight or --watch-timeout passes")
-	fs.DurationVar(&f.watchTimeout, "watch-timeout", batch.DefaultWatchTimeout, "how long --watch polls at most")
+	fs.DurationVar(&f.watchTimeout, "watch-timeout", reconcile.DefaultWatchTimeout, "how long --watch polls at most")
 	fs.StringVar(&f.format, "format", "text", "output: text, or json (the summary, one document on stdout)")
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
 	fs.BoolVar(&f.offline, "offline", false, "ask Stone nothing: report what earlier polls and webhooks recorded")
@@ -42,11 +45,11 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 // Exit codes of reconcile: 0 every row final and paid; 1 some failed,
 // returned, not sent, mismatched or needing review; 3 some still pending
 // (in flight, not yet read, or not yet sent). A cron job acts on them.
-func reconcileExit(s batch.ReconcileStatus) int {
+func reconcileExit(s reconcile.Status) int {
 	switch s {
-	case batch.ReconcileSettled:
+	case reconcile.Settled:
 		return exitOK
-	case batch.ReconcilePending:
+	case reconcile.Pending:
 		return exitInterrupted
 	}
 	return exitRows
@@ -107,7 +110,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		human = cio.stderr
 	}
 	log := slog.New(slog.NewTextHandler(cio.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := batch.ReconcileOptions{
+	opts := reconcile.Options{
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Batches: ids, All: f.all, Since: since,
 		RefundWindow: time.Duration(f.refundDays) * 24 * time.Hour, Watch: f.watch, WatchTimeout: f.watchTimeout,
@@ -116,13 +119,13 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 	if f.refundDays == 0 {
 		opts.RefundWindow = time.Nanosecond // 0 days: FINISHED is final at once
 	}
-	rep, err := batch.Reconcile(ctx, opts)
+	rep, err := reconcile.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
 	// The report is written even when interrupted: it says what is known.
-	if err := batch.WriteReconciliation(context.WithoutCancel(ctx), c.ledger, rep, out); err != nil {
+	if err := reconcile.WriteReport(context.WithoutCancel(ctx), c.ledger, rep, out); err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
@@ -142,40 +145,40 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 // reconcileDoc is `reconcile --format json`. Amounts are in cents; rows as
 // Excel numbers them.
 type reconcileDoc struct {
-	Status      string           `json:"status"` // settled, pending, attention
-	ExitCode    int              `json:"exit_code"`
-	Report      string           `json:"report"`
-	At          time.Time        `json:"at"`
-	Batches     []reconBatchJSON `json:"batches"`
-	Skipped     []string         `json:"skipped,omitempty"`
-	Mismatches  []batch.Mismatch `json:"mismatches"`
-	Polled      int              `json:"polled"`
-	Changed     int              `json:"changed"`
-	Unchecked   int              `json:"unchecked"`
-	Rounds      int              `json:"rounds"`
-	Interrupted bool             `json:"interrupted"`
-	TimedOut    bool             `json:"timed_out"`
+	Status      string               `json:"status"` // settled, pending, attention
+	ExitCode    int                  `json:"exit_code"`
+	Report      string               `json:"report"`
+	At          time.Time            `json:"at"`
+	Batches     []reconBatchJSON     `json:"batches"`
+	Skipped     []string             `json:"skipped,omitempty"`
+	Mismatches  []reconcile.Mismatch `json:"mismatches"`
+	Polled      int                  `json:"polled"`
+	Changed     int                  `json:"changed"`
+	Unchecked   int                  `json:"unchecked"`
+	Rounds      int                  `json:"rounds"`
+	Interrupted bool                 `json:"interrupted"`
+	TimedOut    bool                 `json:"timed_out"`
 }
 
 type reconBatchJSON struct {
-	Batch         string                                  `json:"batch"`
-	File          string                                  `json:"file"`
-	TotalCents    int64                                   `json:"total_cents"`
-	PaidCents     int64                                   `json:"paid_cents"`
-	FeeCents      int64                                   `json:"fee_cents"`
-	ReturnedCents int64                                   `json:"returned_cents"`
-	NeedsPerson   int                                     `json:"needs_person"`
-	ByStatus      map[string]batch.CategoryTotals         `json:"by_status"`
-	ByCategory    map[batch.Category]batch.CategoryTotals `json:"by_category"`
-	Checks        []batch.Invariant                       `json:"checks"`
+	Batch         string                                          `json:"batch"`
+	File          string                                          `json:"file"`
+	TotalCents    int64                                           `json:"total_cents"`
+	PaidCents     int64                                           `json:"paid_cents"`
+	FeeCents      int64                                           `json:"fee_cents"`
+	ReturnedCents int64                                           `json:"returned_cents"`
+	NeedsPerson   int                                             `json:"needs_person"`
+	ByStatus      map[string]reconcile.CategoryTotals             `json:"by_status"`
+	ByCategory    map[reconcile.Category]reconcile.CategoryTotals `json:"by_category"`
+	Checks        []reconcile.Invariant                           `json:"checks"`
 }
 
-func reconcileJSON(rep batch.ReconcileReport, out string, code int) reconcileDoc {
+func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
 	doc := reconcileDoc{Status: rep.Status().String(), ExitCode: code, Report: out, At: rep.At,
 		Batches: []reconBatchJSON{}, Mismatches: rep.Mismatches(), Polled: rep.Polled, Changed: rep.Changed,
 		Unchecked: rep.Unchecked, Rounds: rep.Rounds, Interrupted: rep.Interrupted, TimedOut: rep.TimedOut}
 	if doc.Mismatches == nil {
-		doc.Mismatches = []batch.Mismatch{}
+		doc.Mismatches = []reconcile.Mismatch{}
 	}
 	for _, b := range rep.Batches {
 		doc.Batches = append(doc.Batches, reconBatchJSON{Batch: b.Batch.ID, File: b.Batch.FileName, TotalCents: b.Batch.TotalCents,
@@ -189,29 +192,29 @@ func reconcileJSON(rep batch.ReconcileReport, out string, code int) reconcileDoc
 }
 
 // printReconcile writes what a person reads: mismatches first.
-func printReconcile(w io.Writer, rep batch.ReconcileReport, out string) {
+func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 	for _, m := range rep.Mismatches() {
-		fmt.Fprintf(w, "MISMATCH batch %s row %d, transfer %s: %s\n", idPrefix(m.Batch), m.Row, m.TransferID, m.Detail)
+		fmt.Fprintf(w, "MISMATCH batch %s row %d, transfer %s: %s\n", ledger.ShortID(m.Batch), m.Row, m.TransferID, m.Detail)
 	}
 	for _, b := range rep.Batches {
 		for _, c := range b.Checks {
 			if !c.OK {
-				fmt.Fprintf(w, "CHECK FAILED batch %s %s: %s\n", idPrefix(b.Batch.ID), c.Name, c.Detail)
+				fmt.Fprintf(w, "CHECK FAILED batch %s %s: %s\n", ledger.ShortID(b.Batch.ID), c.Name, c.Detail)
 			}
 		}
 	}
 	for _, b := range rep.Batches {
-		fmt.Fprintf(w, "batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n", idPrefix(b.Batch.ID),
-			b.Batch.FileName, batch.FormatBRL(b.PaidCents), batch.FormatBRL(b.FeeCents), batch.FormatBRL(b.ReturnedCents), b.NeedsPerson)
-		for _, cat := range []batch.Category{batch.CategoryPaid, batch.CategoryInFlight, batch.CategoryReturned, batch.CategoryFailed,
-			batch.CategoryUnsent, batch.CategoryNotSent, batch.CategoryReview} {
+		fmt.Fprintf(w, "batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n", ledger.ShortID(b.Batch.ID),
+			b.Batch.FileName, validate.FormatBRL(b.PaidCents), validate.FormatBRL(b.FeeCents), validate.FormatBRL(b.ReturnedCents), b.NeedsPerson)
+		for _, cat := range []reconcile.Category{reconcile.CategoryPaid, reconcile.CategoryInFlight, reconcile.CategoryReturned, reconcile.CategoryFailed,
+			reconcile.CategoryUnsent, reconcile.CategoryNotSent, reconcile.CategoryReview} {
 			if t, ok := b.ByCategory[cat]; ok {
-				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, batch.FormatBRL(t.AmountCents))
+				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, validate.FormatBRL(t.AmountCents))
 			}
 		}
 	}
 	for _, b := range rep.Skipped {
-		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", idPrefix(b.ID), b.Environment)
+		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", ledger.ShortID(b.ID), b.Environment)
 	}
 	switch {
 	case rep.Interrupted:

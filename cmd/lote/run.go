@@ -17,7 +17,9 @@ import (
 	"golang.org/x/term"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
+	"lote/validate"
 )
 
 // runFlags are the flags of `lote run` and `lote resume`.
@@ -101,7 +103,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if err := f.conn.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
-	var check batch.CheckOptions
+	var check check.CheckOptions
 	if path != "" {
 		var err error
 		if check, err = f.sheet.options(); err != nil {
@@ -222,9 +224,9 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		// Stopped before the import finished: resume refuses such a batch.
 		fmt.Fprintln(cio.stdout, "interrupted before anything was sent: run the same command again to continue")
 	case rep.Interrupted || code == exitInterrupted:
-		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", idPrefix(rep.Batch.ID))
+		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", ledger.ShortID(rep.Batch.ID))
 	case rep.Unresolved > 0:
-		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, idPrefix(rep.Batch.ID))
+		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, ledger.ShortID(rep.Batch.ID))
 	}
 	return code
 }
@@ -238,7 +240,7 @@ func resumable(b ledger.Batch) bool {
 func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep batch.Report, path string, err error, out *runOutput) int {
 	var (
 		lease *ledger.LeaseHeldError
-		fe    *batch.FileError
+		fe    *check.FileError
 	)
 	switch {
 	case errors.Is(err, batch.ErrInvalidRows):
@@ -252,7 +254,7 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		if f.format == "text" {
 			w := bufio.NewWriter(cio.stdout)
 			for _, p := range ps {
-				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, problemLine(p))
+				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, check.Issue{Value: p.Value, Code: p.Code, Message: p.Message}.Reason())
 			}
 			if out.MoreInvalidRows > 0 {
 				fmt.Fprintf(w, "%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n", path, out.MoreInvalidRows)
@@ -281,7 +283,7 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		// Nothing was sent by this run, so waiting and trying again is safe.
 		again := "run the same command again to continue"
 		if resumable(rep.Batch) {
-			again = fmt.Sprintf("run the same command again, or `lote resume %s`, to continue", idPrefix(rep.Batch.ID))
+			again = fmt.Sprintf("run the same command again, or `lote resume %s`, to continue", ledger.ShortID(rep.Batch.ID))
 		}
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run: %s\n", err, again)
 		return exitInterrupted
@@ -376,19 +378,11 @@ func invalidRows(ctx context.Context, l *ledger.Ledger, id string, limit int) (p
 			if is.Warning {
 				continue
 			}
-			ps = append(ps, problem{Row: r.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message})
+			is.Row = r.Row
+			ps = append(ps, newProblem(is))
 		}
 	}
 	return ps, rows, nil
-}
-
-// problemLine is a problem as `lote validate` prints it: the value quoted,
-// then the reason.
-func problemLine(p problem) string {
-	if p.Value == "" || p.Code == batch.UnreadableRow {
-		return p.Message
-	}
-	return fmt.Sprintf("%q: %s", p.Value, p.Message)
 }
 
 // runOutput is the --format json document of run and resume.
@@ -450,7 +444,7 @@ func statesJSON(sum map[ledger.State]ledger.Totals) map[string]stateTotal {
 
 // printPlan shows what is about to be sent.
 func printPlan(w io.Writer, p batch.Plan, env, account string) {
-	fmt.Fprintf(w, "batch %s  %s  (%s, account %s)\n", idPrefix(p.BatchID), p.FileName, env, account)
+	fmt.Fprintf(w, "batch %s  %s  (%s, account %s)\n", ledger.ShortID(p.BatchID), p.FileName, env, account)
 	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held", p.Rows, p.Valid, p.Invalid, p.Held)
 	switch {
 	case p.Releasing > 0:
@@ -464,9 +458,9 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 		fmt.Fprintf(w, "  %d rows to send with a warning:\n", p.WarningCount)
 		printNotes(w, p.Warnings, p.WarningCount)
 	}
-	fmt.Fprintf(w, "  to send %d transfers, total %s, expected fees %s", p.ToSend, batch.FormatBRL(p.TotalCents), batch.FormatBRL(p.FeeCents))
+	fmt.Fprintf(w, "  to send %d transfers, total %s, expected fees %s", p.ToSend, validate.FormatBRL(p.TotalCents), validate.FormatBRL(p.FeeCents))
 	if p.BalanceKnown {
-		fmt.Fprintf(w, ", balance %s", batch.FormatBRL(p.BalanceCents))
+		fmt.Fprintf(w, ", balance %s", validate.FormatBRL(p.BalanceCents))
 		if p.BalanceCents < p.TotalCents+p.FeeCents {
 			fmt.Fprint(w, " (NOT ENOUGH: some transfers will be refused)")
 		}
@@ -482,14 +476,14 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 func printSupersessions(w io.Writer, rep batch.Report) {
 	for _, s := range rep.Supersedes {
 		fmt.Fprintf(w, "  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n",
-			idPrefix(s.Old), s.Held)
+			ledger.ShortID(s.Old), s.Held)
 	}
 	if s := rep.Superseded; s != nil {
 		fmt.Fprintf(w, "  SUPERSEDED: %s now holds batch %s; its rows not yet sent are held (%d now) and %d rows in flight are left for review\n",
-			s.Path, idPrefix(s.New), s.Held, s.Review)
-		fmt.Fprintf(w, "  batch %s:", idPrefix(s.New))
+			s.Path, ledger.ShortID(s.New), s.Held, s.Review)
+		fmt.Fprintf(w, "  batch %s:", ledger.ShortID(s.New))
 		for _, st := range batch.OrderedStates(s.NewSummary) {
-			fmt.Fprintf(w, " %s %d (%s);", st, s.NewSummary[st].Rows, batch.FormatBRL(s.NewSummary[st].Cents))
+			fmt.Fprintf(w, " %s %d (%s);", st, s.NewSummary[st].Rows, validate.FormatBRL(s.NewSummary[st].Cents))
 		}
 		fmt.Fprintln(w)
 	}
@@ -508,7 +502,7 @@ func printNotes(w io.Writer, ns []batch.RowNote, total int) {
 
 // confirm asks a person on a terminal to type the total (or "yes").
 func confirm(ctx context.Context, stdin io.Reader, w io.Writer, p batch.Plan) error {
-	total := strings.TrimPrefix(batch.FormatBRL(p.TotalCents), "R$ ")
+	total := strings.TrimPrefix(validate.FormatBRL(p.TotalCents), "R$ ")
 	fmt.Fprintf(w, "This sends real money. Type the total (%s) or yes to send: ", total)
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && line == "" {
@@ -530,7 +524,7 @@ func printSummary(w io.Writer, rep batch.Report, results string) {
 	if rep.NothingToDo {
 		state = "nothing to do: every row was already settled"
 	}
-	fmt.Fprintf(w, "batch %s  %s: %s\n", idPrefix(rep.Batch.ID), rep.Batch.FileName, state)
+	fmt.Fprintf(w, "batch %s  %s: %s\n", ledger.ShortID(rep.Batch.ID), rep.Batch.FileName, state)
 	printSupersessions(w, rep)
 	printStates(w, rep.Summary)
 	if results != "" {
@@ -543,20 +537,12 @@ func printSummary(w io.Writer, rep batch.Report, results string) {
 func printStates(w io.Writer, sum map[ledger.State]ledger.Totals) {
 	for _, s := range batch.OrderedStates(sum) {
 		t := sum[s]
-		fmt.Fprintf(w, "  %-13s %6d  %18s", s, t.Rows, batch.FormatBRL(t.Cents))
+		fmt.Fprintf(w, "  %-13s %6d  %18s", s, t.Rows, validate.FormatBRL(t.Cents))
 		if t.Fees > 0 {
-			fmt.Fprintf(w, "  fees %s", batch.FormatBRL(t.Fees))
+			fmt.Fprintf(w, "  fees %s", validate.FormatBRL(t.Fees))
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-// idPrefix is the first 12 hex digits of a batch id: enough for resume.
-func idPrefix(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 // isTerminal says whether r or w is a terminal (a person is there).

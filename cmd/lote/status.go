@@ -3,18 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"lote/batch"
 	"lote/ledger"
+	"lote/reconcile"
+	"lote/validate"
 )
 
 func runStatus(ctx context.Context, args []string, cio cmdIO) int {
@@ -56,7 +56,7 @@ func runStatus(ctx context.Context, args []string, cio cmdIO) int {
 	if len(ids) == 0 {
 		return listBatches(ctx, l, *format, cio)
 	}
-	b, err := findBatch(ctx, l, ids[0])
+	b, err := l.FindBatch(ctx, ids[0])
 	if err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
@@ -82,28 +82,6 @@ func runStatus(ctx context.Context, args []string, cio cmdIO) int {
 	}
 	printBatchStatus(cio.stdout, st, b)
 	return exitOK
-}
-
-// findBatch resolves a batch id or a unique prefix of one.
-func findBatch(ctx context.Context, l *ledger.Ledger, id string) (ledger.Batch, error) {
-	id = strings.ToLower(strings.TrimSpace(id))
-	all, err := l.Batches(ctx)
-	if err != nil {
-		return ledger.Batch{}, err
-	}
-	var found []ledger.Batch
-	for _, b := range all {
-		if id != "" && strings.HasPrefix(b.ID, id) {
-			found = append(found, b)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return ledger.Batch{}, fmt.Errorf("batch %s: %w (`lote status` lists the batches)", id, ledger.ErrNotFound)
-	case 1:
-		return found[0], nil
-	}
-	return ledger.Batch{}, errors.New("batch " + id + ": several batches start with it; give more of the id")
 }
 
 // batchStatus is one batch as `status --format json` shows it. Amounts are
@@ -166,7 +144,7 @@ func newBatchStatus(ctx context.Context, l *ledger.Ledger, b ledger.Batch) (batc
 		States: statesJSON(sum), Transfers: map[string]transferTotal{}, Results: b.ResultsPath, sum: sum}
 	for status, t := range tsum {
 		st.Transfers[status] = transferTotal{Rows: t.Rows, AmountCents: t.Cents, FeeCents: t.Fees,
-			Meaning: string(batch.TransferCategory(status))}
+			Meaning: string(reconcile.TransferCategory(status))}
 	}
 	// A lease past its expiry belongs to a runner that stopped without
 	// releasing it: nobody is running the batch.
@@ -214,9 +192,9 @@ func listBatches(ctx context.Context, l *ledger.Ledger, format string, cio cmdIO
 		case st.State != string(ledger.BatchRunning) && st.LeaseHolder != "":
 			state += " (running)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", idPrefix(st.Batch), st.File,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", ledger.ShortID(st.Batch), st.File,
 			st.Created.Local().Format("2006-01-02 15:04"), state, st.Rows, st.sum[ledger.Accepted].Rows,
-			st.meaningRows(batch.CategoryPaid), st.meaningRows(batch.CategoryReturned), st.Invalid, batch.FormatBRL(st.TotalCents))
+			st.meaningRows(reconcile.CategoryPaid), st.meaningRows(reconcile.CategoryReturned), st.Invalid, validate.FormatBRL(st.TotalCents))
 	}
 	tw.Flush()
 	return exitOK
@@ -234,7 +212,7 @@ func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
 	if st.Results != "" {
 		fmt.Fprintf(w, "results  %s\n", st.Results)
 	}
-	fmt.Fprintf(w, "rows     %d: %d valid (%s), %d invalid\n", st.Rows, st.Valid, batch.FormatBRL(st.TotalCents), st.Invalid)
+	fmt.Fprintf(w, "rows     %d: %d valid (%s), %d invalid\n", st.Rows, st.Valid, validate.FormatBRL(st.TotalCents), st.Invalid)
 	printStates(w, st.sum)
 	if len(st.Transfers) > 0 {
 		fmt.Fprintln(w, "transfers, as Stone last reported them (`lote reconcile` asks again)")
@@ -244,7 +222,7 @@ func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
 			if name == "" {
 				name = "(unknown)"
 			}
-			fmt.Fprintf(w, "  %-28s %6d  %18s  %s\n", name, t.Rows, batch.FormatBRL(t.AmountCents), meaningText(t.Meaning))
+			fmt.Fprintf(w, "  %-28s %6d  %18s  %s\n", name, t.Rows, validate.FormatBRL(t.AmountCents), meaningText(t.Meaning))
 		}
 	}
 	for _, r := range st.RowList {
@@ -253,7 +231,7 @@ func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
 }
 
 // meaningRows counts the accepted rows whose transfer status means m.
-func (st batchStatus) meaningRows(m batch.Category) int {
+func (st batchStatus) meaningRows(m reconcile.Category) int {
 	n := 0
 	for _, t := range st.Transfers {
 		if t.Meaning == string(m) {
@@ -265,14 +243,14 @@ func (st batchStatus) meaningRows(m batch.Category) int {
 
 // meaningText says in words what a transfer category means for the payee.
 func meaningText(m string) string {
-	switch batch.Category(m) {
-	case batch.CategoryPaid:
+	switch reconcile.Category(m) {
+	case reconcile.CategoryPaid:
 		return "paid"
-	case batch.CategoryReturned:
+	case reconcile.CategoryReturned:
 		return "returned by the payee's bank: not paid"
-	case batch.CategoryFailed:
+	case reconcile.CategoryFailed:
 		return "failed: no money left"
-	case batch.CategoryInFlight:
+	case reconcile.CategoryInFlight:
 		return "on its way"
 	}
 	return "unknown status: a person must check"

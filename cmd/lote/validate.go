@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"lote/batch"
+	"lote/check"
 	"lote/validate"
 )
 
@@ -35,8 +35,8 @@ func (s *sheetFlags) register(fs *flag.FlagSet) {
 
 // options turns the flags into check options, loading the institution list
 // when one is given.
-func (s *sheetFlags) options() (batch.CheckOptions, error) {
-	o := batch.CheckOptions{Sheet: s.sheet}
+func (s *sheetFlags) options() (check.CheckOptions, error) {
+	o := check.CheckOptions{Sheet: s.sheet}
 	o.Validate.AllowDuplicates = s.allowDuplicates
 	switch strings.ToLower(s.decimal) {
 	case "auto", "":
@@ -100,39 +100,39 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	defer out.Flush()
 
 	var report validateReport
-	var emit func(batch.Checked) error
+	var emit func(check.Checked) error
 	switch *format {
 	case "text":
-		emit = func(c batch.Checked) error {
+		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
-				fmt.Fprintf(out, "%s: %s\n", where(path, e), problemText(e))
+				fmt.Fprintf(out, "%s: %s\n", where(path, e), check.IssueOf(e, false).Reason())
 			}
 			for _, w := range c.Warnings {
-				fmt.Fprintf(out, "%s: warning: %s\n", where(path, w), problemText(w))
+				fmt.Fprintf(out, "%s: warning: %s\n", where(path, w), check.IssueOf(w, true).Reason())
 			}
 			return nil
 		}
 	case "json":
 		report = validateReport{File: path, Errors: []problem{}, Warnings: []problem{}}
-		emit = func(c batch.Checked) error {
+		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
-				report.Errors = append(report.Errors, newProblem(e))
+				report.Errors = append(report.Errors, newProblem(check.IssueOf(e, false)))
 			}
 			for _, w := range c.Warnings {
-				report.Warnings = append(report.Warnings, newProblem(w))
+				report.Warnings = append(report.Warnings, newProblem(check.IssueOf(w, true)))
 			}
 			return nil
 		}
 	case "jsonl":
 		enc := json.NewEncoder(out)
-		emit = func(c batch.Checked) error {
+		emit = func(c check.Checked) error {
 			line := rowReport{Row: c.Row, Valid: c.Valid(), Errors: problems(c.Errors), Warnings: problems(c.Warnings), Payout: c.Payout}
 			return enc.Encode(line)
 		}
 	}
-	sum, _, err := batch.Check(ctx, path, opts, emit)
+	sum, _, err := check.Check(ctx, path, opts, emit)
 	if err != nil {
-		var fe *batch.FileError
+		var fe *check.FileError
 		if errors.As(err, &fe) {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 			return exitUsage
@@ -147,7 +147,7 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	switch *format {
 	case "text":
 		fmt.Fprintf(out, "%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
-			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, batch.FormatBRL(sum.TotalCents))
+			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents))
 	case "json":
 		sha, err := fileSHA256(path)
 		if err != nil {
@@ -175,14 +175,6 @@ func where(path string, e validate.FieldError) string {
 		return fmt.Sprintf("%s:%d", path, e.Row)
 	}
 	return fmt.Sprintf("%s:%d:%s", path, e.Row, e.Column)
-}
-
-// problemText is a problem as one line: the value and the reason.
-func problemText(e validate.FieldError) string {
-	if e.Value == "" || e.Code == batch.UnreadableRow {
-		return e.Message()
-	}
-	return fmt.Sprintf("%q: %s", e.Value, e.Message())
 }
 
 type validateReport struct {
@@ -213,14 +205,14 @@ type problem struct {
 	Message string `json:"message"`
 }
 
-func newProblem(e validate.FieldError) problem {
-	return problem{Row: e.Row, Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message()}
+func newProblem(is check.Issue) problem {
+	return problem{Row: is.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message}
 }
 
 func problems(es []validate.FieldError) []problem {
 	ps := make([]problem, len(es))
 	for i, e := range es {
-		ps[i] = newProblem(e)
+		ps[i] = newProblem(check.IssueOf(e, false))
 	}
 	return ps
 }

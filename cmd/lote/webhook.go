@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"lote/batch"
+	"lote/reconcile"
 	"lote/stone"
 )
 
@@ -65,7 +65,7 @@ func runWebhook(ctx context.Context, args []string, cio cmdIO) int {
 
 	log := slog.New(slog.NewTextHandler(cio.stderr, nil))
 	dec := stone.NewWebhookDecoder(appKey, stone.NewJWKS(nil, api, nil).Key)
-	h := batch.WebhookHandlerWith(l, dec, log, batch.WebhookOptions{AccountID: conn.accountID})
+	h := reconcile.WebhookHandlerWith(l, dec, log, reconcile.WebhookOptions{AccountID: conn.accountID})
 	srv := &http.Server{
 		Handler: h,
 		// Bounds against slow or endless senders; a webhook is a few KB.

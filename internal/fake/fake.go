@@ -1,5 +1,6 @@
-// Package fake makes data that passes lote's checks, for tests and
-// benchmarks: CPFs with their check digits.
+// Package fake makes what tests and benchmarks share: data that passes
+// lote's checks (CPFs with their check digits), a clock that moves only
+// when told to, and one RSA key per test binary.
 package fake
 
 // CPF returns body modulo 10⁹ as a zero-padded 9-digit CPF base followed

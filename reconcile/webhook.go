@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"errors"
@@ -113,7 +113,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case out == ledger.WebhookDuplicate:
 		h.log.Info("webhook received before", "event", ev.ID, "type", ev.Type)
 	default:
-		h.log.Info("webhook", "event", ev.ID, "type", ev.Type, "outcome", out, "batch", short(batchID), "row", row,
+		h.log.Info("webhook", "event", ev.ID, "type", ev.Type, "outcome", out, "batch", ledger.ShortID(batchID), "row", row,
 			"status", tr.Status)
 	}
 	w.WriteHeader(http.StatusOK)

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"context"
@@ -13,14 +13,16 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"lote/internal/pace"
 	"lote/ledger"
 	"lote/stone"
+	"lote/validate"
 )
 
-// ReconcileOptions configure Reconcile. Zero values take the documented
+// Options configure Run. Zero values take the documented
 // defaults; reconciliation only reads from Stone, so no setting can pay
 // anyone.
-type ReconcileOptions struct {
+type Options struct {
 	// Ledger holds the batches; Client reads transfers from Stone; both
 	// required.
 	Ledger *ledger.Ledger
@@ -65,7 +67,7 @@ type ReconcileOptions struct {
 	Log *slog.Logger
 }
 
-// Defaults of ReconcileOptions.
+// Defaults of Options.
 const (
 	DefaultRefundWindow    = 7 * 24 * time.Hour
 	DefaultWatchTimeout    = time.Hour
@@ -76,7 +78,7 @@ const (
 	reconcileSourceWebhook = "webhook"
 )
 
-func (o *ReconcileOptions) defaults() error {
+func (o *Options) defaults() error {
 	if o.Ledger == nil || (o.Client == nil && !o.Offline) {
 		return errors.New("reconcile: a ledger and a Stone client are required")
 	}
@@ -93,22 +95,22 @@ func (o *ReconcileOptions) defaults() error {
 		o.WatchTimeout = DefaultWatchTimeout
 	}
 	if o.Rate <= 0 {
-		o.Rate = DefaultRate
+		o.Rate = pace.DefaultRate
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = defaultReconcileConc
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
+		o.MaxAttempts = pace.DefaultMaxAttempts
 	}
 	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = DefaultRequestTimeout
+		o.RequestTimeout = pace.DefaultRequestTimeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = pace.Sleep
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -215,8 +217,8 @@ type CategoryTotals struct {
 	FeeCents    int64 `json:"fee_cents"`
 }
 
-// BatchReconciliation is one batch's reconciled state.
-type BatchReconciliation struct {
+// BatchReport is one batch's reconciled state.
+type BatchReport struct {
 	Batch ledger.Batch `json:"-"`
 	// ByStatus counts rows by their final status: Stone's status for
 	// accepted rows (FINISHED, …; "UNCHECKED" before the first poll), the
@@ -236,9 +238,9 @@ type BatchReconciliation struct {
 	Checks      []Invariant
 }
 
-// ReconcileReport is what Reconcile found.
-type ReconcileReport struct {
-	Batches []BatchReconciliation
+// Report is what Run found.
+type Report struct {
+	Batches []BatchReport
 	// Skipped are batches of another account or environment, left out of
 	// an --all reconciliation.
 	Skipped []ledger.Batch
@@ -256,57 +258,57 @@ type ReconcileReport struct {
 	RefundWindow time.Duration
 }
 
-// ReconcileStatus is the verdict a cron job acts on.
-type ReconcileStatus int
+// Status is the verdict a cron job acts on.
+type Status int
 
 // Verdicts, from best to worst for a cron job: attention beats pending,
 // because a person must act whatever else is still moving.
 const (
-	// ReconcileSettled: every row is final and paid.
-	ReconcileSettled ReconcileStatus = iota
-	// ReconcilePending: nothing needs a person, but some transfers are in
+	// Settled: every row is final and paid.
+	Settled Status = iota
+	// Pending: nothing needs a person, but some transfers are in
 	// flight, unread, or rows unsent: run again later.
-	ReconcilePending
-	// ReconcileAttention: some rows failed, were returned, were not sent,
+	Pending
+	// Attention: some rows failed, were returned, were not sent,
 	// need review, or do not match Stone.
-	ReconcileAttention
+	Attention
 )
 
 // String returns "settled", "pending" or "attention".
-func (s ReconcileStatus) String() string {
+func (s Status) String() string {
 	switch s {
-	case ReconcileSettled:
+	case Settled:
 		return "settled"
-	case ReconcilePending:
+	case Pending:
 		return "pending"
 	}
 	return "attention"
 }
 
 // Status is the report's verdict.
-func (r ReconcileReport) Status() ReconcileStatus {
-	st := ReconcileSettled
+func (r Report) Status() Status {
+	st := Settled
 	for _, b := range r.Batches {
 		if b.NeedsPerson > 0 || len(b.Mismatches) > 0 {
-			return ReconcileAttention
+			return Attention
 		}
 		for _, c := range b.Checks {
 			if !c.OK {
-				return ReconcileAttention
+				return Attention
 			}
 		}
 		if b.ByCategory[CategoryInFlight].Rows > 0 || b.ByCategory[CategoryUnsent].Rows > 0 {
-			st = ReconcilePending
+			st = Pending
 		}
 	}
-	if r.Unchecked > 0 && st == ReconcileSettled {
-		st = ReconcilePending
+	if r.Unchecked > 0 && st == Settled {
+		st = Pending
 	}
 	return st
 }
 
 // Mismatches lists every batch's mismatches.
-func (r ReconcileReport) Mismatches() []Mismatch {
+func (r Report) Mismatches() []Mismatch {
 	var out []Mismatch
 	for _, b := range r.Batches {
 		out = append(out, b.Mismatches...)
@@ -314,7 +316,7 @@ func (r ReconcileReport) Mismatches() []Mismatch {
 	return out
 }
 
-// Reconcile reads from Stone the transfer of every accepted row whose
+// Run reads from Stone the transfer of every accepted row whose
 // status may still change (not final, or FINISHED within the refund
 // window), records each status change in the ledger's history with
 // source "poll", compares Stone's amount and target with the ledger's
@@ -324,17 +326,17 @@ func (r ReconcileReport) Mismatches() []Mismatch {
 // again next time. Stone refusing the credentials stops it with ErrConfig.
 // ctx ending stops polling; the report then says Interrupted and covers
 // what was recorded.
-func Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
+func Run(ctx context.Context, opts Options) (Report, error) {
 	if err := opts.defaults(); err != nil {
-		return ReconcileReport{}, err
+		return Report{}, err
 	}
 	rc := &reconciler{opts: opts, l: opts.Ledger, c: opts.Client, log: opts.Log,
-		lim: newLimiter(opts.Rate, opts.Now, opts.Sleep)}
+		lim: pace.New(opts.Rate, opts.Now, opts.Sleep)}
 	batches, skipped, err := rc.selectBatches(ctx)
 	if err != nil {
-		return ReconcileReport{}, err
+		return Report{}, err
 	}
-	rep := ReconcileReport{Skipped: skipped, RefundWindow: opts.RefundWindow}
+	rep := Report{Skipped: skipped, RefundWindow: opts.RefundWindow}
 	start := opts.Now()
 	delay := watchFirstDelay
 	for {
@@ -378,28 +380,27 @@ func Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, err
 	}
 }
 
-// reconciler is one Reconcile.
+// reconciler is one Run.
 type reconciler struct {
-	opts ReconcileOptions
+	opts Options
 	l    *ledger.Ledger
 	c    *stone.Client
 	log  *slog.Logger
-	lim  *limiter
+	lim  *pace.Limiter
 }
 
 // selectBatches resolves the batches to reconcile, newest first.
 func (rc *reconciler) selectBatches(ctx context.Context) (keep, skipped []ledger.Batch, _ error) {
 	var cands []ledger.Batch
 	if len(rc.opts.Batches) > 0 {
-		fb := &runner{l: rc.l}
 		for _, id := range rc.opts.Batches {
-			b, err := fb.findBatch(ctx, id)
+			b, err := rc.l.FindBatch(ctx, id)
 			if err != nil {
 				return nil, nil, fmt.Errorf("reconcile: %w", err)
 			}
 			if !rc.ours(b) {
 				return nil, nil, fmt.Errorf("reconcile: batch %s was imported for account %s in %s, not account %s: %w",
-					short(b.ID), mask(b.AccountID), b.Environment, mask(rc.opts.AccountID), ErrBatchMismatch)
+					ledger.ShortID(b.ID), stone.MaskAccount(b.AccountID), b.Environment, stone.MaskAccount(rc.opts.AccountID), ledger.ErrBatchMismatch)
 			}
 			cands = append(cands, b)
 		}
@@ -433,7 +434,7 @@ func (rc *reconciler) ours(b ledger.Batch) bool {
 }
 
 // round polls every batch's transfers that may still change, once.
-func (rc *reconciler) round(ctx context.Context, batches []ledger.Batch, rep *ReconcileReport) error {
+func (rc *reconciler) round(ctx context.Context, batches []ledger.Batch, rep *Report) error {
 	var polled, changed, unchecked atomic.Int64
 	defer func() {
 		rep.Polled += int(polled.Load())
@@ -484,7 +485,7 @@ func (rc *reconciler) round(ctx context.Context, batches []ledger.Batch, rep *Re
 func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.ReconciledRow) (read, changed bool, _ error) {
 	bg := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
-		if err := rc.lim.wait(ctx); err != nil {
+		if err := rc.lim.Wait(ctx); err != nil {
 			return false, false, nil
 		}
 		reqCtx, cancel := context.WithTimeout(ctx, rc.opts.RequestTimeout)
@@ -492,14 +493,14 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 		cancel()
 		at := rc.opts.Now()
 		if err == nil {
-			rc.lim.succeeded()
+			rc.lim.Succeeded()
 			rec := reconciliationOf(rr.Row, tr, rc.opts.AccountID, reconcileSourcePoll, at)
 			ch, err := rc.l.RecordReconciliation(bg, b.ID, rr.Row.Row, rec)
 			if ch {
-				rc.log.Info("transfer status", "batch", short(b.ID), "row", rr.Row.Row, "from", rr.APIStatus, "to", rec.Status)
+				rc.log.Info("transfer status", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "from", rr.APIStatus, "to", rec.Status)
 			}
 			if rec.Mismatch != "" {
-				rc.log.Warn("transfer differs from the ledger", "batch", short(b.ID), "row", rr.Row.Row, "mismatch", rec.Mismatch)
+				rc.log.Warn("transfer differs from the ledger", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "mismatch", rec.Mismatch)
 			}
 			return true, ch, err
 		}
@@ -512,29 +513,32 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 			if rr.Checked && rr.Rec.Found {
 				// Keep what Stone said before it forgot the transfer.
 				rec = rr.Rec
-				rec.Mismatch = joinPresent("; ", fmt.Sprintf("Stone now answers 404 for transfer %s", rr.TransferID), rr.Rec.Mismatch)
+				rec.Mismatch = fmt.Sprintf("Stone now answers 404 for transfer %s", rr.TransferID)
+				if rr.Rec.Mismatch != "" {
+					rec.Mismatch += "; " + rr.Rec.Mismatch
+				}
 				rec.CheckedAt, rec.Source, rec.Found = at, reconcileSourcePoll, false
 			}
 			_, err := rc.l.RecordReconciliation(bg, b.ID, rr.Row.Row, rec)
-			rc.log.Warn("transfer unknown to Stone", "batch", short(b.ID), "row", rr.Row.Row, "transfer", rr.TransferID)
+			rc.log.Warn("transfer unknown to Stone", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "transfer", rr.TransferID)
 			return true, false, err
 		}
-		if cerr := configError(err); cerr != nil {
+		if cerr := stone.ConfigError(err); cerr != nil {
 			return false, false, cerr
 		}
 		outcome, why := stone.Classify(err)
 		if outcome == stone.OutcomeFinal {
-			rc.log.Warn("transfer not read", "batch", short(b.ID), "row", rr.Row.Row, "why", why)
+			rc.log.Warn("transfer not read", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "why", why)
 			return false, false, nil
 		}
 		if se != nil && se.Status == http.StatusTooManyRequests {
-			rc.lim.throttled(se.RetryAfter)
+			rc.lim.Throttled(se.RetryAfter)
 		}
 		if attempt >= rc.opts.MaxAttempts || ctx.Err() != nil {
-			rc.log.Warn("transfer not read", "batch", short(b.ID), "row", rr.Row.Row, "attempts", attempt, "why", why)
+			rc.log.Warn("transfer not read", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "attempts", attempt, "why", why)
 			return false, false, nil
 		}
-		if err := rc.opts.Sleep(ctx, backoff(attempt)); err != nil {
+		if err := rc.opts.Sleep(ctx, pace.Backoff(attempt)); err != nil {
 			return false, false, nil
 		}
 	}
@@ -598,10 +602,10 @@ func compareTransfer(row ledger.Row, tr *stone.Transfer, accountID string) strin
 		diffs = append(diffs, fmt.Sprintf("transfer id: ledger %s, Stone %s", row.TransferID, tr.ID))
 	}
 	if tr.Amount != row.AmountCents || want.Amount != row.AmountCents {
-		diffs = append(diffs, fmt.Sprintf("amount: ledger %s, Stone %s", FormatBRL(row.AmountCents), FormatBRL(tr.Amount)))
+		diffs = append(diffs, fmt.Sprintf("amount: ledger %s, Stone %s", validate.FormatBRL(row.AmountCents), validate.FormatBRL(tr.Amount)))
 	}
 	if tr.AccountID != "" && tr.AccountID != accountID {
-		diffs = append(diffs, fmt.Sprintf("paying account: ledger %s, Stone %s", mask(accountID), mask(tr.AccountID)))
+		diffs = append(diffs, fmt.Sprintf("paying account: ledger %s, Stone %s", stone.MaskAccount(accountID), stone.MaskAccount(tr.AccountID)))
 	}
 	wa, ga := want.Target.Account, tr.Target.Account
 	if strings.TrimLeft(wa.AccountCode, "0") != strings.TrimLeft(ga.AccountCode, "0") {
@@ -657,13 +661,13 @@ func feeCharged(rr ledger.ReconciledRow) int64 {
 }
 
 // summarize reads a batch's rows and adds up its reconciled state.
-func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.Time, window time.Duration) (BatchReconciliation, error) {
-	br := BatchReconciliation{Batch: b, ByStatus: map[string]CategoryTotals{}, ByCategory: map[Category]CategoryTotals{}}
+func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.Time, window time.Duration) (BatchReport, error) {
+	br := BatchReport{Batch: b, ByStatus: map[string]CategoryTotals{}, ByCategory: map[Category]CategoryTotals{}}
 	var rows, valid int
 	var sum int64
 	for rr, err := range l.Reconciled(ctx, b.ID) {
 		if err != nil {
-			return br, fmt.Errorf("reconcile batch %s: %w", short(b.ID), err)
+			return br, fmt.Errorf("reconcile batch %s: %w", ledger.ShortID(b.ID), err)
 		}
 		rows++
 		cat := categorize(rr.Row)
@@ -708,7 +712,7 @@ func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.T
 		Invariant{Name: "rows", OK: rows == b.Rows && valid == b.Valid,
 			Detail: fmt.Sprintf("the sheet had %d rows (%d valid); the ledger holds %d (%d valid)", b.Rows, b.Valid, rows, valid)},
 		Invariant{Name: "total", OK: sum == b.TotalCents && outcomes == b.TotalCents,
-			Detail: fmt.Sprintf("sheet total %s; outcomes add up to %s", FormatBRL(b.TotalCents), FormatBRL(outcomes))},
+			Detail: fmt.Sprintf("sheet total %s; outcomes add up to %s", validate.FormatBRL(b.TotalCents), validate.FormatBRL(outcomes))},
 		Invariant{Name: "transfers match Stone", OK: len(br.Mismatches) == 0,
 			Detail: fmt.Sprintf("%d of %d transfers read differ from the ledger in amount or target", len(br.Mismatches), acceptedRows(br))},
 	)
@@ -717,12 +721,12 @@ func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.T
 
 // invalidCents is the amount of invalid rows, which the sheet's total
 // (valid rows only) leaves out.
-func invalidCents(br BatchReconciliation) int64 {
+func invalidCents(br BatchReport) int64 {
 	return br.ByStatus[string(ledger.Invalid)].AmountCents
 }
 
 // acceptedRows counts the rows with a transfer.
-func acceptedRows(br BatchReconciliation) int {
+func acceptedRows(br BatchReport) int {
 	n := 0
 	for _, c := range []Category{CategoryPaid, CategoryReturned, CategoryFailed, CategoryInFlight} {
 		n += br.ByCategory[c].Rows

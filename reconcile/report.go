@@ -1,15 +1,12 @@
-package batch
+package reconcile
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 
+	"lote/check"
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
@@ -88,21 +86,11 @@ func (t csvText) MarshalCSV() (string, error) { return sheet.Neutralize(string(t
 type csvMoney int64
 
 // MarshalCSV implements gocsv.TypeMarshaller.
-func (m csvMoney) MarshalCSV() (string, error) { return reais(int64(m), ','), nil }
+func (m csvMoney) MarshalCSV() (string, error) { return sheet.Reais(int64(m), ','), nil }
 
-// reais formats cents exactly, without floating point.
-func reais(cents int64, mark byte) string {
-	sign := ""
-	u := uint64(cents)
-	if cents < 0 {
-		sign, u = "-", uint64(-(cents+1))+1
-	}
-	return fmt.Sprintf("%s%d%c%02d", sign, u/100, mark, u%100)
-}
-
-// ReconLine is one line of the reconciliation report: one input row.
+// Line is one line of the reconciliation report: one input row.
 // Amounts are cents (reais in the files); times are UTC, RFC 3339.
-type ReconLine struct {
+type Line struct {
 	Batch       csvText  `csv:"batch"` // the batch id's first 12 hex digits
 	Row         int      `csv:"row"`   // as Excel numbers it (header = 1)
 	Reference   csvText  `csv:"reference"`
@@ -121,7 +109,7 @@ type ReconLine struct {
 	FailureCode csvText  `csv:"failure_code"`
 	RefundCode  csvText  `csv:"refund_code"`
 	Reason      csvText  `csv:"reason"` // the code's documented meaning
-	Fee         csvMoney `csv:"fee"`    // charged and kept, see BatchReconciliation
+	Fee         csvMoney `csv:"fee"`    // charged and kept, see BatchReport
 	TransferID  csvText  `csv:"transfer_id"`
 	CreatedAt   csvText  `csv:"created_at"`
 	FinishedAt  csvText  `csv:"finished_at"`
@@ -131,7 +119,7 @@ type ReconLine struct {
 	CheckedAt   csvText  `csv:"checked_at"`
 }
 
-// reconMoneyColumns and reconStatusColumn index ReconLine's fields as
+// reconMoneyColumns and reconStatusColumn index Line's fields as
 // XLSX columns.
 var (
 	reconMoneyColumns = []int{8, 16}
@@ -146,9 +134,9 @@ func stamp(t time.Time) csvText {
 }
 
 // reconLine builds a row's line.
-func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window time.Duration) ReconLine {
+func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window time.Duration) Line {
 	r := rr.Row
-	ln := ReconLine{Batch: csvText(idPrefix(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
+	ln := Line{Batch: csvText(ledger.ShortID(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
 		LoteState: csvText(r.State), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
 		Fee: csvMoney(feeCharged(rr))}
 	var p stone.CreateExternalTransfer
@@ -209,7 +197,7 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window ti
 			ln.Reason = csvText(awaitingApproval)
 		}
 	case CategoryNotSent, CategoryReview:
-		why = append(why, cmp.Or(RowError(r), "status "+outcomeName(r)+" is not one lote knows"))
+		why = append(why, cmp.Or(check.ErrorText(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage), "status "+outcomeName(r)+" is not one lote knows"))
 	}
 	if rr.Checked && rr.Rec.Mismatch != "" {
 		why = append(why, "differs from Stone: "+rr.Rec.Mismatch)
@@ -218,8 +206,8 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window ti
 	return ln
 }
 
-// cells is the line as XLSX cells, in ReconLine's field order.
-func (ln ReconLine) cells() []sheet.Cell {
+// cells is the line as XLSX cells, in Line's field order.
+func (ln Line) cells() []sheet.Cell {
 	t := func(s csvText) sheet.Cell { return sheet.Cell{Value: string(s)} }
 	m := func(c csvMoney) sheet.Cell {
 		return sheet.Cell{Value: strconv.FormatInt(int64(c), 10), Kind: sheet.Number}
@@ -230,37 +218,37 @@ func (ln ReconLine) cells() []sheet.Cell {
 		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt)}
 }
 
-// reconHeader is ReconLine's csv tags, in order.
+// reconHeader is Line's csv tags, in order.
 func reconHeader() []string {
 	return []string{"batch", "row", "reference", "name", "document", "institution", "branch", "account", "amount",
 		"lote_state", "status", "final", "refund_watch_until", "failure_code", "refund_code", "reason", "fee",
 		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at"}
 }
 
-// ReconSummaryPath is where the CSV report's summary and checks go: beside
+// SummaryPath is where the CSV report's summary and checks go: beside
 // it, NAME.summary.csv. A CSV file holds one table, so the checks cannot
 // sit at its top; the XLSX report has them at the top of its Summary sheet.
-func ReconSummaryPath(csvPath string) string {
+func SummaryPath(csvPath string) string {
 	return strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".summary.csv"
 }
 
-// WriteReconciliation writes the reconciliation report of rep to path,
-// .xlsx or .csv. Every row of every batch in rep is a line (ReconLine), in
+// WriteReport writes the reconciliation report of rep to path,
+// .xlsx or .csv. Every row of every batch in rep is a line (Line), in
 // input order, read from the ledger a page at a time. XLSX has a Summary
 // sheet whose first rows are the verdict, then every mismatch and failed
 // check, then counts and sums per status, the totals and the checks. CSV is
 // UTF-8 with a BOM, ';'-separated, decimal comma, and the summary goes to
-// ReconSummaryPath(path), mismatches first. Files appear complete or not
+// SummaryPath(path), mismatches first. Files appear complete or not
 // at all.
-func WriteReconciliation(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, path string) error {
+func WriteReport(ctx context.Context, l *ledger.Ledger, rep Report, path string) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":
 		return writeReconXLSX(ctx, l, rep, path)
 	case ".csv":
-		if err := writeAtomic(ReconSummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
-			return fmt.Errorf("write reconciliation summary %s: %w", ReconSummaryPath(path), err)
+		if err := sheet.WriteAtomic(SummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+			return fmt.Errorf("write reconciliation summary %s: %w", SummaryPath(path), err)
 		}
-		if err := writeAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w) }); err != nil {
+		if err := sheet.WriteAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w) }); err != nil {
 			return fmt.Errorf("write reconciliation %s: %w", path, err)
 		}
 		return nil
@@ -269,7 +257,7 @@ func WriteReconciliation(ctx context.Context, l *ledger.Ledger, rep ReconcileRep
 }
 
 // eachLine calls fn with every line of the report, in batch then input order.
-func eachLine(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, fn func(ReconLine) error) error {
+func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, fn func(Line) error) error {
 	for _, b := range rep.Batches {
 		for rr, err := range l.Reconciled(ctx, b.Batch.ID) {
 			if err != nil {
@@ -283,7 +271,7 @@ func eachLine(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, fn fun
 	return nil
 }
 
-func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, path string) error {
+func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep Report, path string) error {
 	w, err := sheet.Create(path, sheet.WriteOptions{MoneyColumns: reconMoneyColumns, StatusColumn: reconStatusColumn,
 		Summary: summaryCells(rep, true)})
 	if err != nil {
@@ -298,7 +286,7 @@ func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, 
 	if err := w.WriteHeader(reconHeader()); err != nil {
 		return fmt.Errorf("write reconciliation %s: %w", path, err)
 	}
-	if err := eachLine(ctx, l, rep, func(ln ReconLine) error { return w.WriteRow(ln.cells()) }); err != nil {
+	if err := eachLine(ctx, l, rep, func(ln Line) error { return w.WriteRow(ln.cells()) }); err != nil {
 		return fmt.Errorf("write reconciliation %s: %w", path, err)
 	}
 	committed = true
@@ -312,12 +300,12 @@ func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, 
 // bounded whatever the batch's size.
 const reconCSVPage = 1000
 
-func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep ReconcileReport, w io.Writer) error {
-	return writeReconLines(w, func(fn func(ReconLine) error) error { return eachLine(ctx, l, rep, fn) })
+func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep Report, w io.Writer) error {
+	return writeReconLines(w, func(fn func(Line) error) error { return eachLine(ctx, l, rep, fn) })
 }
 
 // writeReconLines writes the CSV report of the lines each gives, in order.
-func writeReconLines(w io.Writer, each func(fn func(ReconLine) error) error) error {
+func writeReconLines(w io.Writer, each func(fn func(Line) error) error) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
@@ -325,7 +313,7 @@ func writeReconLines(w io.Writer, each func(fn func(ReconLine) error) error) err
 	// state another goroutine could change. sheet's writer quotes every
 	// field holding a separator, as the results sheet's does.
 	sw := sheet.NewCSVWriter(w, ';')
-	page := make([]ReconLine, 0, reconCSVPage)
+	page := make([]Line, 0, reconCSVPage)
 	first := true
 	flush := func() error {
 		if len(page) == 0 && !first {
@@ -341,7 +329,7 @@ func writeReconLines(w io.Writer, each func(fn func(ReconLine) error) error) err
 		page = page[:0]
 		return err
 	}
-	err := each(func(ln ReconLine) error {
+	err := each(func(ln Line) error {
 		page = append(page, ln)
 		if len(page) == reconCSVPage {
 			return flush()
@@ -377,7 +365,7 @@ func centsCell(c int64) sumCell { return sumCell{n: c, kind: 2} }
 // summaryRows is the report's summary: the verdict, mismatches and failed
 // checks first, so they cannot be missed; then per batch the counts and
 // sums per status, the totals and every check.
-func summaryRows(rep ReconcileReport) [][]sumCell {
+func summaryRows(rep Report) [][]sumCell {
 	var rows [][]sumCell
 	mism := rep.Mismatches()
 	people := 0
@@ -386,7 +374,7 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 		people += b.NeedsPerson
 		for _, c := range b.Checks {
 			if !c.OK {
-				failed = append(failed, idPrefix(b.Batch.ID)+" "+c.Name+": "+c.Detail)
+				failed = append(failed, ledger.ShortID(b.Batch.ID)+" "+c.Name+": "+c.Detail)
 			}
 		}
 	}
@@ -406,14 +394,14 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 	}
 	rows = append(rows, []sumCell{txt("reconciliation"), txt(verdict), txt(strings.Join(parts, "; "))})
 	for _, m := range mism {
-		rows = append(rows, []sumCell{txt("MISMATCH"), txt(idPrefix(m.Batch)), txt("row " + strconv.Itoa(m.Row)), txt(m.TransferID), txt(m.Detail)})
+		rows = append(rows, []sumCell{txt("MISMATCH"), txt(ledger.ShortID(m.Batch)), txt("row " + strconv.Itoa(m.Row)), txt(m.TransferID), txt(m.Detail)})
 	}
 	for _, f := range failed {
 		rows = append(rows, []sumCell{txt("CHECK FAILED"), txt(f)})
 	}
 	rows = append(rows, nil, []sumCell{txt("batch"), txt("status"), txt("rows"), txt("amount"), txt("fees")})
 	for _, b := range rep.Batches {
-		id := idPrefix(b.Batch.ID)
+		id := ledger.ShortID(b.Batch.ID)
 		for _, s := range slices.Sorted(maps.Keys(b.ByStatus)) {
 			t := b.ByStatus[s]
 			rows = append(rows, []sumCell{txt(id), txt(s), count(t.Rows), centsCell(t.AmountCents), centsCell(t.FeeCents)})
@@ -441,7 +429,7 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 		[]sumCell{txt("status changes"), count(rep.Changed)},
 	)
 	for _, b := range rep.Skipped {
-		rows = append(rows, []sumCell{txt("skipped batch"), txt(idPrefix(b.ID)), txt("account " + mask(b.AccountID) + " in " + b.Environment)})
+		rows = append(rows, []sumCell{txt("skipped batch"), txt(ledger.ShortID(b.ID)), txt("account " + stone.MaskAccount(b.AccountID) + " in " + b.Environment)})
 	}
 	return rows
 }
@@ -449,7 +437,7 @@ func summaryRows(rep ReconcileReport) [][]sumCell {
 // summaryCells is the summary as sheet cells; money as reais numbers in
 // XLSX (exact up to 2^53 cents), as "1234,56" in CSV (a number cell, so
 // that a negative total is not neutralised as a formula).
-func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
+func summaryCells(rep Report, xlsx bool) [][]sheet.Cell {
 	var out [][]sheet.Cell
 	for _, r := range summaryRows(rep) {
 		cells := make([]sheet.Cell, 0, len(r))
@@ -460,7 +448,7 @@ func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
 			case c.kind == 2 && xlsx:
 				cells = append(cells, sheet.Cell{Value: strconv.FormatFloat(float64(c.n)/100, 'f', -1, 64), Kind: sheet.Number})
 			case c.kind == 2:
-				cells = append(cells, sheet.Cell{Value: reais(c.n, ','), Kind: sheet.Number})
+				cells = append(cells, sheet.Cell{Value: sheet.Reais(c.n, ','), Kind: sheet.Number})
 			default:
 				cells = append(cells, sheet.Cell{Value: c.text})
 			}
@@ -470,7 +458,7 @@ func summaryCells(rep ReconcileReport, xlsx bool) [][]sheet.Cell {
 	return out
 }
 
-func writeSummaryCSV(w io.Writer, rep ReconcileReport) error {
+func writeSummaryCSV(w io.Writer, rep Report) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
@@ -482,36 +470,4 @@ func writeSummaryCSV(w io.Writer, rep ReconcileReport) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// writeAtomic writes path through fn: to a temporary file beside it,
-// synced, then renamed over it, so a reader never sees half a report.
-func writeAtomic(path string, fn func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 64<<10)
-	if err := fn(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return errors.Join(err, os.Remove(tmp.Name()))
-	}
-	return nil
 }

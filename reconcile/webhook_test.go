@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -18,7 +19,7 @@ import (
 func hookEnv(t *testing.T) (*env, *httptest.Server) {
 	t.Helper()
 	e := newReconEnv(t, stonetest.Faults{DuplicateWebhookRate: 1})
-	dec := stone.NewWebhookDecoder(testKey(), stone.NewJWKS(e.srv.Client(), e.srv.URL, e.srv.Now).Key)
+	dec := stone.NewWebhookDecoder(fake.Key(), stone.NewJWKS(e.srv.Client(), e.srv.URL, e.srv.Now).Key)
 	dec.Now = e.srv.Now
 	rcv := httptest.NewServer(WebhookHandlerWith(e.l, dec, nil, WebhookOptions{AccountID: testAccount, Now: e.srv.Now}))
 	t.Cleanup(rcv.Close)
@@ -79,7 +80,7 @@ func TestWebhookDeliveredTwiceAppliesOnce(t *testing.T) {
 	}
 
 	// Reconciling now agrees, and the refund code came with the webhook.
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"lote/batch"
+	"lote/internal/fake"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -47,7 +49,7 @@ func runRecon(t *testing.T, e *env) string {
 	t.Helper()
 	o := e.opts()
 	o.Concurrency = 1
-	rep, err := Run(context.Background(), e.writeCSV("folha.csv", reconPayees(), true), o)
+	rep, err := batch.Run(context.Background(), e.writeCSV("folha.csv", reconPayees(), true), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +66,9 @@ func newReconEnv(t *testing.T, faults stonetest.Faults) *env {
 		RefundRule: stonetest.RefundByAccount(map[string]string{returnedAccount: "3"})})
 }
 
-func (e *env) reconOpts(batch string) ReconcileOptions {
-	return ReconcileOptions{Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim", Batches: []string{batch[:10]},
-		Rate: 10000, Now: e.srv.Now, Sleep: noSleep}
+func (e *env) reconOpts(batch string) Options {
+	return Options{Ledger: e.l, Client: e.c, AccountID: testAccount, Env: "sim", Batches: []string{batch[:10]},
+		Rate: 10000, Now: e.srv.Now, Sleep: fake.NoSleep}
 }
 
 // statusOf is the api_status of rows by Excel row number.
@@ -87,19 +89,19 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 	id := runRecon(t, e)
 
 	// Before the emulator's clock moves, rows 2 and 4 are in flight.
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := statuses(t, e, id); !maps3(got, stone.StatusApproved, stone.StatusFailed, stone.StatusApproved) {
 		t.Fatalf("statuses before finishing: %v", got)
 	}
-	if rep.Status() != ReconcileAttention { // row 3 failed at once
+	if rep.Status() != Attention { // row 3 failed at once
 		t.Errorf("status = %s, want attention", rep.Status())
 	}
 
 	e.srv.Advance(stonetest.DefaultFinishDelay)
-	rep, err = Reconcile(ctx, e.reconOpts(id))
+	rep, err = Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 
 	// The refund comes an hour after finishing: the next reconcile sees it.
 	e.srv.Advance(stonetest.DefaultRefundDelay)
-	rep, err = Reconcile(ctx, e.reconOpts(id))
+	rep, err = Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +134,7 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 			t.Errorf("check %s failed: %s", c.Name, c.Detail)
 		}
 	}
-	if rep.Status() != ReconcileAttention || len(rep.Mismatches()) != 0 {
+	if rep.Status() != Attention || len(rep.Mismatches()) != 0 {
 		t.Errorf("status %s, mismatches %v", rep.Status(), rep.Mismatches())
 	}
 	hist, err := e.l.StatusHistory(ctx, id, 4)
@@ -154,14 +156,14 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 	// the same lines in XLSX with the summary on top.
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "recon.csv")
-	if err := WriteReconciliation(ctx, e.l, rep, csvPath); err != nil {
+	if err := WriteReport(ctx, e.l, rep, csvPath); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, csvPath, "recon.csv.golden", id)
-	checkGolden(t, ReconSummaryPath(csvPath), "recon.summary.csv.golden", id)
+	checkGolden(t, SummaryPath(csvPath), "recon.summary.csv.golden", id)
 
 	xlsxPath := filepath.Join(dir, "recon.xlsx")
-	if err := WriteReconciliation(ctx, e.l, rep, xlsxPath); err != nil {
+	if err := WriteReport(ctx, e.l, rep, xlsxPath); err != nil {
 		t.Fatal(err)
 	}
 	rows, summary := readXLSX(t, xlsxPath)
@@ -198,7 +200,7 @@ func checkGolden(t *testing.T, path, golden, batchID string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = bytes.ReplaceAll(got, []byte(idPrefix(batchID)), []byte("BATCH"))
+	got = bytes.ReplaceAll(got, []byte(ledger.ShortID(batchID)), []byte("BATCH"))
 	gp := filepath.Join("testdata", golden)
 	if *updateRecon {
 		if err := os.WriteFile(gp, got, 0o644); err != nil {
@@ -244,22 +246,22 @@ func TestReconcileVerdicts(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, stonetest.Options{Seed: 3})
 	o := e.opts()
-	rep, err := Run(ctx, e.writeCSV("ok.csv", payees(2), true), o)
+	rep, err := batch.Run(ctx, e.writeCSV("ok.csv", payees(2), true), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := rep.Batch.ID
 	tests := []struct {
 		advance time.Duration
-		want    ReconcileStatus
+		want    Status
 	}{
-		{0, ReconcilePending},                               // APPROVED: in flight
-		{stonetest.DefaultFinishDelay, ReconcileSettled},    // FINISHED: paid, watched for refunds
-		{DefaultRefundWindow + time.Hour, ReconcileSettled}, // out of the window: final
+		{0, Pending},                               // APPROVED: in flight
+		{stonetest.DefaultFinishDelay, Settled},    // FINISHED: paid, watched for refunds
+		{DefaultRefundWindow + time.Hour, Settled}, // out of the window: final
 	}
 	for _, tt := range tests {
 		e.srv.Advance(tt.advance)
-		got, err := Reconcile(ctx, e.reconOpts(id))
+		got, err := Run(ctx, e.reconOpts(id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +271,7 @@ func TestReconcileVerdicts(t *testing.T) {
 	}
 	// Once every FINISHED row left the refund window nothing is polled.
 	before := e.srv.RequestCount()
-	got, err := Reconcile(ctx, e.reconOpts(id))
+	got, err := Run(ctx, e.reconOpts(id))
 	if err != nil || got.Polled != 0 || e.srv.RequestCount() != before {
 		t.Errorf("final batch: polled %d, %d requests, %v", got.Polled, e.srv.RequestCount()-before, err)
 	}
@@ -278,7 +280,7 @@ func TestReconcileVerdicts(t *testing.T) {
 func TestReconcileWatchPollsUntilFinal(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, stonetest.Options{Seed: 5})
-	rep, err := Run(ctx, e.writeCSV("w.csv", payees(3), true), e.opts())
+	rep, err := batch.Run(ctx, e.writeCSV("w.csv", payees(3), true), e.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,11 +296,11 @@ func TestReconcileWatchPollsUntilFinal(t *testing.T) {
 		e.srv.Advance(d)
 		return ctx.Err()
 	}
-	got, err := Reconcile(ctx, o)
+	got, err := Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status() != ReconcileSettled || got.Rounds != 3 || got.TimedOut {
+	if got.Status() != Settled || got.Rounds != 3 || got.TimedOut {
 		t.Errorf("status %s after %d rounds (timed out %v), want settled after 3", got.Status(), got.Rounds, got.TimedOut)
 	}
 	if !slices.Equal(slept, []time.Duration{30 * time.Second, time.Minute}) {
@@ -307,14 +309,14 @@ func TestReconcileWatchPollsUntilFinal(t *testing.T) {
 
 	// With a watch shorter than the first wait, it gives up at once.
 	e2 := newEnv(t, stonetest.Options{Seed: 6})
-	rep, err = Run(ctx, e2.writeCSV("w.csv", payees(1), true), e2.opts())
+	rep, err = batch.Run(ctx, e2.writeCSV("w.csv", payees(1), true), e2.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
 	o = e2.reconOpts(rep.Batch.ID)
 	o.Watch, o.WatchTimeout = true, 10*time.Second
-	got, err = Reconcile(ctx, o)
-	if err != nil || !got.TimedOut || got.Status() != ReconcilePending {
+	got, err = Run(ctx, o)
+	if err != nil || !got.TimedOut || got.Status() != Pending {
 		t.Errorf("short watch: timed out %v, status %s, %v", got.TimedOut, got.Status(), err)
 	}
 }
@@ -328,7 +330,7 @@ func TestReconcileCatchesAmountMismatch(t *testing.T) {
 	if !e.srv.Mutate(row2.TransferID, func(tr *stone.Transfer) { tr.Amount += 1 }) {
 		t.Fatal("transfer of row 2 not in the emulator")
 	}
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,16 +338,16 @@ func TestReconcileCatchesAmountMismatch(t *testing.T) {
 	if got := rep.Mismatches(); !slices.Equal(got, want) {
 		t.Errorf("mismatches = %+v, want %+v", got, want)
 	}
-	if rep.Status() != ReconcileAttention {
+	if rep.Status() != Attention {
 		t.Errorf("status %s, want attention", rep.Status())
 	}
 	path := filepath.Join(t.TempDir(), "m.xlsx")
-	if err := WriteReconciliation(ctx, e.l, rep, path); err != nil {
+	if err := WriteReport(ctx, e.l, rep, path); err != nil {
 		t.Fatal(err)
 	}
 	_, summary := readXLSX(t, path)
 	if len(summary) < 2 || summary[0][1] != "ATTENTION" || !strings.Contains(summary[0][2], "1 transfers differ from Stone") ||
-		!slices.Equal(summary[1], []string{"MISMATCH", idPrefix(id), "row 2", row2.TransferID, want[0].Detail}) {
+		!slices.Equal(summary[1], []string{"MISMATCH", ledger.ShortID(id), "row 2", row2.TransferID, want[0].Detail}) {
 		t.Errorf("summary starts %q", summary[:min(2, len(summary))])
 	}
 }
@@ -361,7 +363,7 @@ func TestReconcileTransferUnknownToStone(t *testing.T) {
 		}
 		return 0, false
 	}})
-	rep, err := Reconcile(ctx, e.reconOpts(id))
+	rep, err := Run(ctx, e.reconOpts(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,22 +382,22 @@ func TestReconcileRetriesAndRefusals(t *testing.T) {
 	e.srv.SetFaults(stonetest.Faults{FailRate: 1})
 	o := e.reconOpts(id)
 	o.MaxAttempts = 3
-	rep, err := Reconcile(ctx, o)
+	rep, err := Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Unchecked != 3 || rep.Polled != 0 || rep.Status() != ReconcilePending {
+	if rep.Unchecked != 3 || rep.Polled != 0 || rep.Status() != Pending {
 		t.Errorf("unchecked %d polled %d status %s, want 3, 0, pending", rep.Unchecked, rep.Polled, rep.Status())
 	}
 	// A batch of another account is refused by name.
 	o = e.reconOpts(id)
 	o.AccountID = "acc-2"
-	if _, err := Reconcile(ctx, o); !errors.Is(err, ErrBatchMismatch) {
-		t.Errorf("other account: %v, want ErrBatchMismatch", err)
+	if _, err := Run(ctx, o); !errors.Is(err, ledger.ErrBatchMismatch) {
+		t.Errorf("other account: %v, want ledger.ErrBatchMismatch", err)
 	}
 	// …and skipped with All.
 	o.Batches, o.All = nil, true
-	if rep, err := Reconcile(ctx, o); err != nil || len(rep.Batches) != 0 || len(rep.Skipped) != 1 {
+	if rep, err := Run(ctx, o); err != nil || len(rep.Batches) != 0 || len(rep.Skipped) != 1 {
 		t.Errorf("all of another account: %d batches, %d skipped, %v", len(rep.Batches), len(rep.Skipped), err)
 	}
 }

@@ -1,4 +1,8 @@
-package batch
+// Package pace spaces the requests lote sends to Stone: one limiter per run
+// or reconciliation, shared by its workers, that waits out a Retry-After for
+// all of them and adapts its rate to the server's, and the capped, jittered
+// backoff between retries. batch and reconcile both pace through it.
+package pace
 
 import (
 	"context"
@@ -19,11 +23,19 @@ const (
 	minRate      = 1.0
 )
 
-// limiter paces every request of a run: a shared gate that holds all
+// Defaults that batch and reconcile share: Stone's documented rate limit,
+// the attempts of one request, and how long one request may take.
+const (
+	DefaultRate           = 20.0
+	DefaultMaxAttempts    = 8
+	DefaultRequestTimeout = 30 * time.Second
+)
+
+// Limiter paces every request of a run: a shared gate that holds all
 // workers until a Retry-After has passed, and a token bucket whose rate
 // adapts (AIMD) to the server's limit. Time comes from the run's clock and
 // sleeper, so tests drive it without sleeping.
-type limiter struct {
+type Limiter struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
@@ -34,12 +46,14 @@ type limiter struct {
 	gate   time.Time // no request leaves before it
 }
 
-func newLimiter(r float64, now func() time.Time, sleep func(context.Context, time.Duration) error) *limiter {
-	return &limiter{now: now, sleep: sleep, bucket: rate.NewLimiter(rate.Limit(r), 1), max: r, cur: r}
+// New returns a Limiter of r requests per second that reads the time from
+// now and waits with sleep.
+func New(r float64, now func() time.Time, sleep func(context.Context, time.Duration) error) *Limiter {
+	return &Limiter{now: now, sleep: sleep, bucket: rate.NewLimiter(rate.Limit(r), 1), max: r, cur: r}
 }
 
-// wait blocks until a request may leave, or ctx ends.
-func (l *limiter) wait(ctx context.Context) error {
+// Wait blocks until a request may leave, or ctx ends.
+func (l *Limiter) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -72,9 +86,9 @@ func (l *limiter) wait(ctx context.Context) error {
 	return nil
 }
 
-// throttled records a 429: every worker waits out retryAfter (at least a
+// Throttled records a 429: every worker waits out retryAfter (at least a
 // second, when the server gave none) and the rate steps down.
-func (l *limiter) throttled(retryAfter time.Duration) {
+func (l *Limiter) Throttled(retryAfter time.Duration) {
 	if retryAfter <= 0 {
 		retryAfter = time.Second
 	}
@@ -91,9 +105,9 @@ func (l *limiter) throttled(retryAfter time.Duration) {
 	l.bucket.SetLimitAt(now, rate.Limit(l.cur))
 }
 
-// succeeded creeps the rate back up: at cur requests per second, each
+// Succeeded creeps the rate back up: at cur requests per second, each
 // success is 1/cur of a second of successes.
-func (l *limiter) succeeded() {
+func (l *Limiter) Succeeded() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cur >= l.max {
@@ -103,17 +117,17 @@ func (l *limiter) succeeded() {
 	l.bucket.SetLimitAt(l.now(), rate.Limit(l.cur))
 }
 
-// rate returns the requests per second allowed now.
-func (l *limiter) rate() float64 {
+// Rate returns the requests per second allowed now.
+func (l *Limiter) Rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.cur
 }
 
-// backoff is the pause before retry n (from 1): exponential from 200 ms,
+// Backoff is the pause before retry n (from 1): exponential from 200 ms,
 // capped at 10 s, with full jitter so that workers that failed together do
 // not retry together.
-func backoff(n int) time.Duration {
+func Backoff(n int) time.Duration {
 	const base, maxDelay = 200 * time.Millisecond, 10 * time.Second
 	d := base
 	for i := 1; i < n && d < maxDelay; i++ {
@@ -123,8 +137,8 @@ func backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// sleepCtx waits d on a real timer, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d on a real timer, or until ctx ends.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

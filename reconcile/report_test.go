@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lote/ledger"
+	"lote/sheet"
 )
 
 // The reconciliation CSV is ';'-separated, as pt-BR Excel reads it; opened
@@ -18,12 +19,12 @@ import (
 // the separator neutralised, full-width forms too; lote's own amounts stay
 // numbers, negative ones included.
 func TestWriteReconCSVNeutralises(t *testing.T) {
-	lines := []ReconLine{{
+	lines := []Line{{
 		Batch: "3fa1c2d4e5f6", Row: 2, Reference: "＝1+1", Name: "Ana,=2*21,x", Document: "-1",
 		Amount: -1050, LoteState: "accepted", Status: "FINISHED", Reason: "x;@y", Fee: 400,
 	}}
 	var buf bytes.Buffer
-	err := writeReconLines(&buf, func(fn func(ReconLine) error) error {
+	err := writeReconLines(&buf, func(fn func(Line) error) error {
 		for _, ln := range lines {
 			if err := fn(ln); err != nil {
 				return err
@@ -44,17 +45,17 @@ func TestWriteReconCSVNeutralises(t *testing.T) {
 // The summary CSV: a file name that carries a formula after a separator
 // is neutralised; a negative total, written by lote, is not.
 func TestWriteReconSummaryCSVNeutralises(t *testing.T) {
-	rep := ReconcileReport{
+	rep := Report{
 		At:           time.Date(2026, 3, 10, 14, 1, 0, 0, time.UTC),
 		RefundWindow: 7 * 24 * time.Hour,
-		Batches: []BatchReconciliation{{
+		Batches: []BatchReport{{
 			Batch:    ledger.Batch{ID: "3fa1c2d4e5f6aa", FileName: "folha;=1+1.csv", Valid: 1, TotalCents: -500},
 			ByStatus: map[string]CategoryTotals{"FINISHED": {Rows: 1, AmountCents: -500, FeeCents: 400}},
 			Checks:   []Invariant{{Name: "rows", OK: true, Detail: "@home; -x"}},
 		}},
 	}
 	p := filepath.Join(t.TempDir(), "recon.summary.csv")
-	if err := writeAtomic(p, func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+	if err := sheet.WriteAtomic(p, func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, p, "recon_injection.summary.csv.golden", rep.Batches[0].Batch.ID)
