@@ -41,6 +41,7 @@ type xlsxSource struct {
 	done     bool
 	lim      Limits
 	budget   *partBudget // every cell's text is counted in it again
+	book     xBook
 }
 
 // partBudget caps the bytes decompressed from all parts together, and the
@@ -223,21 +224,12 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 		return nil, err
 	}
 
-	s := &xlsxSource{file: f, date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true", lim: lim, budget: w.budget}
+	s := &xlsxSource{file: f, date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true", lim: lim, budget: w.budget,
+		book: xBook{zip: w, wb: wb, rels: wbRels, dir: dir, size: size, progress: p}}
 	idx, err := pickSheet(&wb, opts.Sheet)
 	if err != nil {
 		return nil, err
 	}
-	s.sheet = wb.Sheets[idx].Name
-	rid := wb.Sheets[idx].RID
-	sheetPath := wbRels.target(dir, func(id, _ string) bool { return id == rid })
-	if sheetPath == "" {
-		return nil, fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
-	}
-	if !typeIs("worksheet")(rid, relType(&wbRels, rid)) {
-		return nil, fmt.Errorf("sheet %q is a chart or dialog, not a table", s.sheet)
-	}
-
 	if stylesPath := wbRels.target(dir, typeIs("styles")); stylesPath != "" && w.has(stylesPath) {
 		var st xStyles
 		if err := w.decode(stylesPath, &st); err != nil {
@@ -250,24 +242,67 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 			return nil, err
 		}
 	}
+	if err := s.openSheet(idx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
-	zf := w.parts[strings.ToLower(sheetPath)]
+// xBook is what an open workbook keeps to open another of its worksheets:
+// the styles and shared strings, read once, serve them all.
+type xBook struct {
+	zip      *workbookZip
+	wb       xWorkbook
+	rels     xRels
+	dir      string
+	size     int64
+	progress *progress
+}
+
+// sheets returns the worksheets' names in workbook order, and whether each
+// is visible.
+func (b *xBook) sheets() (names []string, visible []bool) {
+	for _, sh := range b.wb.Sheets {
+		names = append(names, sh.Name)
+		visible = append(visible, sh.State == "" || sh.State == "visible")
+	}
+	return names, visible
+}
+
+// openSheet starts reading worksheet idx (in workbook order) from its
+// first row, closing the one being read, if any.
+func (s *xlsxSource) openSheet(idx int) error {
+	if s.part != nil {
+		s.part.Close()
+		s.part, s.dec = nil, nil
+	}
+	b := &s.book
+	s.sheet, s.header, s.lastRow, s.done = b.wb.Sheets[idx].Name, nil, 0, false
+	rid := b.wb.Sheets[idx].RID
+	sheetPath := b.rels.target(b.dir, func(id, _ string) bool { return id == rid })
+	if sheetPath == "" {
+		return fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
+	}
+	if !typeIs("worksheet")(rid, relType(&b.rels, rid)) {
+		return fmt.Errorf("sheet %q is a chart or dialog, not a table", s.sheet)
+	}
+	zf := b.zip.parts[strings.ToLower(sheetPath)]
 	if zf == nil {
-		return nil, fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
+		return fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
 	}
 	total, read := float64(max(zf.UncompressedSize64, 1)), int64(0)
-	fileSize := float64(size)
+	fileSize, p := float64(b.size), b.progress
 	p.done.Store(0)
-	part, err := w.open(sheetPath, 0, func(n int) {
+	part, err := b.zip.open(sheetPath, 0, func(n int) {
 		read += int64(n)
 		p.done.Store(int64(min(fileSize, fileSize*float64(read)/total)))
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.part = part
 	s.dec = xml.NewDecoder(part)
-	return s, nil
+	return nil
 }
 
 func relType(r *xRels, id string) string {
