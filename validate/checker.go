@@ -21,6 +21,13 @@ type Input struct {
 	Row int
 	Amount, AmountCents, Name, Document, DocumentType, Institution,
 	Branch, Account, AccountType, ScheduledTo, Reference Cell
+	// AccountDigit and BranchDigit are separate check-digit columns: the
+	// account's digit is appended to it, the branch's is checked and left
+	// out (Stone takes the account with its digit, the branch without).
+	AccountDigit, BranchDigit Cell
+	// CPF and CNPJ are separate CPF and CNPJ columns, used instead of
+	// Document: per row, the one that is filled.
+	CPF, CNPJ Cell
 }
 
 // Payout is exactly the JSON body that would be POSTed to
@@ -416,8 +423,15 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 	if dtErr != nil {
 		p.errorf(in.DocumentType, "document_type", dtErr)
 	}
-	if doc, err := Document(digitsOf(in.Document), dt); err != nil {
-		p.errorf(in.Document, "document", err)
+	docCell := in.Document
+	var docErr error
+	if in.CPF.Present || in.CNPJ.Present {
+		docCell, dt, docErr = splitDocument(in, dt)
+	}
+	if docErr != nil {
+		p.errorf(docCell, "document", docErr)
+	} else if doc, err := Document(digitsOf(docCell), dt); err != nil {
+		p.errorf(docCell, "document", err)
 	} else {
 		pay.Target.Entity.Document, pay.Target.Entity.DocumentType = doc.Number, doc.Type
 		if doc.ZerosRestored {
@@ -425,16 +439,29 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 			if doc.AlsoCNPJ != "" {
 				msg += " If the payee is a company with the CNPJ " + formatCNPJ(doc.AlsoCNPJ) + ", write it in full or set the document type."
 			}
-			p.warn(in.Document, "document", WarnDocumentZerosRestored, msg)
+			p.warn(docCell, "document", WarnDocumentZerosRestored, msg)
 		}
 	}
 
-	inst, restored, err := c.dir.Resolve(in.Institution.Value, in.Institution.Kind)
+	var inst Institution
+	var restored, named bool
+	var err error
+	var byName string
+	if in.Institution.Kind == Text {
+		// "341 - Itaú Unibanco", "Nubank": a bank as people write it.
+		inst, byName, named, err = c.dir.ResolveText(in.Institution.Value)
+	}
+	if !named {
+		inst, restored, err = c.dir.Resolve(in.Institution.Value, in.Institution.Kind)
+	}
 	if err != nil {
 		p.errorf(in.Institution, "institution_code", err)
 	} else {
 		p.res.Institution = inst
 		pay.Target.Account.InstitutionCode = inst.ISPB
+		if byName != "" {
+			p.warn(in.Institution, "institution_code", WarnInstitutionByName, byName)
+		}
 		if restored {
 			what := "ISPB " + inst.ISPB
 			if trimLeftZeros(inst.Code) == trimLeftZeros(digitsOf(in.Institution)) && len(digitsOf(in.Institution)) < 3 {
@@ -444,13 +471,20 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 		}
 	}
 
-	account, accErr := Account(digitsOf(in.Account), inst.ShortName)
+	accountText, digitCell, accErr := accountWithDigit(in.Account, in.AccountDigit)
+	var account string
 	if accErr != nil {
+		p.errorf(digitCell, "account_digit", accErr)
+	} else if account, accErr = Account(accountText, inst.ShortName); accErr != nil {
 		p.errorf(in.Account, "account_code", accErr)
 	}
 	branch, brErr := Branch(digitsOf(in.Branch))
 	if brErr != nil {
 		p.errorf(in.Branch, "branch_code", brErr)
+	}
+	if err := branchDigit(in.BranchDigit); err != nil {
+		p.errorf(in.BranchDigit, "branch_digit", err)
+		brErr = err
 	}
 	typ, typErr := AccountType(in.AccountType.Value)
 	if typErr != nil {
