@@ -459,6 +459,9 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 		fmt.Fprint(w, " (not sent unless a person releases them: --allow-repeat)")
 	}
 	fmt.Fprintln(w)
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	printNotes(w, p.HeldRows, p.Held)
 	if p.WarningCount > 0 {
 		fmt.Fprintf(w, "  %d rows to send with a warning:\n", p.WarningCount)
