@@ -128,7 +128,7 @@ var aliases = func() map[string]alias {
 // column so named that lote does not read is a warning, never silence (a
 // second amount, a second date, a bank column under another name).
 var payoutWords = []struct{ stem, what string }{
-	{"valor", "an amount"}, {"vlr", "an amount"}, {"amount", "an amount"}, {"liquido", "an amount"}, {"montante", "an amount"}, {"quantia", "an amount"},
+	{"valor", "an amount"}, {"vlr", "an amount"}, {"amount", "an amount"}, {"liquido", "an amount"}, {"bruto", "an amount"}, {"salario", "an amount"}, {"montante", "an amount"}, {"quantia", "an amount"},
 	{"data", "a date"}, {"date", "a date"}, {"dt", "a date"}, {"vencimento", "a date"},
 	{"conta", "an account"}, {"account", "an account"}, {"agencia", "a branch"}, {"branch", "a branch"},
 	{"banco", "a bank"}, {"bank", "a bank"}, {"cpf", "a document"}, {"cnpj", "a document"}, {"documento", "a document"},

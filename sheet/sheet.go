@@ -67,6 +67,18 @@ func (k Kind) String() string {
 type Cell struct {
 	Value string
 	Kind  Kind
+	// Format is how an XLSX workbook shows a Number or Date cell, so that a
+	// results sheet can show it the same way; the zero value for text, for
+	// CSV, and for the General format.
+	Format NumberFormat
+}
+
+// NumberFormat is a cell's number format: a built-in one by its ID (the
+// locale's short date is 14), or a custom one by its code ("R$ #,##0.00",
+// "dd/mm/yyyy"), when Code is set. The zero value is General.
+type NumberFormat struct {
+	ID   int
+	Code string
 }
 
 // Row is one non-empty record of the sheet.

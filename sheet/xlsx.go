@@ -34,7 +34,8 @@ type xlsxSource struct {
 	dec      *xml.Decoder
 	sheet    string
 	sst      []string
-	isDate   []bool // by cellXfs index (the cell's s attribute)
+	isDate   []bool         // by cellXfs index (the cell's s attribute)
+	formats  []NumberFormat // by cellXfs index
 	date1904 bool
 	header   []string
 	lastRow  int
@@ -235,7 +236,7 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 		if err := w.decode(stylesPath, &st); err != nil {
 			return nil, err
 		}
-		s.isDate = dateStyles(&st)
+		s.isDate, s.formats = dateStyles(&st)
 	}
 	if sstPath := wbRels.target(dir, typeIs("sharedStrings")); sstPath != "" && w.has(sstPath) {
 		if s.sst, err = readSharedStrings(w, sstPath); err != nil {
@@ -380,24 +381,31 @@ func pickSheet(wb *xWorkbook, name string) (int, error) {
 	return 0, fmt.Errorf("%w %q; the workbook has %s", ErrNoSheet, name, strings.Join(names, ", "))
 }
 
-// dateStyles tells, per cell style, whether its number format shows a date.
-func dateStyles(st *xStyles) []bool {
-	custom := make(map[string]string, len(st.NumFmts))
+// dateStyles tells, per cell style, whether its number format shows a date,
+// and what that format is.
+func dateStyles(st *xStyles) ([]bool, []NumberFormat) {
+	custom := make(map[string]NumberFormat, len(st.NumFmts))
 	for _, nf := range st.NumFmts {
-		custom[strings.TrimSpace(nf.ID)] = nf.Code
+		id := strings.TrimSpace(nf.ID)
+		n, _ := strconv.Atoi(id)
+		custom[id] = NumberFormat{ID: n, Code: nf.Code}
 	}
 	out := make([]bool, len(st.Xfs))
+	formats := make([]NumberFormat, len(st.Xfs))
 	for i, xf := range st.Xfs {
 		id := strings.TrimSpace(xf.NumFmtID)
-		if code, ok := custom[id]; ok {
-			out[i] = isDateFormat(code)
+		if nf, ok := custom[id]; ok {
+			out[i], formats[i] = isDateFormat(nf.Code), nf
 			continue
 		}
 		n, err := strconv.Atoi(id)
 		// Built-in formats 14-22 are dates and date-times, 45-47 times.
 		out[i] = err == nil && (n >= 14 && n <= 22 || n >= 45 && n <= 47)
+		if err == nil && n > 0 && n < 164 {
+			formats[i] = NumberFormat{ID: n}
+		}
 	}
-	return out
+	return out, formats
 }
 
 // isDateFormat reports whether a number format code displays a date or time:
@@ -959,15 +967,27 @@ func (s *xlsxSource) cellValue(typ, style, v, inline string, hasV, hasF, hasIs b
 			if err != nil {
 				return Cell{Value: v}, err
 			}
-			return Cell{Value: t.Format("2006-01-02"), Kind: Date}, nil
+			return Cell{Value: t.Format("2006-01-02"), Kind: Date, Format: s.format(style)}, nil
 		}
 		num, ok := plainDecimal(raw)
 		if !ok {
 			return Cell{Value: v}, errors.New("is not a decimal number")
 		}
-		return Cell{Value: num, Kind: Number}, nil
+		return Cell{Value: num, Kind: Number, Format: s.format(style)}, nil
 	}
 	return Cell{Value: v}, fmt.Errorf("has unknown type %q", typ)
+}
+
+// format returns the number format of a cell style.
+func (s *xlsxSource) format(style string) NumberFormat {
+	if style == "" {
+		return NumberFormat{}
+	}
+	i, err := strconv.Atoi(style)
+	if err != nil || i < 0 || i >= len(s.formats) {
+		return NumberFormat{}
+	}
+	return s.formats[i]
 }
 
 func (s *xlsxSource) styleIsDate(style string) bool {

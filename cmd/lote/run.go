@@ -343,7 +343,9 @@ func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch
 	// with the batch, so they open the way the input did, also on resume.
 	// The person asked to stop only the sending: the results of what was
 	// done are still written.
-	if err := batch.WriteResults(context.WithoutCancel(ctx), l, rep.Batch.ID, path); err != nil {
+	// The input, when it is at hand, gives its cells' types back.
+	check := batch.CheckOptions{Sheet: f.sheet.sheet, HeaderRow: f.sheet.headerRow}
+	if err := batch.WriteResultsWith(context.WithoutCancel(ctx), l, rep.Batch.ID, path, batch.ResultsOptions{Input: input, Check: check}); err != nil {
 		return "", err
 	}
 	return path, nil
