@@ -174,3 +174,92 @@ func TestCheckJoinsAccountDigit(t *testing.T) {
 		t.Errorf("row 3, digit missing: valid %v, errors %v; want one error in Dígito", r.Valid(), r.Errors)
 	}
 }
+
+// FuzzMapHeader maps arbitrary headers (cells separated by "|"): whatever
+// they hold, a header that maps has every required column, each field in
+// one column of its own, and a separate check digit right of its branch
+// or account.
+func FuzzMapHeader(f *testing.F) {
+	for _, h := range []string{
+		"Favorecido|CPF/CNPJ|Banco|Agência|DV Agência|Conta|Dígito|Valor (R$)|Data de Pagamento",
+		"Nome|CPF|CNPJ|Cód. Banco|Ag.|Conta Corrente|DV|Vlr. Líquido|Vencimento|Data",
+		"amount|name|document|institution_code|branch_code|account_code",
+		"Valor|Valor|Nome",
+		"Dígito|Conta|DV",
+	} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, joined string) {
+		header := strings.Split(joined, "|")
+		m, err := MapHeader(header)
+		seen := map[int]Field{}
+		for fld := range numFields {
+			i := m.Column(Field(fld))
+			if i < -1 || i >= len(header) {
+				t.Fatalf("%q: %s is column %d of %d", header, Field(fld), i, len(header))
+			}
+			if i < 0 {
+				continue
+			}
+			if other, dup := seen[i]; dup {
+				t.Fatalf("%q: column %d is both %s and %s", header, i, other, Field(fld))
+			}
+			seen[i] = Field(fld)
+		}
+		if err != nil {
+			return
+		}
+		if score, ok := IsHeader(header); !ok || score != 6 {
+			t.Fatalf("%q maps, but IsHeader says %d, %v", header, score, ok)
+		}
+		if !m.Has(FieldName) || !m.Has(FieldInstitution) || !m.Has(FieldBranch) || !m.Has(FieldAccount) ||
+			m.Has(FieldAmount) == m.Has(FieldAmountCents) || !m.Has(FieldDocument) && !(m.Has(FieldCPF) && m.Has(FieldCNPJ)) {
+			t.Fatalf("%q maps without a required column: %+v", header, m)
+		}
+		if i := m.Column(FieldAccountDigit); i >= 0 && aliases[foldHeader(header[i])].field == fieldDigit && m.Column(FieldAccount) != i-1 {
+			t.Fatalf("%q: the digit column %d is not right of the account", header, i)
+		}
+	})
+}
+
+// TestHeaderNamesFoldApart: no two names of Headers fold to the same
+// header, or the later would silently take the earlier's column.
+func TestHeaderNamesFoldApart(t *testing.T) {
+	seen := map[string]string{}
+	for _, h := range Headers {
+		for _, g := range h.Groups {
+			for _, n := range g {
+				k := foldHeader(n)
+				if other, dup := seen[k]; dup {
+					t.Errorf("%q and %q both fold to %q", other, n, k)
+				}
+				seen[k] = n
+			}
+		}
+	}
+}
+
+// TestHeadersReadme keeps the README's sheet section in step with Headers:
+// every name lote reads is listed there.
+func TestHeadersReadme(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "\n## The sheet\n")
+	end := strings.Index(readme[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal(`README has no "## The sheet" section`)
+	}
+	section := readme[start : start+1+end]
+	for _, h := range Headers {
+		for _, g := range h.Groups {
+			for _, n := range g {
+				if !strings.Contains(section, "`"+n+"`") {
+					t.Errorf("README's sheet section does not list %q", n)
+				}
+			}
+		}
+	}
+}

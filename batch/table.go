@@ -60,25 +60,30 @@ func noHeaderHint(err error, opts CheckOptions) error {
 		return err
 	}
 	var b strings.Builder
-	b.WriteString(err.Error())
-	if c, ok := nh.Closest(); ok {
+	if nh.HeaderRow > 0 {
+		b.WriteString(": give the row the header is on, as Excel numbers it, or leave --header-row out to let lote find it")
+	} else if c, ok := nh.Closest(); ok {
 		where := "row " + strconv.Itoa(c.ClosestRow)
+		sheetFlag := ""
 		if c.Sheet != "" {
 			where += " of worksheet " + strconv.Quote(c.Sheet)
+			if len(nh.Searched) > 1 {
+				sheetFlag = " --sheet " + quoteArg(c.Sheet)
+			}
 		}
 		_, herr := MapHeader(c.Closest)
-		fmt.Fprintf(&b, "; the closest is %s, whose %v", where, herr)
-		b.WriteString(". Rename its columns, or give the header's row with --header-row " + strconv.Itoa(c.ClosestRow))
-		if c.Sheet != "" && len(nh.Searched) > 1 {
-			b.WriteString(" --sheet " + quoteArg(c.Sheet))
+		fmt.Fprintf(&b, "; the closest is %s, whose %v. If that row is the header, fix its columns as said", where, herr)
+		if sheetFlag != "" {
+			b.WriteString(" (and read it with" + sheetFlag + ")")
 		}
+		fmt.Fprintf(&b, "; if the header is below row %d, give its row with --header-row N%s", sheet.MaxHeaderRow, sheetFlag)
 	} else {
-		b.WriteString(": no row has the payout columns (amount, name, document, bank, branch, account). Give the header's row with --header-row N")
+		fmt.Fprintf(&b, ": no row has the payout columns (amount, name, document, bank, branch, account). If the header is below row %d, give its row with --header-row N", sheet.MaxHeaderRow)
 		if len(nh.Searched) > 1 || nh.Searched[0].Sheet != "" {
 			b.WriteString(", and the worksheet with --sheet NAME")
 		}
 	}
-	return errors.New(b.String())
+	return fmt.Errorf("%w%s", err, b.String())
 }
 
 // quoteArg quotes a worksheet name for a shell when it needs it.
