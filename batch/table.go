@@ -16,7 +16,9 @@ import (
 // CheckOptions.HeaderRow gives). notes say where the table was found when
 // that is not the first row of the first worksheet.
 func openTable(path string, opts CheckOptions) (*sheet.Reader, Mapping, []string, error) {
-	r, err := sheet.Open(path, sheet.Options{Sheet: opts.Sheet, TmpDir: opts.TmpDir, Limits: opts.Limits, HeaderRow: opts.HeaderRow, IsHeader: headerFinder(opts)})
+	// With --header-row, IsHeader picks the worksheet whose row that is,
+	// and the error says what the row lacks.
+	r, err := sheet.Open(path, sheet.Options{Sheet: opts.Sheet, TmpDir: opts.TmpDir, Limits: opts.Limits, HeaderRow: opts.HeaderRow, IsHeader: IsHeader})
 	if err != nil {
 		return nil, Mapping{}, nil, noHeaderHint(err, opts)
 	}
@@ -42,16 +44,6 @@ func openTable(path string, opts CheckOptions) (*sheet.Reader, Mapping, []string
 	return r, m, notes, nil
 }
 
-// headerFinder is the sheet's header test: a row that maps every payout
-// column. With --header-row, the row given is the header whatever it
-// holds, and MapHeader says what is wrong with it.
-func headerFinder(opts CheckOptions) func([]string) (int, bool) {
-	if opts.HeaderRow > 0 {
-		return nil
-	}
-	return IsHeader
-}
-
 // noHeaderHint explains a sheet with no header row: where lote looked,
 // what the closest row lacks, and the flag that points lote at the table.
 func noHeaderHint(err error, opts CheckOptions) error {
@@ -60,7 +52,14 @@ func noHeaderHint(err error, opts CheckOptions) error {
 		return err
 	}
 	var b strings.Builder
-	if nh.HeaderRow > 0 {
+	if c, ok := nh.Closest(); ok && nh.HeaderRow > 0 {
+		where := "row " + strconv.Itoa(c.ClosestRow)
+		if c.Sheet != "" {
+			where += " of worksheet " + strconv.Quote(c.Sheet)
+		}
+		_, herr := MapHeader(c.Closest)
+		fmt.Fprintf(&b, "; %s: %v", where, herr)
+	} else if nh.HeaderRow > 0 {
 		b.WriteString(": give the row the header is on, as Excel numbers it, or leave --header-row out to let lote find it")
 	} else if c, ok := nh.Closest(); ok {
 		where := "row " + strconv.Itoa(c.ClosestRow)

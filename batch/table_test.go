@@ -58,4 +58,11 @@ func TestNoHeaderSaysWhereAndHow(t *testing.T) {
 	if _, _, err := Check(context.Background(), csv, opts, func(Checked) error { return nil }); err != nil {
 		t.Errorf("--header-row 32: %v", err)
 	}
+	// The row given is not a header: what it lacks.
+	os.WriteFile(csv, []byte("Pagamentos\nNome;Banco;Agência;Conta;Valor\n"), 0o600)
+	opts.HeaderRow = 2
+	if _, _, err := Check(context.Background(), csv, opts, func(Checked) error { return nil }); err == nil ||
+		!strings.Contains(err.Error(), "no header row in row 2; row 2: header: missing column document") {
+		t.Errorf("--header-row 2 without a document column: %v", err)
+	}
 }

@@ -207,7 +207,8 @@ type SheetSearch struct {
 	// are 0 when the rows looked at were all blank.
 	First, Last int
 	// Closest is the row that scored highest with Options.IsHeader, and
-	// ClosestRow its number; nil and 0 when no row scored above 0.
+	// ClosestRow its number; nil and 0 when no row scored above 0 (with
+	// Options.HeaderRow, the row given, whatever its score).
 	Closest    []string
 	ClosestRow int
 	Score      int
@@ -248,11 +249,11 @@ func (e *NoHeaderError) Error() string {
 func (e *NoHeaderError) Unwrap() error { return ErrNoHeader }
 
 // Closest returns the search whose closest row scored highest, the first
-// of them on a tie; false when no row scored.
+// of them on a tie; false when there is none.
 func (e *NoHeaderError) Closest() (SheetSearch, bool) {
 	best := -1
 	for i, s := range e.Searched {
-		if s.Score > 0 && (best < 0 || s.Score > e.Searched[best].Score) {
+		if s.ClosestRow > 0 && (best < 0 || s.Score > e.Searched[best].Score) {
 			best = i
 		}
 	}
@@ -509,7 +510,7 @@ func (r *Reader) readHeader(opts Options, name string) (bool, SheetSearch, error
 		if opts.IsHeader != nil {
 			score, ok := opts.IsHeader(cells)
 			if !ok {
-				if score > search.Score {
+				if score > search.Score || search.ClosestRow == 0 && opts.HeaderRow > 0 {
 					search.Score, search.Closest, search.ClosestRow = score, cells, row.Number
 				}
 				continue
