@@ -68,17 +68,30 @@ type Cell struct {
 	Value string
 	Kind  Kind
 	// Format is how an XLSX workbook shows a Number or Date cell, so that a
-	// results sheet can show it the same way; the zero value for text, for
-	// CSV, and for the General format.
-	Format NumberFormat
+	// results sheet can show it the same way; nil for text, for CSV, and
+	// for the General format. The cells of one style share one, so that a
+	// cell stays 32 bytes.
+	Format *NumberFormat
 }
 
 // NumberFormat is a cell's number format: a built-in one by its ID (the
 // locale's short date is 14), or a custom one by its code ("R$ #,##0.00",
-// "dd/mm/yyyy"), when Code is set. The zero value is General.
+// "dd/mm/yyyy"), when Code is set.
 type NumberFormat struct {
 	ID   int
 	Code string
+}
+
+// String returns the format's code, or "#ID" for a built-in one; "" for
+// nil (General).
+func (f *NumberFormat) String() string {
+	switch {
+	case f == nil:
+		return ""
+	case f.Code != "":
+		return f.Code
+	}
+	return "#" + strconv.Itoa(f.ID)
 }
 
 // Row is one non-empty record of the sheet.

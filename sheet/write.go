@@ -444,10 +444,10 @@ func (w *xlsxWriter) cellValue(i int, c Cell) (any, error) {
 		// Only numbers a double holds exactly in shortest form become number
 		// cells; a 20-digit code stays text rather than change.
 		if f, err := strconv.ParseFloat(c.Value, 64); err == nil && !math.IsInf(f, 0) && strconv.FormatFloat(f, 'f', -1, 64) == c.Value {
-			if c.Format == (NumberFormat{}) {
+			if c.Format == nil {
 				return f, nil
 			}
-			id, err := w.formatStyle(c.Format)
+			id, err := w.formatStyle(*c.Format)
 			if err != nil {
 				return nil, err
 			}
@@ -457,9 +457,9 @@ func (w *xlsxWriter) cellValue(i int, c Cell) (any, error) {
 	case c.Kind == Date:
 		if t, err := time.Parse("2006-01-02", c.Value); err == nil {
 			id := w.styles.date
-			if c.Format != (NumberFormat{}) {
+			if c.Format != nil {
 				var err error
-				if id, err = w.formatStyle(c.Format); err != nil {
+				if id, err = w.formatStyle(*c.Format); err != nil {
 					return nil, err
 				}
 			}

@@ -34,8 +34,8 @@ type xlsxSource struct {
 	dec      *xml.Decoder
 	sheet    string
 	sst      []string
-	isDate   []bool         // by cellXfs index (the cell's s attribute)
-	formats  []NumberFormat // by cellXfs index
+	isDate   []bool          // by cellXfs index (the cell's s attribute)
+	formats  []*NumberFormat // by cellXfs index; nil for General
 	date1904 bool
 	header   []string
 	lastRow  int
@@ -383,15 +383,16 @@ func pickSheet(wb *xWorkbook, name string) (int, error) {
 
 // dateStyles tells, per cell style, whether its number format shows a date,
 // and what that format is.
-func dateStyles(st *xStyles) ([]bool, []NumberFormat) {
-	custom := make(map[string]NumberFormat, len(st.NumFmts))
+func dateStyles(st *xStyles) ([]bool, []*NumberFormat) {
+	custom := make(map[string]*NumberFormat, len(st.NumFmts))
 	for _, nf := range st.NumFmts {
 		id := strings.TrimSpace(nf.ID)
 		n, _ := strconv.Atoi(id)
-		custom[id] = NumberFormat{ID: n, Code: nf.Code}
+		custom[id] = &NumberFormat{ID: n, Code: nf.Code}
 	}
+	builtin := map[int]*NumberFormat{}
 	out := make([]bool, len(st.Xfs))
-	formats := make([]NumberFormat, len(st.Xfs))
+	formats := make([]*NumberFormat, len(st.Xfs))
 	for i, xf := range st.Xfs {
 		id := strings.TrimSpace(xf.NumFmtID)
 		if nf, ok := custom[id]; ok {
@@ -402,7 +403,10 @@ func dateStyles(st *xStyles) ([]bool, []NumberFormat) {
 		// Built-in formats 14-22 are dates and date-times, 45-47 times.
 		out[i] = err == nil && (n >= 14 && n <= 22 || n >= 45 && n <= 47)
 		if err == nil && n > 0 && n < 164 {
-			formats[i] = NumberFormat{ID: n}
+			if builtin[n] == nil {
+				builtin[n] = &NumberFormat{ID: n}
+			}
+			formats[i] = builtin[n]
 		}
 	}
 	return out, formats
@@ -978,14 +982,14 @@ func (s *xlsxSource) cellValue(typ, style, v, inline string, hasV, hasF, hasIs b
 	return Cell{Value: v}, fmt.Errorf("has unknown type %q", typ)
 }
 
-// format returns the number format of a cell style.
-func (s *xlsxSource) format(style string) NumberFormat {
+// format returns the number format of a cell style, nil for General.
+func (s *xlsxSource) format(style string) *NumberFormat {
 	if style == "" {
-		return NumberFormat{}
+		return nil
 	}
 	i, err := strconv.Atoi(style)
 	if err != nil || i < 0 || i >= len(s.formats) {
-		return NumberFormat{}
+		return nil
 	}
 	return s.formats[i]
 }
