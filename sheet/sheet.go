@@ -9,6 +9,10 @@
 // row = 1 when it is the first line), so that every message a user reads
 // points at the row they see.
 //
+// The table need not start on the first row: with Options.IsHeader, the
+// header is found among the first MaxHeaderRow rows of the first worksheet
+// that has it, under titles and blank lines; Options.HeaderRow gives it.
+//
 // Whoever wrote the file, Limits bound what it can make the reader hold or
 // do: columns, characters in a cell, bytes in a row, XML nesting and token
 // sizes, the shared strings, how far a workbook decompresses. A file past a
@@ -148,7 +152,8 @@ const DefaultMaxUnzipSize int64 = 1 << 30
 // Options configures Open. The zero value is ready to use.
 type Options struct {
 	// Sheet names the XLSX worksheet to read; empty means the first
-	// visible one. Ignored for CSV.
+	// visible one (with IsHeader, the first visible one that has the
+	// header). Ignored for CSV.
 	Sheet string
 	// TmpDir is where temporary files may be written. The reader streams
 	// the worksheet straight out of the zip and currently writes none; the
@@ -224,7 +229,7 @@ type SheetSearch struct {
 	// Options.HeaderRow, the row given, whatever its score).
 	Closest    []string
 	ClosestRow int
-	Score      int
+	Score      int // Closest's score
 }
 
 // NoHeaderError says where Open looked for the header without finding it.
