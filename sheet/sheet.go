@@ -432,9 +432,15 @@ func (r *Reader) findTable(opts Options) error {
 		if !visible[i] {
 			continue
 		}
-		// The first visible worksheet is open already (pickSheet).
-		if len(searched) > 0 {
-			if err := x.openSheet(i); err != nil {
+		// The first visible worksheet is open already (pickSheet), or
+		// the first after it that has cells.
+		if i < x.index {
+			continue
+		}
+		if i > x.index {
+			if err := x.openSheet(i); errors.Is(err, errNotTable) {
+				continue // a chart: no table there
+			} else if err != nil {
 				return err
 			}
 		}

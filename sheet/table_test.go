@@ -235,3 +235,26 @@ func FuzzFindHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestFindHeaderAfterAChart(t *testing.T) {
+	parts := xlsxParts(`<row r="1"><c r="A1" t="inlineStr"><is><t>Nome</t></is></c><c r="B1" t="inlineStr"><is><t>Valor</t></is></c></row>`+
+		`<row r="2"><c r="A2" t="inlineStr"><is><t>Ana</t></is></c><c r="B2"><v>3</v></c></row>`, nil)
+	// A chart sheet in front of the worksheet, as Excel saves one moved to
+	// the first tab.
+	parts["xl/workbook.xml"] = strings.Replace(parts["xl/workbook.xml"], `<sheets>`, `<sheets><sheet name="Gráfico" sheetId="2" r:id="rId9"/>`, 1)
+	parts["xl/_rels/workbook.xml.rels"] = strings.Replace(parts["xl/_rels/workbook.xml.rels"], `</Relationships>`,
+		`<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chartsheet" Target="chartsheets/sheet1.xml"/></Relationships>`, 1)
+	parts["xl/chartsheets/sheet1.xml"] = `<?xml version="1.0"?><chartsheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>`
+	path := writeFile(t, "chart.xlsx", zipBytes(t, parts))
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "chart") {
+		t.Errorf("first sheet, no header test: %v, want the chart refused", err)
+	}
+	r, err := Open(path, Options{IsHeader: payoutHeader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Sheet() != "Plan1" || r.HeaderRow() != 1 {
+		t.Errorf("table at %q row %d, want Plan1 row 1", r.Sheet(), r.HeaderRow())
+	}
+}

@@ -33,6 +33,7 @@ type xlsxSource struct {
 	part     io.ReadCloser
 	dec      *xml.Decoder
 	sheet    string
+	index    int // of sheet, in workbook order
 	sst      []string
 	isDate   []bool          // by cellXfs index (the cell's s attribute)
 	formats  []*NumberFormat // by cellXfs index; nil for General
@@ -243,11 +244,22 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 			return nil, err
 		}
 	}
-	if err := s.openSheet(idx); err != nil {
+	err = s.openSheet(idx)
+	for i := idx + 1; errors.Is(err, errNotTable) && opts.Sheet == "" && opts.IsHeader != nil && i < len(wb.Sheets); i++ {
+		// A chart in front of the table: the table is looked for in the
+		// visible worksheets after it.
+		if st := wb.Sheets[i].State; st == "" || st == "visible" {
+			err = s.openSheet(i)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// errNotTable: a chart or dialog sheet, which has no cells to read.
+var errNotTable = errors.New("no cells")
 
 // xBook is what an open workbook keeps to open another of its worksheets:
 // the styles and shared strings, read once, serve them all.
@@ -278,14 +290,14 @@ func (s *xlsxSource) openSheet(idx int) error {
 		s.part, s.dec = nil, nil
 	}
 	b := &s.book
-	s.sheet, s.header, s.lastRow, s.done = b.wb.Sheets[idx].Name, nil, 0, false
+	s.sheet, s.index, s.header, s.lastRow, s.done = b.wb.Sheets[idx].Name, idx, nil, 0, false
 	rid := b.wb.Sheets[idx].RID
 	sheetPath := b.rels.target(b.dir, func(id, _ string) bool { return id == rid })
 	if sheetPath == "" {
 		return fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
 	}
 	if !typeIs("worksheet")(rid, relType(&b.rels, rid)) {
-		return fmt.Errorf("sheet %q is a chart or dialog, not a table", s.sheet)
+		return fmt.Errorf("sheet %q is a chart or dialog, not a table: %w", s.sheet, errNotTable)
 	}
 	zf := b.zip.parts[strings.ToLower(sheetPath)]
 	if zf == nil {
