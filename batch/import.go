@@ -127,7 +127,8 @@ type importStats struct {
 	scheduled   int
 	changed     int // rows given a changed-amount warning
 	format      string
-	lookRepeats bool // another batch may hold a repeat
+	notes       []string // Summary.Notes: the table, columns not read, totals rows
+	lookRepeats bool     // another batch may hold a repeat
 	// seen counts the rows of each payout so far, when identical rows are
 	// allowed (otherwise every valid payout is the first of its kind).
 	seen occurrences
@@ -225,7 +226,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 		}
 		return st, err
 	}
-	st.format = sum.Format
+	st.format, st.notes = sum.Format, sum.Notes
 	if err := im.Commit(); err != nil {
 		return st, err
 	}

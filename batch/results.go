@@ -98,6 +98,13 @@ type ResultsOptions struct {
 	// `lote run` and `lote resume` write its results next, is left as it
 	// is, and nothing is written to the ledger.
 	Copy bool
+	// Input is the sheet the batch was imported from, when the caller still
+	// has it, read with Check as the import read it: XLSX results then keep
+	// each input cell's type and number format (numbers stay numbers in
+	// their format, dates stay dates). Without it, or when the file no
+	// longer holds the rows the ledger does, the input's cells are text.
+	Input string
+	Check check.CheckOptions
 }
 
 // WriteResultsWith is WriteResults with options.
@@ -127,6 +134,8 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		MoneyColumns: []int{feeCol},
 		StatusColumn: statusCol,
 		Summary:      resultsSummary(b, sum),
+		// The Summary's amount and fees columns, in cents.
+		SummaryMoneyColumns: []int{2, 3},
 	})
 	if err != nil {
 		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
@@ -145,6 +154,11 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 	if err := w.WriteHeader(header); err != nil {
 		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
+	var typed *inputCells
+	if opts.Input != "" && strings.EqualFold(filepath.Ext(path), ".xlsx") {
+		typed = openInputCells(opts.Input, opts.Check)
+		defer typed.close()
+	}
 	cells := make([]sheet.Cell, 0, len(header))
 	n := 0
 	for r, err := range l.Rows(ctx, batchID) {
@@ -155,6 +169,9 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 			return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), ctx.Err())
 		}
 		cells = resultCells(cells[:0], width, r)
+		if typed != nil {
+			typed.apply(r.Row, cells[:width])
+		}
 		if err := w.WriteRow(cells); err != nil {
 			return fmt.Errorf("write results of batch %s row %d: %w", ledger.ShortID(batchID), r.Row, err)
 		}
@@ -252,12 +269,10 @@ func joinPresent(sep string, parts ...string) string {
 func resultsSummary(b ledger.Batch, sum map[ledger.State]ledger.Totals) [][]sheet.Cell {
 	text := func(s string) sheet.Cell { return sheet.Cell{Value: s} }
 	num := func(n int64) sheet.Cell { return sheet.Cell{Value: strconv.FormatInt(n, 10), Kind: sheet.Number} }
-	// Amounts are written as reais in shortest form ("1234.56", "4"): the
-	// Summary sheet has no money columns, the writer makes a number cell
-	// only of a shortest-form number, and a plain number still sums. Sums
-	// up to 2^53 cents are exact in a float64.
+	// Amounts are cents in the Summary's money columns (2 and 3), which
+	// the writer shows as reais in R$ format.
 	reais := func(c int64) sheet.Cell {
-		return sheet.Cell{Value: strconv.FormatFloat(float64(c)/100, 'f', -1, 64), Kind: sheet.Number}
+		return sheet.Cell{Value: strconv.FormatInt(c, 10), Kind: sheet.Number}
 	}
 	rows := [][]sheet.Cell{{text("state"), text("rows"), text("amount"), text("fees")}}
 	var total ledger.Totals

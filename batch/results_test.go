@@ -251,12 +251,17 @@ func TestWriteResultsXLSX(t *testing.T) {
 	}
 	want := [][]string{
 		{"state", "rows", "amount", "fees"},
-		{"accepted", "1", "1234.56", "4"},
-		{"rejected", "1", "10", "0"},
-		{"needs_review", "1", "7", "0"},
-		{"invalid", "1", "0", "0"},
-		{"pending", "1", "5", "0"},
-		{"total", "5", "1256.56", "4"},
+		// Amounts and fees are numbers shown in R$ (excelize formats them
+		// with the en-US separators; Excel uses the reader's locale).
+		{"accepted", "1", "R$ 1,234.56", "R$ 4.00"},
+		{"rejected", "1", "R$ 10.00", "R$ 0.00"},
+		{"needs_review", "1", "R$ 7.00", "R$ 0.00"},
+		{"invalid", "1", "R$ 0.00", "R$ 0.00"},
+		{"pending", "1", "R$ 5.00", "R$ 0.00"},
+		{"total", "5", "R$ 1,256.56", "R$ 4.00"},
+	}
+	if typ, _ := f.GetCellType(sheet.SummarySheet, "C2"); typ != excelize.CellTypeUnset {
+		t.Errorf("summary C2 type %v, want a number", typ)
 	}
 	for i, w := range want {
 		if i >= len(sum) || strings.Join(sum[i], "|") != strings.Join(w, "|") {

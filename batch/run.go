@@ -126,6 +126,10 @@ type Plan struct {
 	// (a payee paid another amount recently); WarningCount counts them.
 	Warnings     []RowNote
 	WarningCount int
+	// Notes are what the import found about the sheet as a whole (where
+	// the table is, columns not read, totals rows skipped); empty on a
+	// resume, which does not read the sheet.
+	Notes []string
 }
 
 // RowNote is one row of a plan that a person should read about.
@@ -283,7 +287,8 @@ type runner struct {
 	c    *stone.Client
 	log  *slog.Logger
 
-	warned int // rows the import gave a changed-amount warning
+	warned int      // rows the import gave a changed-amount warning
+	notes  []string // the import's notes on the sheet, for the plan
 }
 
 func (r *runner) now() time.Time { return r.opts.Now() }
@@ -357,7 +362,7 @@ func Run(ctx context.Context, path string, opts RunOptions) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r.warned = st.changed
+	r.warned, r.notes = st.changed, st.notes
 	return r.execute(ctx, b, st.scheduled, true)
 }
 
@@ -536,7 +541,7 @@ func (r *runner) execute(ctx context.Context, b ledger.Batch, scheduled int, imp
 // plan releases held rows when repeats are allowed and adds up what is to
 // be sent, with the expected fees and the balance.
 func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan, error) {
-	p := Plan{BatchID: b.ID, FileName: b.FileName, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid}
+	p := Plan{BatchID: b.ID, FileName: b.FileName, Rows: b.Rows, Valid: b.Valid, Invalid: b.Invalid, Notes: r.notes}
 	bg := context.WithoutCancel(ctx)
 	// A row whose payout another batch has sent or is sending is held
 	// before the plan is shown; each row claims its payout as it is

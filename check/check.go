@@ -16,8 +16,12 @@ import (
 // CheckOptions control how a sheet is read and validated. The zero value
 // reads the first sheet and infers the decimal convention.
 type CheckOptions struct {
-	// Sheet names the XLSX worksheet to read; empty means the first.
+	// Sheet names the XLSX worksheet to read; empty means the first that
+	// has a header row.
 	Sheet string
+	// HeaderRow is the header's row as Excel numbers it; 0 means the first
+	// of rows 1 to 20 that has the payout columns.
+	HeaderRow int
 	// Limits bound what the sheet may make the reader hold (columns, cell
 	// and row sizes, XML, shared strings); the zero value is
 	// sheet.DefaultLimits. A sheet past one is a *FileError wrapping a
@@ -61,6 +65,10 @@ type Summary struct {
 	Invalid    int
 	Warnings   int   // rows with at least one warning
 	TotalCents int64 // sum of the valid rows' amounts
+	Totals     int   // totals rows skipped (not payees, not in Rows)
+	// Notes are what the user should know about the file as a whole:
+	// where the table was found, columns not read, totals rows skipped.
+	Notes []string
 }
 
 // UnreadableRow is the code of a row the sheet reader could not split into
@@ -94,16 +102,12 @@ func (e *FileError) Unwrap() error { return e.Err }
 // takes the next chunk. Rows travel in chunks that are recycled. Check
 // returns only once the other goroutines have stopped.
 func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked) error) (Summary, Mapping, error) {
-	r, err := sheet.Open(path, sheet.Options{Sheet: opts.Sheet, TmpDir: opts.TmpDir, Limits: opts.Limits})
-	if err != nil {
-		return Summary{}, Mapping{}, &FileError{Path: path, Err: err}
-	}
-	defer r.Close()
-	m, err := MapHeader(r.Header())
+	r, m, notes, err := OpenTable(path, opts)
 	if err != nil {
 		return Summary{}, m, &FileError{Path: path, Err: err}
 	}
-	s := Summary{Format: formatName(r.Format())}
+	defer r.Close()
+	s := Summary{Format: formatName(r.Format()), Notes: append(notes, m.Notes...)}
 	if r.Format() == sheet.CSV {
 		s.Encoding, s.Separator = r.Encoding(), r.Separator()
 	}
@@ -141,6 +145,9 @@ func Check(ctx context.Context, path string, opts CheckOptions, fn func(Checked)
 	}
 	return s, c.m, c.close()
 }
+
+// maxTotalsNotes is how many totals rows Summary.Notes names one by one.
+const maxTotalsNotes = 20
 
 // chunkRows is how many rows travel together: enough to make the hand-over
 // cost nothing per row, few enough (with pipelineChunks) that a chunk is
@@ -589,6 +596,18 @@ func (c *checker) flush() error {
 // res is passed by pointer: a Result is 152 bytes, and copying it once more
 // per row is measurable on a million rows.
 func (c *checker) deliver(res *validate.Result, cells []string) error {
+	if res.Total {
+		// The notes are bounded: a sheet of nothing but totals rows must
+		// not make a summary as large as itself.
+		c.sum.Totals++
+		switch {
+		case c.sum.Totals <= maxTotalsNotes:
+			c.sum.Notes = append(c.sum.Notes, fmt.Sprintf("row %d is a totals row (%s): not paid", res.Row, res.TotalNote))
+		case c.sum.Totals == maxTotalsNotes+1:
+			c.sum.Notes = append(c.sum.Notes, "more totals rows follow, not paid either")
+		}
+		return nil
+	}
 	c.count(res)
 	return c.fn(Checked{Result: *res, Cells: cells, Mapping: &c.m})
 }
@@ -621,6 +640,11 @@ func (c *checker) input(in *validate.Input, it *chunkItem) {
 	c.cell(&in.AccountType, it, FieldAccountType)
 	c.cell(&in.ScheduledTo, it, FieldScheduledTo)
 	c.cell(&in.Reference, it, FieldReference)
+	c.cell(&in.AccountDigit, it, FieldAccountDigit)
+	c.cell(&in.BranchDigit, it, FieldBranchDigit)
+	c.cell(&in.CPF, it, FieldCPF)
+	c.cell(&in.CNPJ, it, FieldCNPJ)
+	in.TotalsLabel = c.totalsLabel(in, it)
 }
 
 // cell sets vc to field f of an item: the zero Cell (Present false) for a

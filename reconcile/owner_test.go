@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lote/batch"
+	"lote/check"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -38,7 +39,8 @@ func TestOwnerApprovalRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := e.l.Batch(ctx, id)
-			out[rr.Row.Row] = reconLine(rr, b, e.srv.Now(), 7*24*time.Hour)
+			m, _ := check.MapHeader(b.Header)
+			out[rr.Row.Row] = reconLine(rr, b, &m, e.srv.Now(), 7*24*time.Hour)
 		}
 		return out
 	}

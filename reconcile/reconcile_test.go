@@ -177,7 +177,11 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 	}
 	for i, w := range want {
 		r := rows[i+1]
-		got := []string{r[1], r[10], r[13], r[14], r[15], r[8], r[16], r[22]}
+		got := []string{r[1], r[13], r[16], r[17], r[18], r[11], r[19], r[25]}
+		// Beside what Stone holds (ISPB 60701190), the bank as typed.
+		if r[5] != "60701190" || r[8] != "341" || r[9] != "1234" || r[10] != r[7] {
+			t.Errorf("xlsx line %d: institution %q, as typed %q %q %q (account %q)", i+2, r[5], r[8], r[9], r[10], r[7])
+		}
 		if !slices.Equal(got, w) {
 			t.Errorf("xlsx line %d = %q, want %q", i+2, got, w)
 		}

@@ -89,18 +89,27 @@ type csvMoney int64
 func (m csvMoney) MarshalCSV() (string, error) { return sheet.Reais(int64(m), ','), nil }
 
 // Line is one line of the reconciliation report: one input row.
-// Amounts are cents (reais in the files); times are UTC, RFC 3339.
+// Amounts are cents (reais in the files); times are RFC 3339 in
+// America/Sao_Paulo, the time zone of the people who read the report.
+// Institution, Branch and Account are what Stone holds (the ISPB, the
+// branch and account as sent); the *AsTyped fields are the input's cells.
 type Line struct {
-	Batch       csvText  `csv:"batch"` // the batch id's first 12 hex digits
-	Row         int      `csv:"row"`   // as Excel numbers it (header = 1)
-	Reference   csvText  `csv:"reference"`
-	Name        csvText  `csv:"name"`
-	Document    csvText  `csv:"document"`
-	Institution csvText  `csv:"institution"`
-	Branch      csvText  `csv:"branch"`
-	Account     csvText  `csv:"account"`
-	Amount      csvMoney `csv:"amount"`
-	LoteState   csvText  `csv:"lote_state"`
+	Batch       csvText `csv:"batch"` // the batch id's first 12 hex digits
+	Row         int     `csv:"row"`   // as Excel numbers it (header = 1)
+	Reference   csvText `csv:"reference"`
+	Name        csvText `csv:"name"`
+	Document    csvText `csv:"document"`
+	Institution csvText `csv:"institution"`
+	Branch      csvText `csv:"branch"`
+	Account     csvText `csv:"account"`
+	// BankAsTyped, BranchAsTyped and AccountAsTyped are the row's cells as
+	// the user wrote them ("Nubank", "0501", "22113-4" for an account and
+	// its digit column).
+	BankAsTyped    csvText  `csv:"bank_as_typed"`
+	BranchAsTyped  csvText  `csv:"branch_as_typed"`
+	AccountAsTyped csvText  `csv:"account_as_typed"`
+	Amount         csvMoney `csv:"amount"`
+	LoteState      csvText  `csv:"lote_state"`
 	// Status is Stone's status of the transfer, or the lote state of a row
 	// never accepted; Final says whether it can still change.
 	Status      csvText  `csv:"status"`
@@ -122,23 +131,50 @@ type Line struct {
 // reconMoneyColumns and reconStatusColumn index Line's fields as
 // XLSX columns.
 var (
-	reconMoneyColumns = []int{8, 16}
-	reconStatusColumn = 10
+	reconMoneyColumns = []int{11, 19}
+	reconStatusColumn = 13
 )
+
+// reportZone is the time zone of the report's times: Brasília's, where
+// finance teams read them; UTC on a system without the zone database.
+var reportZone = func() *time.Location {
+	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
+		return loc
+	}
+	return time.UTC
+}()
 
 func stamp(t time.Time) csvText {
 	if t.IsZero() {
 		return ""
 	}
-	return csvText(t.UTC().Format(time.RFC3339))
+	return csvText(t.In(reportZone).Format(time.RFC3339))
+}
+
+// asTyped sets the line's bank, branch and account as the row's cells
+// have them, by the batch's header.
+func (ln *Line) asTyped(m *check.Mapping, cells []string) {
+	cell := func(f check.Field) string {
+		if i := m.Column(f); i >= 0 && i < len(cells) {
+			return strings.TrimSpace(cells[i])
+		}
+		return ""
+	}
+	ln.BankAsTyped, ln.BranchAsTyped = csvText(cell(check.FieldInstitution)), csvText(cell(check.FieldBranch))
+	account := cell(check.FieldAccount)
+	if d := cell(check.FieldAccountDigit); d != "" {
+		account += "-" + d
+	}
+	ln.AccountAsTyped = csvText(account)
 }
 
 // reconLine builds a row's line.
-func reconLine(rr ledger.ReconciledRow, b ledger.Batch, now time.Time, window time.Duration) Line {
+func reconLine(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now time.Time, window time.Duration) Line {
 	r := rr.Row
 	ln := Line{Batch: csvText(ledger.ShortID(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
 		LoteState: csvText(r.State), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
 		Fee: csvMoney(feeCharged(rr))}
+	ln.asTyped(m, r.Cells)
 	var p stone.CreateExternalTransfer
 	if len(r.Payout) > 0 && json.Unmarshal(r.Payout, &p) == nil {
 		ln.Name, ln.Document = csvText(p.Target.Entity.Name), csvText(p.Target.Entity.Document)
@@ -213,14 +249,16 @@ func (ln Line) cells() []sheet.Cell {
 		return sheet.Cell{Value: strconv.FormatInt(int64(c), 10), Kind: sheet.Number}
 	}
 	return []sheet.Cell{t(ln.Batch), {Value: strconv.Itoa(ln.Row), Kind: sheet.Number}, t(ln.Reference), t(ln.Name),
-		t(ln.Document), t(ln.Institution), t(ln.Branch), t(ln.Account), m(ln.Amount), t(ln.LoteState), t(ln.Status),
+		t(ln.Document), t(ln.Institution), t(ln.Branch), t(ln.Account), t(ln.BankAsTyped), t(ln.BranchAsTyped), t(ln.AccountAsTyped),
+		m(ln.Amount), t(ln.LoteState), t(ln.Status),
 		t(ln.Final), t(ln.WatchUntil), t(ln.FailureCode), t(ln.RefundCode), t(ln.Reason), m(ln.Fee), t(ln.TransferID),
 		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt)}
 }
 
 // reconHeader is Line's csv tags, in order.
 func reconHeader() []string {
-	return []string{"batch", "row", "reference", "name", "document", "institution", "branch", "account", "amount",
+	return []string{"batch", "row", "reference", "name", "document", "institution", "branch", "account",
+		"bank_as_typed", "branch_as_typed", "account_as_typed", "amount",
 		"lote_state", "status", "final", "refund_watch_until", "failure_code", "refund_code", "reason", "fee",
 		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at"}
 }
@@ -259,11 +297,14 @@ func WriteReport(ctx context.Context, l *ledger.Ledger, rep Report, path string)
 // eachLine calls fn with every line of the report, in batch then input order.
 func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, fn func(Line) error) error {
 	for _, b := range rep.Batches {
+		// The header as the import mapped it; a header that no longer maps
+		// leaves the columns as typed empty.
+		m, _ := check.MapHeader(b.Batch.Header)
 		for rr, err := range l.Reconciled(ctx, b.Batch.ID) {
 			if err != nil {
 				return err
 			}
-			if err := fn(reconLine(rr, b.Batch, rep.At, rep.RefundWindow)); err != nil {
+			if err := fn(reconLine(rr, b.Batch, &m, rep.At, rep.RefundWindow)); err != nil {
 				return err
 			}
 		}

@@ -158,43 +158,31 @@ func openCSV(f *os.File, p *progress, lim Limits) (*csvSource, error) {
 	return s, nil
 }
 
-// sniffSeparator picks ',', ';' or tab from the header record, counting only
-// separators outside quotes. A tie is broken by the following lines of the
-// sample (the separator that splits them into as many fields as the header),
-// then by preference for ';' (Brazilian Excel), tab, ','.
+// sniffSeparator picks ',', ';' or tab from the first records of the
+// sample, counting only separators outside quotes. The header may sit
+// under title lines ("Folha de pagamento - Dezembro", a company name),
+// which have few separators or none, so no one line decides: the
+// separator that splits the most lines into the same number of fields
+// wins (the table's lines), then the one that splits them into more
+// fields, then the preference for ';' (Brazilian Excel), tab, ','.
 func sniffSeparator(sample []byte) rune {
 	cands := []byte{';', '\t', ','}
-	lines := splitRecords(sample, 11)
-	if len(lines) == 0 {
-		return ';'
-	}
-	best, bestN := byte(';'), -1
-	var tied []byte
+	lines := splitRecords(sample, MaxHeaderRow+1)
+	best, bestLines, bestFields := byte(';'), 0, 0
 	for _, c := range cands {
-		n := countOutsideQuotes(lines[0], c)
-		switch {
-		case n > bestN:
-			best, bestN, tied = c, n, []byte{c}
-		case n == bestN:
-			tied = append(tied, c)
-		}
-	}
-	if bestN == 0 || len(tied) == 1 {
-		return rune(best)
-	}
-	for _, c := range tied {
-		consistent := true
-		for _, l := range lines[1:] {
-			if countOutsideQuotes(l, c) != bestN {
-				consistent = false
-				break
+		counts := make(map[int]int, len(lines))
+		for _, l := range lines {
+			if n := countOutsideQuotes(l, c); n > 0 {
+				counts[n]++
 			}
 		}
-		if consistent {
-			return rune(c)
+		for n, k := range counts {
+			if k > bestLines || k == bestLines && n > bestFields {
+				best, bestLines, bestFields = c, k, n
+			}
 		}
 	}
-	return rune(tied[0])
+	return rune(best)
 }
 
 // splitRecords returns up to max records of b, split at newlines outside

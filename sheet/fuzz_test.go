@@ -142,7 +142,7 @@ func sameRowsWithinLimits(t *testing.T, path string) {
 			col++
 		}
 		if col == len(row.Cells) || utf8.RuneCountInString(strings.ReplaceAll(row.Cells[col].Value, "\r", "")) <= tightLimits.CellChars {
-			t.Fatalf("%v: row %d is %q", le, le.Row, row.Cells)
+			t.Fatalf("%v: row %d is %q", le, le.Row, cellValues(row.Cells))
 		}
 	}
 }

@@ -71,7 +71,7 @@ func readAllText(t testing.TB, path string) []Row {
 			t.Fatalf("NextText: %v", err)
 		}
 		if r.Format() == CSV && (row.Cells != nil || row.Values == nil) || r.Format() == XLSX && row.Values != nil {
-			t.Fatalf("%v row %d: Cells %q, Values %q: want only Values for CSV, only Cells for XLSX", r.Format(), row.Number, row.Cells, row.Values)
+			t.Fatalf("%v row %d: Cells %q, Values %q: want only Values for CSV, only Cells for XLSX", r.Format(), row.Number, cellValues(row.Cells), row.Values)
 		}
 		for _, v := range row.Values {
 			row.Cells = append(row.Cells, Cell{Value: v})
@@ -619,4 +619,13 @@ func TestReadXLSXFromLibreOffice(t *testing.T) {
 	if !reflect.DeepEqual(r.Header(), []string{"nota"}) || len(rows) != 0 {
 		t.Errorf("sheet Notas: header %q rows %v", r.Header(), rows)
 	}
+}
+
+// cellValues returns the cells' values, for messages.
+func cellValues(cells []Cell) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = c.Value
+	}
+	return out
 }

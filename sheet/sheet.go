@@ -9,6 +9,10 @@
 // row = 1 when it is the first line), so that every message a user reads
 // points at the row they see.
 //
+// The table need not start on the first row: with Options.IsHeader, the
+// header is found among the first MaxHeaderRow rows of the first worksheet
+// that has it, under titles and blank lines; Options.HeaderRow gives it.
+//
 // Whoever wrote the file, Limits bound what it can make the reader hold or
 // do: columns, characters in a cell, bytes in a row, XML nesting and token
 // sizes, the shared strings, how far a workbook decompresses. A file past a
@@ -67,6 +71,31 @@ func (k Kind) String() string {
 type Cell struct {
 	Value string
 	Kind  Kind
+	// Format is how an XLSX workbook shows a Number or Date cell, so that a
+	// results sheet can show it the same way; nil for text, for CSV, and
+	// for the General format. The cells of one style share one, so that a
+	// cell stays 32 bytes.
+	Format *NumberFormat
+}
+
+// NumberFormat is a cell's number format: a built-in one by its ID (the
+// locale's short date is 14), or a custom one by its code ("R$ #,##0.00",
+// "dd/mm/yyyy"), when Code is set.
+type NumberFormat struct {
+	ID   int
+	Code string
+}
+
+// String returns the format's code, or "#ID" for a built-in one; "" for
+// nil (General).
+func (f *NumberFormat) String() string {
+	switch {
+	case f == nil:
+		return ""
+	case f.Code != "":
+		return f.Code
+	}
+	return "#" + strconv.Itoa(f.ID)
 }
 
 // Row is one non-empty record of the sheet.
@@ -123,7 +152,8 @@ const DefaultMaxUnzipSize int64 = 1 << 30
 // Options configures Open. The zero value is ready to use.
 type Options struct {
 	// Sheet names the XLSX worksheet to read; empty means the first
-	// visible one. Ignored for CSV.
+	// visible one (with IsHeader, the first visible one that has the
+	// header). Ignored for CSV.
 	Sheet string
 	// TmpDir is where temporary files may be written. The reader streams
 	// the worksheet straight out of the zip and currently writes none; the
@@ -136,7 +166,27 @@ type Options struct {
 	// Limits bound the columns, cells, rows and XML a sheet may have; the
 	// zero value is DefaultLimits.
 	Limits Limits
+	// HeaderRow is the 1-based row, as Excel numbers it, that holds the
+	// header; the rows above it are skipped. 0 means the header is found:
+	// by IsHeader among the first MaxHeaderRow rows, or, without IsHeader,
+	// as the first non-empty row.
+	HeaderRow int
+	// IsHeader, when set, finds the table: it tells whether a row's cells
+	// (trimmed) are the header the caller needs, and when they are not, a
+	// score (say, how many of the columns sought the row has) so that an
+	// error can name the row closest to a header. Open takes the first row
+	// it accepts among the first MaxHeaderRow rows (or row HeaderRow), so
+	// that titles, a company name or blank lines above the header are
+	// skipped. With no Sheet named, each visible worksheet of a workbook is
+	// tried in order, and the first that has the header is read. When none
+	// has it, Open fails with a *NoHeaderError.
+	IsHeader func(cells []string) (score int, ok bool)
 }
+
+// MaxHeaderRow is how far down a worksheet Open looks for the header with
+// Options.IsHeader: rows 1 to 20, room for the titles, dates and company
+// details finance teams put above a table.
+const MaxHeaderRow = 20
 
 // Sentinel errors, for errors.Is. Messages read well after "open FILE: ".
 var (
@@ -161,7 +211,75 @@ var (
 	// ErrCell: an XLSX cell cannot be read as its type says (bad number,
 	// missing shared string, formula with no computed value).
 	ErrCell = errors.New("unreadable cell")
+	// ErrNoHeader: Options.IsHeader accepted none of the rows looked at
+	// (a *NoHeaderError says which).
+	ErrNoHeader = errors.New("no header row")
 )
+
+// SheetSearch is what Open looked at in one worksheet (or a CSV file) where
+// it did not find the header.
+type SheetSearch struct {
+	// Sheet is the worksheet's name; "" for a CSV file.
+	Sheet string
+	// First and Last are the rows looked at, as Excel numbers them; both
+	// are 0 when the rows looked at were all blank.
+	First, Last int
+	// Closest is the row that scored highest with Options.IsHeader, and
+	// ClosestRow its number; nil and 0 when no row scored above 0 (with
+	// Options.HeaderRow, the row given, whatever its score).
+	Closest    []string
+	ClosestRow int
+	Score      int // Closest's score
+}
+
+// NoHeaderError says where Open looked for the header without finding it.
+type NoHeaderError struct {
+	Searched []SheetSearch // in workbook order
+	// HeaderRow is Options.HeaderRow, when the header's row was given.
+	HeaderRow int
+}
+
+// Error reads like `no header row in rows 1-20 of worksheet "Instruções",
+// rows 1-9 of worksheet "Pagamentos"`.
+func (e *NoHeaderError) Error() string {
+	var parts []string
+	for _, s := range e.Searched {
+		var b strings.Builder
+		switch {
+		case s.First == 0 && e.HeaderRow > 0:
+			fmt.Fprintf(&b, "row %d (blank)", e.HeaderRow)
+		case s.First == 0:
+			b.WriteString("no rows")
+		case s.First == s.Last:
+			fmt.Fprintf(&b, "row %d", s.First)
+		default:
+			fmt.Fprintf(&b, "rows %d-%d", s.First, s.Last)
+		}
+		if s.Sheet != "" {
+			fmt.Fprintf(&b, " of worksheet %q", s.Sheet)
+		}
+		parts = append(parts, b.String())
+	}
+	return ErrNoHeader.Error() + " in " + strings.Join(parts, ", ")
+}
+
+// Unwrap returns ErrNoHeader.
+func (e *NoHeaderError) Unwrap() error { return ErrNoHeader }
+
+// Closest returns the search whose closest row scored highest, the first
+// of them on a tie; false when there is none.
+func (e *NoHeaderError) Closest() (SheetSearch, bool) {
+	best := -1
+	for i, s := range e.Searched {
+		if s.ClosestRow > 0 && (best < 0 || s.Score > e.Searched[best].Score) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return SheetSearch{}, false
+	}
+	return e.Searched[best], true
+}
 
 // ParseError is a row-level problem, found in Row.Err.
 type ParseError struct {
@@ -205,10 +323,14 @@ type source interface {
 // Reader streams the rows of one CSV or XLSX file. Its methods must not be
 // called concurrently, except Progress.
 type Reader struct {
-	src      source
-	format   format
-	header   []string
-	progress *progress
+	src       source
+	format    format
+	header    []string
+	headerRow int
+	sheet     string
+	sheets    []string
+	skipped   []SheetSearch
+	progress  *progress
 }
 
 type format struct {
@@ -285,11 +407,75 @@ func open(path string, opts Options) (*Reader, error) {
 		}
 		r.src, r.format = src, format{kind: CSV, sep: src.sep, encoding: src.encoding}
 	}
-	if err := r.readHeader(); err != nil {
+	if err := r.findTable(opts); err != nil {
 		r.src.close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// findTable reads up to the header row: in the worksheet asked for, or in
+// the first visible one that has it.
+func (r *Reader) findTable(opts Options) error {
+	x, ok := r.src.(*xlsxSource)
+	if !ok {
+		return r.readHeaderOrFail(opts, "")
+	}
+	names, visible := x.book.sheets()
+	r.sheets = names
+	if opts.Sheet != "" || opts.IsHeader == nil {
+		return r.readHeaderOrFail(opts, x.sheet)
+	}
+	var searched []SheetSearch
+	empty := true
+	for i, name := range names {
+		if !visible[i] {
+			continue
+		}
+		// The first visible worksheet is open already (pickSheet), or
+		// the first after it that has cells.
+		if i < x.index {
+			continue
+		}
+		if i > x.index {
+			if err := x.openSheet(i); errors.Is(err, errNotTable) {
+				continue // a chart: no table there
+			} else if err != nil {
+				return err
+			}
+		}
+		found, search, err := r.readHeader(opts, name)
+		if err != nil {
+			return err
+		}
+		if found {
+			r.sheet, r.skipped = name, searched
+			return nil
+		}
+		empty = empty && search.First == 0
+		searched = append(searched, search)
+	}
+	if len(searched) == 0 {
+		// No visible worksheet: the one pickSheet chose.
+		return r.readHeaderOrFail(opts, x.sheet)
+	}
+	if empty && opts.HeaderRow == 0 {
+		return ErrEmpty
+	}
+	return &NoHeaderError{Searched: searched, HeaderRow: opts.HeaderRow}
+}
+
+// readHeaderOrFail reads up to the header of the one source there is.
+func (r *Reader) readHeaderOrFail(opts Options, name string) error {
+	r.sheet = name
+	found, search, err := r.readHeader(opts, name)
+	if err != nil || found {
+		return err
+	}
+	if search.First == 0 && opts.HeaderRow == 0 {
+		return ErrEmpty
+	}
+	return &NoHeaderError{Searched: []SheetSearch{search}, HeaderRow: opts.HeaderRow}
 }
 
 // sniff decides the format from the first bytes of the file.
@@ -312,24 +498,56 @@ func sniff(b []byte) (Format, error) {
 	return CSV, nil
 }
 
-func (r *Reader) readHeader() error {
-	row, err := r.src.next()
-	if err == io.EOF {
-		return ErrEmpty
+// readHeader reads the rows of the source up to its header, and reports
+// whether it found it and, when not, what it looked at.
+func (r *Reader) readHeader(opts Options, name string) (bool, SheetSearch, error) {
+	last := 0 // no bound: the first non-empty row is the header
+	switch {
+	case opts.HeaderRow > 0:
+		last = opts.HeaderRow
+	case opts.IsHeader != nil:
+		last = MaxHeaderRow
 	}
-	if err != nil {
-		return err
+	search := SheetSearch{Sheet: name}
+	for {
+		row, err := r.src.next()
+		if err == io.EOF {
+			return false, search, nil
+		}
+		if err != nil {
+			return false, search, err
+		}
+		if last > 0 && row.Number > last {
+			return false, search, nil
+		}
+		if row.Number < opts.HeaderRow {
+			continue
+		}
+		if search.First == 0 {
+			search.First = max(opts.HeaderRow, 1)
+		}
+		search.Last = row.Number
+		cells := make([]string, len(row.Cells))
+		for i, c := range row.Cells {
+			cells[i] = strings.TrimSpace(c.Value)
+		}
+		if opts.IsHeader != nil {
+			score, ok := opts.IsHeader(cells)
+			if !ok {
+				if score > search.Score || search.ClosestRow == 0 && opts.HeaderRow > 0 {
+					search.Score, search.Closest, search.ClosestRow = score, cells, row.Number
+				}
+				continue
+			}
+		}
+		if row.Err != nil {
+			// A header we cannot read makes every later column name wrong.
+			return false, search, fmt.Errorf("header: %w", row.Err)
+		}
+		r.header, r.headerRow = cells, row.Number
+		r.src.setHeader(r.header)
+		return true, search, nil
 	}
-	if row.Err != nil {
-		// A header we cannot read makes every later column name wrong.
-		return fmt.Errorf("header: %w", row.Err)
-	}
-	r.header = make([]string, len(row.Cells))
-	for i, c := range row.Cells {
-		r.header[i] = strings.TrimSpace(c.Value)
-	}
-	r.src.setHeader(r.header)
-	return nil
 }
 
 // Header returns the header row as written, trimmed, BOM removed. Blank
@@ -355,6 +573,21 @@ func (r *Reader) NextText() (Row, error) {
 	}
 	return r.src.next()
 }
+
+// HeaderRow returns the header's row number, as Excel numbers it.
+func (r *Reader) HeaderRow() int { return r.headerRow }
+
+// Sheet returns the name of the worksheet read; "" for CSV.
+func (r *Reader) Sheet() string { return r.sheet }
+
+// Sheets returns the names of the workbook's worksheets, in order; nil for
+// CSV.
+func (r *Reader) Sheets() []string { return r.sheets }
+
+// Skipped returns what was looked at in the worksheets before the one
+// read, which had no header (Options.IsHeader); nil when the first visible
+// worksheet was read.
+func (r *Reader) Skipped() []SheetSearch { return r.skipped }
 
 // Format returns CSV or XLSX.
 func (r *Reader) Format() Format { return r.format.kind }

@@ -21,7 +21,9 @@ type Writer interface {
 	// WriteHeader writes the header row; call it once, first.
 	WriteHeader(cols []string) error
 	// WriteRow writes one row. Cells of Kind Number in a money column hold
-	// integer cents.
+	// integer cents. In XLSX, a Number or Date cell is written as a number
+	// or a date in its Format (a date without one as yyyy-mm-dd), so that
+	// a sheet read keeps its cells' types and looks when written back.
 	WriteRow(cells []Cell) error
 	// Close commits the file atomically: written to a temporary file in the
 	// same folder, synced, then renamed over the path. After a write error
@@ -46,6 +48,9 @@ type WriteOptions struct {
 	// Summary, when not empty, is written to an extra XLSX sheet "Summary",
 	// its first row bold. Ignored for CSV.
 	Summary [][]Cell
+	// SummaryMoneyColumns are the 0-based columns of Summary whose Number
+	// cells are integer cents, written as reais in R$ format.
+	SummaryMoneyColumns []int
 	// TmpDir is where excelize may spill large sheets while writing XLSX;
 	// "" means the system default. The result itself is always staged next
 	// to its path, so the final rename is atomic.
@@ -215,6 +220,7 @@ type xlsxWriter struct {
 	styles struct {
 		header, money, date int
 		status              map[string]int
+		formats             map[NumberFormat]int // the input's number formats
 	}
 	cols   int
 	row    int // last row written or held back (1-based)
@@ -425,24 +431,31 @@ func (w *xlsxWriter) cellValue(i int, c Cell) (any, error) {
 	}
 	switch {
 	case c.Kind == Number && slices.Contains(w.opts.MoneyColumns, i):
-		cents, err := strconv.ParseInt(c.Value, 10, 64)
-		if err != nil || cents > 1<<53 || cents < -(1<<53) {
-			return nil, fmt.Errorf("amount %q is not whole cents", c.Value)
-		}
-		// Both operands are exact in a float64 and IEEE division rounds
-		// correctly, so this is the double nearest to the decimal amount:
-		// the same number Excel stores when 1234.56 is typed.
-		return excelize.Cell{StyleID: w.styles.money, Value: float64(cents) / 100}, nil
+		return w.moneyValue(c)
 	case c.Kind == Number:
 		// Only numbers a double holds exactly in shortest form become number
 		// cells; a 20-digit code stays text rather than change.
 		if f, err := strconv.ParseFloat(c.Value, 64); err == nil && !math.IsInf(f, 0) && strconv.FormatFloat(f, 'f', -1, 64) == c.Value {
-			return f, nil
+			if c.Format == nil {
+				return f, nil
+			}
+			id, err := w.formatStyle(*c.Format)
+			if err != nil {
+				return nil, err
+			}
+			return excelize.Cell{StyleID: id, Value: f}, nil
 		}
 		return c.Value, nil
 	case c.Kind == Date:
 		if t, err := time.Parse("2006-01-02", c.Value); err == nil {
-			return excelize.Cell{StyleID: w.styles.date, Value: t}, nil
+			id := w.styles.date
+			if c.Format != nil {
+				var err error
+				if id, err = w.formatStyle(*c.Format); err != nil {
+					return nil, err
+				}
+			}
+			return excelize.Cell{StyleID: id, Value: t}, nil
 		}
 		return c.Value, nil
 	case i >= 0 && i == w.opts.StatusColumn:
@@ -453,6 +466,47 @@ func (w *xlsxWriter) cellValue(i int, c Cell) (any, error) {
 	// Strings are written as string cells, never formulas, so "=1+1" and
 	// "00123" come back exactly as given.
 	return c.Value, nil
+}
+
+// moneyValue is a cell of integer cents as reais in R$ format.
+func (w *xlsxWriter) moneyValue(c Cell) (excelize.Cell, error) {
+	cents, err := strconv.ParseInt(c.Value, 10, 64)
+	if err != nil || cents > 1<<53 || cents < -(1<<53) {
+		return excelize.Cell{}, fmt.Errorf("amount %q is not whole cents", c.Value)
+	}
+	// Both operands are exact in a float64 and IEEE division rounds
+	// correctly, so this is the double nearest to the decimal amount: the
+	// same number Excel stores when 1234.56 is typed.
+	return excelize.Cell{StyleID: w.styles.money, Value: float64(cents) / 100}, nil
+}
+
+// maxFormats bounds the number formats a results sheet takes from its
+// input; a workbook has at most a few dozen. Past it, cells keep their
+// type in the General format.
+const maxFormats = 256
+
+// formatStyle returns the style of a number format read from the input,
+// made on first use.
+func (w *xlsxWriter) formatStyle(nf NumberFormat) (int, error) {
+	if id, ok := w.styles.formats[nf]; ok {
+		return id, nil
+	}
+	if len(w.styles.formats) >= maxFormats {
+		return 0, nil
+	}
+	st := &excelize.Style{NumFmt: nf.ID}
+	if nf.Code != "" {
+		st = &excelize.Style{CustomNumFmt: ptrTo(nf.Code)}
+	}
+	id, err := w.f.NewStyle(st)
+	if err != nil {
+		return 0, fmt.Errorf("number format %q: %w", nf.Code, err)
+	}
+	if w.styles.formats == nil {
+		w.styles.formats = map[NumberFormat]int{}
+	}
+	w.styles.formats[nf] = id
+	return id, nil
 }
 
 func (w *xlsxWriter) Close() error {
@@ -522,18 +576,31 @@ func (w *xlsxWriter) writeSummary() error {
 			if err != nil {
 				return err
 			}
-			v, err := w.cellValue(-1, Cell{Value: cell.Value, Kind: cell.Kind})
+			money := r > 0 && cell.Kind == Number && cell.Value != "" && slices.Contains(w.opts.SummaryMoneyColumns, c)
+			var v any
+			if money {
+				v, err = w.moneyValue(cell)
+			} else {
+				v, err = w.cellValue(-1, Cell{Value: cell.Value, Kind: cell.Kind})
+			}
 			if err != nil {
 				return err
 			}
+			style := 0
 			if x, ok := v.(excelize.Cell); ok {
-				v = x.Value
+				v, style = x.Value, x.StyleID
+			}
+			if money {
+				widths.see(c, displayWidth(cell, excelize.Cell{Value: v})+cellPadding)
 			}
 			if err := w.f.SetCellValue(SummarySheet, name, v); err != nil {
 				return err
 			}
 			if r == 0 {
-				if err := w.f.SetCellStyle(SummarySheet, name, name, w.styles.header); err != nil {
+				style = w.styles.header
+			}
+			if style != 0 {
+				if err := w.f.SetCellStyle(SummarySheet, name, name, style); err != nil {
 					return err
 				}
 			}

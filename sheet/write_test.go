@@ -167,7 +167,9 @@ func TestWriteXLSX(t *testing.T) {
 
 	// Our own reader sees the same values and kinds.
 	_, got := readAll(t, p, Options{})
-	if got[0].Cells[2] != (Cell{Value: "1234.56", Kind: Number}) || got[0].Cells[3] != (Cell{Value: "2026-07-01", Kind: Date}) || got[0].Cells[1] != (Cell{Value: "00123"}) {
+	c2, c3 := got[0].Cells[2], got[0].Cells[3]
+	if c2.Value != "1234.56" || c2.Kind != Number || c2.Format.String() != `"R$" #,##0.00` ||
+		c3.Value != "2026-07-01" || c3.Kind != Date || c3.Format.String() != "yyyy-mm-dd" || got[0].Cells[1] != (Cell{Value: "00123"}) {
 		t.Errorf("read back %v", got[0].Cells)
 	}
 }
@@ -231,5 +233,42 @@ func TestWriteReplaces(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); string(b) != "\xEF\xBB\xBFa\r\n1\r\n" {
 		t.Errorf("after Close: %q", b)
+	}
+}
+
+// TestWriteXLSXKeepsFormats writes cells as an XLSX input had them and
+// reads them back: numbers stay numbers and dates dates, each in its own
+// number format, built-in (the locale's short date, 14) or custom.
+func TestWriteXLSXKeepsFormats(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.xlsx")
+	w, err := Create(p, WriteOptions{StatusColumn: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	brl := &NumberFormat{ID: 170, Code: `"R$" #,##0.00`}
+	in := []Cell{
+		{Value: "4250.75", Kind: Number, Format: brl},
+		{Value: "2026-12-05", Kind: Date, Format: &NumberFormat{ID: 14}},
+		{Value: "2026-12-06", Kind: Date, Format: &NumberFormat{ID: 180, Code: "dd/mm/yyyy"}},
+		{Value: "42", Kind: Number},
+		{Value: "0501"},
+	}
+	if err := w.WriteHeader([]string{"Valor", "Data", "Vencimento", "N", "Agência"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRow(in); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, rows := readAll(t, p, Options{})
+	got := rows[0].Cells
+	for i, c := range in {
+		g := got[i]
+		// A custom format's ID is the workbook's own: its code is compared.
+		if g.Value != c.Value || g.Kind != c.Kind || g.Format.String() != c.Format.String() {
+			t.Errorf("column %d: read back %+v, wrote %+v", i+1, g, c)
+		}
 	}
 }

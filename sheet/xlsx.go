@@ -33,14 +33,17 @@ type xlsxSource struct {
 	part     io.ReadCloser
 	dec      *xml.Decoder
 	sheet    string
+	index    int // of sheet, in workbook order
 	sst      []string
-	isDate   []bool // by cellXfs index (the cell's s attribute)
+	isDate   []bool          // by cellXfs index (the cell's s attribute)
+	formats  []*NumberFormat // by cellXfs index; nil for General
 	date1904 bool
 	header   []string
 	lastRow  int
 	done     bool
 	lim      Limits
 	budget   *partBudget // every cell's text is counted in it again
+	book     xBook
 }
 
 // partBudget caps the bytes decompressed from all parts together, and the
@@ -223,51 +226,96 @@ func openXLSX(f *os.File, size int64, opts Options, p *progress) (*xlsxSource, e
 		return nil, err
 	}
 
-	s := &xlsxSource{file: f, date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true", lim: lim, budget: w.budget}
+	s := &xlsxSource{file: f, date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true", lim: lim, budget: w.budget,
+		book: xBook{zip: w, wb: wb, rels: wbRels, dir: dir, size: size, progress: p}}
 	idx, err := pickSheet(&wb, opts.Sheet)
 	if err != nil {
 		return nil, err
 	}
-	s.sheet = wb.Sheets[idx].Name
-	rid := wb.Sheets[idx].RID
-	sheetPath := wbRels.target(dir, func(id, _ string) bool { return id == rid })
-	if sheetPath == "" {
-		return nil, fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
-	}
-	if !typeIs("worksheet")(rid, relType(&wbRels, rid)) {
-		return nil, fmt.Errorf("sheet %q is a chart or dialog, not a table", s.sheet)
-	}
-
 	if stylesPath := wbRels.target(dir, typeIs("styles")); stylesPath != "" && w.has(stylesPath) {
 		var st xStyles
 		if err := w.decode(stylesPath, &st); err != nil {
 			return nil, err
 		}
-		s.isDate = dateStyles(&st)
+		s.isDate, s.formats = dateStyles(&st)
 	}
 	if sstPath := wbRels.target(dir, typeIs("sharedStrings")); sstPath != "" && w.has(sstPath) {
 		if s.sst, err = readSharedStrings(w, sstPath); err != nil {
 			return nil, err
 		}
 	}
+	err = s.openSheet(idx)
+	for i := idx + 1; errors.Is(err, errNotTable) && opts.Sheet == "" && opts.IsHeader != nil && i < len(wb.Sheets); i++ {
+		// A chart in front of the table: the table is looked for in the
+		// visible worksheets after it.
+		if st := wb.Sheets[i].State; st == "" || st == "visible" {
+			err = s.openSheet(i)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
-	zf := w.parts[strings.ToLower(sheetPath)]
+// errNotTable: a chart or dialog sheet, which has no cells to read.
+var errNotTable = errors.New("no cells")
+
+// xBook is what an open workbook keeps to open another of its worksheets:
+// the styles and shared strings, read once, serve them all.
+type xBook struct {
+	zip      *workbookZip
+	wb       xWorkbook
+	rels     xRels
+	dir      string
+	size     int64
+	progress *progress
+}
+
+// sheets returns the worksheets' names in workbook order, and whether each
+// is visible.
+func (b *xBook) sheets() (names []string, visible []bool) {
+	for _, sh := range b.wb.Sheets {
+		names = append(names, sh.Name)
+		visible = append(visible, sh.State == "" || sh.State == "visible")
+	}
+	return names, visible
+}
+
+// openSheet starts reading worksheet idx (in workbook order) from its
+// first row, closing the one being read, if any.
+func (s *xlsxSource) openSheet(idx int) error {
+	if s.part != nil {
+		s.part.Close()
+		s.part, s.dec = nil, nil
+	}
+	b := &s.book
+	s.sheet, s.index, s.header, s.lastRow, s.done = b.wb.Sheets[idx].Name, idx, nil, 0, false
+	rid := b.wb.Sheets[idx].RID
+	sheetPath := b.rels.target(b.dir, func(id, _ string) bool { return id == rid })
+	if sheetPath == "" {
+		return fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
+	}
+	if !typeIs("worksheet")(rid, relType(&b.rels, rid)) {
+		return fmt.Errorf("sheet %q is a chart or dialog, not a table: %w", s.sheet, errNotTable)
+	}
+	zf := b.zip.parts[strings.ToLower(sheetPath)]
 	if zf == nil {
-		return nil, fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
+		return fmt.Errorf("%w: sheet %q has no worksheet part", ErrNotSpreadsheet, s.sheet)
 	}
 	total, read := float64(max(zf.UncompressedSize64, 1)), int64(0)
-	fileSize := float64(size)
+	fileSize, p := float64(b.size), b.progress
 	p.done.Store(0)
-	part, err := w.open(sheetPath, 0, func(n int) {
+	part, err := b.zip.open(sheetPath, 0, func(n int) {
 		read += int64(n)
 		p.done.Store(int64(min(fileSize, fileSize*float64(read)/total)))
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.part = part
 	s.dec = xml.NewDecoder(part)
-	return s, nil
+	return nil
 }
 
 func relType(r *xRels, id string) string {
@@ -345,24 +393,35 @@ func pickSheet(wb *xWorkbook, name string) (int, error) {
 	return 0, fmt.Errorf("%w %q; the workbook has %s", ErrNoSheet, name, strings.Join(names, ", "))
 }
 
-// dateStyles tells, per cell style, whether its number format shows a date.
-func dateStyles(st *xStyles) []bool {
-	custom := make(map[string]string, len(st.NumFmts))
+// dateStyles tells, per cell style, whether its number format shows a date,
+// and what that format is.
+func dateStyles(st *xStyles) ([]bool, []*NumberFormat) {
+	custom := make(map[string]*NumberFormat, len(st.NumFmts))
 	for _, nf := range st.NumFmts {
-		custom[strings.TrimSpace(nf.ID)] = nf.Code
+		id := strings.TrimSpace(nf.ID)
+		n, _ := strconv.Atoi(id)
+		custom[id] = &NumberFormat{ID: n, Code: nf.Code}
 	}
+	builtin := map[int]*NumberFormat{}
 	out := make([]bool, len(st.Xfs))
+	formats := make([]*NumberFormat, len(st.Xfs))
 	for i, xf := range st.Xfs {
 		id := strings.TrimSpace(xf.NumFmtID)
-		if code, ok := custom[id]; ok {
-			out[i] = isDateFormat(code)
+		if nf, ok := custom[id]; ok {
+			out[i], formats[i] = isDateFormat(nf.Code), nf
 			continue
 		}
 		n, err := strconv.Atoi(id)
 		// Built-in formats 14-22 are dates and date-times, 45-47 times.
 		out[i] = err == nil && (n >= 14 && n <= 22 || n >= 45 && n <= 47)
+		if err == nil && n > 0 && n < 164 {
+			if builtin[n] == nil {
+				builtin[n] = &NumberFormat{ID: n}
+			}
+			formats[i] = builtin[n]
+		}
 	}
-	return out
+	return out, formats
 }
 
 // isDateFormat reports whether a number format code displays a date or time:
@@ -924,15 +983,27 @@ func (s *xlsxSource) cellValue(typ, style, v, inline string, hasV, hasF, hasIs b
 			if err != nil {
 				return Cell{Value: v}, err
 			}
-			return Cell{Value: t.Format("2006-01-02"), Kind: Date}, nil
+			return Cell{Value: t.Format("2006-01-02"), Kind: Date, Format: s.format(style)}, nil
 		}
 		num, ok := plainDecimal(raw)
 		if !ok {
 			return Cell{Value: v}, errors.New("is not a decimal number")
 		}
-		return Cell{Value: num, Kind: Number}, nil
+		return Cell{Value: num, Kind: Number, Format: s.format(style)}, nil
 	}
 	return Cell{Value: v}, fmt.Errorf("has unknown type %q", typ)
+}
+
+// format returns the number format of a cell style, nil for General.
+func (s *xlsxSource) format(style string) *NumberFormat {
+	if style == "" {
+		return nil
+	}
+	i, err := strconv.Atoi(style)
+	if err != nil || i < 0 || i >= len(s.formats) {
+		return nil
+	}
+	return s.formats[i]
 }
 
 func (s *xlsxSource) styleIsDate(style string) bool {

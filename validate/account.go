@@ -105,7 +105,8 @@ func Branch(value string) (string, error) {
 // AccountType normalises an account_type cell to CC (conta corrente), CD
 // (depósito), CG (garantida), PG (pagamento) or PP (poupança); "" when empty.
 // It accepts any case and the Portuguese words (corrente, poupança,
-// pagamento, depósito, garantida, with or without "conta").
+// pagamento, depósito, garantida, with or without "conta"). A conta
+// salário or investimento is an error that says why and what to ask for.
 func AccountType(value string) (string, error) {
 	// The usual cell is a bare two-letter code in any case; folding it
 	// would only lower-case it, at the cost of a copy per row.
@@ -126,18 +127,22 @@ func AccountType(value string) (string, error) {
 	switch v {
 	case "":
 		return "", nil
-	case "cc", "corrente":
+	case "cc", "corrente", "checking":
 		return "CC", nil
 	case "cd", "deposito":
 		return "CD", nil
 	case "cg", "garantida":
 		return "CG", nil
-	case "pg", "pagamento", "pagamentos":
+	case "pg", "pagamento", "pagamentos", "payment":
 		return "PG", nil
-	case "pp", "poupanca":
+	case "pp", "poupanca", "poup", "savings":
 		return "PP", nil
+	case "salario":
+		return "", fail(ErrInvalidAccountType, "A conta salário is not one of the types a TED from Stone takes (CC, CD, CG, PG, PP): ask the payee or the bank which to use, usually CC (corrente).")
+	case "ci", "investimento":
+		return "", fail(ErrInvalidAccountType, "Stone no longer sends TEDs to a conta investimento: ask the payee for a conta corrente or poupança, and write CC or PP.")
 	}
-	return "", fail(ErrInvalidAccountType, "The account type must be CC (corrente), CD (depósito), CG (garantida), PG (pagamento) or PP (poupança).")
+	return "", fail(ErrInvalidAccountType, "The account type must be CC (corrente), CD (depósito), CG (garantida), PG (pagamento) or PP (poupança), as the code or the word.")
 }
 
 // AccountRules applies Stone's account-type rules (stone-api.md §2.1) to a

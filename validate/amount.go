@@ -368,7 +368,7 @@ func (a amountText) ambiguity(raw, why string) error {
 		first, second = dotMeaning, commaMeaning
 	}
 	return fail(ErrAmbiguousAmount, "This could be "+first+` if "`+sep+`" separates thousands, or `+second+` if "`+sep+`" is the decimal separator; `+why+
-		" Write it with both separators or with two decimals (like 1.234,00), or set the file's decimal separator.")
+		" Write it with both separators or with two decimals (like 1.234,00), or give the file's decimal separator: --decimal comma reads it as "+commaMeaning+", --decimal dot as "+dotMeaning+".")
 }
 
 const whyNoEvidence = "no other amount in the file shows which separator it uses."

@@ -63,9 +63,9 @@ func TestParseAmount(t *testing.T) {
 func TestParseAmountAmbiguousMessage(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"1.234", `This could be R$ 1.234,00 if "." separates thousands, or R$ 1,234 (not a valid amount) if "." is the decimal separator; ` +
-			`no other amount in the file shows which separator it uses. Write it with both separators or with two decimals (like 1.234,00), or set the file's decimal separator.`},
+			`no other amount in the file shows which separator it uses. Write it with both separators or with two decimals (like 1.234,00), or give the file's decimal separator: --decimal comma reads it as R$ 1.234,00, --decimal dot as R$ 1,234 (not a valid amount).`},
 		{"1,234", `This could be R$ 1.234,00 if "," separates thousands, or R$ 1,234 (not a valid amount) if "," is the decimal separator; ` +
-			`no other amount in the file shows which separator it uses. Write it with both separators or with two decimals (like 1.234,00), or set the file's decimal separator.`},
+			`no other amount in the file shows which separator it uses. Write it with both separators or with two decimals (like 1.234,00), or give the file's decimal separator: --decimal comma reads it as R$ 1,234 (not a valid amount), --decimal dot as R$ 1.234,00.`},
 	}
 	for _, tt := range tests {
 		_, err := ParseAmount(tt.in, DecimalAuto)

@@ -21,6 +21,17 @@ type Input struct {
 	Row int
 	Amount, AmountCents, Name, Document, DocumentType, Institution,
 	Branch, Account, AccountType, ScheduledTo, Reference Cell
+	// AccountDigit and BranchDigit are separate check-digit columns: the
+	// account's digit is appended to it, the branch's is checked and left
+	// out (Stone takes the account with its digit, the branch without).
+	AccountDigit, BranchDigit Cell
+	// CPF and CNPJ are separate CPF and CNPJ columns, used instead of
+	// Document: per row, the one that is filled.
+	CPF, CNPJ Cell
+	// TotalsLabel says that a cell of the row outside these columns is a
+	// totals label (IsTotalsLabel): with no payee data, the row is a
+	// totals row.
+	TotalsLabel bool
 }
 
 // Payout is exactly the JSON body that would be POSTed to
@@ -65,6 +76,13 @@ type Result struct {
 	Reference   string      // normalised reference, "" when none
 	Errors      []FieldError
 	Warnings    []FieldError
+	// Total is set on a totals row: a row with no payee data whose amount
+	// is the sum of the valid rows above it (or since the previous totals
+	// row), or that is labelled total, soma or subtotal. It is not a
+	// payee: no errors, no payout. TotalNote says what it held, for the
+	// user.
+	Total     bool
+	TotalNote string
 }
 
 // Valid reports whether the row can be paid.
@@ -112,6 +130,11 @@ type Checker struct {
 	payouts         []Payout      // the valid rows' payouts are carved from it
 	reusePayouts    bool          // Options.ReusePayouts: payouts is rewound by each finish
 	seen            *seenTable
+	// sumAbove and sumSection add up the valid rows' amounts: all of them
+	// so far, and those since the last totals row; nAbove and nSection
+	// count them.
+	sumAbove, sumSection int64
+	nAbove, nSection     int
 }
 
 // pendingRow is a checked row whose amount may still wait for the file's
@@ -127,11 +150,15 @@ type pendingRow struct {
 	// convention: what it proves (evidence), and where in Errors and
 	// Warnings its findings go, so that they keep the order of the columns'
 	// checks.
-	unsettled           bool
-	text                Cell // the amount cell read as text
-	evidence            Decimal
-	evidenceCents       int64 // the amount read under evidence
-	errIndex, warnIndex int
+	unsettled bool
+
+	// A row with no payee data may be a totals row, decided in row order
+	// against the sums of the rows above.
+	totalCandidate, totalLabelled bool
+	text                          Cell // the amount cell read as text
+	evidence                      Decimal
+	evidenceCents                 int64 // the amount read under evidence
+	errIndex, warnIndex           int
 }
 
 // NewChecker returns a Checker for one file.
@@ -300,6 +327,14 @@ func (c *Checker) finish(dst []Result) []Result {
 		if len(p.res.Errors) == 0 {
 			c.dedupe(p, look[k])
 			k++
+			if p.res.Payout != nil {
+				c.sumAbove += p.payout.Amount
+				c.sumSection += p.payout.Amount
+				c.nAbove++
+				c.nSection++
+			}
+		} else if p.totalCandidate {
+			c.total(p)
 		}
 		dst = append(dst, p.res)
 	}
@@ -347,6 +382,53 @@ func (c *Checker) dedupe(p *pendingRow, l lookup) {
 	}
 	c.payouts = append(c.payouts, p.payout)
 	p.res.Payout = &c.payouts[len(c.payouts)-1]
+}
+
+// total makes a row with no payee data a totals row when it is labelled
+// as one or its amount is the sum of two or more valid rows above it (all
+// of them, or those since the previous totals row): the amount of one row
+// repeated below it is more likely a payee whose details were left out.
+// Any other such row stays an invalid payee, with its errors.
+func (c *Checker) total(p *pendingRow) {
+	amountOK := p.payout.Amount > 0
+	for _, e := range p.res.Errors {
+		if e.Column == column(p.cell, "amount") {
+			amountOK = false
+		}
+	}
+	a := p.payout.Amount
+	var note string
+	switch {
+	case amountOK && a == c.sumAbove && (c.nAbove > 1 || p.totalLabelled):
+		note = FormatBRL(a) + ", the sum of the valid rows above"
+	case amountOK && a == c.sumSection && (c.nSection > 1 || p.totalLabelled):
+		note = FormatBRL(a) + ", the sum of the valid rows since the last total"
+	case !p.totalLabelled:
+		return
+	case amountOK:
+		note = FormatBRL(a) + "; the valid rows above add up to " + FormatBRL(c.sumAbove)
+	default:
+		note = "its amount " + strconv.Quote(p.cell.Value) + " not read"
+	}
+	p.res.Errors, p.res.Warnings = nil, nil
+	p.res.Total, p.res.TotalNote = true, note
+	c.sumSection, c.nSection = 0, 0
+}
+
+// IsTotalsLabel reports whether a cell labels a totals row: "TOTAL",
+// "Total geral", "Soma:", "Subtotal", "Totais".
+func IsTotalsLabel(s string) bool {
+	v := trimSpace(s)
+	if v == "" || len(v) > 40 {
+		return false
+	}
+	f := foldHeader(v)
+	for _, w := range [...]string{"total", "subtotal", "soma", "somatorio"} {
+		if len(f) >= len(w) && f[:len(w)] == w {
+			return true
+		}
+	}
+	return false
 }
 
 // payoutSlab is how many payouts share one allocation: 240 payouts are
@@ -416,8 +498,15 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 	if dtErr != nil {
 		p.errorf(in.DocumentType, "document_type", dtErr)
 	}
-	if doc, err := Document(digitsOf(in.Document), dt); err != nil {
-		p.errorf(in.Document, "document", err)
+	docCell := in.Document
+	var docErr error
+	if in.CPF.Present || in.CNPJ.Present {
+		docCell, dt, docErr = splitDocument(in, dt)
+	}
+	if docErr != nil {
+		p.errorf(docCell, "document", docErr)
+	} else if doc, err := Document(digitsOf(docCell), dt); err != nil {
+		p.errorf(docCell, "document", err)
 	} else {
 		pay.Target.Entity.Document, pay.Target.Entity.DocumentType = doc.Number, doc.Type
 		if doc.ZerosRestored {
@@ -425,16 +514,29 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 			if doc.AlsoCNPJ != "" {
 				msg += " If the payee is a company with the CNPJ " + formatCNPJ(doc.AlsoCNPJ) + ", write it in full or set the document type."
 			}
-			p.warn(in.Document, "document", WarnDocumentZerosRestored, msg)
+			p.warn(docCell, "document", WarnDocumentZerosRestored, msg)
 		}
 	}
 
-	inst, restored, err := c.dir.Resolve(in.Institution.Value, in.Institution.Kind)
+	var inst Institution
+	var restored, named bool
+	var err error
+	var byName string
+	if in.Institution.Kind == Text {
+		// "341 - Itaú Unibanco", "Nubank": a bank as people write it.
+		inst, byName, named, err = c.dir.ResolveText(in.Institution.Value)
+	}
+	if !named {
+		inst, restored, err = c.dir.Resolve(in.Institution.Value, in.Institution.Kind)
+	}
 	if err != nil {
 		p.errorf(in.Institution, "institution_code", err)
 	} else {
 		p.res.Institution = inst
 		pay.Target.Account.InstitutionCode = inst.ISPB
+		if byName != "" {
+			p.warn(in.Institution, "institution_code", WarnInstitutionByName, byName)
+		}
 		if restored {
 			what := "ISPB " + inst.ISPB
 			if trimLeftZeros(inst.Code) == trimLeftZeros(digitsOf(in.Institution)) && len(digitsOf(in.Institution)) < 3 {
@@ -444,13 +546,20 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 		}
 	}
 
-	account, accErr := Account(digitsOf(in.Account), inst.ShortName)
+	accountText, digitCell, accErr := accountWithDigit(in.Account, in.AccountDigit)
+	var account string
 	if accErr != nil {
+		p.errorf(digitCell, "account_digit", accErr)
+	} else if account, accErr = Account(accountText, inst.ShortName); accErr != nil {
 		p.errorf(in.Account, "account_code", accErr)
 	}
 	branch, brErr := Branch(digitsOf(in.Branch))
 	if brErr != nil {
 		p.errorf(in.Branch, "branch_code", brErr)
+	}
+	if err := branchDigit(in.BranchDigit); err != nil {
+		p.errorf(in.BranchDigit, "branch_digit", err)
+		brErr = err
 	}
 	typ, typErr := AccountType(in.AccountType.Value)
 	if typErr != nil {
@@ -465,6 +574,10 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 	}
 
 	c.checkAmount(p, in)
+	if blankPayee(in) && (trimSpace(in.Amount.Value) != "" || trimSpace(in.AmountCents.Value) != "") {
+		p.totalLabelled = in.TotalsLabel || IsTotalsLabel(in.Name.Value)
+		p.totalCandidate = p.totalLabelled || trimSpace(in.Name.Value) == ""
+	}
 
 	if in.ScheduledTo.Kind == Number {
 		p.errorf(in.ScheduledTo, "scheduled_to", fail(ErrInvalidDate, "This is a number, not a date: format the cell as a date, or write dd/mm/yyyy."))
@@ -482,6 +595,17 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 	} else {
 		p.res.Reference = ref
 	}
+}
+
+// blankPayee reports whether a row names no payee account: no document,
+// bank, branch or account.
+func blankPayee(in *Input) bool {
+	for _, v := range [...]string{in.Document.Value, in.CPF.Value, in.CNPJ.Value, in.Institution.Value, in.Branch.Value, in.Account.Value, in.AccountDigit.Value} {
+		if trimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Checker) checkAmount(p *pendingRow, in *Input) {

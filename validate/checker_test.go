@@ -378,7 +378,7 @@ func TestCheckerAmbiguousMessage(t *testing.T) {
 	_, all := addAmounts(newTestChecker(Options{}), "1.234")
 	fe := all[0].Errors[0]
 	want := `column "Valor": value "1.234": This could be R$ 1.234,00 if "." separates thousands, or R$ 1,234 (not a valid amount) if "." is the decimal separator; ` +
-		`no other amount in the file shows which separator it uses. Write it with both separators or with two decimals (like 1.234,00), or set the file's decimal separator.`
+		`no other amount in the file shows which separator it uses. Write it with both separators or with two decimals (like 1.234,00), or give the file's decimal separator: --decimal comma reads it as R$ 1.234,00, --decimal dot as R$ 1,234 (not a valid amount).`
 	if fe.Error() != want || fe.Row != 2 || !errors.Is(fe, ErrAmbiguousAmount) {
 		t.Errorf("error = %v (row %d)\nwant %s", fe, fe.Row, want)
 	}

@@ -55,7 +55,14 @@ func DocumentType(s string) (string, error) {
 	case "cnpj", "pj":
 		return "cnpj", nil
 	}
-	return "", fail(ErrInvalidDocumentType, "The document type must be CPF or CNPJ, or left empty to infer it from the document.")
+	// A "Tipo Pessoa" column: F or J, física or jurídica.
+	switch foldHeader(s) {
+	case "f", "fisica", "pessoafisica":
+		return "cpf", nil
+	case "j", "juridica", "pessoajuridica":
+		return "cnpj", nil
+	}
+	return "", fail(ErrInvalidDocumentType, "The document type must be CPF or CNPJ (or F/J, física/jurídica), or left empty to infer it from the document.")
 }
 
 // Document checks a CPF or CNPJ and infers which it is. documentType is ""

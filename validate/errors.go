@@ -33,6 +33,10 @@ var (
 	ErrAmbiguousInstitution = &Rule{"ambiguous_institution", "could be two institutions"}
 	ErrStoneInstitution     = &Rule{"stone_institution", "is Stone itself"}
 	ErrNoTED                = &Rule{"institution_not_ted", "cannot receive a TED"}
+	ErrInstitutionMismatch  = &Rule{"institution_mismatch", "names another bank than its code"}
+	// WarnInstitutionByName is a warning: the bank was read from its name,
+	// or its code was read beside a name lote does not know.
+	WarnInstitutionByName = &Rule{"institution_by_name", "was read from the bank's name"}
 	// WarnInstitutionZerosRestored is a warning: leading zeros were put back.
 	WarnInstitutionZerosRestored = &Rule{"institution_zeros_restored", "had lost its leading zeros"}
 

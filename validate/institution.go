@@ -41,6 +41,7 @@ type Directory struct {
 	// no institution has. Every payout row looks its bank up here, and an
 	// array index costs less than hashing a string.
 	byCode *[1000]Institution
+	dirNames
 }
 
 // Institutions returns the embedded directory, derived from a snapshot of the

@@ -345,7 +345,9 @@ func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch
 	// with the batch, so they open the way the input did, also on resume.
 	// The person asked to stop only the sending: the results of what was
 	// done are still written.
-	if err := batch.WriteResults(context.WithoutCancel(ctx), l, rep.Batch.ID, path); err != nil {
+	// The input, when it is at hand, gives its cells' types back.
+	check := check.CheckOptions{Sheet: f.sheet.sheet, HeaderRow: f.sheet.headerRow}
+	if err := batch.WriteResultsWith(context.WithoutCancel(ctx), l, rep.Batch.ID, path, batch.ResultsOptions{Input: input, Check: check}); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -453,6 +455,9 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 		fmt.Fprint(w, " (not sent unless a person releases them: --allow-repeat)")
 	}
 	fmt.Fprintln(w)
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	printNotes(w, p.HeldRows, p.Held)
 	if p.WarningCount > 0 {
 		fmt.Fprintf(w, "  %d rows to send with a warning:\n", p.WarningCount)

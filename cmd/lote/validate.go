@@ -21,13 +21,15 @@ import (
 // sheetFlags are the flags every command that reads a sheet shares.
 type sheetFlags struct {
 	sheet           string
+	headerRow       int
 	decimal         string
 	institutions    string
 	allowDuplicates bool
 }
 
 func (s *sheetFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.sheet, "sheet", "", "XLSX worksheet to read (default: the first)")
+	fs.StringVar(&s.sheet, "sheet", "", "XLSX worksheet to read (default: the first that has a header row)")
+	fs.IntVar(&s.headerRow, "header-row", 0, "row of the header, as Excel numbers it (default: the first of rows 1-20 with the payout columns)")
 	fs.StringVar(&s.decimal, "decimal", "auto", "decimal separator of text amounts: auto, comma (1.234,56) or dot (1,234.56)")
 	fs.StringVar(&s.institutions, "institutions", "", "the Central Bank's ParticipantesSTR.csv, to use instead of the built-in list of institutions")
 	fs.BoolVar(&s.allowDuplicates, "allow-duplicates", false, "accept rows that repeat an earlier row of the same sheet (same payee, account, amount and date)")
@@ -36,7 +38,10 @@ func (s *sheetFlags) register(fs *flag.FlagSet) {
 // options turns the flags into check options, loading the institution list
 // when one is given.
 func (s *sheetFlags) options() (check.CheckOptions, error) {
-	o := check.CheckOptions{Sheet: s.sheet}
+	if s.headerRow < 0 {
+		return check.CheckOptions{}, fmt.Errorf("--header-row %d: give the header's row number, 1 or more", s.headerRow)
+	}
+	o := check.CheckOptions{Sheet: s.sheet, HeaderRow: s.headerRow}
 	o.Validate.AllowDuplicates = s.allowDuplicates
 	switch strings.ToLower(s.decimal) {
 	case "auto", "":
@@ -146,6 +151,9 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	}
 	switch *format {
 	case "text":
+		for _, n := range sum.Notes {
+			fmt.Fprintf(out, "%s: note: %s\n", path, n)
+		}
 		fmt.Fprintf(out, "%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
 			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents))
 	case "json":
@@ -156,6 +164,7 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 		}
 		report.SHA256 = sha
 		report.Rows, report.Valid, report.Invalid, report.TotalCents = sum.Rows, sum.Valid, sum.Invalid, sum.TotalCents
+		report.Notes = append([]string{}, sum.Notes...)
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(report); err != nil {
@@ -186,6 +195,7 @@ type validateReport struct {
 	TotalCents int64     `json:"total_cents"`
 	Errors     []problem `json:"errors"`
 	Warnings   []problem `json:"warnings"`
+	Notes      []string  `json:"notes"`
 }
 
 type rowReport struct {
