@@ -124,14 +124,27 @@ func (l *Ledger) SetRetention(ctx context.Context, days int, by string) (Retenti
 
 // expirable is the SQL condition of an upload whose files may go: not
 // expired already, and finished, so that nothing of it may still need its
-// file: its batch done, the upload rejected or withdrawn, or never
-// imported (checked only, with invalid rows: it is never sent). A batch
+// file: its batch done (submitted, or with no row left to send or release:
+// a sheet all of whose rows are held waits for a person), the upload
+// rejected or withdrawn, never imported,
+// or checked only: imported with invalid rows, never submitted and nothing
+// of it sent (Submit refuses it; its corrected sheet is another batch). A batch
 // importing, waiting to be submitted or approved, or being sent keeps its
 // files whatever their age. Its age counts from the last change of the
 // batch or of its upload record.
 const expirable = `expired_at IS NULL
-	AND (coalesce((SELECT state FROM batches b WHERE b.id = uploads.id), '') IN ('done', '')
-	     OR rejected_by IS NOT NULL OR withdrawn_by IS NOT NULL)
+	AND ((SELECT state FROM batches b WHERE b.id = uploads.id) IS NULL
+	     OR ((SELECT state FROM batches b WHERE b.id = uploads.id) = 'done'
+	         AND (submitted_at IS NOT NULL
+	              OR NOT EXISTS (SELECT 1 FROM batches b JOIN rows r ON r.batch = b.num
+	                             WHERE b.id = uploads.id AND r.state IN ('pending', 'held'))))
+	     OR rejected_by IS NOT NULL OR withdrawn_by IS NOT NULL
+	     OR (submitted_at IS NULL
+	         AND (SELECT state FROM batches b WHERE b.id = uploads.id) = 'imported'
+	         AND EXISTS (SELECT 1 FROM batches b JOIN rows r ON r.batch = b.num
+	                     WHERE b.id = uploads.id AND r.state = 'invalid')
+	         AND NOT EXISTS (SELECT 1 FROM batches b JOIN rows r ON r.batch = b.num
+	                         WHERE b.id = uploads.id AND r.state NOT IN ('invalid', 'pending', 'held'))))
 	AND max(uploaded_at, coalesce((SELECT updated_at FROM batches b WHERE b.id = uploads.id), ''),
 	        coalesce(submitted_at, ''), coalesce(approved_at, ''), coalesce(second_approved_at, ''),
 	        coalesce(rejected_at, ''), coalesce(withdrawn_at, '')) < ?`
