@@ -26,12 +26,18 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes (DESIGN.md "The command line").
+// Exit codes, one per outcome a cron job tells apart (`lote help
+// exit-codes`, README "Exit codes"). When several apply to one run, the
+// first of exitInterrupted, exitPerson, exitRejected, exitHeld, exitRows
+// is returned: the one that asks the most of the person reading it.
 const (
-	exitOK          = 0 // every row done as asked
-	exitRows        = 1 // some rows invalid, rejected or needing review
+	exitOK          = 0 // every row paid (or, for other commands, done as asked)
+	exitRows        = 1 // invalid rows: nothing sent (with --skip-invalid, the valid rows paid)
 	exitUsage       = 2 // usage or configuration error: nothing submitted
-	exitInterrupted = 3 // interrupted; the batch can be resumed
+	exitInterrupted = 3 // interrupted, Stone unreachable or rows unconfirmed: resumable
+	exitRejected    = 4 // some rows rejected by Stone, or returned (failed, refunded) after it accepted them
+	exitHeld        = 5 // some rows held as repeats of a payout already paid or claimed
+	exitPerson      = 6 // some rows need a person: their outcome is unknown (lote settle)
 )
 
 // env looks up an environment variable; tests pass a map's lookup.
@@ -69,6 +75,10 @@ func commands() []command {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
 	cio := cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 2 && args[0] == "help" && args[1] == "exit-codes" {
+		printExitCodes(stdout)
+		return exitOK
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -91,5 +101,6 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\n`lote COMMAND -h` shows a command's flags. Flags can also be set as LOTE_<FLAG> environment variables (LOTE_DECIMAL=comma).")
+	fmt.Fprintln(w, "\n`lote help exit-codes` lists the exit codes a script can act on.")
+	fmt.Fprintln(w, "`lote COMMAND -h` shows a command's flags. Flags can also be set as LOTE_<FLAG> environment variables (LOTE_DECIMAL=comma).")
 }

@@ -39,19 +39,6 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.offline, "offline", false, "ask Stone nothing: report what earlier polls and webhooks recorded")
 }
 
-// Exit codes of reconcile: 0 every row final and paid; 1 some failed,
-// returned, not sent, mismatched or needing review; 3 some still pending
-// (in flight, not yet read, or not yet sent). A cron job acts on them.
-func reconcileExit(s batch.ReconcileStatus) int {
-	switch s {
-	case batch.ReconcileSettled:
-		return exitOK
-	case batch.ReconcilePending:
-		return exitInterrupted
-	}
-	return exitRows
-}
-
 func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 	fs := newFlags("reconcile", "[BATCH... | --all]", cio)
 	var f reconcileFlags
@@ -126,10 +113,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
-	code := reconcileExit(rep.Status())
-	if rep.Interrupted && code == exitOK {
-		code = exitInterrupted
-	}
+	code := reconcileExit(rep)
 	if f.format == "json" {
 		if w := writeJSON(cio, reconcileJSON(rep, out, code)); w != exitOK {
 			return w

@@ -35,11 +35,14 @@ type runFlags struct {
 	idempotencyTTL time.Duration
 	requestTimeout time.Duration
 	maxAttempts    int
+	unreachable    time.Duration
+	ifPresent      bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 	if readsSheet {
 		f.sheet.register(fs)
+		fs.BoolVar(&f.ifPresent, "if-present", false, "exit 0, saying nothing, when the file does not exist (a nightly job with no sheet tonight)")
 	}
 	f.conn.register(fs)
 	fs.StringVar(&f.out, "out", "", "results sheet, .csv or .xlsx (default: beside the input, NAME.results.EXT)")
@@ -55,6 +58,7 @@ func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 	// Hidden: the tests of a Stone that does not answer need them short.
 	fs.DurationVar(&f.requestTimeout, "request-timeout", batch.DefaultRequestTimeout, "hidden: how long one request waits for Stone's answer")
 	fs.IntVar(&f.maxAttempts, "max-attempts", batch.DefaultMaxAttempts, "hidden: requests per row, and per read, in one run")
+	fs.DurationVar(&f.unreachable, "unreachable-after", batch.DefaultUnreachableAfter, "hidden: how long Stone may answer nothing before the run stops sending")
 }
 
 func runRun(ctx context.Context, args []string, cio cmdIO) int {
@@ -67,6 +71,11 @@ func runRun(ctx context.Context, args []string, cio cmdIO) int {
 	}
 	if len(files) != 1 {
 		return usageError(fs, cio.stderr, "run takes one file, got %d", len(files))
+	}
+	if f.ifPresent {
+		if _, err := os.Stat(files[0]); errors.Is(err, os.ErrNotExist) {
+			return exitOK
+		}
 	}
 	return f.execute(ctx, fs, cio, files[0], "")
 }
@@ -95,7 +104,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if f.format != "text" && f.format != "json" {
 		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
 	}
-	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 || f.requestTimeout <= 0 || f.maxAttempts <= 0 {
+	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 || f.requestTimeout <= 0 || f.maxAttempts <= 0 || f.unreachable <= 0 {
 		return usageError(fs, cio.stderr, "--rate, --concurrency and --idempotency-ttl must be positive, --max-total not negative")
 	}
 	if err := f.conn.check(); err != nil {
@@ -141,7 +150,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Check: check, SkipInvalid: f.skipInvalid, AllowRepeat: f.allowRepeat,
 		Rate: f.rate, Concurrency: f.concurrency, IdempotencyTTL: f.idempotencyTTL, MaxTotal: f.maxTotal,
-		RequestTimeout: f.requestTimeout, MaxAttempts: f.maxAttempts,
+		RequestTimeout: f.requestTimeout, MaxAttempts: f.maxAttempts, UnreachableAfter: f.unreachable,
 		Holder: fmt.Sprintf("%s pid %d", host, os.Getpid()), LeaseTTL: f.conn.leaseTTL,
 		// Who released held rows, as the ledger records it.
 		ReleasedBy: fmt.Sprintf("lote %s --allow-repeat by %s on %s", fs.Name(), cmp.Or(os.Getenv("USER"), "unknown user"), host),
@@ -199,7 +208,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		if err != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 			if code == exitOK {
-				code = exitRows
+				code = exitInterrupted // the same command again writes them
 			}
 		}
 		out.Results = res
@@ -218,13 +227,13 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		return code // the error said what to do; a resume cannot read the ledger either
 	}
 	switch {
+	case rep.Unresolved > 0 && !rep.Interrupted && err == nil:
+		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, idPrefix(rep.Batch.ID))
 	case (rep.Interrupted || code == exitInterrupted) && !resumable(rep.Batch):
 		// Stopped before the import finished: resume refuses such a batch.
 		fmt.Fprintln(cio.stdout, "interrupted before anything was sent: run the same command again to continue")
 	case rep.Interrupted || code == exitInterrupted:
 		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", idPrefix(rep.Batch.ID))
-	case rep.Unresolved > 0:
-		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, idPrefix(rep.Batch.ID))
 	}
 	return code
 }
@@ -285,6 +294,12 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		}
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run: %s\n", err, again)
 		return exitInterrupted
+	case errors.Is(err, batch.ErrUnreachable):
+		// Rows sent before are paid and recorded; those in flight stay
+		// attempted and go again with the same keys.
+		fmt.Fprintf(cio.stderr, "lote: batch %s: %v; stopped sending. Once Stone answers, `lote resume %s` sends the rest (same keys, nothing paid twice)\n",
+			idPrefix(rep.Batch.ID), err, idPrefix(rep.Batch.ID))
+		return exitInterrupted
 	case errors.Is(err, ledger.ErrLeaseLost):
 		fmt.Fprintf(cio.stderr, "lote: %v: another run took the batch over; this one stopped sending\n", err)
 		return exitInterrupted
@@ -295,22 +310,6 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		return exitInterrupted
 	}
 	return exitUsage
-}
-
-// outcome is the exit code of a run that returned no error.
-func outcome(rep batch.Report) int {
-	if rep.Interrupted {
-		return exitInterrupted
-	}
-	if rep.Unresolved > 0 {
-		return exitRows
-	}
-	for s, t := range rep.Summary {
-		if s != ledger.Accepted && t.Rows > 0 {
-			return exitRows
-		}
-	}
-	return exitOK
 }
 
 // writeResults writes the results sheet where --out says, else where this
