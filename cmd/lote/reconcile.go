@@ -185,7 +185,8 @@ func printReconcile(w io.Writer, rep batch.ReconcileReport, out string) {
 		}
 	}
 	for _, b := range rep.Batches {
-		fmt.Fprintf(w, "batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n", idPrefix(b.Batch.ID),
+		fmt.Fprintf(w, plural(b.NeedsPerson, "batch %s (%s): paid %s, fees %s, returned %s; %d row needs a person\n",
+			"batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n"), idPrefix(b.Batch.ID),
 			b.Batch.FileName, batch.FormatBRL(b.PaidCents), batch.FormatBRL(b.FeeCents), batch.FormatBRL(b.ReturnedCents), b.NeedsPerson)
 		for _, cat := range []batch.Category{batch.CategoryPaid, batch.CategoryInFlight, batch.CategoryReturned, batch.CategoryFailed,
 			batch.CategoryUnsent, batch.CategoryNotSent, batch.CategoryReview} {
@@ -203,6 +204,8 @@ func printReconcile(w io.Writer, rep batch.ReconcileReport, out string) {
 	case rep.TimedOut:
 		fmt.Fprintln(w, "--watch-timeout passed with transfers still in flight")
 	}
-	fmt.Fprintf(w, "%s: %d transfers read, %d status changes, %d not read; report %s\n",
+	// Three counts, three nouns: the line is a fixed form with the counts
+	// as labels, which reads right for any count.
+	fmt.Fprintf(w, "%s: transfers read %d, status changes %d, not read %d; report %s\n",
 		rep.Status(), rep.Polled, rep.Changed, rep.Unchecked, out)
 }

@@ -52,7 +52,7 @@ func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "send the valid rows even if some rows are invalid (those are never sent)")
 	fs.BoolVar(&f.allowRepeat, "allow-repeat", false, "send rows held because the same payout was accepted in another recent batch")
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation in production")
-	fs.Int64Var(&f.maxTotal, "max-total", 0, "refuse to send more than this many `cents` (0: no limit)")
+	fs.Var(reaisFlag{&f.maxTotal}, "max-total", "refuse to send a batch whose total is over this many `reais`, written with the cents: 500,00 or R$ 1.234,56 (0: no limit)")
 	fs.DurationVar(&f.idempotencyTTL, "idempotency-ttl", batch.DefaultIdempotencyTTL,
 		"how long Stone remembers an idempotency key; an unconfirmed row older than this is not resent but left for review")
 	// Hidden: the tests of a Stone that does not answer need them short.
@@ -228,7 +228,9 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	}
 	switch {
 	case rep.Unresolved > 0 && !rep.Interrupted && err == nil:
-		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, idPrefix(rep.Batch.ID))
+		fmt.Fprintf(cio.stdout, plural(rep.Unresolved,
+			"%d row not confirmed: `lote resume %s` retries it with the same key\n",
+			"%d rows not confirmed: `lote resume %s` retries them with the same keys\n"), rep.Unresolved, idPrefix(rep.Batch.ID))
 	case (rep.Interrupted || code == exitInterrupted) && !resumable(rep.Batch):
 		// Stopped before the import finished: resume refuses such a batch.
 		fmt.Fprintln(cio.stdout, "interrupted before anything was sent: run the same command again to continue")
@@ -264,12 +266,23 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, problemLine(p))
 			}
 			if out.MoreInvalidRows > 0 {
-				fmt.Fprintf(w, "%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n", path, out.MoreInvalidRows)
+				fmt.Fprintf(w, plural(out.MoreInvalidRows,
+					"%s: %d more invalid row not listed here; the results sheet lists every row with its problems\n",
+					"%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n"), path, out.MoreInvalidRows)
 			}
 			w.Flush()
 		}
-		fmt.Fprintf(cio.stderr, "lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the %d valid rows.\n",
-			rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
+		switch {
+		case rep.Plan.Valid == 0:
+			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: the only row is invalid; nothing was sent. Fix it and run again.\n",
+				"lote: all %d rows are invalid; nothing was sent. Fix them and run again.\n"), rep.Plan.Invalid)
+		case rep.Plan.Valid == 1:
+			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: %d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the valid row.\n",
+				"lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the valid row.\n"), rep.Plan.Invalid, rep.Plan.Rows)
+		default:
+			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: %d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the %d valid rows.\n",
+				"lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the %d valid rows.\n"), rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
+		}
 		return exitRows
 	case errors.As(err, &lease):
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed on another computer, try again after the lease expires.\n", err)
@@ -453,17 +466,19 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held", p.Rows, p.Valid, p.Invalid, p.Held)
 	switch {
 	case p.Releasing > 0:
-		fmt.Fprintf(w, " (--allow-repeat: these %d are released and sent once you confirm)", p.Releasing)
+		fmt.Fprintf(w, plural(p.Releasing, " (--allow-repeat: this %d is released and sent once you confirm)",
+			" (--allow-repeat: these %d are released and sent once you confirm)"), p.Releasing)
 	case p.Held > 0:
 		fmt.Fprint(w, " (not sent unless a person releases them: --allow-repeat)")
 	}
 	fmt.Fprintln(w)
 	printNotes(w, p.HeldRows, p.Held)
 	if p.WarningCount > 0 {
-		fmt.Fprintf(w, "  %d rows to send with a warning:\n", p.WarningCount)
+		fmt.Fprintf(w, plural(p.WarningCount, "  %d row to send with a warning:\n", "  %d rows to send with a warning:\n"), p.WarningCount)
 		printNotes(w, p.Warnings, p.WarningCount)
 	}
-	fmt.Fprintf(w, "  to send %d transfers, total %s, expected fees %s", p.ToSend, batch.FormatBRL(p.TotalCents), batch.FormatBRL(p.FeeCents))
+	fmt.Fprintf(w, plural(p.ToSend, "  to send %d transfer, total %s, expected fees %s", "  to send %d transfers, total %s, expected fees %s"),
+		p.ToSend, batch.FormatBRL(p.TotalCents), batch.FormatBRL(p.FeeCents))
 	if p.BalanceKnown {
 		fmt.Fprintf(w, ", balance %s", batch.FormatBRL(p.BalanceCents))
 		if p.BalanceCents < p.TotalCents+p.FeeCents {
@@ -480,7 +495,8 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 // or which newer batch replaced this one's file.
 func printSupersessions(w io.Writer, rep batch.Report) {
 	for _, s := range rep.Supersedes {
-		fmt.Fprintf(w, "  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n",
+		fmt.Fprintf(w, plural(s.Held, "  this file replaces batch %s, interrupted, run from the same path: its %d row not yet sent is held there, so that this file's version is paid\n",
+			"  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n"),
 			idPrefix(s.Old), s.Held)
 	}
 	if s := rep.Superseded; s != nil {

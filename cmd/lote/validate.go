@@ -146,7 +146,8 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	}
 	switch *format {
 	case "text":
-		fmt.Fprintf(out, "%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
+		fmt.Fprintf(out, plural(sum.Rows, "%s: %d row, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
+			"%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n"),
 			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, batch.FormatBRL(sum.TotalCents))
 	case "json":
 		sha, err := fileSHA256(path)
