@@ -26,8 +26,9 @@ var rules = map[string]struct {
 	"stone/stonetest": {lote: []string{"stone", "validate"}, noStd: []string{"database/sql"}, outside: []string{"github.com/golang-jwt/jwt/v5", "golang.org/x/time"}},
 	"ledger":          {noStd: []string{"net/http"}, outside: []string{"modernc.org/sqlite", "golang.org/x/text"}},
 	"batch":           {lote: []string{"validate", "sheet", "ledger", "stone"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/gocarina/gocsv", "github.com/xuri/excelize/v2"}},
+	"notify":          {lote: []string{"ledger", "validate"}, noStd: []string{"database/sql"}},
 	"receipts":        {lote: []string{"ledger", "stone"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text", "golang.org/x/time"}},
-	"web":             {lote: []string{"batch", "ledger", "validate", "sheet", "stone"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
+	"web":             {lote: []string{"batch", "ledger", "validate", "sheet", "stone", "notify"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
 }
 
 // packageImports returns the imports of the non-test Go files in dir.

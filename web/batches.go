@@ -787,6 +787,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.mayRun(u) {
+		s.notifyDecision(ctx, b.ID)
 		http.Redirect(w, r, "/batches/"+b.ID+"?notice=approval", http.StatusSeeOther)
 		return
 	}
@@ -812,6 +813,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("approved", "user", se.user, "batch", b.ID[:12], "approvals", u.Approvals(), "needed", u.ApprovalsNeeded())
+	s.notifyDecision(r.Context(), b.ID)
 	if !s.mayRun(u) {
 		http.Redirect(w, r, "/batches/"+b.ID+"?notice=approved1", http.StatusSeeOther)
 		return
@@ -845,6 +847,7 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("rejected", "user", se.user, "batch", ld.B.ID[:12])
+	s.notifyDecision(r.Context(), ld.B.ID)
 	http.Redirect(w, r, "/batches/"+ld.B.ID+"?notice=rejected", http.StatusSeeOther)
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"lote/batch"
 	"lote/ledger"
+	"lote/notify"
 )
 
 //go:embed templates/*.html
@@ -81,6 +82,10 @@ type Options struct {
 	// retention are deleted (`lote policy set --retention`), besides once
 	// as the server starts; 0 means DefaultSweepEvery.
 	SweepEvery time.Duration
+	// Notify, if set, records an event when a batch waits for approval,
+	// is approved or rejected, and when a send ends (and rows need a
+	// person); the caller runs its delivery loop.
+	Notify *notify.Notifier
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives what the server does; nil discards it. Passwords,

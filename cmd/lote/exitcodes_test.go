@@ -21,9 +21,13 @@ type bank struct {
 	dir  string
 }
 
-func newBank(t *testing.T) *bank {
+func newBank(t *testing.T, opts ...stonetest.Options) *bank {
 	t.Helper()
-	sim := stonetest.NewServer(stonetest.Options{Sandbox: true})
+	o := stonetest.Options{Sandbox: true}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	sim := stonetest.NewServer(o)
 	t.Cleanup(sim.Close)
 	dir := t.TempDir()
 	key, err := stone.GenerateKey(2048)

@@ -25,6 +25,7 @@ type reconcileFlags struct {
 	format       string
 	rate         float64
 	offline      bool
+	notify       notifyFlags
 }
 
 func (f *reconcileFlags) register(fs *flag.FlagSet) {
@@ -36,6 +37,7 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.watchTimeout, "watch-timeout", batch.DefaultWatchTimeout, "how long --watch polls at most")
 	fs.StringVar(&f.format, "format", "text", "output: text, or json (the summary, one document on stdout)")
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
+	f.notify.register(fs)
 	fs.BoolVar(&f.offline, "offline", false, "ask Stone nothing: report what earlier polls and webhooks recorded")
 }
 
@@ -114,6 +116,11 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	code := reconcileExit(rep)
+	notifier := f.notify.notifier(c.ledger, log)
+	if err := notifyReconcile(ctx, notifier, c.ledger, rep, f.conn.env, c.accountID); err != nil {
+		log.Warn("notifications not recorded", "err", err)
+	}
+	defer notifier.Flush(ctx, notifyWait)
 	if f.format == "json" {
 		if w := writeJSON(cio, reconcileJSON(rep, out, code)); w != exitOK {
 			return w

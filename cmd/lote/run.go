@@ -37,6 +37,7 @@ type runFlags struct {
 	maxAttempts    int
 	unreachable    time.Duration
 	ifPresent      bool
+	notify         notifyFlags
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
@@ -45,6 +46,7 @@ func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 		fs.BoolVar(&f.ifPresent, "if-present", false, "exit 0, saying nothing, when the file does not exist (a nightly job with no sheet tonight)")
 	}
 	f.conn.register(fs)
+	f.notify.register(fs)
 	fs.StringVar(&f.out, "out", "", "results sheet, .csv or .xlsx (default: beside the input, NAME.results.EXT)")
 	fs.StringVar(&f.format, "format", "text", "output: text, or json (one document on stdout)")
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
@@ -213,6 +215,12 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		}
 		out.Results = res
 	}
+	// Recorded in the ledger now, delivered once the output is written.
+	notifier := f.notify.notifier(c.ledger, log)
+	if err := notifyRun(ctx, notifier, rep, f.conn.env, c.accountID); err != nil {
+		log.Warn("notifications not recorded", "err", err)
+	}
+	defer notifier.Flush(ctx, notifyWait)
 	if f.format == "json" {
 		out.ExitCode = code
 		enc := json.NewEncoder(cio.stdout)
