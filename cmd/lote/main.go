@@ -63,6 +63,7 @@ func commands() []command {
 		{"run", "validate a sheet and pay its rows, exactly once; writes the results sheet", runRun},
 		{"resume", "finish an interrupted batch (same keys, nothing paid twice)", runResume},
 		{"status", "list the batches, or one batch's rows by state", runStatus},
+		{"settle", "record what the statement shows for a row that needs a person: paid, or not paid (and send it again)", runSettle},
 		{"reconcile", "follow accepted transfers to their final status; writes the reconciliation report", runReconcile},
 		{"receipts", "fetch Stone's PDF receipt of every paid row of a batch, into a folder or a zip", runReceipts},
 		{"webhook", "receive Stone's webhooks and record TED status changes in the ledger", runWebhook},
