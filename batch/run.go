@@ -64,7 +64,7 @@ type RunOptions struct {
 	RequestTimeout time.Duration
 	// UnreachableAfter is how long Stone may give no answer at all to any
 	// request (connection refused, timeouts) before the run stops sending,
-	// with ErrUnreachable; 0 means 1 minute.
+	// with ErrUnreachable; 0 means 30 s.
 	UnreachableAfter time.Duration
 	// MaxTotal refuses a batch whose amount to send is larger, in cents;
 	// 0 means no limit.

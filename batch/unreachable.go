@@ -18,7 +18,7 @@ import (
 var ErrUnreachable = errors.New("Stone is unreachable")
 
 // DefaultUnreachableAfter is RunOptions.UnreachableAfter's default.
-const DefaultUnreachableAfter = time.Minute
+const DefaultUnreachableAfter = 30 * time.Second
 
 // minSilentRequests is how many requests in a row must go unanswered,
 // besides the time, before Stone is taken to be unreachable: one slow
