@@ -13,7 +13,7 @@ import (
 	"lote/ledger"
 )
 
-func openLedger(t *testing.T, now func() time.Time) *ledger.Ledger {
+func openLedger(t testing.TB, now func() time.Time) *ledger.Ledger {
 	t.Helper()
 	l, err := ledger.Open(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Now: now})
 	if err != nil {
