@@ -59,7 +59,8 @@ func (s *Server) notifyDecision(ctx context.Context, id string) {
 // notifySent announces what a send of the page did, and the rows that
 // need a person.
 func (s *Server) notifySent(ctx context.Context, rep batch.Report) {
-	if s.opts.Notify == nil || rep.Batch.ID == "" || rep.Summary == nil || rep.NothingToDo {
+	if s.opts.Notify == nil || rep.Batch.ID == "" || rep.Summary == nil || rep.NothingToDo ||
+		(rep.Batch.State != ledger.BatchRunning && rep.Batch.State != ledger.BatchDone) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx) // a paused send is announced too
