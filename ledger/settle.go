@@ -78,11 +78,11 @@ func (l *Ledger) SettleNotPaid(ctx context.Context, batch string, row int, by, r
 }
 
 // Resend returns a row settled as not paid to pending with newKey, a key
-// never used, because the person by said so; its payout's claim is
+// never used, because the person by said so (reason may say why); its payout's claim is
 // released here, and taken again when it is sent. A row whose last
 // settlement is not "not paid" is refused with ErrNotSettledNotPaid. A
 // batch already done is reopened, to be sent.
-func (l *Ledger) Resend(ctx context.Context, batch string, row int, by, newKey string) error {
+func (l *Ledger) Resend(ctx context.Context, batch string, row int, by, reason, newKey string) error {
 	if strings.TrimSpace(by) == "" || newKey == "" {
 		return fmt.Errorf("resend batch %s row %d: who resends it and a new key are required", batch, row)
 	}
@@ -120,8 +120,8 @@ func (l *Ledger) Resend(ctx context.Context, batch string, row int, by, newKey s
 		if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE batch = ? AND row = ?`, num, row); err != nil {
 			return fmt.Errorf("resend batch %s row %d: release claim: %w", batch, row, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settlements (batch, row, outcome, settled_by, settled_at, old_key, new_key)
-			VALUES (?, ?, 'resend', ?, ?, ?, ?)`, num, row, by, now, key.String, newKey); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settlements (batch, row, outcome, reason, settled_by, settled_at, old_key, new_key)
+			VALUES (?, ?, 'resend', ?, ?, ?, ?, ?)`, num, row, reason, by, now, key.String, newKey); err != nil {
 			return fmt.Errorf("resend batch %s row %d: %w", batch, row, err)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE batches SET state = 'running', updated_at = ? WHERE num = ? AND state = 'done'`, now, num)

@@ -271,6 +271,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /batches/{id}/withdraw", s.auth(s.withdraw, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/pause", s.auth(s.pause, allRoles...))
 	m.HandleFunc("POST /batches/{id}/resume", s.auth(s.resume, ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/rows/{row}/settle", s.auth(s.settleRow, ledger.RoleAdmin))
 	s.mux = m
 }
 

@@ -78,7 +78,7 @@ func runSettle(ctx context.Context, args []string, cio cmdIO) int {
 	case *notPaid:
 		err = l.SettleNotPaid(ctx, b.ID, row, who, strings.TrimSpace(*reason))
 	default:
-		err = resendRow(ctx, l, b.ID, row, who)
+		err = resendRow(ctx, l, b.ID, row, who, strings.TrimSpace(*reason))
 	}
 	switch {
 	case err == nil:
@@ -112,7 +112,7 @@ func runSettle(ctx context.Context, args []string, cio cmdIO) int {
 
 // resendRow gives a row settled as not paid a new key and returns it to
 // pending.
-func resendRow(ctx context.Context, l *ledger.Ledger, id string, row int, by string) error {
+func resendRow(ctx context.Context, l *ledger.Ledger, id string, row int, by, reason string) error {
 	ss, err := l.Settlements(ctx, id)
 	if err != nil {
 		return err
@@ -127,5 +127,5 @@ func resendRow(ctx context.Context, l *ledger.Ledger, id string, row int, by str
 	if err != nil {
 		return err
 	}
-	return l.Resend(ctx, id, row, by, batch.ResentKey(r.IdempotencyKey, id, row, resends))
+	return l.Resend(ctx, id, row, by, reason, batch.ResentKey(r.IdempotencyKey, id, row, resends))
 }
