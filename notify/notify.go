@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"lote/ledger"
@@ -71,9 +72,11 @@ type Event struct {
 type Options struct {
 	// Ledger holds the outbox; required.
 	Ledger *ledger.Ledger
-	// URLs are the receivers; none makes a Notifier that records and
-	// posts nothing.
+	// URLs are the receivers, http(s) or mailto: (sent through SMTP);
+	// none makes a Notifier that records and posts nothing.
 	URLs []string
+	// SMTP is the mail server of mailto: receivers.
+	SMTP SMTP
 	// Client posts; nil means a client with RequestTimeout.
 	Client *http.Client
 	// RequestTimeout bounds one delivery; 0 means 10 s.
@@ -97,9 +100,15 @@ type Notifier struct {
 
 // CheckURL reports a receiver lote cannot post to.
 func CheckURL(s string) error {
+	if strings.HasPrefix(s, "mailto:") {
+		if mailTo(s) == "" {
+			return fmt.Errorf("--notify %q: give one address, like mailto:finance@example.com", s)
+		}
+		return nil
+	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--notify %q: give an http:// or https:// URL (a Slack or Teams incoming webhook, or any receiver of JSON)", s)
+		return fmt.Errorf("--notify %q: give an http:// or https:// URL (a Slack or Teams incoming webhook, or any receiver of JSON), or mailto:ADDRESS", s)
 	}
 	return nil
 }
@@ -232,10 +241,14 @@ func (n *Notifier) Flush(ctx context.Context, wait time.Duration) error {
 	return err
 }
 
-// post sends one notification; only a 2xx answer delivers it.
+// post sends one notification; only a 2xx answer (or the mail server's
+// acceptance) delivers it.
 func (n *Notifier) post(ctx context.Context, d ledger.Notification) error {
 	ctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
 	defer cancel()
+	if to := mailTo(d.URL); to != "" {
+		return n.sendMail(ctx, d, to)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
 	if err != nil {
 		return err
@@ -273,6 +286,9 @@ func backoff(n int) time.Duration {
 // redact is a receiver's URL as logs show it: scheme and host only, since
 // a Slack or Teams webhook URL is its secret.
 func redact(s string) string {
+	if mailTo(s) != "" {
+		return s
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unreadable URL)"

@@ -19,13 +19,30 @@ import (
 // the next lote configured with the same receiver.
 const notifyWait = 10 * time.Second
 
-// notifyFlags is --notify, repeatable; LOTE_NOTIFY may hold several URLs
-// separated by spaces.
-type notifyFlags struct{ urls []string }
+// notifyFlags is --notify, repeatable (LOTE_NOTIFY may hold several URLs
+// separated by spaces), and the mail server of mailto: receivers, whose
+// credentials come from LOTE_SMTP_USERNAME and LOTE_SMTP_PASSWORD only.
+type notifyFlags struct {
+	urls               []string
+	smtpAddr, smtpFrom string
+}
 
 func (f *notifyFlags) register(fs *flag.FlagSet) {
-	fs.Var(f, "notify", "post a JSON event to this `URL` (a Slack or Teams incoming webhook, or any receiver) when a batch is sent, "+
-		"rows need a person, a payment comes back or a reconciliation ends; repeatable")
+	fs.Var(f, "notify", "post a JSON event to this `URL` (a Slack or Teams incoming webhook, or any receiver; mailto:ADDRESS mails it) "+
+		"for the batch's events: waiting for approval, approved or rejected, sent, rows needing a person, a payment returned, a reconciliation finished; repeatable")
+	fs.StringVar(&f.smtpAddr, "smtp", "", "mail server for mailto: receivers, `HOST:PORT` (STARTTLS when it offers it; "+
+		"LOTE_SMTP_USERNAME and LOTE_SMTP_PASSWORD sign in)")
+	fs.StringVar(&f.smtpFrom, "smtp-from", "", "sender `address` of the mails")
+}
+
+// check reports a mailto: receiver without a mail server.
+func (f *notifyFlags) check() error {
+	for _, u := range f.urls {
+		if strings.HasPrefix(u, "mailto:") && (f.smtpAddr == "" || f.smtpFrom == "") {
+			return fmt.Errorf("--notify %s needs --smtp HOST:PORT and --smtp-from ADDRESS", u)
+		}
+	}
+	return nil
 }
 
 func (f *notifyFlags) String() string { return strings.Join(f.urls, " ") }
@@ -41,8 +58,9 @@ func (f *notifyFlags) Set(s string) error {
 }
 
 // notifier is nil without --notify.
-func (f *notifyFlags) notifier(l *ledger.Ledger, log *slog.Logger) *notify.Notifier {
-	return notify.New(notify.Options{Ledger: l, URLs: f.urls, Log: log})
+func (f *notifyFlags) notifier(l *ledger.Ledger, log *slog.Logger, getenv env) *notify.Notifier {
+	return notify.New(notify.Options{Ledger: l, URLs: f.urls, Log: log, SMTP: notify.SMTP{Addr: f.smtpAddr, From: f.smtpFrom,
+		Username: getenv("LOTE_SMTP_USERNAME"), Password: getenv("LOTE_SMTP_PASSWORD")}})
 }
 
 // notifyRun records what a run of a batch did: that it was sent, and the

@@ -144,4 +144,8 @@ func TestNotifyRefusesOtherURLs(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "give an http:// or https:// URL") {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
+	r = cli{t: t}.run("run", "x.csv", "--notify", "mailto:financeiro@example.com")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "needs --smtp HOST:PORT and --smtp-from ADDRESS") {
+		t.Errorf("mailto without a server: exit %d\n%s", r.code, r.stderr)
+	}
 }

@@ -77,6 +77,9 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 	if err := f.conn.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
+	if err := f.notify.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
 	if f.conn.env == "sim" && !f.offline {
 		// The sim emulator lives inside one lote process: the transfers a
 		// finished `lote run` made are gone with it.
@@ -116,7 +119,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	code := reconcileExit(rep)
-	notifier := f.notify.notifier(c.ledger, log)
+	notifier := f.notify.notifier(c.ledger, log, cio.getenv)
 	if err := notifyReconcile(ctx, notifier, c.ledger, rep, f.conn.env, c.accountID); err != nil {
 		log.Warn("notifications not recorded", "err", err)
 	}

@@ -112,6 +112,9 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if err := f.conn.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
+	if err := f.notify.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
 	var check batch.CheckOptions
 	if path != "" {
 		var err error
@@ -216,7 +219,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		out.Results = res
 	}
 	// Recorded in the ledger now, delivered once the output is written.
-	notifier := f.notify.notifier(c.ledger, log)
+	notifier := f.notify.notifier(c.ledger, log, cio.getenv)
 	if err := notifyRun(ctx, notifier, rep, f.conn.env, c.accountID); err != nil {
 		log.Warn("notifications not recorded", "err", err)
 	}

@@ -52,6 +52,9 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 	if err := f.conn.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
+	if err := f.notify.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageError(fs, cio.stderr, "--tls-cert and --tls-key go together")
 	}
@@ -71,7 +74,7 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 	defer c.Close()
 	// Delivered by a loop of their own while the server runs; what is
 	// left when it stops is delivered at the next start.
-	notifier := f.notify.notifier(c.ledger, log)
+	notifier := f.notify.notifier(c.ledger, log, cio.getenv)
 	notifyCtx, stopNotify := context.WithCancel(ctx)
 	notified := make(chan struct{})
 	go func() { defer close(notified); notifier.Run(notifyCtx, 0) }()
