@@ -64,6 +64,10 @@ type RunOptions struct {
 	IdempotencyTTL time.Duration
 	// RequestTimeout bounds one request; 0 means 30 s.
 	RequestTimeout time.Duration
+	// UnreachableAfter is how long Stone may give no answer at all to any
+	// request (connection refused, timeouts) before the run stops sending,
+	// with ErrUnreachable; 0 means 30 s.
+	UnreachableAfter time.Duration
 	// MaxTotal refuses a batch whose amount to send is larger, in cents;
 	// 0 means no limit.
 	MaxTotal int64
@@ -263,6 +267,9 @@ func (o *RunOptions) defaults() error {
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = DefaultLeaseTTL
+	}
+	if o.UnreachableAfter <= 0 {
+		o.UnreachableAfter = DefaultUnreachableAfter
 	}
 	if o.Holder == "" {
 		host, _ := os.Hostname()

@@ -56,6 +56,10 @@ type sender struct {
 	started time.Time
 	total   int
 
+	reach *reachability
+	// stop ends the run's sending with a cause (Stone unreachable).
+	stop context.CancelCauseFunc
+
 	unresolved atomic.Int64
 	done       atomic.Int64
 	mu         sync.Mutex
@@ -75,6 +79,7 @@ func (r *runner) send(ctx context.Context, b ledger.Batch, p Plan) (sendResult, 
 	// The lease is renewed while the run lasts; losing it stops the run.
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
+	s.reach, s.stop = newReachability(r.opts.UnreachableAfter, s.started), stopRun
 	leaseDone := make(chan struct{})
 	go func() {
 		defer close(leaseDone)
@@ -333,7 +338,13 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		var info stone.CallInfo
 		at := r.now()
 		tr, err := r.c.CreateTransfer(reqCtx, row.IdempotencyKey, body, stone.WithCallInfo(&info))
+		timedOut := reqCtx.Err() != nil
 		cancel()
+		if stop := s.reach.observe(r.now(), err, timedOut); stop != nil {
+			// The run's error says why, once; the other rows in flight
+			// stop at their next retry, left attempted.
+			s.stop(stop)
+		}
 		a := ledger.Attempt{At: at, HTTPStatus: info.Status, RequestID: info.RequestID, Latency: info.Latency}
 		if err == nil {
 			s.lim.Succeeded()

@@ -132,6 +132,19 @@
 // upload expired and records each file deleted; rows and their history
 // are kept whatever the retention.
 //
+// # Rows settled by a person, and the outbox
+//
+// A needs_review row is settled by a person who checked the statement,
+// each decision appended to settlements with who and when: SettlePaid
+// makes it accepted with the transfer found, keeping its payout's claim;
+// SettleNotPaid leaves it for review, still claimed, so that no run sends
+// it; only Resend, after that, gives it a new key, releases the claim and
+// returns it to pending.
+//
+// The outbox holds every notification (`--notify`) before it is posted,
+// one row per receiver and key (Enqueue records an event once), with its
+// attempts, next try and outcome (Due, Delivered, DeliveryFailed).
+//
 // # A ledger that lost its state
 //
 // SQLite opens whatever it finds at the path: a file whose -wal was

@@ -21,12 +21,15 @@ echo "(exit code $? — some rows are invalid, as this sample intends)"
 rm -rf out
 mkdir -p out
 export LOTE_LEDGER=out/lote-sim.db
+# lote logs to stderr when it is not a terminal; the demo keeps those lines
+# in out/lote.log, so that what it shows is what a person reads.
+log=out/lote.log
 
 step lote run samples/payouts.csv --out out/payouts.results.csv
-$lote run samples/payouts.csv --out out/payouts.results.csv
+$lote run samples/payouts.csv --out out/payouts.results.csv 2>>"$log"
 code=$?
 echo "(exit code $code)"
-[ "$code" -eq 0 ] || exit "$code"
+[ "$code" -eq 0 ] || { tail -n 20 "$log"; exit "$code"; }
 
 echo
 echo "results: out/payouts.results.csv (first lines)"
@@ -34,7 +37,7 @@ head -n 4 out/payouts.results.csv | cut -c 1-160
 
 step lote run samples/payouts.csv --out out/payouts.results.csv
 echo "(the same file again: the ledger knows it, nothing is paid twice)"
-$lote run samples/payouts.csv --out out/payouts.results.csv
+$lote run samples/payouts.csv --out out/payouts.results.csv 2>>"$log"
 
 step lote status
 $lote status
@@ -49,21 +52,21 @@ $lote keygen --out out/app.pem --bits 2048 >/dev/null
 	--account demo-account=100000000000 --refund 7788991=1 >out/stonesim.url 2>out/stonesim.log &
 sim=$!
 trap 'kill $sim 2>/dev/null' EXIT
-for _ in $(seq 50); do grep -q listening out/stonesim.url && break; sleep 0.1; done
+for _ in $(seq 50); do grep -qs listening out/stonesim.url && break; sleep 0.1; done
 url=$(sed -n 's/^stonesim listening on //p' out/stonesim.url)
 export LOTE_ENV=sandbox LOTE_API_URL=$url LOTE_AUTH_URL=$url LOTE_CLIENT_ID=demo-app \
 	LOTE_KEY=out/app.pem LOTE_ACCOUNT_ID=demo-account LOTE_LEDGER=out/lote-sandbox.db
 
 step "lote run samples/payouts.xlsx --env sandbox --api-url $url … --out out/payouts.results.xlsx"
-$lote run samples/payouts.xlsx --out out/payouts.results.xlsx 2>/dev/null
+$lote run samples/payouts.xlsx --out out/payouts.results.xlsx 2>>"$log"
 echo "(exit code $?)"
 
 step "curl -X POST $url/_sim/advance?by=26h   # a day passes at the bank"
 curl -fsS -X POST "$url/_sim/advance?by=26h"; echo
 
 step lote reconcile --all --out out/reconciliation.xlsx
-$lote reconcile --all --out out/reconciliation.xlsx
-echo "(exit code $? — 1: a transfer came back and needs a person)"
+$lote reconcile --all --out out/reconciliation.xlsx 2>>"$log"
+echo "(exit code $? — a transfer came back; \`lote help exit-codes\` lists them all)"
 
 step lote status
 $lote status

@@ -133,6 +133,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			return done{}, err
 		}
 		if !s.mayRun(u) {
+			s.notifyDecision(ctx, b.ID)
 			d.notice = "approval"
 			return d, nil
 		}
@@ -153,6 +154,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 			return done{}, decision(err)
 		}
 		d := done{notice: "approved1", log: []any{"approvals", u.Approvals(), "needed", u.ApprovalsNeeded()}}
+		s.notifyDecision(r.Context(), ld.B.ID)
 		if s.mayRun(u) {
 			s.start(r.Context(), ld.B.ID)
 			d.notice = "approved"
@@ -178,6 +180,7 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
 		if err := s.l.RejectBatch(r.Context(), ld.B.ID, se.user, reason); err != nil {
 			return done{}, decision(err)
 		}
+		s.notifyDecision(r.Context(), ld.B.ID)
 		return done{notice: "rejected"}, nil
 	})
 }

@@ -92,6 +92,7 @@ func (s *Server) start(ctx context.Context, id string) {
 		opts.Progress = r.set
 		s.log.Info("sending", "batch", ledger.ShortID(id))
 		rep, err := batch.Resume(runCtx, id, opts)
+		s.notifySent(runCtx, rep)
 		var msg string
 		switch {
 		case err != nil:

@@ -25,6 +25,7 @@ import (
 	"lote/batch"
 	"lote/check"
 	"lote/ledger"
+	"lote/notify"
 	"lote/validate"
 )
 
@@ -83,6 +84,10 @@ type Options struct {
 	// retention are deleted (`lote policy set --retention`), besides once
 	// as the server starts; 0 means DefaultSweepEvery.
 	SweepEvery time.Duration
+	// Notify, if set, records an event when a batch waits for approval,
+	// is approved or rejected, and when a send ends (and rows need a
+	// person); the caller runs its delivery loop.
+	Notify *notify.Notifier
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives what the server does; nil discards it. Passwords,
@@ -268,6 +273,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /batches/{id}/withdraw", s.auth(s.withdraw, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/pause", s.auth(s.pause, allRoles...))
 	m.HandleFunc("POST /batches/{id}/resume", s.auth(s.resume, ledger.RoleUploader, ledger.RoleApprover, ledger.RoleAdmin))
+	m.HandleFunc("POST /batches/{id}/rows/{row}/settle", s.auth(s.settleRow, ledger.RoleAdmin))
 	s.mux = m
 }
 

@@ -64,6 +64,7 @@ type batchContent struct {
 	CanRelease  bool
 	CanPause    bool
 	CanResume   bool
+	CanSettle   bool // an admin settles rows that need a person (settle.go)
 	Sending     bool
 	HasResults  bool
 	// ReconciledAt is when the last reconciliation report was made on
@@ -196,6 +197,7 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	// is submitted (and approved) includes them.
 	c.CanRelease = open && uploader && !u.Submitted() && c.Held > 0 && !sending && b.State != ledger.BatchImporting
 	c.CanPause = hasUpload && sending
+	c.CanSettle = se.role == ledger.RoleAdmin && !sending
 	c.CanResume = hasUpload && !sending && s.mayRunIgnoringPause(u) && b.State != ledger.BatchDone &&
 		(u.Paused || c.Status.Key == "stopped")
 	c.HasResults = b.State == ledger.BatchRunning || b.State == ledger.BatchDone
@@ -281,6 +283,7 @@ var notices = map[string]string{
 	"paused":     "Pausing: the requests in flight finish, nothing new is sent.",
 	"resumed":    "Resumed: the rows left are sent with their same keys.",
 	"released":   "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
+	"settled":    "Settled: the ledger records what you found, with your name; a row to send again goes with Resume.",
 	"reconciled": "Reconciled with Stone: every transfer's status is recorded; the report is ready to download.",
 }
 

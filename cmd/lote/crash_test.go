@@ -203,9 +203,9 @@ func crashResume(t *testing.T, seed uint64, withReference bool) {
 		case err := <-done:
 			code := cmd.ProcessState.ExitCode()
 			t.Logf("run ended by itself before a kill at %s: %v\n%s", delay, err, out.String())
-			// 0 or 1: the batch is finished. 3 (or 2): a fault the
-			// emulator injected stopped this run; run again.
-			finished = code == exitOK || code == exitRows
+			// 3 (or 2): a fault the emulator injected stopped this run;
+			// run again. Any other code: the batch is finished.
+			finished = code != exitInterrupted && code != exitUsage
 		case <-time.After(delay):
 			cmd.Process.Kill()
 			<-done

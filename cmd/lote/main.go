@@ -26,12 +26,18 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes (DESIGN.md "The command line").
+// Exit codes, one per outcome a cron job tells apart (`lote help
+// exit-codes`, README "Exit codes"). When several apply to one run, the
+// first of exitInterrupted, exitPerson, exitRejected, exitHeld, exitRows
+// is returned: the one that asks the most of the person reading it.
 const (
-	exitOK          = 0 // every row done as asked
-	exitRows        = 1 // some rows invalid, rejected or needing review
+	exitOK          = 0 // every row paid (or, for other commands, done as asked)
+	exitRows        = 1 // invalid rows: nothing sent (with --skip-invalid, the valid rows paid)
 	exitUsage       = 2 // usage or configuration error: nothing submitted
-	exitInterrupted = 3 // interrupted; the batch can be resumed
+	exitInterrupted = 3 // interrupted, Stone unreachable or rows unconfirmed: resumable
+	exitRejected    = 4 // some rows rejected by Stone, or returned (failed, refunded) after it accepted them
+	exitHeld        = 5 // some rows held as repeats of a payout already paid or claimed
+	exitPerson      = 6 // some rows need a person: their outcome is unknown (lote settle)
 )
 
 // env looks up an environment variable; tests pass a map's lookup.
@@ -57,6 +63,7 @@ func commands() []command {
 		{"run", "validate a sheet and pay its rows, exactly once; writes the results sheet", runRun},
 		{"resume", "finish an interrupted batch (same keys, nothing paid twice)", runResume},
 		{"status", "list the batches, or one batch's rows by state", runStatus},
+		{"settle", "record what the statement shows for a row that needs a person: paid, or not paid (and send it again)", runSettle},
 		{"reconcile", "follow accepted transfers to their final status; writes the reconciliation report", runReconcile},
 		{"receipts", "fetch Stone's PDF receipt of every paid row of a batch, into a folder or a zip", runReceipts},
 		{"webhook", "receive Stone's webhooks and record TED status changes in the ledger", runWebhook},
@@ -69,6 +76,10 @@ func commands() []command {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
 	cio := cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 2 && args[0] == "help" && args[1] == "exit-codes" {
+		printExitCodes(stdout)
+		return exitOK
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -91,5 +102,6 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\n`lote COMMAND -h` shows a command's flags. Flags can also be set as LOTE_<FLAG> environment variables (LOTE_DECIMAL=comma).")
+	fmt.Fprintln(w, "\n`lote help exit-codes` lists the exit codes a script can act on.")
+	fmt.Fprintln(w, "`lote COMMAND -h` shows a command's flags. Flags can also be set as LOTE_<FLAG> environment variables (LOTE_DECIMAL=comma).")
 }

@@ -114,7 +114,7 @@ func runToEnd(t *testing.T, args ...string) result {
 	var r result
 	for attempt := 0; attempt < 8; attempt++ {
 		r = runBin(t, args...)
-		if r.code == exitOK || r.code == exitRows {
+		if r.code != exitInterrupted && r.code != exitUsage {
 			return r
 		}
 		time.Sleep(1100 * time.Millisecond) // a lease of a stopped run runs out

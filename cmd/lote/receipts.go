@@ -53,7 +53,7 @@ func runReceipts(ctx context.Context, args []string, cio cmdIO) int {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitRows
 	}
-	fmt.Fprintf(cio.stdout, "%d receipts written to %s\n", len(rep.Files), dest)
+	fmt.Fprintf(cio.stdout, plural(len(rep.Files), "%d receipt written to %s\n", "%d receipts written to %s\n"), len(rep.Files), dest)
 	for _, m := range rep.Missing {
 		fmt.Fprintf(cio.stdout, "row %d: no receipt: %s\n", m.Row, m.Reason)
 	}

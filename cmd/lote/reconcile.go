@@ -28,6 +28,7 @@ type reconcileFlags struct {
 	format       string
 	rate         float64
 	offline      bool
+	notify       notifyFlags
 }
 
 func (f *reconcileFlags) register(fs *flag.FlagSet) {
@@ -39,20 +40,8 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.watchTimeout, "watch-timeout", reconcile.DefaultWatchTimeout, "how long --watch polls at most")
 	fs.StringVar(&f.format, "format", "text", "output: text, or json (the summary, one document on stdout)")
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
+	f.notify.register(fs)
 	fs.BoolVar(&f.offline, "offline", false, "ask Stone nothing: report what earlier polls and webhooks recorded")
-}
-
-// Exit codes of reconcile: 0 every row final and paid; 1 some failed,
-// returned, not sent, mismatched or needing review; 3 some still pending
-// (in flight, not yet read, or not yet sent). A cron job acts on them.
-func reconcileExit(s reconcile.Status) int {
-	switch s {
-	case reconcile.Settled:
-		return exitOK
-	case reconcile.Pending:
-		return exitInterrupted
-	}
-	return exitRows
 }
 
 func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
@@ -89,6 +78,9 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		return usageError(fs, cio.stderr, "--out %s: use a .xlsx or .csv name", out)
 	}
 	if err := f.conn.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
+	if err := f.notify.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
 	if f.conn.env == "sim" && !f.offline {
@@ -129,10 +121,12 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
-	code := reconcileExit(rep.Status())
-	if rep.Interrupted && code == exitOK {
-		code = exitInterrupted
+	code := reconcileExit(rep)
+	notifier := f.notify.notifier(c.ledger, log, cio.getenv)
+	if err := notifyReconcile(ctx, notifier, c.ledger, rep, f.conn.env, c.accountID); err != nil {
+		log.Warn("notifications not recorded", "err", err)
 	}
+	defer notifier.Flush(ctx, notifyWait)
 	if f.format == "json" {
 		if w := writeJSON(cio, reconcileJSON(rep, out, code)); w != exitOK {
 			return w
@@ -204,7 +198,8 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 		}
 	}
 	for _, b := range rep.Batches {
-		fmt.Fprintf(w, "batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n", ledger.ShortID(b.Batch.ID),
+		fmt.Fprintf(w, plural(b.NeedsPerson, "batch %s (%s): paid %s, fees %s, returned %s; %d row needs a person\n",
+			"batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n"), ledger.ShortID(b.Batch.ID),
 			b.Batch.FileName, validate.FormatBRL(b.PaidCents), validate.FormatBRL(b.FeeCents), validate.FormatBRL(b.ReturnedCents), b.NeedsPerson)
 		for _, cat := range []reconcile.Category{reconcile.CategoryPaid, reconcile.CategoryInFlight, reconcile.CategoryReturned, reconcile.CategoryFailed,
 			reconcile.CategoryUnsent, reconcile.CategoryNotSent, reconcile.CategoryReview} {
@@ -222,6 +217,8 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 	case rep.TimedOut:
 		fmt.Fprintln(w, "--watch-timeout passed with transfers still in flight")
 	}
-	fmt.Fprintf(w, "%s: %d transfers read, %d status changes, %d not read; report %s\n",
+	// Three counts, three nouns: the line is a fixed form with the counts
+	// as labels, which reads right for any count.
+	fmt.Fprintf(w, "%s: transfers read %d, status changes %d, not read %d; report %s\n",
 		rep.Status(), rep.Polled, rep.Changed, rep.Unchecked, out)
 }

@@ -37,13 +37,18 @@ type runFlags struct {
 	idempotencyTTL time.Duration
 	requestTimeout time.Duration
 	maxAttempts    int
+	unreachable    time.Duration
+	ifPresent      bool
+	notify         notifyFlags
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 	if readsSheet {
 		f.sheet.register(fs)
+		fs.BoolVar(&f.ifPresent, "if-present", false, "exit 0, saying nothing, when the file does not exist (a nightly job with no sheet tonight)")
 	}
 	f.conn.register(fs)
+	f.notify.register(fs)
 	fs.StringVar(&f.out, "out", "", "results sheet, .csv or .xlsx (default: beside the input, NAME.results.EXT)")
 	fs.StringVar(&f.format, "format", "text", "output: text, or json (one document on stdout)")
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
@@ -51,12 +56,13 @@ func (f *runFlags) register(fs *flag.FlagSet, readsSheet bool) {
 	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "send the valid rows even if some rows are invalid (those are never sent)")
 	fs.BoolVar(&f.allowRepeat, "allow-repeat", false, "send rows held because the same payout was accepted in another recent batch")
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation in production")
-	fs.Int64Var(&f.maxTotal, "max-total", 0, "refuse to send more than this many `cents` (0: no limit)")
+	fs.Var(reaisFlag{&f.maxTotal}, "max-total", "refuse to send a batch whose total is over this many `reais`, written with the cents: 500,00 or R$ 1.234,56 (0: no limit)")
 	fs.DurationVar(&f.idempotencyTTL, "idempotency-ttl", batch.DefaultIdempotencyTTL,
 		"how long Stone remembers an idempotency key; an unconfirmed row older than this is not resent but left for review")
 	// Hidden: the tests of a Stone that does not answer need them short.
 	fs.DurationVar(&f.requestTimeout, "request-timeout", batch.DefaultRequestTimeout, "hidden: how long one request waits for Stone's answer")
 	fs.IntVar(&f.maxAttempts, "max-attempts", batch.DefaultMaxAttempts, "hidden: requests per row, and per read, in one run")
+	fs.DurationVar(&f.unreachable, "unreachable-after", batch.DefaultUnreachableAfter, "hidden: how long Stone may answer nothing before the run stops sending")
 }
 
 func runRun(ctx context.Context, args []string, cio cmdIO) int {
@@ -69,6 +75,11 @@ func runRun(ctx context.Context, args []string, cio cmdIO) int {
 	}
 	if len(files) != 1 {
 		return usageError(fs, cio.stderr, "run takes one file, got %d", len(files))
+	}
+	if f.ifPresent {
+		if _, err := os.Stat(files[0]); errors.Is(err, os.ErrNotExist) {
+			return exitOK
+		}
 	}
 	return f.execute(ctx, fs, cio, files[0], "")
 }
@@ -97,10 +108,13 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	if f.format != "text" && f.format != "json" {
 		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
 	}
-	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 || f.requestTimeout <= 0 || f.maxAttempts <= 0 {
+	if f.rate <= 0 || f.concurrency <= 0 || f.maxTotal < 0 || f.idempotencyTTL <= 0 || f.requestTimeout <= 0 || f.maxAttempts <= 0 || f.unreachable <= 0 {
 		return usageError(fs, cio.stderr, "--rate, --concurrency and --idempotency-ttl must be positive, --max-total not negative")
 	}
 	if err := f.conn.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
+	if err := f.notify.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
 	var check check.CheckOptions
@@ -143,7 +157,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Check: check, SkipInvalid: f.skipInvalid, AllowRepeat: f.allowRepeat,
 		Rate: f.rate, Concurrency: f.concurrency, IdempotencyTTL: f.idempotencyTTL, MaxTotal: f.maxTotal,
-		RequestTimeout: f.requestTimeout, MaxAttempts: f.maxAttempts,
+		RequestTimeout: f.requestTimeout, MaxAttempts: f.maxAttempts, UnreachableAfter: f.unreachable,
 		Holder: fmt.Sprintf("%s pid %d", host, os.Getpid()), LeaseTTL: f.conn.leaseTTL,
 		// Who released held rows, as the ledger records it.
 		ReleasedBy: fmt.Sprintf("lote %s --allow-repeat by %s on %s", fs.Name(), cmp.Or(os.Getenv("USER"), "unknown user"), host),
@@ -201,11 +215,17 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		if err != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 			if code == exitOK {
-				code = exitRows
+				code = exitInterrupted // the same command again writes them
 			}
 		}
 		out.Results = res
 	}
+	// Recorded in the ledger now, delivered once the output is written.
+	notifier := f.notify.notifier(c.ledger, log, cio.getenv)
+	if err := notifyRun(ctx, notifier, rep, f.conn.env, c.accountID); err != nil {
+		log.Warn("notifications not recorded", "err", err)
+	}
+	defer notifier.Flush(ctx, notifyWait)
 	if f.format == "json" {
 		out.ExitCode = code
 		enc := json.NewEncoder(cio.stdout)
@@ -220,13 +240,15 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		return code // the error said what to do; a resume cannot read the ledger either
 	}
 	switch {
+	case rep.Unresolved > 0 && !rep.Interrupted && err == nil:
+		fmt.Fprintf(cio.stdout, plural(rep.Unresolved,
+			"%d row not confirmed: `lote resume %s` retries it with the same key\n",
+			"%d rows not confirmed: `lote resume %s` retries them with the same keys\n"), rep.Unresolved, ledger.ShortID(rep.Batch.ID))
 	case (rep.Interrupted || code == exitInterrupted) && !resumable(rep.Batch):
 		// Stopped before the import finished: resume refuses such a batch.
 		fmt.Fprintln(cio.stdout, "interrupted before anything was sent: run the same command again to continue")
 	case rep.Interrupted || code == exitInterrupted:
 		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", ledger.ShortID(rep.Batch.ID))
-	case rep.Unresolved > 0:
-		fmt.Fprintf(cio.stdout, "%d rows not confirmed: `lote resume %s` retries them with the same keys\n", rep.Unresolved, ledger.ShortID(rep.Batch.ID))
 	}
 	return code
 }
@@ -257,12 +279,23 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, check.Issue{Value: p.Value, Code: p.Code, Message: p.Message}.Reason())
 			}
 			if out.MoreInvalidRows > 0 {
-				fmt.Fprintf(w, "%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n", path, out.MoreInvalidRows)
+				fmt.Fprintf(w, plural(out.MoreInvalidRows,
+					"%s: %d more invalid row not listed here; the results sheet lists every row with its problems\n",
+					"%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n"), path, out.MoreInvalidRows)
 			}
 			w.Flush()
 		}
-		fmt.Fprintf(cio.stderr, "lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the %d valid rows.\n",
-			rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
+		switch {
+		case rep.Plan.Valid == 0:
+			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: the only row is invalid; nothing was sent. Fix it and run again.\n",
+				"lote: all %d rows are invalid; nothing was sent. Fix them and run again.\n"), rep.Plan.Invalid)
+		case rep.Plan.Valid == 1:
+			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: %d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the valid row.\n",
+				"lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the valid row.\n"), rep.Plan.Invalid, rep.Plan.Rows)
+		default:
+			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: %d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the %d valid rows.\n",
+				"lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the %d valid rows.\n"), rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
+		}
 		return exitRows
 	case errors.As(err, &lease):
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed on another computer, try again after the lease expires.\n", err)
@@ -287,6 +320,12 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		}
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run: %s\n", err, again)
 		return exitInterrupted
+	case errors.Is(err, batch.ErrUnreachable):
+		// Rows sent before are paid and recorded; those in flight stay
+		// attempted and go again with the same keys.
+		fmt.Fprintf(cio.stderr, "lote: batch %s: %v; stopped sending. Once Stone answers, `lote resume %s` sends the rest (same keys, nothing paid twice)\n",
+			ledger.ShortID(rep.Batch.ID), err, ledger.ShortID(rep.Batch.ID))
+		return exitInterrupted
 	case errors.Is(err, ledger.ErrLeaseLost):
 		fmt.Fprintf(cio.stderr, "lote: %v: another run took the batch over; this one stopped sending\n", err)
 		return exitInterrupted
@@ -297,22 +336,6 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		return exitInterrupted
 	}
 	return exitUsage
-}
-
-// outcome is the exit code of a run that returned no error.
-func outcome(rep batch.Report) int {
-	if rep.Interrupted {
-		return exitInterrupted
-	}
-	if rep.Unresolved > 0 {
-		return exitRows
-	}
-	for s, t := range rep.Summary {
-		if s != ledger.Accepted && t.Rows > 0 {
-			return exitRows
-		}
-	}
-	return exitOK
 }
 
 // writeResults writes the results sheet where --out says, else where this
@@ -450,7 +473,8 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held", p.Rows, p.Valid, p.Invalid, p.Held)
 	switch {
 	case p.Releasing > 0:
-		fmt.Fprintf(w, " (--allow-repeat: these %d are released and sent once you confirm)", p.Releasing)
+		fmt.Fprintf(w, plural(p.Releasing, " (--allow-repeat: this %d is released and sent once you confirm)",
+			" (--allow-repeat: these %d are released and sent once you confirm)"), p.Releasing)
 	case p.Held > 0:
 		fmt.Fprint(w, " (not sent unless a person releases them: --allow-repeat)")
 	}
@@ -460,10 +484,11 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 	}
 	printNotes(w, p.HeldRows, p.Held)
 	if p.WarningCount > 0 {
-		fmt.Fprintf(w, "  %d rows to send with a warning:\n", p.WarningCount)
+		fmt.Fprintf(w, plural(p.WarningCount, "  %d row to send with a warning:\n", "  %d rows to send with a warning:\n"), p.WarningCount)
 		printNotes(w, p.Warnings, p.WarningCount)
 	}
-	fmt.Fprintf(w, "  to send %d transfers, total %s, expected fees %s", p.ToSend, validate.FormatBRL(p.TotalCents), validate.FormatBRL(p.FeeCents))
+	fmt.Fprintf(w, plural(p.ToSend, "  to send %d transfer, total %s, expected fees %s", "  to send %d transfers, total %s, expected fees %s"),
+		p.ToSend, validate.FormatBRL(p.TotalCents), validate.FormatBRL(p.FeeCents))
 	if p.BalanceKnown {
 		fmt.Fprintf(w, ", balance %s", validate.FormatBRL(p.BalanceCents))
 		if p.BalanceCents < p.TotalCents+p.FeeCents {
@@ -480,7 +505,8 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 // or which newer batch replaced this one's file.
 func printSupersessions(w io.Writer, rep batch.Report) {
 	for _, s := range rep.Supersedes {
-		fmt.Fprintf(w, "  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n",
+		fmt.Fprintf(w, plural(s.Held, "  this file replaces batch %s, interrupted, run from the same path: its %d row not yet sent is held there, so that this file's version is paid\n",
+			"  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n"),
 			ledger.ShortID(s.Old), s.Held)
 	}
 	if s := rep.Superseded; s != nil {

@@ -295,7 +295,7 @@ func TestRunStoneNotAnsweringExitsResumable(t *testing.T) {
 
 	// Imported, then stopped by --max-total before sending.
 	sim.SetFaults(stonetest.Faults{})
-	r = c.run(append([]string{"run", in, "--max-total", "1"}, conn...)...)
+	r = c.run(append([]string{"run", in, "--max-total", "0,01"}, conn...)...)
 	if r.code != exitUsage {
 		t.Fatalf("run over --max-total: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

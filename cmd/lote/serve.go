@@ -24,12 +24,14 @@ type serveFlags struct {
 	rate            float64
 	concurrency     int
 	idempotencyTTL  time.Duration
+	notify          notifyFlags
 }
 
 func runServe(ctx context.Context, args []string, cio cmdIO) int {
 	fs := newFlags("serve", "", cio)
 	var f serveFlags
 	f.conn.register(fs)
+	f.notify.register(fs)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on; plain HTTP only on a loopback address")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key, the page is served over HTTPS")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
@@ -50,6 +52,9 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 	if err := f.conn.check(); err != nil {
 		return usageError(fs, cio.stderr, "%v", err)
 	}
+	if err := f.notify.check(); err != nil {
+		return usageError(fs, cio.stderr, "%v", err)
+	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageError(fs, cio.stderr, "--tls-cert and --tls-key go together")
 	}
@@ -67,6 +72,13 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	defer c.Close()
+	// Delivered by a loop of their own while the server runs; what is
+	// left when it stops is delivered at the next start.
+	notifier := f.notify.notifier(c.ledger, log, cio.getenv)
+	notifyCtx, stopNotify := context.WithCancel(ctx)
+	notified := make(chan struct{})
+	go func() { defer close(notified); notifier.Run(notifyCtx, 0) }()
+	defer func() { stopNotify(); <-notified }()
 	host, _ := os.Hostname()
 	srv, err := web.NewServer(web.Options{
 		Ledger: c.ledger,
@@ -77,6 +89,7 @@ func runServe(ctx context.Context, args []string, cio cmdIO) int {
 		MaxUpload:       f.maxUpload,
 		DataDir:         f.conn.ledgerPath() + ".uploads",
 		Secure:          tls,
+		Notify:          notifier,
 		Log:             log,
 	})
 	if err != nil {

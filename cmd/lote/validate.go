@@ -154,7 +154,8 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 		for _, n := range sum.Notes {
 			fmt.Fprintf(out, "%s: note: %s\n", path, n)
 		}
-		fmt.Fprintf(out, "%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
+		fmt.Fprintf(out, plural(sum.Rows, "%s: %d row, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
+			"%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n"),
 			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents))
 	case "json":
 		sha, err := fileSHA256(path)

@@ -2,7 +2,7 @@
 // as a standalone HTTP server, with fault flags, for manual runs and for the
 // crash test that drives the real binaries.
 //
-//	stonesim --addr 127.0.0.1:8080 --client ID=public.pem --account ID=BALANCE_CENTS
+//	stonesim --addr 127.0.0.1:8081 --client ID=public.pem --account ID=BALANCE_CENTS
 //
 // Internal transfers resolve their target with --stone-account CODE=NAME;
 // Pix keys are looked up in the directory --pix-key KEY=NAME,DOCUMENT[,ISPB]
@@ -131,7 +131,7 @@ func (p *pairs) Set(v string) error {
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("stonesim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free port)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8081", "listen `address` (port 0 picks a free port)")
 	fs.StringVar(&o.mode, "mode", "production", "TED window: production (business days 06:30–17:20) or sandbox (every day 06:30–17:23)")
 	fs.Var(&o.clients, "client", "register a client: `ID=PUBLIC_KEY.pem` (repeatable)")
 	fs.Var(&o.accounts, "account", "open an account usable by every client: `ID=BALANCE_CENTS` (repeatable)")
