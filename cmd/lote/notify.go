@@ -11,8 +11,8 @@ import (
 
 	"lote/batch"
 	"lote/ledger"
-	"lote/reconcile"
 	"lote/notify"
+	"lote/reconcile"
 )
 
 // notifyWait is how long a command that ends waits for its notifications

@@ -1,4 +1,4 @@
--- 009: the outbox of notifications, and settlements of rows that need a
+-- 008: the outbox of notifications, and settlements of rows that need a
 -- person.
 --
 -- The outbox of notifications (`--notify URL`). Every event is
