@@ -28,6 +28,8 @@ type reconcileFlags struct {
 	format       string
 	rate         float64
 	offline      bool
+	statement    bool
+	statementLag time.Duration
 }
 
 func (f *reconcileFlags) register(fs *flag.FlagSet) {
@@ -40,6 +42,9 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "text", "output: text, or json (the summary, one document on stdout)")
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
 	fs.BoolVar(&f.offline, "offline", false, "ask Stone nothing: report what earlier polls and webhooks recorded")
+	fs.BoolVar(&f.statement, "statement", false, "also check each paid, returned or failed row against the account statement")
+	fs.DurationVar(&f.statementLag, "statement-lag", reconcile.DefaultStatementLag,
+		"how long after a transfer settled its movement may be missing from the statement before it counts as a difference")
 }
 
 // Exit codes of reconcile: 0 every row final and paid; 1 some failed,
@@ -70,8 +75,11 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 	if f.format != "text" && f.format != "json" {
 		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
 	}
-	if f.refundDays < 0 || f.rate <= 0 || f.watchTimeout <= 0 {
-		return usageError(fs, cio.stderr, "--refund-window must not be negative, --rate and --watch-timeout must be positive")
+	if f.refundDays < 0 || f.rate <= 0 || f.watchTimeout <= 0 || f.statementLag <= 0 {
+		return usageError(fs, cio.stderr, "--refund-window must not be negative, --rate, --watch-timeout and --statement-lag must be positive")
+	}
+	if f.statement && f.offline {
+		return usageError(fs, cio.stderr, "--statement reads the statement from Stone, --offline asks Stone nothing: pass one of them")
 	}
 	var since time.Time
 	if f.since != "" {
@@ -114,7 +122,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Batches: ids, All: f.all, Since: since,
 		RefundWindow: time.Duration(f.refundDays) * 24 * time.Hour, Watch: f.watch, WatchTimeout: f.watchTimeout,
-		Offline: f.offline, Rate: f.rate, Log: log,
+		Offline: f.offline, Rate: f.rate, Log: log, Statement: f.statement, StatementLag: f.statementLag,
 	}
 	if f.refundDays == 0 {
 		opts.RefundWindow = time.Nanosecond // 0 days: FINISHED is final at once
@@ -171,6 +179,7 @@ type reconBatchJSON struct {
 	ByStatus      map[string]reconcile.CategoryTotals             `json:"by_status"`
 	ByCategory    map[reconcile.Category]reconcile.CategoryTotals `json:"by_category"`
 	Checks        []reconcile.Invariant                           `json:"checks"`
+	Statement     *reconcile.StatementTotals                      `json:"statement,omitempty"`
 }
 
 func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
@@ -183,7 +192,7 @@ func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
 	for _, b := range rep.Batches {
 		doc.Batches = append(doc.Batches, reconBatchJSON{Batch: b.Batch.ID, File: b.Batch.FileName, TotalCents: b.Batch.TotalCents,
 			PaidCents: b.PaidCents, FeeCents: b.FeeCents, ReturnedCents: b.ReturnedCents, NeedsPerson: b.NeedsPerson,
-			ByStatus: b.ByStatus, ByCategory: b.ByCategory, Checks: b.Checks})
+			ByStatus: b.ByStatus, ByCategory: b.ByCategory, Checks: b.Checks, Statement: statementJSON(b)})
 	}
 	for _, b := range rep.Skipped {
 		doc.Skipped = append(doc.Skipped, b.ID)
@@ -212,6 +221,12 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, validate.FormatBRL(t.AmountCents))
 			}
 		}
+		if st := b.Statement; st.Checked {
+			fmt.Fprintf(w, "  statement: %d ok, %d not yet in it, %d differ\n", st.OK, st.NotYet, st.Differ)
+		}
+	}
+	if rep.StatementErr != "" {
+		fmt.Fprintf(w, "statement not checked: %s\n", rep.StatementErr)
 	}
 	for _, b := range rep.Skipped {
 		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", ledger.ShortID(b.ID), b.Environment)
@@ -224,4 +239,13 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 	}
 	fmt.Fprintf(w, "%s: %d transfers read, %d status changes, %d not read; report %s\n",
 		rep.Status(), rep.Polled, rep.Changed, rep.Unchecked, out)
+}
+
+// statementJSON is a batch's statement counts, when the statement was read.
+func statementJSON(b reconcile.BatchReport) *reconcile.StatementTotals {
+	if !b.Statement.Checked {
+		return nil
+	}
+	st := b.Statement
+	return &st
 }

@@ -19,6 +19,8 @@ func TestReconcileUsage(t *testing.T) {
 		{"batch and --all", []string{"reconcile", "abc", "--all"}, "name a batch"},
 		{"bad since", []string{"reconcile", "--all", "--since", "01/03/2026"}, `--since "01/03/2026": use yyyy-mm-dd`},
 		{"bad out", []string{"reconcile", "--all", "--out", "r.ods"}, "--out r.ods: use a .xlsx or .csv name"},
+		{"statement offline", []string{"reconcile", "--all", "--statement", "--offline"}, "--statement reads the statement from Stone, --offline asks Stone nothing"},
+		{"bad statement lag", []string{"reconcile", "--all", "--statement-lag", "0s"}, "--statement-lag must be positive"},
 		{"sim polls nothing", []string{"reconcile", "--all"}, "--env sim keeps its transfers only while `lote run` runs"},
 		{"webhook on sim", []string{"webhook"}, "nobody delivers webhooks to the in-process emulator"},
 		{"webhook half tls", []string{"webhook", "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
