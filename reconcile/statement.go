@@ -158,7 +158,7 @@ func (rc *reconciler) checkStatement(ctx context.Context, rep *Report) error {
 		sortMismatches(b.Mismatches)
 		t := b.Statement
 		b.Checks = append(b.Checks, Invariant{Name: "statement", OK: t.Differ == 0,
-			Detail: fmt.Sprintf("of %d settled transfers, %d match the account statement, %d are not in it yet (settled less than %s ago), %d differ",
+			Detail: fmt.Sprintf("of %d settled transfers: %d match the account statement, %d not in it yet (settled less than %s ago), %d differ",
 				t.OK+t.NotYet+t.Differ, t.OK, t.NotYet, lagText(rc.opts.StatementLag), t.Differ)})
 	}
 	return nil

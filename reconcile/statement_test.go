@@ -95,7 +95,7 @@ func TestStatementMatchesPaidFailedReturned(t *testing.T) {
 			t.Errorf("row %d statement %q, want ok", n, got)
 		}
 	}
-	if !strings.Contains(sum, "check statement;ok;\"of 3 settled transfers, 3 match the account statement") {
+	if !strings.Contains(sum, "check statement;ok;\"of 3 settled transfers: 3 match the account statement") {
 		t.Errorf("summary lacks the statement check:\n%s", sum)
 	}
 	// Without the flag, the column stays empty and nothing is read.

@@ -37,9 +37,10 @@ func TestReceiptsUsage(t *testing.T) {
 
 // receiptsSim is an emulator with the sample sheet paid through it by
 // `lote run`; it returns the connection flags and the batch id.
-func receiptsSim(t *testing.T) (*stonetest.Server, []string, string) {
+func receiptsSim(t *testing.T, o stonetest.Options) (*stonetest.Server, []string, string) {
 	t.Helper()
-	sim := stonetest.NewServer(stonetest.Options{Sandbox: true})
+	o.Sandbox = true
+	sim := stonetest.NewServer(o)
 	t.Cleanup(sim.Close)
 	dir := t.TempDir()
 	key, err := stone.GenerateKey(2048)
@@ -87,7 +88,7 @@ func receiptRequests(sim *stonetest.Server) int {
 // writes the same files into a folder. A row whose receipt Stone refuses
 // is named with the reason, and the exit code says a row needs a look.
 func TestReceiptsZipAndFolder(t *testing.T) {
-	sim, conn, id := receiptsSim(t)
+	sim, conn, id := receiptsSim(t, stonetest.Options{})
 	c := cli{t: t}
 	dir := t.TempDir()
 	zipPath := filepath.Join(dir, "comprovantes.zip")

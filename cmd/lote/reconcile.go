@@ -166,6 +166,8 @@ type reconcileDoc struct {
 	Rounds      int                  `json:"rounds"`
 	Interrupted bool                 `json:"interrupted"`
 	TimedOut    bool                 `json:"timed_out"`
+	// StatementError says why --statement could not read the statement.
+	StatementError string `json:"statement_error,omitempty"`
 }
 
 type reconBatchJSON struct {
@@ -185,7 +187,8 @@ type reconBatchJSON struct {
 func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
 	doc := reconcileDoc{Status: rep.Status().String(), ExitCode: code, Report: out, At: rep.At,
 		Batches: []reconBatchJSON{}, Mismatches: rep.Mismatches(), Polled: rep.Polled, Changed: rep.Changed,
-		Unchecked: rep.Unchecked, Rounds: rep.Rounds, Interrupted: rep.Interrupted, TimedOut: rep.TimedOut}
+		Unchecked: rep.Unchecked, Rounds: rep.Rounds, Interrupted: rep.Interrupted, TimedOut: rep.TimedOut,
+		StatementError: rep.StatementErr}
 	if doc.Mismatches == nil {
 		doc.Mismatches = []reconcile.Mismatch{}
 	}
