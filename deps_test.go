@@ -30,7 +30,7 @@ var rules = map[string]struct {
 	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/xuri/excelize/v2"}},
 	"reconcile":       {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, noStd: []string{"database/sql"}, outside: []string{"golang.org/x/sync", "github.com/gocarina/gocsv"}},
 	"receipts":        {lote: []string{"ledger", "stone"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text", "golang.org/x/time"}},
-	"web":             {lote: []string{"batch", "check", "reconcile", "ledger", "validate", "sheet", "stone", "notify"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
+	"web":             {lote: []string{"batch", "check", "reconcile", "receipts", "ledger", "validate", "sheet", "stone", "notify"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
 	"notify":          {lote: []string{"ledger", "validate"}, noStd: []string{"database/sql"}},
 }
 

@@ -49,6 +49,12 @@ type Options struct {
 	// Offline reads only the ledger: nothing is asked of Stone, the report
 	// shows what earlier polls and webhooks recorded. Client may be nil.
 	Offline bool
+	// Statement checks each paid, returned or failed row against the
+	// account's statement (statement.go); StatementLag is how long after
+	// a transfer settled its movement may be missing from the statement
+	// before that is a difference (0 means DefaultStatementLag).
+	Statement    bool
+	StatementLag time.Duration
 
 	// Rate caps requests per second (0 means DefaultRate); Concurrency the
 	// requests in flight (0 means 4); MaxAttempts the requests per
@@ -93,6 +99,9 @@ func (o *Options) defaults() error {
 	}
 	if o.WatchTimeout <= 0 {
 		o.WatchTimeout = DefaultWatchTimeout
+	}
+	if o.StatementLag <= 0 {
+		o.StatementLag = DefaultStatementLag
 	}
 	if o.Rate <= 0 {
 		o.Rate = pace.DefaultRate
@@ -236,6 +245,11 @@ type BatchReport struct {
 	NeedsPerson int
 	Mismatches  []Mismatch
 	Checks      []Invariant
+	// Statement counts rows by what the account statement says of them,
+	// when Options.Statement asked; statement holds each judged row's
+	// verdict, by Excel row.
+	Statement StatementTotals
+	statement map[int]StatementCheck
 }
 
 // Report is what Run found.
@@ -256,6 +270,10 @@ type Report struct {
 	// At is when the report was made; RefundWindow the window used.
 	At           time.Time
 	RefundWindow time.Duration
+	// StatementErr says why the statement could not be read, when
+	// Options.Statement asked for it; StatementLag is the lag used.
+	StatementErr string
+	StatementLag time.Duration
 }
 
 // Status is the verdict a cron job acts on.
@@ -297,11 +315,11 @@ func (r Report) Status() Status {
 				return Attention
 			}
 		}
-		if b.ByCategory[CategoryInFlight].Rows > 0 || b.ByCategory[CategoryUnsent].Rows > 0 {
+		if b.ByCategory[CategoryInFlight].Rows > 0 || b.ByCategory[CategoryUnsent].Rows > 0 || b.Statement.NotYet > 0 {
 			st = Pending
 		}
 	}
-	if r.Unchecked > 0 && st == Settled {
+	if (r.Unchecked > 0 || r.StatementErr != "") && st == Settled {
 		st = Pending
 	}
 	return st
@@ -325,8 +343,9 @@ func (r Report) Mismatches() []Mismatch {
 // with backoff; a transfer still unread is counted in Unchecked and read
 // again next time. Stone refusing the credentials stops it with ErrConfig.
 // ctx ending stops polling; the report then says Interrupted and covers
-// what was recorded.
-func Run(ctx context.Context, opts Options) (Report, error) {
+// what was recorded. With opts.Statement, the last round's rows are then
+// checked against the account statement.
+func Run(ctx context.Context, opts Options) (rep Report, err error) {
 	if err := opts.defaults(); err != nil {
 		return Report{}, err
 	}
@@ -336,7 +355,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{Skipped: skipped, RefundWindow: opts.RefundWindow}
+	defer func() {
+		if err == nil && opts.Statement && !opts.Offline && !rep.Interrupted {
+			err = rc.checkStatement(ctx, &rep)
+		}
+	}()
+	rep = Report{Skipped: skipped, RefundWindow: opts.RefundWindow}
 	start := opts.Now()
 	delay := watchFirstDelay
 	for {

@@ -126,6 +126,10 @@ type Line struct {
 	RefundedAt  csvText  `csv:"refunded_at"`
 	NeedsPerson csvText  `csv:"needs_person"` // why, or empty
 	CheckedAt   csvText  `csv:"checked_at"`
+	// Statement is what the account statement says of the transfer
+	// (reconcile --statement): "ok", "not yet in the statement", or
+	// "differs: …"; empty when not checked.
+	Statement csvText `csv:"statement"`
 }
 
 // reconMoneyColumns and reconStatusColumn index Line's fields as
@@ -252,7 +256,7 @@ func (ln Line) cells() []sheet.Cell {
 		t(ln.Document), t(ln.Institution), t(ln.Branch), t(ln.Account), t(ln.BankAsTyped), t(ln.BranchAsTyped), t(ln.AccountAsTyped),
 		m(ln.Amount), t(ln.LoteState), t(ln.Status),
 		t(ln.Final), t(ln.WatchUntil), t(ln.FailureCode), t(ln.RefundCode), t(ln.Reason), m(ln.Fee), t(ln.TransferID),
-		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt)}
+		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt), t(ln.Statement)}
 }
 
 // reconHeader is Line's csv tags, in order.
@@ -260,7 +264,7 @@ func reconHeader() []string {
 	return []string{"batch", "row", "reference", "name", "document", "institution", "branch", "account",
 		"bank_as_typed", "branch_as_typed", "account_as_typed", "amount",
 		"lote_state", "status", "final", "refund_watch_until", "failure_code", "refund_code", "reason", "fee",
-		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at"}
+		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at", "statement"}
 }
 
 // SummaryPath is where the CSV report's summary and checks go: beside
@@ -304,7 +308,11 @@ func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, fn func(Line) e
 			if err != nil {
 				return err
 			}
-			if err := fn(reconLine(rr, b.Batch, &m, rep.At, rep.RefundWindow)); err != nil {
+			ln := reconLine(rr, b.Batch, &m, rep.At, rep.RefundWindow)
+			if sc, ok := b.statement[rr.Row.Row]; ok {
+				ln.withStatement(sc)
+			}
+			if err := fn(ln); err != nil {
 				return err
 			}
 		}
@@ -433,6 +441,7 @@ func summaryRows(rep Report) [][]sumCell {
 	if rep.Unchecked > 0 {
 		parts = append(parts, fmt.Sprintf("%d transfers could not be read from Stone", rep.Unchecked))
 	}
+	parts = append(parts, statementParts(rep)...)
 	rows = append(rows, []sumCell{txt("reconciliation"), txt(verdict), txt(strings.Join(parts, "; "))})
 	for _, m := range mism {
 		rows = append(rows, []sumCell{txt("MISMATCH"), txt(ledger.ShortID(m.Batch)), txt("row " + strconv.Itoa(m.Row)), txt(m.TransferID), txt(m.Detail)})
@@ -454,6 +463,7 @@ func summaryRows(rep Report) [][]sumCell {
 			[]sumCell{txt(id), txt("rows needing a person"), count(b.NeedsPerson)},
 			[]sumCell{txt(id), txt("sheet total"), count(b.Batch.Valid), centsCell(b.Batch.TotalCents)},
 		)
+		rows = append(rows, statementSummary(id, b)...)
 		for _, c := range b.Checks {
 			ok := "ok"
 			if !c.OK {

@@ -22,6 +22,7 @@ func TestWriteReconCSVNeutralises(t *testing.T) {
 	lines := []Line{{
 		Batch: "3fa1c2d4e5f6", Row: 2, Reference: "＝1+1", Name: "Ana,=2*21,x", Document: "-1",
 		Amount: -1050, LoteState: "accepted", Status: "FINISHED", Reason: "x;@y", Fee: 400,
+		Statement: "=differs",
 	}}
 	var buf bytes.Buffer
 	err := writeReconLines(&buf, func(fn func(Line) error) error {
@@ -36,7 +37,7 @@ func TestWriteReconCSVNeutralises(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "\uFEFF" + strings.Join(reconHeader(), ";") + "\n" +
-		"3fa1c2d4e5f6;2;'＝1+1;\"Ana,'=2*21,x\";'-1;;;;;;;\"-10,50\";accepted;FINISHED;;;;;\"x;'@y\";\"4,00\";;;;;;;\n"
+		"3fa1c2d4e5f6;2;'＝1+1;\"Ana,'=2*21,x\";'-1;;;;;;;\"-10,50\";accepted;FINISHED;;;;;\"x;'@y\";\"4,00\";;;;;;;;'=differs\n"
 	if got := buf.String(); got != want {
 		t.Errorf("report:\n got %q\nwant %q", got, want)
 	}

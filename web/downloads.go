@@ -180,8 +180,11 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, path, name str
 		return
 	}
 	ct := "text/csv; charset=utf-8"
-	if strings.HasSuffix(path, ".xlsx") {
+	switch {
+	case strings.HasSuffix(path, ".xlsx"):
 		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case strings.HasSuffix(path, ".zip"):
+		ct = "application/zip"
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))

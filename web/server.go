@@ -113,6 +113,9 @@ type Server struct {
 	close context.CancelFunc
 	wg    sync.WaitGroup
 
+	// receiptsBusy lets one receipts download fetch from Stone at a time.
+	receiptsBusy sync.Mutex
+
 	mu      sync.Mutex
 	runs    map[string]*sending // batches sent by this process, by id
 	imports chan struct{}       // one token per upload being checked (see imports.go)
@@ -264,6 +267,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /batches/{id}/progress", s.auth(s.progress, allRoles...))
 	m.HandleFunc("GET /batches/{id}/errors", s.auth(s.errorsSheet, allRoles...))
 	m.HandleFunc("GET /batches/{id}/results", s.auth(s.results, allRoles...))
+	m.HandleFunc("GET /batches/{id}/receipts", s.auth(s.receiptsZip, allRoles...))
 	m.HandleFunc("GET /batches/{id}/reconciliation", s.auth(s.reconciliationReport, allRoles...))
 	m.HandleFunc("POST /batches/{id}/reconciliation", s.auth(s.reconcile, allRoles...))
 	m.HandleFunc("POST /batches/{id}/submit", s.auth(s.submit, ledger.RoleUploader, ledger.RoleAdmin))

@@ -98,13 +98,14 @@ func crashSheet(t *testing.T, path string, withReference bool) {
 	}
 }
 
-// startStonesim runs the emulator binary with faults and returns its URL.
-func startStonesim(t *testing.T, pubKey string, seed uint64) string {
+// startStonesim runs the emulator binary with faults, and the extra
+// flags, and returns its URL.
+func startStonesim(t *testing.T, pubKey string, seed uint64, extra ...string) string {
 	t.Helper()
-	cmd := exec.Command(bins.stonesim, "--addr", "127.0.0.1:0", "--mode", "sandbox",
-		"--client", "crash="+pubKey, "--account", "acct=100000000000",
+	cmd := exec.Command(bins.stonesim, append([]string{"--addr", "127.0.0.1:0", "--mode", "sandbox",
+		"--client", "crash=" + pubKey, "--account", "acct=100000000000",
 		"--latency", "5ms", "--jitter", "5ms", "--drop-rate", "0.05", "--fail-rate", "0.05",
-		"--seed", strconv.FormatUint(seed, 10))
+		"--seed", strconv.FormatUint(seed, 10)}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,19 @@ func TestCrashResume(t *testing.T) {
 	t.Run("no reference column", func(t *testing.T) { crashResume(t, seed+1, false) })
 }
 
-func crashResume(t *testing.T, seed uint64, withReference bool) {
+// crashRun is what a crash test leaves: the emulator, the ledger, the
+// connection flags of lote's commands, the bank's transfers by idempotency
+// key and the ledger's rows.
+type crashRun struct {
+	url, ledgerFile string
+	conn            []string
+	byKey           map[string]stonetest.Record
+	rows            []rowStatus
+}
+
+// crashResume kills and resumes one batch against stonesim started with
+// the extra flags, and checks that every valid row was paid exactly once.
+func crashResume(t *testing.T, seed uint64, withReference bool, simFlags ...string) crashRun {
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 
 	dir := t.TempDir()
@@ -160,13 +173,13 @@ func crashResume(t *testing.T, seed uint64, withReference bool) {
 	if err := stone.WriteKeyPair(keyFile, key); err != nil {
 		t.Fatal(err)
 	}
-	url := startStonesim(t, keyFile+".pub", seed)
+	url := startStonesim(t, keyFile+".pub", seed, simFlags...)
 	sheet := filepath.Join(dir, "crash.csv")
 	crashSheet(t, sheet, withReference)
 	ledgerFile := filepath.Join(dir, "lote.db")
-	runArgs := []string{"run", sheet, "--env", "sandbox", "--api-url", url, "--auth-url", url,
-		"--client-id", "crash", "--key", keyFile, "--account-id", "acct", "--skip-invalid",
-		"--ledger", ledgerFile, "--rate", "400", "--concurrency", "16", "--lease-ttl", "1s"}
+	conn := []string{"--env", "sandbox", "--api-url", url, "--auth-url", url,
+		"--client-id", "crash", "--key", keyFile, "--account-id", "acct", "--ledger", ledgerFile}
+	runArgs := append(append([]string{"run", sheet}, conn...), "--skip-invalid", "--rate", "400", "--concurrency", "16", "--lease-ttl", "1s")
 
 	deadline := time.Now().Add(90 * time.Second)
 	kills, finished := 0, false
@@ -302,6 +315,7 @@ func crashResume(t *testing.T, seed uint64, withReference bool) {
 	if accepted != crashValid || invalid != crashInvalid {
 		t.Errorf("ledger: %d accepted, %d invalid; want %d and %d", accepted, invalid, crashValid, crashInvalid)
 	}
+	return crashRun{url: url, ledgerFile: ledgerFile, conn: conn, byKey: byKey, rows: bs.RowList}
 }
 
 // runBin runs the lote binary to its end.

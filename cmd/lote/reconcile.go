@@ -29,6 +29,8 @@ type reconcileFlags struct {
 	rate         float64
 	offline      bool
 	notify       notifyFlags
+	statement    bool
+	statementLag time.Duration
 }
 
 func (f *reconcileFlags) register(fs *flag.FlagSet) {
@@ -42,6 +44,9 @@ func (f *reconcileFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.rate, "rate", batch.DefaultRate, "requests per second at most")
 	f.notify.register(fs)
 	fs.BoolVar(&f.offline, "offline", false, "ask Stone nothing: report what earlier polls and webhooks recorded")
+	fs.BoolVar(&f.statement, "statement", false, "also check each paid, returned or failed row against the account statement")
+	fs.DurationVar(&f.statementLag, "statement-lag", reconcile.DefaultStatementLag,
+		"how long after a transfer settled its movement may be missing from the statement before it counts as a difference")
 }
 
 func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
@@ -59,8 +64,11 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 	if f.format != "text" && f.format != "json" {
 		return usageError(fs, cio.stderr, "--format %q: use text or json", f.format)
 	}
-	if f.refundDays < 0 || f.rate <= 0 || f.watchTimeout <= 0 {
-		return usageError(fs, cio.stderr, "--refund-window must not be negative, --rate and --watch-timeout must be positive")
+	if f.refundDays < 0 || f.rate <= 0 || f.watchTimeout <= 0 || f.statementLag <= 0 {
+		return usageError(fs, cio.stderr, "--refund-window must not be negative, --rate, --watch-timeout and --statement-lag must be positive")
+	}
+	if f.statement && f.offline {
+		return usageError(fs, cio.stderr, "--statement reads the statement from Stone, --offline asks Stone nothing: pass one of them")
 	}
 	var since time.Time
 	if f.since != "" {
@@ -106,7 +114,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
 		Batches: ids, All: f.all, Since: since,
 		RefundWindow: time.Duration(f.refundDays) * 24 * time.Hour, Watch: f.watch, WatchTimeout: f.watchTimeout,
-		Offline: f.offline, Rate: f.rate, Log: log,
+		Offline: f.offline, Rate: f.rate, Log: log, Statement: f.statement, StatementLag: f.statementLag,
 	}
 	if f.refundDays == 0 {
 		opts.RefundWindow = time.Nanosecond // 0 days: FINISHED is final at once
@@ -152,6 +160,8 @@ type reconcileDoc struct {
 	Rounds      int                  `json:"rounds"`
 	Interrupted bool                 `json:"interrupted"`
 	TimedOut    bool                 `json:"timed_out"`
+	// StatementError says why --statement could not read the statement.
+	StatementError string `json:"statement_error,omitempty"`
 }
 
 type reconBatchJSON struct {
@@ -165,19 +175,21 @@ type reconBatchJSON struct {
 	ByStatus      map[string]reconcile.CategoryTotals             `json:"by_status"`
 	ByCategory    map[reconcile.Category]reconcile.CategoryTotals `json:"by_category"`
 	Checks        []reconcile.Invariant                           `json:"checks"`
+	Statement     *reconcile.StatementTotals                      `json:"statement,omitempty"`
 }
 
 func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
 	doc := reconcileDoc{Status: rep.Status().String(), ExitCode: code, Report: out, At: rep.At,
 		Batches: []reconBatchJSON{}, Mismatches: rep.Mismatches(), Polled: rep.Polled, Changed: rep.Changed,
-		Unchecked: rep.Unchecked, Rounds: rep.Rounds, Interrupted: rep.Interrupted, TimedOut: rep.TimedOut}
+		Unchecked: rep.Unchecked, Rounds: rep.Rounds, Interrupted: rep.Interrupted, TimedOut: rep.TimedOut,
+		StatementError: rep.StatementErr}
 	if doc.Mismatches == nil {
 		doc.Mismatches = []reconcile.Mismatch{}
 	}
 	for _, b := range rep.Batches {
 		doc.Batches = append(doc.Batches, reconBatchJSON{Batch: b.Batch.ID, File: b.Batch.FileName, TotalCents: b.Batch.TotalCents,
 			PaidCents: b.PaidCents, FeeCents: b.FeeCents, ReturnedCents: b.ReturnedCents, NeedsPerson: b.NeedsPerson,
-			ByStatus: b.ByStatus, ByCategory: b.ByCategory, Checks: b.Checks})
+			ByStatus: b.ByStatus, ByCategory: b.ByCategory, Checks: b.Checks, Statement: statementJSON(b)})
 	}
 	for _, b := range rep.Skipped {
 		doc.Skipped = append(doc.Skipped, b.ID)
@@ -207,6 +219,12 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, validate.FormatBRL(t.AmountCents))
 			}
 		}
+		if st := b.Statement; st.Checked {
+			fmt.Fprintf(w, "  statement: %d ok, %d not yet in it, %d differ\n", st.OK, st.NotYet, st.Differ)
+		}
+	}
+	if rep.StatementErr != "" {
+		fmt.Fprintf(w, "statement not checked: %s\n", rep.StatementErr)
 	}
 	for _, b := range rep.Skipped {
 		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", ledger.ShortID(b.ID), b.Environment)
@@ -221,4 +239,13 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 	// as labels, which reads right for any count.
 	fmt.Fprintf(w, "%s: transfers read %d, status changes %d, not read %d; report %s\n",
 		rep.Status(), rep.Polled, rep.Changed, rep.Unchecked, out)
+}
+
+// statementJSON is a batch's statement counts, when the statement was read.
+func statementJSON(b reconcile.BatchReport) *reconcile.StatementTotals {
+	if !b.Statement.Checked {
+		return nil
+	}
+	st := b.Statement
+	return &st
 }
