@@ -481,34 +481,50 @@ type pageQuery struct {
 // parsePageQuery reads limit, after and before as the TED list does,
 // answering 400 srn:error:invalid_cursor to a bad one.
 func parsePageQuery(w http.ResponseWriter, q map[string][]string) (pageQuery, bool) {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
+	p, ok := parseLimit(w, q)
+	return p, ok && p.parseCursors(w, q)
+}
+
+// first is the first value of k in q, or "".
+func first(q map[string][]string, k string) string {
+	if v := q[k]; len(v) > 0 {
+		return v[0]
 	}
+	return ""
+}
+
+// parseLimit reads a list's limit: 25 unless set, at most maxPage.
+func parseLimit(w http.ResponseWriter, q map[string][]string) (pageQuery, bool) {
 	p := pageQuery{limit: 25}
-	if v := get("limit"); v != "" {
+	if v := first(q, "limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
 			return p, false
 		}
+		// The documentation sets no maximum; a larger page is served at
+		// maxPage, and cursor.limit says so.
 		p.limit = min(n, maxPage)
 	}
-	if v := get("after"); v != "" {
+	return p, true
+}
+
+// parseCursors reads a list's after and before cursors; both at once are
+// refused.
+func (p *pageQuery) parseCursors(w http.ResponseWriter, q map[string][]string) bool {
+	if v := first(q, "after"); v != "" {
 		if p.after, p.hasAfter = decodeCursor(v); !p.hasAfter {
 			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "after"})
-			return p, false
+			return false
 		}
 	}
-	if v := get("before"); v != "" {
+	if v := first(q, "before"); v != "" {
 		if p.before, p.hasBefore = decodeCursor(v); !p.hasBefore || p.hasAfter {
 			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "before"})
-			return p, false
+			return false
 		}
 	}
-	return p, true
+	return true
 }
 
 // window picks the page of n items, ascending by seqAt, that the query

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -477,32 +476,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client strin
 			Reason: []stone.ErrorReason{{Error: "can't be blank", Path: []string{"account_id"}}}})
 		return
 	}
-	limit := 25
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
-			return
-		}
-		// The documentation sets no maximum; a larger page is served at
-		// maxPage, and cursor.limit says so.
-		limit = min(n, maxPage)
+	pq, ok := parsePageQuery(w, q)
+	if !ok {
+		return
 	}
-	var after, before uint64
-	var hasAfter, hasBefore bool
-	if v := q.Get("after"); v != "" {
-		if after, hasAfter = decodeCursor(v); !hasAfter {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "after"})
-			return
-		}
-	}
-	if v := q.Get("before"); v != "" {
-		if before, hasBefore = decodeCursor(v); !hasBefore || hasAfter {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "before"})
-			return
-		}
-	}
-
 	s.mu.Lock()
 	if !s.canUse(client, s.accounts[accountID]) {
 		s.mu.Unlock()
@@ -510,27 +487,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client strin
 		return
 	}
 	recs := s.byAccount[accountID] // ascending seq
-	var lo, hi int                 // the page is recs[lo:hi], shown newest first
-	switch {
-	case hasBefore:
-		lo = sort.Search(len(recs), func(i int) bool { return recs[i].seq > before })
-		hi = min(lo+limit, len(recs))
-	case hasAfter:
-		hi = sort.Search(len(recs), func(i int) bool { return recs[i].seq >= after })
-		lo = max(hi-limit, 0)
-	default:
-		hi = len(recs)
-		lo = max(hi-limit, 0)
-	}
-	page := stone.Page[stone.Transfer]{Cursor: stone.Cursor{Limit: limit}, Data: make([]stone.Transfer, 0, hi-lo)}
+	lo, hi, cur := pq.window(len(recs), func(i int) uint64 { return recs[i].seq })
+	page := stone.Page[stone.Transfer]{Cursor: cur, Data: make([]stone.Transfer, 0, hi-lo)}
 	for i := hi - 1; i >= lo; i-- {
 		page.Data = append(page.Data, recs[i].t)
-	}
-	if lo < hi && lo > 0 {
-		page.Cursor.After = ptr(encodeCursor(recs[lo].seq))
-	}
-	if lo < hi && hi < len(recs) {
-		page.Cursor.Before = ptr(encodeCursor(recs[hi-1].seq))
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, page)
