@@ -325,15 +325,7 @@ func (s *Server) handleInternalCreate(w http.ResponseWriter, r *http.Request, cl
 		entry.done, entry.body, entry.status = true, resp, http.StatusAccepted
 	}
 	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
-		return
-	}
-	if s.dropNow() {
-		drop(w.(*recorder))
-		return
-	}
-	writeBody(w, http.StatusAccepted, resp)
+	s.answerCreated(w, http.StatusAccepted, resp, err)
 }
 
 // tooLongKey answers 431 to an idempotency key over 72 characters
@@ -345,6 +337,22 @@ func tooLongKey(w http.ResponseWriter, key string) bool {
 	writeError(w, http.StatusRequestHeaderFieldsTooLarge, stone.ErrorBody{Type: stone.ErrTypeValidation,
 		Reason: []stone.ErrorReason{{Error: "is too long (maximum is 72 characters)", Path: []string{"idempotency_key"}}}})
 	return true
+}
+
+// answerCreated sends the answer of a create whose object is stored, resp
+// being the object marshalled (err, its failure). The object exists now:
+// dropping the answer (Faults.DropRate) is the failure that only an
+// idempotency key can make safe.
+func (s *Server) answerCreated(w http.ResponseWriter, status int, resp []byte, err error) {
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
+		return
+	}
+	if s.dropNow() {
+		drop(w.(*recorder))
+		return
+	}
+	writeBody(w, status, resp)
 }
 
 // dropNow says whether the drop-after-commit fault fires for this answer.

@@ -449,15 +449,7 @@ func (s *Server) handlePixCreate(w http.ResponseWriter, r *http.Request, client 
 	resp, err := json.Marshal(rec.p)
 	entry.done, entry.body, entry.status = true, resp, http.StatusCreated
 	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
-		return
-	}
-	if s.dropNow() {
-		drop(w.(*recorder))
-		return
-	}
-	writeBody(w, http.StatusCreated, resp)
+	s.answerCreated(w, http.StatusCreated, resp, err)
 }
 
 // sourceParty is the paying side of a Pix: the account at Stone and its

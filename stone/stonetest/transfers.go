@@ -207,9 +207,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
 	key := r.Header.Get("x-stone-idempotency-key")
-	if len(key) > maxIdempotencyKey {
-		writeError(w, http.StatusRequestHeaderFieldsTooLarge, stone.ErrorBody{Type: stone.ErrTypeValidation,
-			Reason: []stone.ErrorReason{{Error: "is too long (maximum is 72 characters)", Path: []string{"idempotency_key"}}}})
+	if tooLongKey(w, key) {
 		return
 	}
 	body, ok := readBody(w, r)
@@ -226,25 +224,20 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 		return
 	}
 
-	ik := client + "\x00" + key
 	s.mu.Lock()
-	if !s.canUse(client, s.accounts[c.accountID]) {
-		s.mu.Unlock()
+	usable := s.canUse(client, s.accounts[c.accountID])
+	s.mu.Unlock()
+	if !usable {
 		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
 		return
 	}
 	var entry *idemEntry
 	if key != "" {
-		if e := s.idem[ik]; e != nil {
-			seen := *e // read under the lock: the first request may be finishing
-			s.mu.Unlock()
-			replayIdempotent(w, &seen, c.hash, now, s.opts.IdempotencyTTL)
+		var answered bool
+		if entry, answered = s.claimKey(w, client, "external_transfers", key, c.hash, now); answered {
 			return
 		}
-		entry = &idemEntry{hash: c.hash, created: now}
-		s.idem[ik] = entry
 	}
-	s.mu.Unlock()
 
 	if s.opts.InFlight != nil {
 		s.opts.InFlight(r)
@@ -286,18 +279,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 		entry.done, entry.body = true, resp
 	}
 	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
-		return
-	}
-
-	// The transfer exists now; dropping the answer is the failure that only
-	// an idempotency key can make safe.
-	if f := s.Faults(); f.DropRate > 0 && s.chance(f.DropRate) {
-		drop(w.(*recorder))
-		return
-	}
-	writeBody(w, http.StatusAccepted, resp)
+	s.answerCreated(w, http.StatusAccepted, resp, err)
 }
 
 // replayIdempotent answers a reused idempotency key (stone-api.md §5).
