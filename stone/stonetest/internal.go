@@ -245,28 +245,14 @@ func (s *Server) handleInternalDecision(approve bool) apiHandler {
 		if s.ownerOnly(w) {
 			return
 		}
-		now := s.Now()
-		s.mu.Lock()
-		rec := s.lookupInternal(client, r.PathValue("id"))
-		if rec == nil {
-			s.mu.Unlock()
-			writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-			return
-		}
-		if rec.t.Status != stone.StatusCreated {
-			status := rec.t.Status
-			s.mu.Unlock()
-			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: "transfer is " + status})
-			return
-		}
-		rec.gen++
-		if approve {
-			s.approveInternal(rec, now, "application:"+client)
-		} else {
-			s.rejectInternal(rec, now, "application:"+client)
-		}
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
+		transitionOf(s, w, func() *internalRecord { return s.lookupInternal(client, r.PathValue("id")) },
+			func(rec *internalRecord, now time.Time) {
+				if approve {
+					s.approveInternal(rec, now, "application:"+client)
+				} else {
+					s.rejectInternal(rec, now, "application:"+client)
+				}
+			}, stone.StatusCreated)
 	}
 }
 
@@ -413,25 +399,11 @@ func (s *Server) handleInternalGet(w http.ResponseWriter, r *http.Request, clien
 // scheduled (or still unapproved) transfer is CANCELLED (204); any other
 // gets 422 srn:error:wrong_status.
 func (s *Server) handleInternalCancel(w http.ResponseWriter, r *http.Request, client string) {
-	now := s.Now()
-	s.mu.Lock()
-	rec := s.lookupInternal(client, r.PathValue("id"))
-	if rec == nil {
-		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-		return
-	}
-	if rec.executed || (rec.t.Status != stone.StatusScheduled && rec.t.Status != stone.StatusCreated) {
-		status := rec.t.Status
-		s.mu.Unlock()
-		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: "transfer is " + status})
-		return
-	}
-	rec.gen++
-	rec.t.CancelledAt, rec.t.CancelledBy = stamp(now), ptr("application:"+client)
-	s.setInternalStatus(rec, stone.StatusCancelled, now)
-	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
+	transitionOf(s, w, func() *internalRecord { return s.lookupInternal(client, r.PathValue("id")) },
+		func(rec *internalRecord, now time.Time) {
+			rec.t.CancelledAt, rec.t.CancelledBy = stamp(now), ptr("application:"+client)
+			s.setInternalStatus(rec, stone.StatusCancelled, now)
+		}, stone.StatusScheduled, stone.StatusCreated)
 }
 
 // handleInternalList is GET /api/v1/internal_transfers?account_id&limit&after&before

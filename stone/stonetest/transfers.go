@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -420,29 +421,42 @@ func (s *Server) ownerOnly(w http.ResponseWriter) bool {
 // transition applies change to a transfer in one of the from statuses and
 // answers 204, or 404 / 422 srn:error:wrong_status.
 func (s *Server) transition(w http.ResponseWriter, r *http.Request, client string, change func(*record, time.Time), from ...string) {
+	transitionOf(s, w, func() *record { return s.lookup(client, r.PathValue("id")) }, change, from...)
+}
+
+// changeable is a stored transfer a request can change.
+type changeable interface {
+	comparable
+	state() (status string, executed bool)
+	void() // whatever was pending for it no longer applies
+}
+
+func (rec *record) state() (string, bool)         { return rec.t.Status, rec.executed }
+func (rec *record) void()                         { rec.gen++ }
+func (rec *internalRecord) state() (string, bool) { return rec.t.Status, rec.executed }
+func (rec *internalRecord) void()                 { rec.gen++ }
+
+// transitionOf applies change, under s.mu, to the transfer find returns
+// (the zero R for none) when it is not executed and is in one of the from
+// statuses, and answers 204; or 404, or 422 srn:error:wrong_status.
+// Callers do not hold s.mu.
+func transitionOf[R changeable](s *Server, w http.ResponseWriter, find func() R, change func(R, time.Time), from ...string) {
 	now := s.Now()
 	s.mu.Lock()
-	rec := s.lookup(client, r.PathValue("id"))
-	if rec == nil {
+	rec := find()
+	var none R
+	if rec == none {
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 		return
 	}
-	allowed := !rec.executed
-	if allowed {
-		allowed = false
-		for _, st := range from {
-			allowed = allowed || rec.t.Status == st
-		}
-	}
-	if !allowed {
-		status := rec.t.Status
+	if status, executed := rec.state(); executed || !slices.Contains(from, status) {
 		s.mu.Unlock()
 		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus,
 			Title: "transfer is " + status})
 		return
 	}
-	rec.gen++ // whatever was pending no longer applies
+	rec.void()
 	change(rec, now)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
