@@ -112,7 +112,8 @@ func (s *Server) parseInternal(body []byte) (internalRequest, reasons) {
 	return c, nil
 }
 
-// amount reads a required positive integer amount in cents, as a TED's.
+// amount reads the required positive integer amount in cents of a TED or
+// an internal transfer.
 func (s *Server) amount(rs *reasons, raw json.RawMessage) int64 {
 	limit := int64(maxAmount)
 	if s.opts.Int32Amount {
@@ -381,18 +382,8 @@ func (s *Server) lookupInternal(client, id string) *internalRecord {
 
 // handleInternalGet is GET /api/v1/internal_transfers/{id}.
 func (s *Server) handleInternalGet(w http.ResponseWriter, r *http.Request, client string) {
-	s.mu.Lock()
-	rec := s.lookupInternal(client, r.PathValue("id"))
-	var t stone.InternalTransfer
-	if rec != nil {
-		t = rec.t
-	}
-	s.mu.Unlock()
-	if rec == nil {
-		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	serveFound(s, w, func() *internalRecord { return s.lookupInternal(client, r.PathValue("id")) },
+		func(rec *internalRecord) stone.InternalTransfer { return rec.t })
 }
 
 // handleInternalCancel is POST /api/v1/internal_transfers/{id}/cancel: a

@@ -513,18 +513,8 @@ func (s *Server) handlePixGet(w http.ResponseWriter, id, client string) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	rec := s.lookupPix(client, id)
-	var p stone.PixPayment
-	if rec != nil {
-		p = rec.p
-	}
-	s.mu.Unlock()
-	if rec == nil {
-		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
+	serveFound(s, w, func() *pixRecord { return s.lookupPix(client, id) },
+		func(rec *pixRecord) stone.PixPayment { return rec.p })
 }
 
 // handlePixConfirm is POST /api/v1/pix/outbound_pix_payments/{id}/actions/confirm

@@ -360,18 +360,25 @@ func (s *Server) lookup(client, id string) *record {
 
 // handleGet is GET /api/v1/external_transfers/{id}.
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, client string) {
+	serveFound(s, w, func() *record { return s.lookup(client, r.PathValue("id")) },
+		func(rec *record) stone.Transfer { return rec.t })
+}
+
+// serveFound answers 200 with view of what find returns (both run under
+// s.mu), or 404 when find returns nil. Callers do not hold s.mu.
+func serveFound[R any, T any](s *Server, w http.ResponseWriter, find func() *R, view func(*R) T) {
 	s.mu.Lock()
-	rec := s.lookup(client, r.PathValue("id"))
-	var t stone.Transfer
+	rec := find()
+	var v T
 	if rec != nil {
-		t = rec.t
+		v = view(rec)
 	}
 	s.mu.Unlock()
 	if rec == nil {
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	writeJSON(w, http.StatusOK, v)
 }
 
 // handleCancel is POST (or DELETE, as Stone's Go library sends it)
