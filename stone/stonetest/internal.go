@@ -264,13 +264,8 @@ func (s *Server) handleInternalCreate(w http.ResponseWriter, r *http.Request, cl
 	if tooLongKey(w, key) {
 		return
 	}
-	body, ok := readBody(w, r)
+	c, body, ok := readValid(w, r, s.parseInternal)
 	if !ok {
-		return
-	}
-	c, rs := s.parseInternal(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	owner, ok := s.checkInternal(w, client, &c, now)
@@ -353,13 +348,8 @@ func (s *Server) dropNow() bool {
 // as documented.
 func (s *Server) handleInternalDryRun(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
-	body, ok := readBody(w, r)
+	c, _, ok := readValid(w, r, s.parseInternal)
 	if !ok {
-		return
-	}
-	c, rs := s.parseInternal(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	owner, ok := s.checkInternal(w, client, &c, now)

@@ -204,6 +204,22 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return b, true
 }
 
+// readValid reads a bounded request body and validates it with parse,
+// answering 400 with every reason parse finds.
+func readValid[T any](w http.ResponseWriter, r *http.Request, parse func([]byte) (T, reasons)) (T, []byte, bool) {
+	var zero T
+	body, ok := readBody(w, r)
+	if !ok {
+		return zero, nil, false
+	}
+	c, rs := parse(body)
+	if len(rs) > 0 {
+		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
+		return zero, nil, false
+	}
+	return c, body, true
+}
+
 // handleCreate is POST /api/v1/external_transfers (stone-api.md §2.1, §5).
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
@@ -211,13 +227,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 	if tooLongKey(w, key) {
 		return
 	}
-	body, ok := readBody(w, r)
+	c, body, ok := readValid(w, r, s.parseCreate)
 	if !ok {
-		return
-	}
-	c, rs := s.parseCreate(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	ispb, number, name, ok := s.checkTarget(w, &c, now)
@@ -319,13 +330,8 @@ func (s *Server) approvalDeadline(now time.Time, p plan) time.Time {
 // and the simulated object, with nothing stored (stone-api.md §2.5).
 func (s *Server) handleDryRun(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
-	body, ok := readBody(w, r)
+	c, _, ok := readValid(w, r, s.parseCreate)
 	if !ok {
-		return
-	}
-	c, rs := s.parseCreate(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	ispb, number, name, ok := s.checkTarget(w, &c, now)
