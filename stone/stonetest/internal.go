@@ -423,11 +423,8 @@ func (s *Server) handleInternalList(w http.ResponseWriter, r *http.Request, clie
 			recs = append(recs, rec)
 		}
 	}
-	lo, hi, cur := pq.window(len(recs), func(i int) uint64 { return recs[i].seq })
-	page := stone.Page[stone.InternalTransfer]{Cursor: cur, Data: make([]stone.InternalTransfer, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		page.Data = append(page.Data, recs[i].t)
-	}
+	page := pageOf(pq, recs, func(rec *internalRecord) uint64 { return rec.seq },
+		func(rec *internalRecord) stone.InternalTransfer { return rec.t })
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, page)
 }
@@ -486,6 +483,17 @@ func (p *pageQuery) parseCursors(w http.ResponseWriter, q map[string][]string) b
 		}
 	}
 	return true
+}
+
+// pageOf is the page of items (ascending by seq) the query asks for,
+// newest first, each shown by view.
+func pageOf[R any, T any](p pageQuery, items []R, seq func(R) uint64, view func(R) T) stone.Page[T] {
+	lo, hi, cur := p.window(len(items), func(i int) uint64 { return seq(items[i]) })
+	page := stone.Page[T]{Cursor: cur, Data: make([]T, 0, hi-lo)}
+	for i := hi - 1; i >= lo; i-- {
+		page.Data = append(page.Data, view(items[i]))
+	}
+	return page
 }
 
 // window picks the page of n items, ascending by seqAt, that the query

@@ -836,19 +836,16 @@ func (s *Server) handlePixList(w http.ResponseWriter, r *http.Request, accountID
 			ops = append(ops, op)
 		}
 	}
-	lo, hi, cur := pq.window(len(ops), func(i int) uint64 { return ops[i].seq })
 	type typedPayment struct {
 		stone.PixPayment
 		Type string `json:"type"`
 	}
-	page := stone.Page[any]{Cursor: cur, Data: make([]any, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		if ops[i].refund != nil {
-			page.Data = append(page.Data, *ops[i].refund)
-		} else {
-			page.Data = append(page.Data, typedPayment{ops[i].pay.p, stone.PixTypeOutboundPayment})
+	page := pageOf(pq, ops, func(op pixOp) uint64 { return op.seq }, func(op pixOp) any {
+		if op.refund != nil {
+			return *op.refund
 		}
-	}
+		return typedPayment{op.pay.p, stone.PixTypeOutboundPayment}
+	})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, page)
 }

@@ -120,11 +120,8 @@ func (s *Server) handleStatement(w http.ResponseWriter, r *http.Request, client 
 			all = append(all, en)
 		}
 	}
-	lo, hi, cur := pq.window(len(all), func(i int) uint64 { return all[i].seq })
-	page := stone.Page[stone.StatementEntry]{Cursor: cur, Data: make([]stone.StatementEntry, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		page.Data = append(page.Data, all[i].e)
-	}
+	page := pageOf(pq, all, func(en *statementEntry) uint64 { return en.seq },
+		func(en *statementEntry) stone.StatementEntry { return en.e })
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, page)
 }

@@ -496,11 +496,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client strin
 		return
 	}
 	recs := s.byAccount[accountID] // ascending seq
-	lo, hi, cur := pq.window(len(recs), func(i int) uint64 { return recs[i].seq })
-	page := stone.Page[stone.Transfer]{Cursor: cur, Data: make([]stone.Transfer, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		page.Data = append(page.Data, recs[i].t)
-	}
+	page := pageOf(pq, recs, func(rec *record) uint64 { return rec.seq },
+		func(rec *record) stone.Transfer { return rec.t })
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, page)
 }
