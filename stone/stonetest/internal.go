@@ -411,10 +411,7 @@ func (s *Server) handleInternalList(w http.ResponseWriter, r *http.Request, clie
 			Reason: []stone.ErrorReason{{Error: "is invalid", Path: []string{"status"}}}})
 		return
 	}
-	s.mu.Lock()
-	if !s.canUse(client, s.accounts[accountID]) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, accountID); !ok {
 		return
 	}
 	var recs []*internalRecord

@@ -397,11 +397,7 @@ func (s *Server) handlePixCreate(w http.ResponseWriter, r *http.Request, client 
 		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
-	s.mu.Lock()
-	a := s.accounts[c.accountID]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, c.accountID); !ok {
 		return
 	}
 	dest, target, ok := s.resolvePix(w, &c)
@@ -816,10 +812,7 @@ func (s *Server) handlePixList(w http.ResponseWriter, r *http.Request, accountID
 		return m
 	}
 	e2e, txs, keys := filter("end_to_end_ids"), filter("transaction_ids"), filter("keys")
-	s.mu.Lock()
-	if !s.canUse(client, s.accounts[accountID]) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, accountID); !ok {
 		return
 	}
 	var ops []pixOp

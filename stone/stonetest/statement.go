@@ -103,11 +103,8 @@ func (s *Server) handleStatement(w http.ResponseWriter, r *http.Request, client 
 		return
 	}
 
-	s.mu.Lock()
-	a := s.accounts[r.PathValue("id")]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, r.PathValue("id"))
+	if !ok {
 		return
 	}
 	var all []*statementEntry // ascending seq, filtered

@@ -81,6 +81,19 @@ func (s *Server) releaseKey(client, scope, key string) {
 	delete(s.idem, client+"\x00"+scope+"\x00"+key)
 }
 
+// lockAccount takes s.mu and, when client may use the account id, returns
+// it still holding s.mu; otherwise it releases s.mu and answers 403.
+func (s *Server) lockAccount(w http.ResponseWriter, client, id string) (*account, bool) {
+	s.mu.Lock()
+	a := s.accounts[id]
+	if !s.canUse(client, a) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return nil, false
+	}
+	return a, true
+}
+
 func (s *Server) canUse(client string, a *account) bool {
 	return a != nil && (a.owner == "" || a.owner == client)
 }
@@ -338,11 +351,8 @@ func (s *Server) handleDryRun(w http.ResponseWriter, r *http.Request, client str
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	a := s.accounts[c.accountID]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, c.accountID)
+	if !ok {
 		return
 	}
 	fee := s.opts.Fee
@@ -489,10 +499,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client strin
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	if !s.canUse(client, s.accounts[accountID]) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, accountID); !ok {
 		return
 	}
 	recs := s.byAccount[accountID] // ascending seq
@@ -527,11 +534,8 @@ func decodeCursor(c string) (uint64, bool) {
 
 // handleBalance is GET /api/v1/accounts/{id}/balance (stone-api.md §7.4).
 func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, client string) {
-	s.mu.Lock()
-	a := s.accounts[r.PathValue("id")]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, r.PathValue("id"))
+	if !ok {
 		return
 	}
 	b := stone.Balance{Balance: a.balance}
@@ -548,11 +552,8 @@ func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, client st
 // It answers 201, as documented ("201 OK"), like the calendar and the
 // statement.
 func (s *Server) handleFee(w http.ResponseWriter, r *http.Request, client string) {
-	s.mu.Lock()
-	a := s.accounts[r.PathValue("id")]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, r.PathValue("id"))
+	if !ok {
 		return
 	}
 	left := a.freeLeft
