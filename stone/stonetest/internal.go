@@ -143,12 +143,8 @@ func (s *Server) amount(rs *reasons, raw json.RawMessage) int64 {
 // account's access and the target's existence. It answers and returns false
 // when one fails. Callers do not hold s.mu.
 func (s *Server) checkInternal(w http.ResponseWriter, client string, c *internalRequest, now time.Time) (StoneAccount, bool) {
-	if c.scheduledTo != "" {
-		if d, _ := parseDate(c.scheduledTo); d.After(executionLimit(now)) {
-			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
-				Title: "scheduled_to " + c.scheduledTo + " is after execution_limit_date " + executionLimit(now).Format(dateLayout)})
-			return StoneAccount{}, false
-		}
+	if !withinExecutionLimit(w, c.scheduledTo, now) {
+		return StoneAccount{}, false
 	}
 	s.mu.Lock()
 	usable := s.canUse(client, s.accounts[c.accountID])

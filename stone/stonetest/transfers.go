@@ -139,16 +139,27 @@ func (s *Server) plan(now time.Time, scheduledTo string) plan {
 	return p
 }
 
+// withinExecutionLimit refuses with 422 a scheduled_to (yyyy-mm-dd, or ""
+// for none) after the calendar's execution_limit_date, as for a TED and an
+// internal transfer alike.
+func withinExecutionLimit(w http.ResponseWriter, scheduledTo string, now time.Time) bool {
+	if scheduledTo == "" {
+		return true
+	}
+	if d, _ := parseDate(scheduledTo); d.After(executionLimit(now)) {
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
+			Title: "scheduled_to " + scheduledTo + " is after execution_limit_date " + executionLimit(now).Format(dateLayout)})
+		return false
+	}
+	return true
+}
+
 // checkTarget applies the rules that need more than the body's syntax:
 // the scheduling limit, TED to Stone, and the institution directory. It
 // writes the error and returns false when one fails.
 func (s *Server) checkTarget(w http.ResponseWriter, c *createRequest, now time.Time) (ispb, number, name string, ok bool) {
-	if c.scheduledTo != "" {
-		if d, _ := parseDate(c.scheduledTo); d.After(executionLimit(now)) {
-			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
-				Title: "scheduled_to " + c.scheduledTo + " is after execution_limit_date " + executionLimit(now).Format(dateLayout)})
-			return "", "", "", false
-		}
+	if !withinExecutionLimit(w, c.scheduledTo, now) {
+		return "", "", "", false
 	}
 	// A TED to Stone itself is refused: that is an internal transfer.
 	if c.institution == stoneISPB || c.institution == stoneNumber {
@@ -249,13 +260,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 		return
 	}
 
-	s.mu.Lock()
-	usable := s.canUse(client, s.accounts[c.accountID])
-	s.mu.Unlock()
-	if !usable {
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, c.accountID); !ok {
 		return
 	}
+	s.mu.Unlock()
 	var entry *idemEntry
 	if key != "" {
 		var answered bool
