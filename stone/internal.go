@@ -2,11 +2,7 @@ package stone
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"iter"
-	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -84,59 +80,25 @@ type InternalTransfer struct {
 // account_code that is no Stone account is refused with 422
 // srn:error:target_account_not_found (errors.Is(err, ErrTargetAccountNotFound)).
 func (c *Client) CreateInternalTransfer(ctx context.Context, idempotencyKey string, t CreateInternalTransfer, opts ...CallOption) (*InternalTransfer, error) {
-	const op = "POST /api/v1/internal_transfers"
-	co := collect(opts)
-	key, err := checkIdempotencyKey(idempotencyKey)
-	if err != nil {
-		return nil, inputError(op, err)
-	}
-	body, err := json.Marshal(t)
-	if err != nil {
-		return nil, inputError(op, err)
-	}
-	r := &request{method: http.MethodPost, path: "/api/v1/internal_transfers", body: body, idemKey: key}
-	tr, err := call[InternalTransfer](ctx, c, r, co)
-	if err != nil {
-		return nil, err
-	}
-	if tr.ID == "" {
-		return nil, &sendError{op: op, stage: stageAnswered, err: fmt.Errorf("answer has no transfer id")}
-	}
-	return tr, nil
+	return create(ctx, c, "/api/v1/internal_transfers", idempotencyKey, t, nil, "transfer",
+		func(t *InternalTransfer) string { return t.ID }, collect(opts))
 }
 
 // DryRunInternalTransfer asks Stone to check t, resolve its target's owner
 // and show its fee without moving money (POST /api/v1/dry_run/internal_transfers).
 func (c *Client) DryRunInternalTransfer(ctx context.Context, t CreateInternalTransfer, opts ...CallOption) (*InternalTransfer, error) {
-	co := collect(opts)
-	body, err := json.Marshal(t)
-	if err != nil {
-		return nil, inputError("POST /api/v1/dry_run/internal_transfers", err)
-	}
-	r := &request{method: http.MethodPost, path: "/api/v1/dry_run/internal_transfers", body: body}
-	return call[InternalTransfer](ctx, c, r, co)
+	return dryRun[InternalTransfer](ctx, c, "/api/v1/dry_run/internal_transfers", t, collect(opts))
 }
 
 // GetInternalTransfer returns the internal transfer with the given id.
 func (c *Client) GetInternalTransfer(ctx context.Context, id string, opts ...CallOption) (*InternalTransfer, error) {
-	co := collect(opts)
-	r := &request{method: http.MethodGet, path: "/api/v1/internal_transfers/" + url.PathEscape(id)}
-	if err := checkID("transfer id", id); err != nil {
-		return nil, inputError(r.op(), err)
-	}
-	return call[InternalTransfer](ctx, c, r, co)
+	return getByID[InternalTransfer](ctx, c, "/api/v1/internal_transfers", "transfer id", id, collect(opts))
 }
 
 // CancelInternalTransfer cancels a scheduled internal transfer (POST
 // …/cancel, 204).
 func (c *Client) CancelInternalTransfer(ctx context.Context, id string, opts ...CallOption) error {
-	co := collect(opts)
-	r := &request{method: http.MethodPost, path: "/api/v1/internal_transfers/" + url.PathEscape(id) + "/cancel"}
-	if err := checkID("transfer id", id); err != nil {
-		return inputError(r.op(), err)
-	}
-	_, err := c.do(ctx, r, co)
-	return err
+	return postAction(ctx, c, "/api/v1/internal_transfers", "transfer id", id, "/cancel", collect(opts))
 }
 
 // ListInternalTransfers iterates over every internal transfer of an
@@ -144,11 +106,5 @@ func (c *Client) CancelInternalTransfer(ctx context.Context, id string, opts ...
 // pageSize 0 lets Stone choose. The sequence ends after the first error,
 // yielded with a zero InternalTransfer.
 func (c *Client) ListInternalTransfers(ctx context.Context, accountID string, pageSize int, opts ...CallOption) iter.Seq2[InternalTransfer, error] {
-	co := collect(opts)
-	if err := checkID("account id", accountID); err != nil {
-		return func(yield func(InternalTransfer, error) bool) {
-			yield(InternalTransfer{}, inputError("GET /api/v1/internal_transfers", err))
-		}
-	}
-	return paginate[InternalTransfer](ctx, c, "/api/v1/internal_transfers", url.Values{"account_id": {accountID}}, pageSize, co)
+	return listAccount[InternalTransfer](ctx, c, "/api/v1/internal_transfers", accountID, pageSize, collect(opts))
 }

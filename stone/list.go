@@ -63,3 +63,15 @@ func paginate[T any](ctx context.Context, c *Client, path string, q url.Values, 
 		}
 	}
 }
+
+// listAccount iterates over a list at path filtered by account_id, which
+// must not be empty.
+func listAccount[T any](ctx context.Context, c *Client, path, accountID string, pageSize int, co callOptions) iter.Seq2[T, error] {
+	if err := checkID("account id", accountID); err != nil {
+		return func(yield func(T, error) bool) {
+			var zero T
+			yield(zero, inputError("GET "+path, err))
+		}
+	}
+	return paginate[T](ctx, c, path, url.Values{"account_id": {accountID}}, pageSize, co)
+}

@@ -239,28 +239,8 @@ func checkPix(p CreatePixPayment) error {
 // malformed or not in the DICT, or an institution outside Pix, is refused
 // with 422 (ErrInvalidKey, ErrKeyNotFound, ErrTargetInstitutionNotFound).
 func (c *Client) CreatePix(ctx context.Context, idempotencyKey string, p CreatePixPayment, opts ...CallOption) (*PixPayment, error) {
-	const op = "POST " + pixPaymentsPath
-	co := collect(opts)
-	key, err := checkIdempotencyKey(idempotencyKey)
-	if err != nil {
-		return nil, inputError(op, err)
-	}
-	if err := checkPix(p); err != nil {
-		return nil, inputError(op, err)
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return nil, inputError(op, err)
-	}
-	r := &request{method: http.MethodPost, path: pixPaymentsPath, body: body, idemKey: key}
-	pp, err := call[PixPayment](ctx, c, r, co)
-	if err != nil {
-		return nil, err
-	}
-	if pp.ID == "" {
-		return nil, &sendError{op: op, stage: stageAnswered, err: fmt.Errorf("answer has no payment id")}
-	}
-	return pp, nil
+	return create(ctx, c, pixPaymentsPath, idempotencyKey, p, func() error { return checkPix(p) }, "payment",
+		func(p *PixPayment) string { return p.ID }, collect(opts))
 }
 
 // ConfirmPix confirms a created Pix (204), with the idempotency key of this
@@ -292,12 +272,7 @@ func (c *Client) ConfirmPix(ctx context.Context, idempotencyKey, id string, body
 // GetPix returns the outbound Pix with the given id
 // (GET /api/v1/pix/outbound_pix_payments/{id}).
 func (c *Client) GetPix(ctx context.Context, id string, opts ...CallOption) (*PixPayment, error) {
-	co := collect(opts)
-	r := &request{method: http.MethodGet, path: pixPaymentsPath + "/" + url.PathEscape(id)}
-	if err := checkID("payment id", id); err != nil {
-		return nil, inputError(r.op(), err)
-	}
-	return call[PixPayment](ctx, c, r, co)
+	return getByID[PixPayment](ctx, c, pixPaymentsPath, "payment id", id, collect(opts))
 }
 
 // PixFilter narrows ListPix. Each list is sent as one comma-separated query

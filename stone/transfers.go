@@ -3,12 +3,10 @@ package stone
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -51,69 +49,94 @@ func inputError(op string, err error) error {
 // The key is checked before anything is sent (see ErrIdempotencyKey). On
 // error, Classify says whether to retry with the same key.
 func (c *Client) CreateTransfer(ctx context.Context, idempotencyKey string, t CreateExternalTransfer, opts ...CallOption) (*Transfer, error) {
-	const op = "POST /api/v1/external_transfers"
-	co := collect(opts)
+	return create(ctx, c, "/api/v1/external_transfers", idempotencyKey, t, nil, "transfer",
+		func(t *Transfer) string { return t.ID }, collect(opts))
+}
+
+// create makes an idempotent POST to path with body v: the key is checked,
+// then check (when set) runs, before anything is sent. An accepted answer
+// that does not say which thing was created (no id, named by what) is as
+// unknown as a timeout: an ambiguous failure, to be settled with the same
+// key.
+func create[T any](ctx context.Context, c *Client, path, idempotencyKey string, v any, check func() error, what string, id func(*T) string, co callOptions) (*T, error) {
+	op := "POST " + path
 	key, err := checkIdempotencyKey(idempotencyKey)
 	if err != nil {
 		return nil, inputError(op, err)
 	}
-	body, err := json.Marshal(t)
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, inputError(op, err)
+		}
+	}
+	body, err := json.Marshal(v)
 	if err != nil {
 		return nil, inputError(op, err)
 	}
-	r := &request{method: http.MethodPost, path: "/api/v1/external_transfers", body: body, idemKey: key}
+	r := &request{method: http.MethodPost, path: path, body: body, idemKey: key}
 	a, err := c.do(ctx, r, co)
 	if err != nil {
 		return nil, err
 	}
-	var tr Transfer
-	if err := decodeAnswer(r, a, &tr); err != nil {
+	var created T
+	if err := decodeAnswer(r, a, &created); err != nil {
 		return nil, err
 	}
-	if tr.ID == "" {
-		// Accepted, but the answer does not say which transfer: as
-		// unknown as a timeout.
+	if id(&created) == "" {
 		return nil, &sendError{op: op, stage: stageAnswered,
-			err: fmt.Errorf("%d answer (request %s) has no transfer id", a.status, a.header.Get("X-Request-Id"))}
+			err: fmt.Errorf("%d answer (request %s) has no %s id", a.status, a.header.Get("X-Request-Id"), what)}
 	}
-	return &tr, nil
+	return &created, nil
+}
+
+// dryRun posts v to a dry-run path, which checks it and answers with the
+// object it would create, moving no money.
+func dryRun[T any](ctx context.Context, c *Client, path string, v any, co callOptions) (*T, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, inputError("POST "+path, err)
+	}
+	return call[T](ctx, c, &request{method: http.MethodPost, path: path, body: body}, co)
+}
+
+// getByID reads the object at collection/id; what names the id in the
+// error an empty one gets.
+func getByID[T any](ctx context.Context, c *Client, collection, what, id string, co callOptions) (*T, error) {
+	r := &request{method: http.MethodGet, path: collection + "/" + url.PathEscape(id)}
+	if err := checkID(what, id); err != nil {
+		return nil, inputError(r.op(), err)
+	}
+	return call[T](ctx, c, r, co)
+}
+
+// postAction posts to collection/id followed by suffix (such as
+// "/cancel"), with no body, and expects no answer body.
+func postAction(ctx context.Context, c *Client, collection, what, id, suffix string, co callOptions) error {
+	r := &request{method: http.MethodPost, path: collection + "/" + url.PathEscape(id) + suffix}
+	if err := checkID(what, id); err != nil {
+		return inputError(r.op(), err)
+	}
+	_, err := c.do(ctx, r, co)
+	return err
 }
 
 // DryRunTransfer asks Stone to validate t and preview its fee and resolved
 // institution without moving money (stone-api.md §2.5). The answer's ID may
 // be empty.
 func (c *Client) DryRunTransfer(ctx context.Context, t CreateExternalTransfer, opts ...CallOption) (*Transfer, error) {
-	const op = "POST /api/v1/dry_run/external_transfers"
-	co := collect(opts)
-	body, err := json.Marshal(t)
-	if err != nil {
-		return nil, inputError(op, err)
-	}
-	r := &request{method: http.MethodPost, path: "/api/v1/dry_run/external_transfers", body: body}
-	return call[Transfer](ctx, c, r, co)
+	return dryRun[Transfer](ctx, c, "/api/v1/dry_run/external_transfers", t, collect(opts))
 }
 
 // GetTransfer returns the external transfer with the given id
 // (stone-api.md §2.5).
 func (c *Client) GetTransfer(ctx context.Context, id string, opts ...CallOption) (*Transfer, error) {
-	co := collect(opts)
-	r := &request{method: http.MethodGet, path: "/api/v1/external_transfers/" + url.PathEscape(id)}
-	if err := checkID("transfer id", id); err != nil {
-		return nil, inputError(r.op(), err)
-	}
-	return call[Transfer](ctx, c, r, co)
+	return getByID[Transfer](ctx, c, "/api/v1/external_transfers", "transfer id", id, collect(opts))
 }
 
 // CancelTransfer cancels a transfer that has not been executed yet, with POST
 // as documented (stone-api.md §2.5; DELETE is an old library's mistake, §8.6).
 func (c *Client) CancelTransfer(ctx context.Context, id string, opts ...CallOption) error {
-	co := collect(opts)
-	r := &request{method: http.MethodPost, path: "/api/v1/external_transfers/" + url.PathEscape(id) + "/cancel"}
-	if err := checkID("transfer id", id); err != nil {
-		return inputError(r.op(), err)
-	}
-	_, err := c.do(ctx, r, co)
-	return err
+	return postAction(ctx, c, "/api/v1/external_transfers", "transfer id", id, "/cancel", collect(opts))
 }
 
 // ListTransfers iterates over every external transfer of an account, page
@@ -122,53 +145,5 @@ func (c *Client) CancelTransfer(ctx context.Context, id string, opts ...CallOpti
 // which is yielded with a zero Transfer. Call info, when asked for,
 // describes the last page's request.
 func (c *Client) ListTransfers(ctx context.Context, accountID string, pageSize int, opts ...CallOption) iter.Seq2[Transfer, error] {
-	return func(yield func(Transfer, error) bool) {
-		co := collect(opts)
-		const op = "GET /api/v1/external_transfers"
-		if err := checkID("account id", accountID); err != nil {
-			yield(Transfer{}, inputError(op, err))
-			return
-		}
-		if pageSize < 0 {
-			yield(Transfer{}, inputError(op, errors.New("negative page size")))
-			return
-		}
-		after := ""
-		seen := map[string]bool{}
-		for {
-			q := url.Values{"account_id": {accountID}}
-			if pageSize > 0 {
-				q.Set("limit", strconv.Itoa(pageSize))
-			}
-			if after != "" {
-				q.Set("after", after)
-			}
-			r := &request{method: http.MethodGet, path: "/api/v1/external_transfers", query: q.Encode()}
-			a, err := c.do(ctx, r, co)
-			if err != nil {
-				yield(Transfer{}, err)
-				return
-			}
-			var page Page[Transfer]
-			if err := decodeAnswer(r, a, &page); err != nil {
-				yield(Transfer{}, err)
-				return
-			}
-			for _, t := range page.Data {
-				if !yield(t, nil) {
-					return
-				}
-			}
-			if page.Cursor.After == nil || *page.Cursor.After == "" {
-				return
-			}
-			after = *page.Cursor.After
-			// A server that hands back a cursor twice would loop forever.
-			if seen[after] {
-				yield(Transfer{}, fmt.Errorf("stone: %s: cursor %q repeated", op, oneLine(after, 80)))
-				return
-			}
-			seen[after] = true
-		}
-	}
+	return listAccount[Transfer](ctx, c, "/api/v1/external_transfers", accountID, pageSize, collect(opts))
 }

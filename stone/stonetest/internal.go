@@ -112,7 +112,8 @@ func (s *Server) parseInternal(body []byte) (internalRequest, reasons) {
 	return c, nil
 }
 
-// amount reads a required positive integer amount in cents, as a TED's.
+// amount reads the required positive integer amount in cents of a TED or
+// an internal transfer.
 func (s *Server) amount(rs *reasons, raw json.RawMessage) int64 {
 	limit := int64(maxAmount)
 	if s.opts.Int32Amount {
@@ -142,12 +143,8 @@ func (s *Server) amount(rs *reasons, raw json.RawMessage) int64 {
 // account's access and the target's existence. It answers and returns false
 // when one fails. Callers do not hold s.mu.
 func (s *Server) checkInternal(w http.ResponseWriter, client string, c *internalRequest, now time.Time) (StoneAccount, bool) {
-	if c.scheduledTo != "" {
-		if d, _ := parseDate(c.scheduledTo); d.After(executionLimit(now)) {
-			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
-				Title: "scheduled_to " + c.scheduledTo + " is after execution_limit_date " + executionLimit(now).Format(dateLayout)})
-			return StoneAccount{}, false
-		}
+	if !withinExecutionLimit(w, c.scheduledTo, now) {
+		return StoneAccount{}, false
 	}
 	s.mu.Lock()
 	usable := s.canUse(client, s.accounts[c.accountID])
@@ -245,28 +242,14 @@ func (s *Server) handleInternalDecision(approve bool) apiHandler {
 		if s.ownerOnly(w) {
 			return
 		}
-		now := s.Now()
-		s.mu.Lock()
-		rec := s.lookupInternal(client, r.PathValue("id"))
-		if rec == nil {
-			s.mu.Unlock()
-			writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-			return
-		}
-		if rec.t.Status != stone.StatusCreated {
-			status := rec.t.Status
-			s.mu.Unlock()
-			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: "transfer is " + status})
-			return
-		}
-		rec.gen++
-		if approve {
-			s.approveInternal(rec, now, "application:"+client)
-		} else {
-			s.rejectInternal(rec, now, "application:"+client)
-		}
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
+		transitionOf(s, w, func() *internalRecord { return s.lookupInternal(client, r.PathValue("id")) },
+			func(rec *internalRecord, now time.Time) {
+				if approve {
+					s.approveInternal(rec, now, "application:"+client)
+				} else {
+					s.rejectInternal(rec, now, "application:"+client)
+				}
+			}, stone.StatusCreated)
 	}
 }
 
@@ -277,13 +260,8 @@ func (s *Server) handleInternalCreate(w http.ResponseWriter, r *http.Request, cl
 	if tooLongKey(w, key) {
 		return
 	}
-	body, ok := readBody(w, r)
+	c, body, ok := readValid(w, r, s.parseInternal)
 	if !ok {
-		return
-	}
-	c, rs := s.parseInternal(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	owner, ok := s.checkInternal(w, client, &c, now)
@@ -325,15 +303,7 @@ func (s *Server) handleInternalCreate(w http.ResponseWriter, r *http.Request, cl
 		entry.done, entry.body, entry.status = true, resp, http.StatusAccepted
 	}
 	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
-		return
-	}
-	if s.dropNow() {
-		drop(w.(*recorder))
-		return
-	}
-	writeBody(w, http.StatusAccepted, resp)
+	s.answerCreated(w, http.StatusAccepted, resp, err)
 }
 
 // tooLongKey answers 431 to an idempotency key over 72 characters
@@ -347,6 +317,22 @@ func tooLongKey(w http.ResponseWriter, key string) bool {
 	return true
 }
 
+// answerCreated sends the answer of a create whose object is stored, resp
+// being the object marshalled (err, its failure). The object exists now:
+// dropping the answer (Faults.DropRate) is the failure that only an
+// idempotency key can make safe.
+func (s *Server) answerCreated(w http.ResponseWriter, status int, resp []byte, err error) {
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
+		return
+	}
+	if s.dropNow() {
+		drop(w.(*recorder))
+		return
+	}
+	writeBody(w, status, resp)
+}
+
 // dropNow says whether the drop-after-commit fault fires for this answer.
 func (s *Server) dropNow() bool {
 	f := s.Faults()
@@ -358,13 +344,8 @@ func (s *Server) dropNow() bool {
 // as documented.
 func (s *Server) handleInternalDryRun(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
-	body, ok := readBody(w, r)
+	c, _, ok := readValid(w, r, s.parseInternal)
 	if !ok {
-		return
-	}
-	c, rs := s.parseInternal(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	owner, ok := s.checkInternal(w, client, &c, now)
@@ -387,43 +368,19 @@ func (s *Server) lookupInternal(client, id string) *internalRecord {
 
 // handleInternalGet is GET /api/v1/internal_transfers/{id}.
 func (s *Server) handleInternalGet(w http.ResponseWriter, r *http.Request, client string) {
-	s.mu.Lock()
-	rec := s.lookupInternal(client, r.PathValue("id"))
-	var t stone.InternalTransfer
-	if rec != nil {
-		t = rec.t
-	}
-	s.mu.Unlock()
-	if rec == nil {
-		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	serveFound(s, w, func() *internalRecord { return s.lookupInternal(client, r.PathValue("id")) },
+		func(rec *internalRecord) stone.InternalTransfer { return rec.t })
 }
 
 // handleInternalCancel is POST /api/v1/internal_transfers/{id}/cancel: a
 // scheduled (or still unapproved) transfer is CANCELLED (204); any other
 // gets 422 srn:error:wrong_status.
 func (s *Server) handleInternalCancel(w http.ResponseWriter, r *http.Request, client string) {
-	now := s.Now()
-	s.mu.Lock()
-	rec := s.lookupInternal(client, r.PathValue("id"))
-	if rec == nil {
-		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-		return
-	}
-	if rec.executed || (rec.t.Status != stone.StatusScheduled && rec.t.Status != stone.StatusCreated) {
-		status := rec.t.Status
-		s.mu.Unlock()
-		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus, Title: "transfer is " + status})
-		return
-	}
-	rec.gen++
-	rec.t.CancelledAt, rec.t.CancelledBy = stamp(now), ptr("application:"+client)
-	s.setInternalStatus(rec, stone.StatusCancelled, now)
-	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
+	transitionOf(s, w, func() *internalRecord { return s.lookupInternal(client, r.PathValue("id")) },
+		func(rec *internalRecord, now time.Time) {
+			rec.t.CancelledAt, rec.t.CancelledBy = stamp(now), ptr("application:"+client)
+			s.setInternalStatus(rec, stone.StatusCancelled, now)
+		}, stone.StatusScheduled, stone.StatusCreated)
 }
 
 // handleInternalList is GET /api/v1/internal_transfers?account_id&limit&after&before
@@ -450,10 +407,7 @@ func (s *Server) handleInternalList(w http.ResponseWriter, r *http.Request, clie
 			Reason: []stone.ErrorReason{{Error: "is invalid", Path: []string{"status"}}}})
 		return
 	}
-	s.mu.Lock()
-	if !s.canUse(client, s.accounts[accountID]) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, accountID); !ok {
 		return
 	}
 	var recs []*internalRecord
@@ -462,11 +416,8 @@ func (s *Server) handleInternalList(w http.ResponseWriter, r *http.Request, clie
 			recs = append(recs, rec)
 		}
 	}
-	lo, hi, cur := pq.window(len(recs), func(i int) uint64 { return recs[i].seq })
-	page := stone.Page[stone.InternalTransfer]{Cursor: cur, Data: make([]stone.InternalTransfer, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		page.Data = append(page.Data, recs[i].t)
-	}
+	page := pageOf(pq, recs, func(rec *internalRecord) uint64 { return rec.seq },
+		func(rec *internalRecord) stone.InternalTransfer { return rec.t })
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, page)
 }
@@ -481,34 +432,61 @@ type pageQuery struct {
 // parsePageQuery reads limit, after and before as the TED list does,
 // answering 400 srn:error:invalid_cursor to a bad one.
 func parsePageQuery(w http.ResponseWriter, q map[string][]string) (pageQuery, bool) {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
+	p, ok := parseLimit(w, q)
+	return p, ok && p.parseCursors(w, q)
+}
+
+// first is the first value of k in q, or "".
+func first(q map[string][]string, k string) string {
+	if v := q[k]; len(v) > 0 {
+		return v[0]
 	}
+	return ""
+}
+
+// parseLimit reads a list's limit: 25 unless set, at most maxPage.
+func parseLimit(w http.ResponseWriter, q map[string][]string) (pageQuery, bool) {
 	p := pageQuery{limit: 25}
-	if v := get("limit"); v != "" {
+	if v := first(q, "limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
 			return p, false
 		}
+		// The documentation sets no maximum; a larger page is served at
+		// maxPage, and cursor.limit says so.
 		p.limit = min(n, maxPage)
 	}
-	if v := get("after"); v != "" {
+	return p, true
+}
+
+// parseCursors reads a list's after and before cursors; both at once are
+// refused.
+func (p *pageQuery) parseCursors(w http.ResponseWriter, q map[string][]string) bool {
+	if v := first(q, "after"); v != "" {
 		if p.after, p.hasAfter = decodeCursor(v); !p.hasAfter {
 			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "after"})
-			return p, false
+			return false
 		}
 	}
-	if v := get("before"); v != "" {
+	if v := first(q, "before"); v != "" {
 		if p.before, p.hasBefore = decodeCursor(v); !p.hasBefore || p.hasAfter {
 			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "before"})
-			return p, false
+			return false
 		}
 	}
-	return p, true
+	return true
+}
+
+// pageOf is the page of items (ascending by seq) the query asks for,
+// newest first, each shown by view.
+func pageOf[R any, T any](p pageQuery, items []R, seq func(R) uint64, view func(R) T) stone.Page[T] {
+	lo, hi, cur := p.window(len(items), func(i int) uint64 { return seq(items[i]) })
+	page := stone.Page[T]{Cursor: cur, Data: make([]T, 0, hi-lo)}
+	for i := hi - 1; i >= lo; i-- {
+		page.Data = append(page.Data, view(items[i]))
+	}
+	return page
 }
 
 // window picks the page of n items, ascending by seqAt, that the query

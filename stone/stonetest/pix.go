@@ -397,11 +397,7 @@ func (s *Server) handlePixCreate(w http.ResponseWriter, r *http.Request, client 
 		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
-	s.mu.Lock()
-	a := s.accounts[c.accountID]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, c.accountID); !ok {
 		return
 	}
 	dest, target, ok := s.resolvePix(w, &c)
@@ -449,15 +445,7 @@ func (s *Server) handlePixCreate(w http.ResponseWriter, r *http.Request, client 
 	resp, err := json.Marshal(rec.p)
 	entry.done, entry.body, entry.status = true, resp, http.StatusCreated
 	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
-		return
-	}
-	if s.dropNow() {
-		drop(w.(*recorder))
-		return
-	}
-	writeBody(w, http.StatusCreated, resp)
+	s.answerCreated(w, http.StatusCreated, resp, err)
 }
 
 // sourceParty is the paying side of a Pix: the account at Stone and its
@@ -521,18 +509,8 @@ func (s *Server) handlePixGet(w http.ResponseWriter, id, client string) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	rec := s.lookupPix(client, id)
-	var p stone.PixPayment
-	if rec != nil {
-		p = rec.p
-	}
-	s.mu.Unlock()
-	if rec == nil {
-		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
+	serveFound(s, w, func() *pixRecord { return s.lookupPix(client, id) },
+		func(rec *pixRecord) stone.PixPayment { return rec.p })
 }
 
 // handlePixConfirm is POST /api/v1/pix/outbound_pix_payments/{id}/actions/confirm
@@ -834,10 +812,7 @@ func (s *Server) handlePixList(w http.ResponseWriter, r *http.Request, accountID
 		return m
 	}
 	e2e, txs, keys := filter("end_to_end_ids"), filter("transaction_ids"), filter("keys")
-	s.mu.Lock()
-	if !s.canUse(client, s.accounts[accountID]) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, accountID); !ok {
 		return
 	}
 	var ops []pixOp
@@ -854,19 +829,16 @@ func (s *Server) handlePixList(w http.ResponseWriter, r *http.Request, accountID
 			ops = append(ops, op)
 		}
 	}
-	lo, hi, cur := pq.window(len(ops), func(i int) uint64 { return ops[i].seq })
 	type typedPayment struct {
 		stone.PixPayment
 		Type string `json:"type"`
 	}
-	page := stone.Page[any]{Cursor: cur, Data: make([]any, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		if ops[i].refund != nil {
-			page.Data = append(page.Data, *ops[i].refund)
-		} else {
-			page.Data = append(page.Data, typedPayment{ops[i].pay.p, stone.PixTypeOutboundPayment})
+	page := pageOf(pq, ops, func(op pixOp) uint64 { return op.seq }, func(op pixOp) any {
+		if op.refund != nil {
+			return *op.refund
 		}
-	}
+		return typedPayment{op.pay.p, stone.PixTypeOutboundPayment}
+	})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, page)
 }

@@ -2,8 +2,6 @@ package stonetest
 
 import (
 	"net/http"
-	"sort"
-	"strconv"
 	"time"
 
 	"lote/stone"
@@ -75,14 +73,9 @@ func (s *Server) addStatementEntry(a *account, typ string, amount, opAmount, fee
 // with the cursors of the transfer list. It answers 201, as documented.
 func (s *Server) handleStatement(w http.ResponseWriter, r *http.Request, client string) {
 	q := r.URL.Query()
-	limit := 25
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
-			return
-		}
-		limit = min(n, maxPage)
+	pq, ok := parseLimit(w, q)
+	if !ok {
+		return
 	}
 	var reasons []stone.ErrorReason
 	var from, to time.Time
@@ -106,26 +99,12 @@ func (s *Server) handleStatement(w http.ResponseWriter, r *http.Request, client 
 	for _, t := range append(q["type[]"], q["type"]...) {
 		types[t] = true
 	}
-	var after, before uint64
-	var hasAfter, hasBefore bool
-	if v := q.Get("after"); v != "" {
-		if after, hasAfter = decodeCursor(v); !hasAfter {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "after"})
-			return
-		}
-	}
-	if v := q.Get("before"); v != "" {
-		if before, hasBefore = decodeCursor(v); !hasBefore || hasAfter {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "before"})
-			return
-		}
+	if !pq.parseCursors(w, q) {
+		return
 	}
 
-	s.mu.Lock()
-	a := s.accounts[r.PathValue("id")]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, r.PathValue("id"))
+	if !ok {
 		return
 	}
 	var all []*statementEntry // ascending seq, filtered
@@ -138,28 +117,8 @@ func (s *Server) handleStatement(w http.ResponseWriter, r *http.Request, client 
 			all = append(all, en)
 		}
 	}
-	var lo, hi int
-	switch {
-	case hasBefore:
-		lo = sort.Search(len(all), func(i int) bool { return all[i].seq > before })
-		hi = min(lo+limit, len(all))
-	case hasAfter:
-		hi = sort.Search(len(all), func(i int) bool { return all[i].seq >= after })
-		lo = max(hi-limit, 0)
-	default:
-		hi = len(all)
-		lo = max(hi-limit, 0)
-	}
-	page := stone.Page[stone.StatementEntry]{Cursor: stone.Cursor{Limit: limit}, Data: make([]stone.StatementEntry, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		page.Data = append(page.Data, all[i].e)
-	}
-	if lo < hi && lo > 0 {
-		page.Cursor.After = ptr(encodeCursor(all[lo].seq))
-	}
-	if lo < hi && hi < len(all) {
-		page.Cursor.Before = ptr(encodeCursor(all[hi-1].seq))
-	}
+	page := pageOf(pq, all, func(en *statementEntry) uint64 { return en.seq },
+		func(en *statementEntry) stone.StatementEntry { return en.e })
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, page)
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +81,19 @@ func (s *Server) releaseKey(client, scope, key string) {
 	delete(s.idem, client+"\x00"+scope+"\x00"+key)
 }
 
+// lockAccount takes s.mu and, when client may use the account id, returns
+// it still holding s.mu; otherwise it releases s.mu and answers 403.
+func (s *Server) lockAccount(w http.ResponseWriter, client, id string) (*account, bool) {
+	s.mu.Lock()
+	a := s.accounts[id]
+	if !s.canUse(client, a) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+		return nil, false
+	}
+	return a, true
+}
+
 func (s *Server) canUse(client string, a *account) bool {
 	return a != nil && (a.owner == "" || a.owner == client)
 }
@@ -126,16 +139,27 @@ func (s *Server) plan(now time.Time, scheduledTo string) plan {
 	return p
 }
 
+// withinExecutionLimit refuses with 422 a scheduled_to (yyyy-mm-dd, or ""
+// for none) after the calendar's execution_limit_date, as for a TED and an
+// internal transfer alike.
+func withinExecutionLimit(w http.ResponseWriter, scheduledTo string, now time.Time) bool {
+	if scheduledTo == "" {
+		return true
+	}
+	if d, _ := parseDate(scheduledTo); d.After(executionLimit(now)) {
+		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
+			Title: "scheduled_to " + scheduledTo + " is after execution_limit_date " + executionLimit(now).Format(dateLayout)})
+		return false
+	}
+	return true
+}
+
 // checkTarget applies the rules that need more than the body's syntax:
 // the scheduling limit, TED to Stone, and the institution directory. It
 // writes the error and returns false when one fails.
 func (s *Server) checkTarget(w http.ResponseWriter, c *createRequest, now time.Time) (ispb, number, name string, ok bool) {
-	if c.scheduledTo != "" {
-		if d, _ := parseDate(c.scheduledTo); d.After(executionLimit(now)) {
-			writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeUnprocessableEntity,
-				Title: "scheduled_to " + c.scheduledTo + " is after execution_limit_date " + executionLimit(now).Format(dateLayout)})
-			return "", "", "", false
-		}
+	if !withinExecutionLimit(w, c.scheduledTo, now) {
+		return "", "", "", false
 	}
 	// A TED to Stone itself is refused: that is an internal transfer.
 	if c.institution == stoneISPB || c.institution == stoneNumber {
@@ -204,22 +228,31 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return b, true
 }
 
+// readValid reads a bounded request body and validates it with parse,
+// answering 400 with every reason parse finds.
+func readValid[T any](w http.ResponseWriter, r *http.Request, parse func([]byte) (T, reasons)) (T, []byte, bool) {
+	var zero T
+	body, ok := readBody(w, r)
+	if !ok {
+		return zero, nil, false
+	}
+	c, rs := parse(body)
+	if len(rs) > 0 {
+		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
+		return zero, nil, false
+	}
+	return c, body, true
+}
+
 // handleCreate is POST /api/v1/external_transfers (stone-api.md §2.1, §5).
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
 	key := r.Header.Get("x-stone-idempotency-key")
-	if len(key) > maxIdempotencyKey {
-		writeError(w, http.StatusRequestHeaderFieldsTooLarge, stone.ErrorBody{Type: stone.ErrTypeValidation,
-			Reason: []stone.ErrorReason{{Error: "is too long (maximum is 72 characters)", Path: []string{"idempotency_key"}}}})
+	if tooLongKey(w, key) {
 		return
 	}
-	body, ok := readBody(w, r)
+	c, body, ok := readValid(w, r, s.parseCreate)
 	if !ok {
-		return
-	}
-	c, rs := s.parseCreate(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	ispb, number, name, ok := s.checkTarget(w, &c, now)
@@ -227,25 +260,17 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 		return
 	}
 
-	ik := client + "\x00" + key
-	s.mu.Lock()
-	if !s.canUse(client, s.accounts[c.accountID]) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, c.accountID); !ok {
 		return
 	}
+	s.mu.Unlock()
 	var entry *idemEntry
 	if key != "" {
-		if e := s.idem[ik]; e != nil {
-			seen := *e // read under the lock: the first request may be finishing
-			s.mu.Unlock()
-			replayIdempotent(w, &seen, c.hash, now, s.opts.IdempotencyTTL)
+		var answered bool
+		if entry, answered = s.claimKey(w, client, "external_transfers", key, c.hash, now); answered {
 			return
 		}
-		entry = &idemEntry{hash: c.hash, created: now}
-		s.idem[ik] = entry
 	}
-	s.mu.Unlock()
 
 	if s.opts.InFlight != nil {
 		s.opts.InFlight(r)
@@ -287,18 +312,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, client str
 		entry.done, entry.body = true, resp
 	}
 	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, stone.ErrorBody{Type: "srn:error:internal_server_error"})
-		return
-	}
-
-	// The transfer exists now; dropping the answer is the failure that only
-	// an idempotency key can make safe.
-	if f := s.Faults(); f.DropRate > 0 && s.chance(f.DropRate) {
-		drop(w.(*recorder))
-		return
-	}
-	writeBody(w, http.StatusAccepted, resp)
+	s.answerCreated(w, http.StatusAccepted, resp, err)
 }
 
 // replayIdempotent answers a reused idempotency key (stone-api.md §5).
@@ -337,24 +351,16 @@ func (s *Server) approvalDeadline(now time.Time, p plan) time.Time {
 // and the simulated object, with nothing stored (stone-api.md §2.5).
 func (s *Server) handleDryRun(w http.ResponseWriter, r *http.Request, client string) {
 	now := s.Now()
-	body, ok := readBody(w, r)
+	c, _, ok := readValid(w, r, s.parseCreate)
 	if !ok {
-		return
-	}
-	c, rs := s.parseCreate(body)
-	if len(rs) > 0 {
-		writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeValidation, Reason: rs})
 		return
 	}
 	ispb, number, name, ok := s.checkTarget(w, &c, now)
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	a := s.accounts[c.accountID]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, c.accountID)
+	if !ok {
 		return
 	}
 	fee := s.opts.Fee
@@ -378,18 +384,25 @@ func (s *Server) lookup(client, id string) *record {
 
 // handleGet is GET /api/v1/external_transfers/{id}.
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, client string) {
+	serveFound(s, w, func() *record { return s.lookup(client, r.PathValue("id")) },
+		func(rec *record) stone.Transfer { return rec.t })
+}
+
+// serveFound answers 200 with view of what find returns (both run under
+// s.mu), or 404 when find returns nil. Callers do not hold s.mu.
+func serveFound[R any, T any](s *Server, w http.ResponseWriter, find func() *R, view func(*R) T) {
 	s.mu.Lock()
-	rec := s.lookup(client, r.PathValue("id"))
-	var t stone.Transfer
+	rec := find()
+	var v T
 	if rec != nil {
-		t = rec.t
+		v = view(rec)
 	}
 	s.mu.Unlock()
 	if rec == nil {
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	writeJSON(w, http.StatusOK, v)
 }
 
 // handleCancel is POST (or DELETE, as Stone's Go library sends it)
@@ -439,29 +452,42 @@ func (s *Server) ownerOnly(w http.ResponseWriter) bool {
 // transition applies change to a transfer in one of the from statuses and
 // answers 204, or 404 / 422 srn:error:wrong_status.
 func (s *Server) transition(w http.ResponseWriter, r *http.Request, client string, change func(*record, time.Time), from ...string) {
+	transitionOf(s, w, func() *record { return s.lookup(client, r.PathValue("id")) }, change, from...)
+}
+
+// changeable is a stored transfer a request can change.
+type changeable interface {
+	comparable
+	state() (status string, executed bool)
+	void() // whatever was pending for it no longer applies
+}
+
+func (rec *record) state() (string, bool)         { return rec.t.Status, rec.executed }
+func (rec *record) void()                         { rec.gen++ }
+func (rec *internalRecord) state() (string, bool) { return rec.t.Status, rec.executed }
+func (rec *internalRecord) void()                 { rec.gen++ }
+
+// transitionOf applies change, under s.mu, to the transfer find returns
+// (the zero R for none) when it is not executed and is in one of the from
+// statuses, and answers 204; or 404, or 422 srn:error:wrong_status.
+// Callers do not hold s.mu.
+func transitionOf[R changeable](s *Server, w http.ResponseWriter, find func() R, change func(R, time.Time), from ...string) {
 	now := s.Now()
 	s.mu.Lock()
-	rec := s.lookup(client, r.PathValue("id"))
-	if rec == nil {
+	rec := find()
+	var none R
+	if rec == none {
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, stone.ErrorBody{Type: stone.ErrTypeNotFound})
 		return
 	}
-	allowed := !rec.executed
-	if allowed {
-		allowed = false
-		for _, st := range from {
-			allowed = allowed || rec.t.Status == st
-		}
-	}
-	if !allowed {
-		status := rec.t.Status
+	if status, executed := rec.state(); executed || !slices.Contains(from, status) {
 		s.mu.Unlock()
 		writeError(w, http.StatusUnprocessableEntity, stone.ErrorBody{Type: stone.ErrTypeWrongStatus,
 			Title: "transfer is " + status})
 		return
 	}
-	rec.gen++ // whatever was pending no longer applies
+	rec.void()
 	change(rec, now)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
@@ -477,61 +503,16 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, client strin
 			Reason: []stone.ErrorReason{{Error: "can't be blank", Path: []string{"account_id"}}}})
 		return
 	}
-	limit := 25
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "limit"})
-			return
-		}
-		// The documentation sets no maximum; a larger page is served at
-		// maxPage, and cursor.limit says so.
-		limit = min(n, maxPage)
+	pq, ok := parsePageQuery(w, q)
+	if !ok {
+		return
 	}
-	var after, before uint64
-	var hasAfter, hasBefore bool
-	if v := q.Get("after"); v != "" {
-		if after, hasAfter = decodeCursor(v); !hasAfter {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "after"})
-			return
-		}
-	}
-	if v := q.Get("before"); v != "" {
-		if before, hasBefore = decodeCursor(v); !hasBefore || hasAfter {
-			writeError(w, http.StatusBadRequest, stone.ErrorBody{Type: stone.ErrTypeInvalidCursor, Path: "before"})
-			return
-		}
-	}
-
-	s.mu.Lock()
-	if !s.canUse(client, s.accounts[accountID]) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	if _, ok := s.lockAccount(w, client, accountID); !ok {
 		return
 	}
 	recs := s.byAccount[accountID] // ascending seq
-	var lo, hi int                 // the page is recs[lo:hi], shown newest first
-	switch {
-	case hasBefore:
-		lo = sort.Search(len(recs), func(i int) bool { return recs[i].seq > before })
-		hi = min(lo+limit, len(recs))
-	case hasAfter:
-		hi = sort.Search(len(recs), func(i int) bool { return recs[i].seq >= after })
-		lo = max(hi-limit, 0)
-	default:
-		hi = len(recs)
-		lo = max(hi-limit, 0)
-	}
-	page := stone.Page[stone.Transfer]{Cursor: stone.Cursor{Limit: limit}, Data: make([]stone.Transfer, 0, hi-lo)}
-	for i := hi - 1; i >= lo; i-- {
-		page.Data = append(page.Data, recs[i].t)
-	}
-	if lo < hi && lo > 0 {
-		page.Cursor.After = ptr(encodeCursor(recs[lo].seq))
-	}
-	if lo < hi && hi < len(recs) {
-		page.Cursor.Before = ptr(encodeCursor(recs[hi-1].seq))
-	}
+	page := pageOf(pq, recs, func(rec *record) uint64 { return rec.seq },
+		func(rec *record) stone.Transfer { return rec.t })
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, page)
 }
@@ -561,11 +542,8 @@ func decodeCursor(c string) (uint64, bool) {
 
 // handleBalance is GET /api/v1/accounts/{id}/balance (stone-api.md §7.4).
 func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, client string) {
-	s.mu.Lock()
-	a := s.accounts[r.PathValue("id")]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, r.PathValue("id"))
+	if !ok {
 		return
 	}
 	b := stone.Balance{Balance: a.balance}
@@ -582,11 +560,8 @@ func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, client st
 // It answers 201, as documented ("201 OK"), like the calendar and the
 // statement.
 func (s *Server) handleFee(w http.ResponseWriter, r *http.Request, client string) {
-	s.mu.Lock()
-	a := s.accounts[r.PathValue("id")]
-	if !s.canUse(client, a) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, stone.ErrorBody{Type: stone.ErrTypeUnauthorized})
+	a, ok := s.lockAccount(w, client, r.PathValue("id"))
+	if !ok {
 		return
 	}
 	left := a.freeLeft

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"lote/stone"
@@ -112,28 +111,7 @@ func (s *Server) parseCreate(body []byte) (createRequest, reasons) {
 	}
 	var c createRequest
 
-	limit := int64(maxAmount)
-	if s.opts.Int32Amount {
-		limit = maxAmountInt32
-	}
-	switch raw := bytes.TrimSpace(w.Amount); {
-	case len(raw) == 0 || string(raw) == "null":
-		rs.add("can't be blank", "amount")
-	case !isJSONInteger(raw):
-		rs.add("must be an integer", "amount")
-	default:
-		n, err := strconv.ParseInt(string(raw), 10, 64)
-		switch {
-		case err != nil && raw[0] == '-':
-			rs.add("must be greater than 0", "amount")
-		case err != nil || n > limit:
-			rs.add("must be less than or equal to "+strconv.FormatInt(limit, 10), "amount")
-		case n <= 0:
-			rs.add("must be greater than 0", "amount")
-		default:
-			c.amount = n
-		}
-	}
+	c.amount = s.amount(&rs, w.Amount)
 
 	c.accountID = rs.required(w.AccountID, "account_id")
 
