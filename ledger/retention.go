@@ -125,12 +125,14 @@ func (l *Ledger) SetRetention(ctx context.Context, days int, by string) (Retenti
 // expirable is the SQL condition of an upload whose files may go: not
 // expired already, and finished, so that nothing of it may still need its
 // file: its batch done, the upload rejected or withdrawn, or never
-// imported (checked only, with invalid rows: it is never sent). A batch
+// imported or imported with invalid rows (checked only: it is never
+// sent). A batch
 // importing, waiting to be submitted or approved, or being sent keeps its
 // files whatever their age. Its age counts from the last change of the
 // batch or of its upload record.
 const expirable = `expired_at IS NULL
 	AND (coalesce((SELECT state FROM batches b WHERE b.id = uploads.id), '') IN ('done', '')
+	     OR coalesce((SELECT state = 'imported' AND rows_invalid > 0 FROM batches b WHERE b.id = uploads.id), 0)
 	     OR rejected_by IS NOT NULL OR withdrawn_by IS NOT NULL)
 	AND max(uploaded_at, coalesce((SELECT updated_at FROM batches b WHERE b.id = uploads.id), ''),
 	        coalesce(submitted_at, ''), coalesce(approved_at, ''), coalesce(second_approved_at, ''),
