@@ -47,6 +47,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, name string, do fun
 		return
 	}
 	se := sessionFrom(r)
+	if ld.Unread {
+		s.fail(w, r, se, http.StatusConflict, "lote found no table in this sheet yet: choose on its page how to read it.")
+		return
+	}
 	d, err := do(ld, se)
 	var rf *refusal
 	switch {

@@ -261,6 +261,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /batches/{id}/results", s.auth(s.results, allRoles...))
 	m.HandleFunc("GET /batches/{id}/reconciliation", s.auth(s.reconciliationReport, allRoles...))
 	m.HandleFunc("POST /batches/{id}/reconciliation", s.auth(s.reconcile, allRoles...))
+	m.HandleFunc("POST /batches/{id}/read", s.auth(s.reread, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/submit", s.auth(s.submit, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/release", s.auth(s.release, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/approve", s.auth(s.approve, ledger.RoleApprover, ledger.RoleAdmin))
