@@ -23,8 +23,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
-	"lote/check"
 	"lote/ledger"
+	"lote/sheet"
 	"lote/validate"
 )
 
@@ -225,7 +225,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"short":  func(id string) string { return id[:min(12, len(id))] },
 		"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
 		"add":    func(a, b int) int { return a + b },
-		"letter": check.ColumnLetter,
+		"letter": sheet.ColumnLetter,
 	}
 	out := map[string]*template.Template{}
 	pages, err := fs.Glob(templateFS, "templates/*.html")

@@ -15,6 +15,7 @@ import (
 	"lote/batch"
 	"lote/check"
 	"lote/ledger"
+	"lote/sheet"
 )
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
@@ -450,7 +451,7 @@ func columnIndex(header []string, name string) int {
 	}
 	if l, ok := strings.CutPrefix(name, "column "); ok {
 		for i := range header {
-			if check.ColumnLetter(i) == l {
+			if sheet.ColumnLetter(i) == l {
 				return i
 			}
 		}
