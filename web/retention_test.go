@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lote/internal/fake"
 )
 
 // TestRetentionSweep: past the retention an admin set, a server starting
@@ -17,7 +19,7 @@ import (
 // batch still waiting; the page says so and the results still come from
 // the ledger (issue 13: uploads were kept forever).
 func TestRetentionSweep(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := fake.NewClock(time.Now())
 	e := newEnvClock(t, clock.Now, nil)
 	ctx := context.Background()
 	ana, duda := e.login("ana"), e.login("duda")
