@@ -99,15 +99,24 @@ func (s *Server) runOptions(ch readChoices) batch.RunOptions {
 }
 
 // tableError says why the upload kept at path has no table lote can
-// read with ch; "" when it has one.
-func (s *Server) tableError(name, path string, ch readChoices) string {
+// read with ch, and the worksheets it looked in; "" when it has one.
+func (s *Server) tableError(name, path string, ch readChoices) (string, []string) {
 	opts := s.runOptions(ch).Check
 	r, _, _, err := check.OpenTable(path, opts)
 	if err != nil {
-		return fileMessage(name, path, err)
+		var nh *sheet.NoHeaderError
+		var sheets []string
+		if errors.As(err, &nh) {
+			for _, sr := range nh.Searched {
+				if sr.Sheet != "" {
+					sheets = append(sheets, sr.Sheet)
+				}
+			}
+		}
+		return fileMessage(name, path, err), sheets
 	}
 	r.Close()
-	return ""
+	return "", nil
 }
 
 // noTable reports whether err says the sheet's table was not found where

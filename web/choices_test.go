@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"lote/ledger"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // belowTitles is the sample sheet under 24 lines of notes: its header is
@@ -151,5 +153,53 @@ func TestUploadChooseDecimal(t *testing.T) {
 	r, err := e.l.Row(context.Background(), id, 2)
 	if err != nil || r.AmountCents != 150000 || r.State != ledger.Pending {
 		t.Errorf("row 2 = %+v, %v", r, err)
+	}
+}
+
+// TestUploadChooseWorksheet uploads a workbook whose payees are on its
+// second worksheet, below where lote looks: the page lists the worksheets
+// to choose from, and the worksheet and header row chosen read every row.
+func TestUploadChooseWorksheet(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetCellValue("Sheet1", "A1", "Preencha a aba Pagamentos")
+	f.SetSheetName("Sheet1", "Instruções")
+	if _, err := f.NewSheet("Pagamentos"); err != nil {
+		t.Fatal(err)
+	}
+	f.SetCellValue("Pagamentos", "A1", "Folha de pagamento - Dezembro")
+	rows := [][]any{
+		{"Nome", "CPF", "Banco", "Agência", "Conta", "Valor"},
+		{"Ana Beatriz Souza", "526.018.159-06", 341, "0001", "12345-6", 1500.5},
+		{"Patrícia Mendes", "252.760.189-87", 341, "0350", "22113-4", 2250},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, 30+i)
+		if err := f.SetSheetRow("Pagamentos", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, nil)
+	ana := e.login("ana")
+	code, page, path := ana.upload("folha.xlsx", buf.Bytes())
+	for _, want := range []string{`id="unread"`, `worksheet &#34;Pagamentos&#34;`, `list="sheets"`,
+		`<option value="Instruções"><option value="Pagamentos">`} {
+		if code != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("upload: %d, the page lacks %q\n%.4000s", code, want, page)
+		}
+	}
+	code, page = ana.post(path+"/read", url.Values{"sheet": {"Pagamentos"}, "header_row": {"30"}})
+	for _, want := range []string{`<dd id="s-valid">2</dd>`, `<dd id="s-total">R$ 3.750,50</dd>`, `value="Pagamentos"`} {
+		if code != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("read Pagamentos from row 30: %d, the page lacks %q\n%.4000s", code, want, page)
+		}
+	}
+	b, err := e.l.Batch(context.Background(), strings.TrimPrefix(path, "/batches/"))
+	if err != nil || b.ImportOptions.Sheet != "Pagamentos" || b.ImportOptions.HeaderRow != 30 {
+		t.Errorf("batch options = %+v, %v", b.ImportOptions, err)
 	}
 }

@@ -83,6 +83,7 @@ type batchContent struct {
 	CanReread   bool
 	OpenChoices bool
 	Choices     readChoices
+	Sheets      []string // the workbook's worksheets lote looked in, to choose from
 }
 
 type stateCount struct {
@@ -227,7 +228,7 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 		if ch, err := choicesFrom(r.URL.Query()); err == nil {
 			c.Choices = ch
 		}
-		c.ReadError = s.tableError(c.Name, u.StoredPath, c.Choices)
+		c.ReadError, c.Sheets = s.tableError(c.Name, u.StoredPath, c.Choices)
 	}
 	c.OpenChoices = ld.Unread || c.Checked
 	c.HasResults = b.State == ledger.BatchRunning || b.State == ledger.BatchDone
