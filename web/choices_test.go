@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"lote/ledger"
 
@@ -201,5 +202,30 @@ func TestUploadChooseWorksheet(t *testing.T) {
 	b, err := e.l.Batch(context.Background(), strings.TrimPrefix(path, "/batches/"))
 	if err != nil || b.ImportOptions.Sheet != "Pagamentos" || b.ImportOptions.HeaderRow != 30 {
 		t.Errorf("batch options = %+v, %v", b.ImportOptions, err)
+	}
+}
+
+// TestSubmitWhileImporting: a batch whose rows are being written (read
+// again, or imported) cannot be submitted, whatever total the form says.
+func TestSubmitWhileImporting(t *testing.T) {
+	e := newEnv(t, nil)
+	ana := e.login("ana")
+	ctx := context.Background()
+	id := strings.Repeat("ab", 32)
+	if _, _, err := e.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: "folha.csv", StoredPath: filepath.Join(e.opts.DataDir, id+".csv"), UploadedBy: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	im, err := e.l.BeginImport(ctx, ledger.Batch{ID: id, FileName: id + ".csv", Format: "CSV", Header: []string{"nome"}}, "other", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	ana.get("/")
+	if code, body := ana.post("/batches/"+id+"/submit", url.Values{"confirm": {"yes"}, "total": {"0"}, "rows": {"0"}}); code != http.StatusConflict ||
+		!strings.Contains(body, "is being checked") {
+		t.Errorf("submit while importing: %d\n%.2000s", code, body)
+	}
+	if u, _ := e.l.Upload(ctx, id); u.Submitted() {
+		t.Error("an importing batch was submitted")
 	}
 }
