@@ -227,6 +227,7 @@ func (r *runner) importOnce(ctx context.Context, path string, b ledger.Batch, ca
 		return st, err
 	}
 	st.format, st.notes = sum.Format, sum.Notes
+	im.SetNotes(sum.Notes)
 	if err := im.Commit(); err != nil {
 		return st, err
 	}
@@ -523,7 +524,7 @@ func batchMeta(id, path string, size int64, format string, opts RunOptions) ledg
 	if err != nil {
 		abs = ""
 	}
-	io := ledger.ImportOptions{Decimal: opts.Check.Validate.Decimal.String(), Sheet: opts.Check.Sheet}
+	io := ledger.ImportOptions{Decimal: opts.Check.Validate.Decimal.String(), Sheet: opts.Check.Sheet, HeaderRow: opts.Check.HeaderRow}
 	return ledger.Batch{ID: id, FileName: filepath.Base(path), FileSize: size, Format: format,
 		AccountID: opts.AccountID, Environment: opts.Env, ImportOptions: io, SourcePath: abs}
 }

@@ -155,7 +155,9 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
 	var typed *inputCells
-	if opts.Input != "" && strings.EqualFold(filepath.Ext(path), ".xlsx") {
+	xlsx := strings.EqualFold(filepath.Ext(path), ".xlsx")
+	processedCol := width + slices.Index(ResultColumns, "processed_at")
+	if opts.Input != "" && xlsx {
 		typed = openInputCells(opts.Input, opts.Check)
 		defer typed.close()
 	}
@@ -171,6 +173,10 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		cells = resultCells(cells[:0], width, r)
 		if typed != nil {
 			typed.apply(r.Row, cells[:width])
+		}
+		if xlsx && !r.ProcessedAt.IsZero() {
+			// A date-time cell, in the time zone of the people who read it.
+			cells[processedCol] = sheet.Cell{Value: r.ProcessedAt.In(brasilia).Format(sheet.DateTimeLayout), Kind: sheet.Date}
 		}
 		if err := w.WriteRow(cells); err != nil {
 			return fmt.Errorf("write results of batch %s row %d: %w", ledger.ShortID(batchID), r.Row, err)

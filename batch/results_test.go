@@ -207,11 +207,15 @@ func TestWriteResultsXLSX(t *testing.T) {
 		"A2": "Ana Souza", "C2": "1.234,56", "E2": "0001", "H2": "accepted", "I2": "tr-0001",
 		"A5": `=HYPERLINK("x")`, "G5": "+55 11", "H5": "pending",
 		"H3": "invalid", "H4": "rejected", "H6": "needs_review",
-		"O2": "2026-11-23T13:04:05Z",
+		// 13:04:05 UTC is 10:04:05 in São Paulo, as a date-time cell.
+		"O2": "2026-11-23 10:04:05",
 	} {
 		if got := cell(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
+	}
+	if got := raw("O2"); !strings.HasPrefix(got, "46349.41950") {
+		t.Errorf("processed_at O2 raw = %q, want the date-time 46349.4195…", got)
 	}
 	if got := raw("K2"); got != "4" {
 		t.Errorf("fee K2 raw = %q, want the number 4", got)

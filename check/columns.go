@@ -3,9 +3,11 @@ package check
 import (
 	"fmt"
 	"strings"
-	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"lote/sheet"
+	"lote/validate"
 )
 
 // Field is a column lote understands. Columns it does not understand are
@@ -117,7 +119,7 @@ var aliases = func() map[string]alias {
 	for _, h := range Headers {
 		for rank, g := range h.Groups {
 			for _, name := range g {
-				m[foldHeader(name)] = alias{h.Field, rank}
+				m[validate.Fold(name)] = alias{h.Field, rank}
 			}
 		}
 	}
@@ -139,32 +141,6 @@ var payoutWords = []struct{ stem, what string }{
 // apart (exactly one of them), and document may be separate CPF and CNPJ
 // columns.
 var required = []Field{FieldName, FieldDocument, FieldInstitution, FieldBranch, FieldAccount}
-
-// foldHeader reduces a header to lower-case letters and digits, without
-// accents, and without the currency "R$" that units add:
-// "Agência" → "agencia", "branch_code" → "branchcode", " CPF/CNPJ " → "cpfcnpj",
-// "Valor (R$)" → "valor", "Nº Conta" → "noconta".
-func foldHeader(h string) string {
-	var b strings.Builder
-	// NFKD also takes "º" and "ª" to their letters.
-	h = norm.NFKD.String(h)
-	for i := 0; i < len(h); i++ {
-		if (h[i] == 'R' || h[i] == 'r') && i+1 < len(h) && h[i+1] == '$' {
-			h = h[:i] + " " + h[i+2:]
-		}
-	}
-	for _, r := range h {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			// combining accent left by NFKD: dropped
-		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			b.WriteRune(unicode.ToLower(r))
-		case r >= unicode.MaxASCII && unicode.IsLetter(r):
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return b.String()
-}
 
 // Mapping says which column of the sheet holds each field.
 type Mapping struct {
@@ -190,16 +166,7 @@ func (m Mapping) ColumnName(i int) string {
 	if i >= 0 && i < len(m.Header) && strings.TrimSpace(m.Header[i]) != "" {
 		return strings.TrimSpace(m.Header[i])
 	}
-	return "column " + ColumnLetter(i)
-}
-
-// ColumnLetter returns the spreadsheet letter of the 0-based column i: A, B, …, Z, AA.
-func ColumnLetter(i int) string {
-	s := ""
-	for i++; i > 0; i = (i - 1) / 26 {
-		s = string(rune('A'+(i-1)%26)) + s
-	}
-	return s
+	return "column " + sheet.ColumnLetter(i)
 }
 
 // HeaderError says why a header row cannot be used: which columns are
@@ -269,7 +236,7 @@ func MapHeader(header []string) (Mapping, error) {
 	var digits []int
 	known := make([]bool, len(header)) // read, or noted already
 	for i, h := range header {
-		a, ok := aliases[foldHeader(h)]
+		a, ok := aliases[validate.Fold(h)]
 		if !ok {
 			continue
 		}
@@ -345,7 +312,7 @@ func MapHeader(header []string) (Mapping, error) {
 // payoutLike returns what a header not read looks like ("an amount", "a
 // date"), or "" when it looks like none of the payout fields.
 func payoutLike(h string) string {
-	f := foldHeader(h)
+	f := validate.Fold(h)
 	for _, w := range payoutWords {
 		if len(w.stem) <= 2 {
 			// "dt", "dv": only as the header's first word, lest "advogado"

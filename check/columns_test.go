@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"lote/internal/fake"
+	"lote/validate"
 )
 
 // base is a header with every required column, in Portuguese.
@@ -32,7 +33,7 @@ func TestMapHeaderAsPeopleWriteIt(t *testing.T) {
 		h := append([]string(nil), base...)
 		i := -1
 		for j, b := range h {
-			if aliases[foldHeader(b)].field == tt.field && aliases[foldHeader(b)].rank == 0 {
+			if aliases[validate.Fold(b)].field == tt.field && aliases[validate.Fold(b)].rank == 0 {
 				h[j], i = tt.header, j // the base column of the same field, renamed
 			}
 		}
@@ -216,7 +217,7 @@ func FuzzMapHeader(f *testing.F) {
 			m.Has(FieldAmount) == m.Has(FieldAmountCents) || !m.Has(FieldDocument) && !(m.Has(FieldCPF) && m.Has(FieldCNPJ)) {
 			t.Fatalf("%q maps without a required column: %+v", header, m)
 		}
-		if i := m.Column(FieldAccountDigit); i >= 0 && aliases[foldHeader(header[i])].field == fieldDigit && m.Column(FieldAccount) != i-1 {
+		if i := m.Column(FieldAccountDigit); i >= 0 && aliases[validate.Fold(header[i])].field == fieldDigit && m.Column(FieldAccount) != i-1 {
 			t.Fatalf("%q: the digit column %d is not right of the account", header, i)
 		}
 	})
@@ -229,7 +230,7 @@ func TestHeaderNamesFoldApart(t *testing.T) {
 	for _, h := range Headers {
 		for _, g := range h.Groups {
 			for _, n := range g {
-				k := foldHeader(n)
+				k := validate.Fold(n)
 				if other, dup := seen[k]; dup {
 					t.Errorf("%q and %q both fold to %q", other, n, k)
 				}

@@ -28,12 +28,20 @@ type ImportOptions struct {
 	// Decimal is the decimal convention asked for: "auto", "comma" or
 	// "point" (validate.Decimal's String).
 	Decimal string `json:"decimal,omitempty"`
-	// Sheet is the XLSX worksheet read; "" for the first.
+	// Sheet is the XLSX worksheet asked for; "" for the first that has a
+	// header row.
 	Sheet string `json:"sheet,omitempty"`
+	// HeaderRow is the header's row asked for, as Excel numbers it; 0 when
+	// lote found it.
+	HeaderRow int `json:"header_row,omitempty"`
 	// Separator is a CSV input's field separator, written as it is ("\t"
 	// for a tab); "" when the input was not CSV. The results sheet is
 	// written with it.
 	Separator string `json:"separator,omitempty"`
+	// Notes are what the check said about the file as a whole (where the
+	// table was found, columns not read, totals rows skipped), set by
+	// Import.SetNotes.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // ErrNotFound is returned when a batch or row is not in the ledger.

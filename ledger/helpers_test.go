@@ -8,32 +8,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"lote/internal/fake"
 )
 
-// clock is a fake time source that tests advance by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is a clock that moves only when told to.
+type clock = fake.Clock
 
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return fake.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)) }
 
 func openTest(t testing.TB, c *clock) (*Ledger, string) {
 	t.Helper()

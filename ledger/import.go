@@ -66,6 +66,8 @@ type Import struct {
 	holder     string
 	ttl        time.Duration
 	onConflict func(Row, *KeyConflictError) (Row, error)
+	options    ImportOptions
+	notes      bool // SetNotes was called: Commit writes options
 	tx         *sql.Tx
 	group      *sql.Stmt // inserts insertGroup rows
 	one        *sql.Stmt // inserts one row
@@ -151,7 +153,7 @@ func (l *Ledger) BeginImport(ctx context.Context, b Batch, holder string, ttl ti
 	if err != nil {
 		return nil, err
 	}
-	return &Import{l: l, ctx: ctx, id: b.ID, num: num, holder: holder, ttl: ttl}, nil
+	return &Import{l: l, ctx: ctx, id: b.ID, num: num, holder: holder, ttl: ttl, options: b.ImportOptions}, nil
 }
 
 // rowID is the rows table's key for a batch's seq-th row (see 001_init.sql).
@@ -607,6 +609,13 @@ func (im *Import) closeStmts() {
 	im.group, im.one, im.owner, im.written = nil, nil, nil, nil
 }
 
+// SetNotes records what the check said about the file as a whole with the
+// batch's ImportOptions; Commit writes them.
+func (im *Import) SetNotes(notes []string) {
+	im.options.Notes = append([]string(nil), notes...)
+	im.notes = true
+}
+
 // Commit writes the remaining rows and the batch totals and marks the batch
 // Imported, all in the last transaction: only then does it look complete.
 // The lease stays with the holder.
@@ -626,6 +635,12 @@ func (im *Import) Commit() error {
 	_, err := im.tx.ExecContext(im.ctx, `UPDATE batches SET state = 'imported', rows_total = ?, rows_valid = ?,
 		rows_invalid = ?, total_cents = ?, updated_at = ? WHERE num = ? AND state = 'importing'`,
 		im.seq, im.valid, im.invalid, im.cents, fmtTime(im.l.now()), im.num)
+	if err == nil && im.notes {
+		var options []byte
+		if options, err = json.Marshal(im.options); err == nil {
+			_, err = im.tx.ExecContext(im.ctx, `UPDATE batches SET options = ? WHERE num = ?`, string(options), im.num)
+		}
+	}
 	if err != nil {
 		im.rollback()
 		return fmt.Errorf("import batch %s: %w", im.id, err)

@@ -188,3 +188,40 @@ func TestImportRefusesIncompleteRows(t *testing.T) {
 		}
 	}
 }
+
+// TestImportNotes records the header row asked for and the check's notes
+// with the batch, and reads back options written before either existed.
+func TestImportNotes(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTest(t, newClock())
+	b := testBatch("notes")
+	b.ImportOptions = ImportOptions{Decimal: "comma", Sheet: "Pagamentos", HeaderRow: 4}
+	im, err := l.BeginImport(ctx, b, "test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Add(validRow(b.ID, 5, 100)); err != nil {
+		t.Fatal(err)
+	}
+	notes := []string{`read worksheet "Pagamentos"`, "row 9 is a totals row (R$ 1,00): skipped, not a payee"}
+	im.SetNotes(notes)
+	if err := im.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Batch(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ImportOptions{Decimal: "comma", Sheet: "Pagamentos", HeaderRow: 4, Notes: notes}
+	if got.ImportOptions.Decimal != want.Decimal || got.ImportOptions.Sheet != want.Sheet || got.ImportOptions.HeaderRow != 4 ||
+		strings.Join(got.ImportOptions.Notes, "|") != strings.Join(notes, "|") {
+		t.Errorf("options = %+v, want %+v", got.ImportOptions, want)
+	}
+	// Options as an earlier lote wrote them still read.
+	if _, err := l.w.ExecContext(ctx, `UPDATE batches SET options = '{"decimal":"point","separator":";"}' WHERE id = ?`, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = l.Batch(ctx, b.ID); err != nil || got.ImportOptions.Decimal != "point" || got.ImportOptions.HeaderRow != 0 || got.ImportOptions.Notes != nil {
+		t.Errorf("old options = %+v, %v", got.ImportOptions, err)
+	}
+}

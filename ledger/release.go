@@ -53,12 +53,13 @@ func (l *Ledger) ForgetNeverSent(ctx context.Context, batch string) (bool, error
 
 // ForgetReimport is ForgetNeverSent for a batch whose import the caller
 // is about to redo (its lease released): an upload record of it does not
-// keep it, and is kept, for the batch imported again from the same bytes.
+// keep it, and is kept, for the batch imported again from the same bytes;
+// the warnings stored for its rows go with them.
 func (l *Ledger) ForgetReimport(ctx context.Context, batch string) (bool, error) {
-	return l.forget(ctx, batch, nothingSentQuery+` FROM batches b WHERE b.id = ?`)
+	return l.forget(ctx, batch, nothingSentQuery+` FROM batches b WHERE b.id = ?`, `DELETE FROM upload_warnings WHERE batch = ?`)
 }
 
-func (l *Ledger) forget(ctx context.Context, batch, query string) (bool, error) {
+func (l *Ledger) forget(ctx context.Context, batch, query string, also ...string) (bool, error) {
 	forgot := false
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
 		var ok bool
@@ -75,6 +76,11 @@ func (l *Ledger) forget(ctx context.Context, batch, query string) (bool, error) 
 			`DELETE FROM rows WHERE batch = (SELECT num FROM batches WHERE id = ?)`,
 			`DELETE FROM batches WHERE id = ?`,
 		} {
+			if _, err := tx.ExecContext(ctx, q, batch); err != nil {
+				return err
+			}
+		}
+		for _, q := range also {
 			if _, err := tx.ExecContext(ctx, q, batch); err != nil {
 				return err
 			}

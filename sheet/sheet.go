@@ -619,8 +619,10 @@ func columnName(header []string, i int) string {
 	return columnLetter(i)
 }
 
-// columnLetter returns the Excel letter of column i (0-based): 0 → "A",
+// ColumnLetter returns the Excel letter of column i (0-based): 0 → "A",
 // 26 → "AA".
+func ColumnLetter(i int) string { return columnLetter(i) }
+
 func columnLetter(i int) string {
 	var b [8]byte
 	p := len(b)

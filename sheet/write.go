@@ -15,6 +15,10 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// DateTimeLayout is the layout of a Date cell's Value that holds a time
+// of day too, in the time zone its reader means (see Writer.WriteRow).
+const DateTimeLayout = "2006-01-02T15:04:05"
+
 // Writer writes a results sheet: a header, then rows, then Close. Nothing
 // exists at the destination path until Close succeeds.
 type Writer interface {
@@ -23,7 +27,9 @@ type Writer interface {
 	// WriteRow writes one row. Cells of Kind Number in a money column hold
 	// integer cents. In XLSX, a Number or Date cell is written as a number
 	// or a date in its Format (a date without one as yyyy-mm-dd), so that
-	// a sheet read keeps its cells' types and looks when written back.
+	// a sheet read keeps its cells' types and looks when written back. A
+	// Date cell whose Value is a date and time of day, DateTimeLayout, is
+	// written as a date-time (yyyy-mm-dd hh:mm:ss); CSV writes it as given.
 	WriteRow(cells []Cell) error
 	// Close commits the file atomically: written to a temporary file in the
 	// same folder, synced, then renamed over the path. After a write error
@@ -219,6 +225,7 @@ type xlsxWriter struct {
 	sw     *excelize.StreamWriter
 	styles struct {
 		header, money, date int
+		datetime            int
 		status              map[string]int
 		formats             map[NumberFormat]int // the input's number formats
 	}
@@ -274,6 +281,9 @@ func (w *xlsxWriter) setup() error {
 		return err
 	}
 	if w.styles.date, err = f.NewStyle(&excelize.Style{CustomNumFmt: ptrTo("yyyy-mm-dd")}); err != nil {
+		return err
+	}
+	if w.styles.datetime, err = f.NewStyle(&excelize.Style{CustomNumFmt: ptrTo("yyyy-mm-dd hh:mm:ss")}); err != nil {
 		return err
 	}
 	w.styles.status = map[string]int{}
@@ -417,6 +427,9 @@ func displayWidth(c Cell, v any) int {
 			cents, _ := strconv.ParseInt(c.Value, 10, 64)
 			return moneyWidth(cents)
 		case time.Time:
+			if len(c.Value) == len(DateTimeLayout) {
+				return len("2006-01-02 15:04:05")
+			}
 			return len("2006-01-02")
 		}
 	}
@@ -456,6 +469,10 @@ func (w *xlsxWriter) cellValue(i int, c Cell) (any, error) {
 				}
 			}
 			return excelize.Cell{StyleID: id, Value: t}, nil
+		}
+		if t, err := time.Parse(DateTimeLayout, c.Value); err == nil {
+			// The wall clock as given: the cell holds no time zone.
+			return excelize.Cell{StyleID: w.styles.datetime, Value: t}, nil
 		}
 		return c.Value, nil
 	case i >= 0 && i == w.opts.StatusColumn:

@@ -272,3 +272,47 @@ func TestWriteXLSXKeepsFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteXLSXDateTime writes a date and time of day as a date-time cell
+// with its wall clock as given, and as text in CSV.
+func TestWriteXLSXDateTime(t *testing.T) {
+	dir := t.TempDir()
+	const at = "2026-12-04T16:05:09"
+	for _, name := range []string{"r.xlsx", "r.csv"} {
+		p := filepath.Join(dir, name)
+		w, err := Create(p, WriteOptions{StatusColumn: -1, Separator: ';'})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteHeader([]string{"processed_at"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRow([]Cell{{Value: at, Kind: Date}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := excelize.OpenFile(filepath.Join(dir, "r.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sh := f.GetSheetName(0)
+	typ, err := f.GetCellType(sh, "A2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, _ := f.GetCellValue(sh, "A2")
+	raw, _ := f.GetCellValue(sh, "A2", excelize.Options{RawCellValue: true})
+	// 2026-12-04 is day 46360 of Excel's calendar; 16:05:09 is 57909 s.
+	if typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString || shown != "2026-12-04 16:05:09" ||
+		!strings.HasPrefix(raw, "46360.67024") {
+		t.Errorf("date-time cell: type %v, shown %q, raw %q", typ, shown, raw)
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "r.csv"))
+	if err != nil || !strings.Contains(string(csv), "\n"+at) {
+		t.Errorf("CSV = %q, %v", csv, err)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"lote/internal/fake"
 )
 
 // okBalance answers every API call with a balance.
@@ -77,10 +79,7 @@ func TestTokenRequestAndAssertion(t *testing.T) {
 	}
 
 	// A wrong key must not verify: the check above can fail.
-	other, err := GenerateKey(2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := fake.OtherKey(1)
 	if _, err := jwt.Parse(form.Get("client_assertion"), func(*jwt.Token) (any, error) { return &other.PublicKey, nil },
 		jwt.WithTimeFunc(clock.Now)); err == nil {
 		t.Error("assertion verified with an unrelated key")

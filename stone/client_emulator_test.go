@@ -2,25 +2,19 @@ package stone_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"lote/internal/fake"
 	"lote/stone"
 	"lote/stone/stonetest"
 )
 
-var emuKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := stone.GenerateKey(2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+// emuKey is the application's key the emulator trusts.
+var emuKey = fake.Key
 
 // emulator starts stonetest with one client and one funded account, and a
 // Client for it that shares the emulator's clock (a Tuesday, 10:00 in São

@@ -2,7 +2,6 @@ package stone
 
 import (
 	"bytes"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -18,41 +17,17 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"lote/internal/fake"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
-// testKey is one 2048-bit key for the whole test binary: generating a key per
-// test would dominate the run time under -race.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := GenerateKey(2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+// testKey is the test binary's one RSA key.
+var testKey = fake.Key
 
-// fakeClock is an injectable clock that only moves when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a clock that moves only when told to.
+func newClock() *fake.Clock { return fake.NewClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)) }
 
 // fakeStone is a minimal Stone for tests: a token endpoint that hands out
 // "tok-1", "tok-2", … and an API handler set by each test. It records every
@@ -128,7 +103,7 @@ func (f *fakeStone) Forms() []url.Values {
 }
 
 // client returns a Client for f with the clock, if any.
-func (f *fakeStone) client(t testing.TB, clock *fakeClock) *Client {
+func (f *fakeStone) client(t testing.TB, clock *fake.Clock) *Client {
 	t.Helper()
 	cfg := Config{APIURL: f.srv.URL, AuthURL: f.srv.URL, ClientID: "app-123", Key: testKey(), UserAgent: "lote-test/1"}
 	if clock != nil {

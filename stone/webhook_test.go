@@ -19,6 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"lote/internal/fake"
 	"lote/stone"
 	"lote/stone/stonetest"
 )
@@ -26,18 +27,10 @@ import (
 // Keys for the webhook tests: the application's, the emulator's signing key
 // and a stranger's. Generated once per test binary.
 var (
-	whAppKey   = sync.OnceValue(func() *rsa.PrivateKey { return whMustKey() })
-	whSimKey   = sync.OnceValue(func() *rsa.PrivateKey { return whMustKey() })
-	whOtherKey = sync.OnceValue(func() *rsa.PrivateKey { return whMustKey() })
+	whAppKey   = fake.Key
+	whSimKey   = func() *rsa.PrivateKey { return fake.OtherKey(1) }
+	whOtherKey = func() *rsa.PrivateKey { return fake.OtherKey(2) }
 )
-
-func whMustKey() *rsa.PrivateKey {
-	k, err := stone.GenerateKey(2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
 
 const (
 	whClient  = "app-webhooks"

@@ -117,7 +117,7 @@ func AccountType(value string) (string, error) {
 			}
 		}
 	}
-	v := foldHeader(value)
+	v := Fold(value)
 	if len(v) > 5 && v[:5] == "conta" {
 		v = v[5:]
 		if len(v) > 2 && v[:2] == "de" && v != "deposito" {

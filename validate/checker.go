@@ -422,7 +422,7 @@ func IsTotalsLabel(s string) bool {
 	if v == "" || len(v) > 40 {
 		return false
 	}
-	f := foldHeader(v)
+	f := Fold(v)
 	for _, w := range [...]string{"total", "subtotal", "soma", "somatorio"} {
 		if len(f) >= len(w) && f[:len(w)] == w {
 			return true

@@ -56,7 +56,7 @@ func DocumentType(s string) (string, error) {
 		return "cnpj", nil
 	}
 	// A "Tipo Pessoa" column: F or J, física or jurídica.
-	switch foldHeader(s) {
+	switch Fold(s) {
 	case "f", "fisica", "pessoafisica":
 		return "cpf", nil
 	case "j", "juridica", "pessoajuridica":

@@ -222,7 +222,7 @@ func LoadParticipantsSTR(r io.Reader) (*Directory, error) {
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		col[foldHeader(h)] = i
+		col[Fold(h)] = i
 	}
 	ispbCol, ok1 := col["ispb"]
 	nameCol, ok2 := col["nomereduzido"]
@@ -282,31 +282,6 @@ func LoadParticipantsSTR(r io.Reader) (*Directory, error) {
 		return nil, fmt.Errorf("read participants: no institutions")
 	}
 	return d, nil
-}
-
-// foldHeader lower-cases a header and keeps only its letters and digits,
-// with Portuguese accents removed: "Número_Código" becomes "numerocodigo".
-func foldHeader(h string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(h) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case strings.ContainsRune("áàâãä", r):
-			b.WriteByte('a')
-		case strings.ContainsRune("éèêë", r):
-			b.WriteByte('e')
-		case strings.ContainsRune("íìîï", r):
-			b.WriteByte('i')
-		case strings.ContainsRune("óòôõö", r):
-			b.WriteByte('o')
-		case strings.ContainsRune("úùûü", r):
-			b.WriteByte('u')
-		case r == 'ç':
-			b.WriteByte('c')
-		}
-	}
-	return b.String()
 }
 
 // decodeText returns data as UTF-8: a UTF-8 BOM is dropped; valid UTF-8 is

@@ -47,6 +47,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, name string, do fun
 		return
 	}
 	se := sessionFrom(r)
+	if ld.Unread {
+		s.fail(w, r, se, http.StatusConflict, "lote found no table in this sheet yet: choose on its page how to read it.")
+		return
+	}
 	d, err := do(ld, se)
 	var rf *refusal
 	switch {
@@ -105,6 +109,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			return done{}, refuse(http.StatusConflict, fmt.Sprintf("%s submitted this batch already, on %s.", u.SubmittedBy, u.SubmittedAt.Local().Format("2006-01-02 15:04")))
 		case b.Invalid > 0:
 			return done{}, refuse(http.StatusConflict, fmt.Sprintf("%d rows are invalid: download them, fix them and upload the fixed sheet.", b.Invalid))
+		case b.State == ledger.BatchImporting:
+			// Read again (or imported) right now: its rows are not all there.
+			return done{}, refuse(http.StatusConflict, "This batch is being checked; reload its page when it is done and check the total again.")
 		case r.PostFormValue("confirm") != "yes":
 			return done{}, refuse(http.StatusBadRequest, "Tick the box that confirms the total and the number of payees.")
 		}

@@ -11,25 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"lote/internal/fake"
 )
-
-// testClock is a clock the test moves while the server reads it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // signInFrom signs in to the handler itself, as a browser at addr would:
 // the form first, then the post with its token. It returns the status and
@@ -107,7 +91,7 @@ func TestSignInCountedBeforeChecking(t *testing.T) {
 // owner, at another address, from signing in (issue 13: five bad tries
 // locked the approver out for 15 minutes).
 func TestStrangerCannotLockOutAName(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clock := fake.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	e := newEnv(t, func(o *Options) { o.Now = clock.Now })
 	const stranger, owner = "203.0.113.7", "198.51.100.20"
 	for i := 0; i < loginFreeFailures; i++ {
@@ -211,7 +195,7 @@ func TestSessionsInTheLedger(t *testing.T) {
 // TestSessionAbsoluteLifetime: a session used every hour still ends
 // SessionMaxAge after sign-in (issue 13: the 8 h expiry slid for ever).
 func TestSessionAbsoluteLifetime(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := fake.NewClock(time.Now())
 	e := newEnvClock(t, clock.Now, func(o *Options) { o.Now = clock.Now })
 	ana := e.login("ana")
 	ana.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

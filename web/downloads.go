@@ -35,7 +35,15 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	// The import recorded the upload's CSV separator with the batch. A
 	// copy: a GET records nothing, and a batch run from the command line
 	// keeps writing its results where it did.
-	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, batch.ResultsOptions{Copy: true}); err != nil {
+	opts := batch.ResultsOptions{Copy: true}
+	if hasUpload && u.Expired.IsZero() {
+		// The upload at hand gives the results its cells' types, read as
+		// the import read it.
+		if _, err := os.Stat(u.StoredPath); err == nil {
+			opts.Input, opts.Check = u.StoredPath, s.runOptions(choicesOf(b.ImportOptions)).Check
+		}
+	}
+	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, opts); err != nil {
 		s.internal(w, r, err)
 		return
 	}

@@ -42,8 +42,7 @@ func (r *sending) progress() batch.Progress {
 // one pass, and plans it, sending nothing; warn receives the warnings of
 // valid rows. It returns the report (with the plan's expected fees)
 // whether or not the sheet had invalid rows.
-func (s *Server) importFile(ctx context.Context, path string, warn func(row int, is []check.Issue)) (batch.Report, error) {
-	opts := s.opts.Run
+func (s *Server) importFile(ctx context.Context, path string, opts batch.RunOptions, warn func(row int, is []check.Issue)) (batch.Report, error) {
 	opts.ImportOnly = true // it waits on the page to be submitted
 	opts.Progress = nil
 	opts.Warnings = warn

@@ -45,6 +45,9 @@ func (s *Server) statusOf(b ledger.Batch, u ledger.Upload, hasUpload bool) statu
 		return status{"withdrawn", "Withdrawn by " + u.WithdrawnBy}
 	case b.Invalid > 0:
 		return status{"invalid", "Invalid rows: fix and upload again"}
+	case hasUpload && b.State == "":
+		// An open upload without a batch: lote found no table in it.
+		return status{"invalid", "No table found: choose how to read it"}
 	case !hasUpload:
 		if b.State == ledger.BatchRunning {
 			return status{"stopped", "Interrupted (run from the command line)"}
@@ -108,11 +111,9 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 		if inLedger[id] {
 			continue
 		}
-		if !u.Closed() {
-			continue // its import has not begun: nothing to show yet
-		}
 		// A rejected or withdrawn batch whose rows a corrected sheet took
-		// over is listed from its upload record alone.
+		// over is listed from its upload record alone, and so is an
+		// upload in which lote found no table (its page offers choices).
 		bs = append(bs, uploadBatch(id, u))
 	}
 	sort.SliceStable(bs, func(i, j int) bool { return bs[i].Created.After(bs[j].Created) })

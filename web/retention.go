@@ -50,11 +50,11 @@ func (s *Server) sweep(ctx context.Context) (int, error) {
 		if err := s.l.RecordExpiry(ctx, u.BatchID, removed, ret); err != nil {
 			// Changed since it was listed (a held row released): the
 			// next sweep looks at it again.
-			s.log.Warn("retention: not recorded", "batch", u.BatchID[:12], "err", err)
+			s.log.Warn("retention: not recorded", "batch", ledger.ShortID(u.BatchID), "err", err)
 			continue
 		}
 		n++
-		s.log.Info("retention: deleted the files of an upload", "batch", u.BatchID[:12], "files", len(removed), "retention_days", ret.Days)
+		s.log.Info("retention: deleted the files of an upload", "batch", ledger.ShortID(u.BatchID), "files", len(removed), "retention_days", ret.Days)
 	}
 	return n, nil
 }
@@ -76,7 +76,7 @@ func (s *Server) removeFiles(u ledger.Upload) []string {
 		case err == nil:
 			removed = append(removed, filepath.Base(p))
 		case !errors.Is(err, os.ErrNotExist):
-			s.log.Error("retention: delete", "batch", u.BatchID[:12], "file", filepath.Base(p), "err", err)
+			s.log.Error("retention: delete", "batch", ledger.ShortID(u.BatchID), "file", filepath.Base(p), "err", err)
 		}
 	}
 	return removed

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lote/internal/fake"
 )
 
 // TestRetentionSweep: past the retention an admin set, a server starting
@@ -18,7 +19,7 @@ import (
 // batch still waiting; the page says so and the results still come from
 // the ledger (issue 13: uploads were kept forever).
 func TestRetentionSweep(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := fake.NewClock(time.Now())
 	e := newEnvClock(t, clock.Now, nil)
 	ctx := context.Background()
 	ana, duda := e.login("ana"), e.login("duda")
@@ -34,7 +35,7 @@ func TestRetentionSweep(t *testing.T) {
 	}
 	_, _, checkedPath := duda.upload("bad.csv", bad)
 	checked := strings.TrimPrefix(checkedPath, "/batches/")
-	_, _, waitingPath := ana.upload("waiting.csv", bytes.ReplaceAll(fixed, []byte("PAY-2026-11-"), []byte("PAY-2026-12-")))
+	_, _, waitingPath := ana.upload("waiting.csv", readSample(t, "folha-excel-br.csv"))
 	waiting := strings.TrimPrefix(waitingPath, "/batches/")
 	for _, id := range []string{done, checked, waiting} {
 		if len(id) != 64 {

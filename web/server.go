@@ -23,9 +23,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
-	"lote/check"
 	"lote/ledger"
 	"lote/notify"
+	"lote/sheet"
 	"lote/validate"
 )
 
@@ -233,7 +233,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"short":  func(id string) string { return id[:min(12, len(id))] },
 		"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
 		"add":    func(a, b int) int { return a + b },
-		"letter": check.ColumnLetter,
+		"letter": sheet.ColumnLetter,
 	}
 	out := map[string]*template.Template{}
 	pages, err := fs.Glob(templateFS, "templates/*.html")
@@ -270,6 +270,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /batches/{id}/receipts", s.auth(s.receiptsZip, allRoles...))
 	m.HandleFunc("GET /batches/{id}/reconciliation", s.auth(s.reconciliationReport, allRoles...))
 	m.HandleFunc("POST /batches/{id}/reconciliation", s.auth(s.reconcile, allRoles...))
+	m.HandleFunc("POST /batches/{id}/read", s.auth(s.reread, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/submit", s.auth(s.submit, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/release", s.auth(s.release, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("POST /batches/{id}/approve", s.auth(s.approve, ledger.RoleApprover, ledger.RoleAdmin))

@@ -102,8 +102,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.busy(w, r)
 			return
 		}
-		err := s.checkAndImport(ctx, path, name, id, se.user)
+		err := s.checkAndImport(ctx, path, name, id, se.user, readChoices{}, false)
 		s.endImport()
+		if noTable(err) {
+			// The batch's page offers the choices that find the table.
+			s.log.Info("uploaded without a table found", "user", se.user, "batch", ledger.ShortID(id), "err", err)
+			http.Redirect(w, r, "/batches/"+id, http.StatusSeeOther)
+			return
+		}
 		if err != nil {
 			os.Remove(path)
 			s.importError(w, r, name, err)
@@ -168,19 +174,23 @@ func (s *Server) importError(w http.ResponseWriter, r *http.Request, name string
 // sheet, which repeats their references, can take them. The upload is
 // recorded first so that from the moment the bytes are in the ledger no
 // process sends them but as their policy allows; if the file cannot even
-// be read, the record goes.
-func (s *Server) checkAndImport(ctx context.Context, path, name, id, user string) error {
+// be read, the record goes, unless keep is set or the table was not found
+// (the choices ch may find it: see reread).
+func (s *Server) checkAndImport(ctx context.Context, path, name, id, user string, ch readChoices, keep bool) error {
 	if _, _, err := s.l.RecordUpload(ctx, ledger.Upload{BatchID: id, FileName: name, StoredPath: path, UploadedBy: user}); err != nil {
 		return err
 	}
 	discard := func(err error) error {
+		if keep || noTable(err) {
+			return err
+		}
 		if _, derr := s.l.DiscardUpload(context.WithoutCancel(ctx), id); derr != nil {
 			s.log.Error("discard upload", "batch", ledger.ShortID(id), "err", derr)
 		}
 		return err
 	}
 	warnings := map[int]string{}
-	rep, err := s.importFile(ctx, path, func(row int, is []check.Issue) { warnings[row] = check.EncodeIssues(is) })
+	rep, err := s.importFile(ctx, path, s.runOptions(ch), func(row int, is []check.Issue) { warnings[row] = check.EncodeIssues(is) })
 	if err != nil {
 		return discard(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"lote/batch"
 	"lote/check"
 	"lote/ledger"
+	"lote/sheet"
 )
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
@@ -70,6 +71,20 @@ type batchContent struct {
 	// ReconciledAt is when the last reconciliation report was made on
 	// the page; zero when there is none.
 	ReconciledAt time.Time
+
+	// Notes are what the check said about the sheet as a whole.
+	Notes []string
+	// Unread says lote found no table in the upload it keeps (ReadError
+	// says why, "" when its import never began): it has no rows yet.
+	Unread    bool
+	ReadError string
+	// CanReread offers the form that reads the upload again with Choices
+	// (the command line's --sheet, --header-row, --decimal); OpenChoices
+	// shows it unfolded, when lote could not decide on its own.
+	CanReread   bool
+	OpenChoices bool
+	Choices     readChoices
+	Sheets      []string // the workbook's worksheets lote looked in, to choose from
 }
 
 type stateCount struct {
@@ -104,6 +119,9 @@ type loaded struct {
 	// Gone says the upload was rejected or withdrawn and nothing of it
 	// is kept but its record (see batchContent.Gone): B is made from it.
 	Gone bool
+	// Unread says the upload is open and has no batch: lote found no
+	// table in it (or its import never began). B is made from it.
+	Unread bool
 }
 
 func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool) {
@@ -123,6 +141,10 @@ func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (loaded, bool
 	b, err := s.l.Batch(r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload && u.Closed() {
 		ld.B, ld.Checked, ld.Gone = uploadBatch(id, u), true, true
+		return ld, true
+	}
+	if errors.Is(err, ledger.ErrNotFound) && ld.HasUpload {
+		ld.B, ld.Checked, ld.Unread = uploadBatch(id, u), true, true
 		return ld, true
 	}
 	if errors.Is(err, ledger.ErrNotFound) {
@@ -168,8 +190,8 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	}
 	c.HiddenColumns = len(b.Header) - len(shown)
 	var err error
-	c.Checked = ld.Checked
-	if !ld.Gone {
+	c.Checked, c.Unread, c.Notes = ld.Checked, ld.Unread, b.ImportOptions.Notes
+	if !ld.Gone && !ld.Unread {
 		err = s.ledgerPage(ctx, &c, hasUpload)
 	}
 	if err != nil {
@@ -191,7 +213,7 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	c.CanSubmit = open && uploader && !u.Submitted() && b.Invalid == 0 && c.ToSend > 0 && b.State != ledger.BatchImporting
 	c.CanApprove = open && approver && u.WaitsForApproval() && otherPerson && se.user != u.ApprovedBy
 	c.CanReject = open && approver && u.WaitsForApproval() && otherPerson
-	c.CanWithdraw = open && !c.SentAny && !c.Sending &&
+	c.CanWithdraw = open && !ld.Unread && !c.SentAny && !c.Sending &&
 		(se.user == u.UploadedBy || se.user == u.SubmittedBy || se.role == ledger.RoleAdmin)
 	// Held rows are released before the batch is submitted, so that what
 	// is submitted (and approved) includes them.
@@ -200,6 +222,17 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	c.CanSettle = se.role == ledger.RoleAdmin && !sending
 	c.CanResume = hasUpload && !sending && s.mayRunIgnoringPause(u) && b.State != ledger.BatchDone &&
 		(u.Paused || c.Status.Key == "stopped")
+	c.CanReread = open && uploader && !u.Submitted() && !c.SentAny && !sending && u.Expired.IsZero() &&
+		(ld.Unread || b.State != ledger.BatchImporting)
+	c.Choices = choicesOf(b.ImportOptions)
+	if ld.Unread {
+		// The choices tried last come back in the query (see reread).
+		if ch, err := choicesFrom(r.URL.Query()); err == nil {
+			c.Choices = ch
+		}
+		c.ReadError, c.Sheets = s.tableError(c.Name, u.StoredPath, c.Choices)
+	}
+	c.OpenChoices = ld.Unread || c.Checked
 	c.HasResults = b.State == ledger.BatchRunning || b.State == ledger.BatchDone
 	if st, err := os.Stat(s.reconciliationPath(b.ID)); err == nil && c.HasResults {
 		c.ReconciledAt = st.ModTime()
@@ -285,6 +318,7 @@ var notices = map[string]string{
 	"released":   "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
 	"settled":    "Settled: the ledger records what you found, with your name; a row to send again goes with Resume.",
 	"reconciled": "Reconciled with Stone: every transfer's status is recorded; the report is ready to download.",
+	"reread":     "Checked again, read as chosen below: check the rows and the total before you submit.",
 }
 
 // The batch page stays small whatever the sheet (under 200 KB for a page
@@ -421,7 +455,7 @@ func columnIndex(header []string, name string) int {
 	}
 	if l, ok := strings.CutPrefix(name, "column "); ok {
 		for i := range header {
-			if check.ColumnLetter(i) == l {
+			if sheet.ColumnLetter(i) == l {
 				return i
 			}
 		}

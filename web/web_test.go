@@ -270,7 +270,7 @@ func TestUploadRefusals(t *testing.T) {
 	}{
 		{"too large", "big.csv", big, http.StatusRequestEntityTooLarge, "The file is larger than the limit of 1 KB."},
 		{"not a sheet", "notes.pdf", fixed[:100], http.StatusUnsupportedMediaType, "notes.pdf is not a sheet lote reads"},
-		{"no header", "empty.csv", []byte("a,b\n1,2\n"), http.StatusUnprocessableEntity, "empty.csv: "},
+		{"not a workbook", "sheet.xlsx", []byte("PK\x03\x04 not a zip"), http.StatusUnprocessableEntity, "sheet.xlsx: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

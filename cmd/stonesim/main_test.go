@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"lote/internal/fake"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's logging goroutines.
@@ -41,10 +41,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestRunServesTokenAndTransfer(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := fake.Key()
 	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	pemPath := filepath.Join(t.TempDir(), "client.pub")
 	if err := os.WriteFile(pemPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {

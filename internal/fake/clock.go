@@ -57,3 +57,25 @@ var Key = sync.OnceValue(func() *rsa.PrivateKey {
 	}
 	return k
 })
+
+var (
+	keysMu sync.Mutex
+	others = map[int]*rsa.PrivateKey{}
+)
+
+// OtherKey returns the test binary's n-th key besides Key (n ≥ 1), made
+// once: for a test whose keys must differ, such as a client's and a
+// server's, or one no emulator trusts.
+func OtherKey(n int) *rsa.PrivateKey {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	k, ok := others[n]
+	if !ok {
+		var err error
+		if k, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+		others[n] = k
+	}
+	return k
+}

@@ -2,36 +2,27 @@ package stonetest
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"lote/internal/fake"
 	"lote/stone"
 )
 
-// Keys are slow to generate; every test shares these two.
+// Keys are slow to generate; every test shares these three.
 var (
-	clientKey = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
-	serverKey = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
-	otherKey  = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
+	clientKey = fake.Key
+	serverKey = func() *rsa.PrivateKey { return fake.OtherKey(1) }
+	otherKey  = func() *rsa.PrivateKey { return fake.OtherKey(2) }
 )
-
-func mustKey() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
 
 const (
 	testClient  = "3f2a6c1e-0d5b-4c1f-9a59-4b7e2f1c9d01"
