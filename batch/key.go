@@ -127,6 +127,11 @@ func Fingerprint(env, accountID string, p *validate.Payout, occurrence int) stri
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
+	if p.PixKey != "" {
+		// A Pix to a key: the key is the payee's account. TED and
+		// internal payouts keep the fingerprints they always had.
+		h.Write([]byte("pix-key\x00" + p.PixKey))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -37,6 +37,9 @@ const (
 	// them has it as FieldDocument.
 	FieldCPF
 	FieldCNPJ
+	// FieldPixKey is a Pix key: a row with one is paid by Pix to the key
+	// and needs no bank data.
+	FieldPixKey
 	numFields
 )
 
@@ -58,6 +61,7 @@ var fieldNames = [numFields]string{
 	FieldBranchDigit:  "branch_digit",
 	FieldCPF:          "cpf",
 	FieldCNPJ:         "cnpj",
+	FieldPixKey:       "pix_key",
 }
 
 // String returns the canonical column name.
@@ -94,6 +98,7 @@ var Headers = []HeaderNames{
 		{"vencimento", "data vencimento", "data de vencimento", "dt. vencimento", "due date"},
 		{"data", "date"},
 	}},
+	{FieldPixKey, [][]string{{"pix_key", "chave_pix", "pix", "chave", "chave pix do favorecido", "chave do favorecido"}}},
 	{FieldReference, [][]string{{"reference", "referência", "ref.", "id", "identificador", "seu número", "external id"}}},
 }
 
@@ -139,6 +144,12 @@ var payoutWords = []struct{ stem, what string }{
 // apart (exactly one of them), and document may be separate CPF and CNPJ
 // columns.
 var required = []Field{FieldName, FieldDocument, FieldInstitution, FieldBranch, FieldAccount}
+
+// bankField reports whether f is bank data, which a sheet with a Pix key
+// column need not have.
+func bankField(f Field) bool {
+	return f == FieldInstitution || f == FieldBranch || f == FieldAccount
+}
 
 // foldHeader reduces a header to lower-case letters and digits, without
 // accents, and without the currency "R$" that units add:
@@ -332,6 +343,9 @@ func MapHeader(header []string) (Mapping, error) {
 	}
 	e.Both = m.Has(FieldAmount) && m.Has(FieldAmountCents)
 	for _, f := range required {
+		if bankField(f) && m.Has(FieldPixKey) {
+			continue // rows without bank data are paid to their key
+		}
 		if !m.Has(f) && !(f == FieldDocument && m.Has(FieldCPF)) {
 			e.Missing = append(e.Missing, f.String())
 		}
