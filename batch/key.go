@@ -177,3 +177,11 @@ func readableReference(ref string) bool {
 	}
 	return true
 }
+
+// PixConfirmKey returns the idempotency key of a Pix's confirmation, from
+// the key of its create: the two steps have keys of their own (Stone
+// requires it), and the same row always confirms with the same key.
+func PixConfirmKey(createKey string) string {
+	sum := sha256.Sum256([]byte("lote-pix-confirm\x00" + createKey))
+	return "lote-c" + hex.EncodeToString(sum[:])[:40]
+}
