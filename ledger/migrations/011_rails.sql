@@ -23,3 +23,8 @@ CREATE UNIQUE INDEX rows_pix_payment ON rows (pix_payment_id) WHERE pix_payment_
 -- key's owner, a masked CPF), shown beside the sheet's when they differ.
 ALTER TABLE rows ADD COLUMN payee_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE rows ADD COLUMN payee_document TEXT NOT NULL DEFAULT '';
+
+-- refunded_cents is how much of a Pix came back, whole or in part, as
+-- Stone adds up its refunds (refunded_amount): a partial refund leaves the
+-- payment SETTLED and the row part paid, part returned.
+ALTER TABLE reconciliations ADD COLUMN refunded_cents INTEGER NOT NULL DEFAULT 0 CHECK (refunded_cents >= 0);
