@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -126,7 +127,30 @@ func TestRunPaysEveryRailOnceUnderFaults(t *testing.T) {
 	if rep.Unresolved != 0 || rep.Summary[ledger.Accepted].Rows != 9 || rep.Summary[ledger.NeedsReview].Rows != 1 {
 		t.Fatalf("report: unresolved %d, summary %+v", rep.Unresolved, rep.Summary)
 	}
+	wantRails := []RailPlan{{"ted", 2, 2003}, {"internal", 2, 4003}, {"pix", 6, 18021}}
+	if !slices.Equal(rep.Plan.Rails, wantRails) {
+		t.Errorf("plan by rail %+v, want %+v", rep.Plan.Rails, wantRails)
+	}
 	checkRailsOnce(t, e, rep.Batch.ID)
+
+	// The results sheet says each row's rail, a Pix's end-to-end id and
+	// the payee Stone resolved.
+	out := filepath.Join(e.dir, "rails.results.csv")
+	if err := WriteResults(context.Background(), e.l, rep.Batch.ID, out); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	rows := e.rows(rep.Batch.ID)
+	for _, want := range []string{
+		"T1,Pessoa Um,", ",ted,,\r\n",
+		",internal,,\r\n",
+		",pix," + rows[6].EndToEndID + ",\"Carla Dias, ***",
+		"needs_review,,,,\"The Pix key belongs to \"\"Someone Else\"\"",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("results lack %q:\n%s", want, b)
+		}
+	}
 
 	// Running it again sends nothing: the held Pix is not confirmed.
 	before := e.srv.RequestCount()

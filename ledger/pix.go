@@ -37,3 +37,63 @@ func (l *Ledger) PixCreated(ctx context.Context, batch string, row int, a Attemp
 	}
 	return err
 }
+
+// RailTotals are the rows of one rail still to send: pending and
+// attempted, and held ones apart.
+type RailTotals struct {
+	Rail        string
+	ToSend      Totals // pending and attempted
+	Held        Totals
+	Accepted    Totals
+	NeedsReview Totals
+}
+
+// RailSummary counts a batch's valid rows and adds up their amounts by
+// rail, in the order ted, internal, pix; rails without rows are left out.
+func (l *Ledger) RailSummary(ctx context.Context, batch string) ([]RailTotals, error) {
+	rs, err := l.r.QueryContext(ctx, `SELECT r.rail, r.state, count(*), coalesce(sum(r.amount_cents), 0)
+		FROM rows r JOIN batches b ON b.num = r.batch WHERE b.id = ? AND r.state <> 'invalid' GROUP BY r.rail, r.state`, batch)
+	if err != nil {
+		return nil, fmt.Errorf("rails of batch %s: %w", batch, err)
+	}
+	defer rs.Close()
+	by := map[string]*RailTotals{}
+	for rs.Next() {
+		var rail string
+		var st State
+		var t Totals
+		if err := rs.Scan(&rail, &st, &t.Rows, &t.Cents); err != nil {
+			return nil, fmt.Errorf("rails of batch %s: %w", batch, err)
+		}
+		rt := by[rail]
+		if rt == nil {
+			rt = &RailTotals{Rail: rail}
+			by[rail] = rt
+		}
+		var dst *Totals
+		switch st {
+		case Pending, Attempted:
+			dst = &rt.ToSend
+		case Held:
+			dst = &rt.Held
+		case Accepted:
+			dst = &rt.Accepted
+		case NeedsReview:
+			dst = &rt.NeedsReview
+		default:
+			continue
+		}
+		dst.Rows += t.Rows
+		dst.Cents += t.Cents
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("rails of batch %s: %w", batch, err)
+	}
+	var out []RailTotals
+	for _, rail := range []string{RailTED, RailInternal, RailPix} {
+		if rt := by[rail]; rt != nil {
+			out = append(out, *rt)
+		}
+	}
+	return out, nil
+}
