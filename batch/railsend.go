@@ -262,7 +262,7 @@ func pixRequest(accountID string, p *validate.Payout) stone.CreatePixPayment {
 	if p.PixKey == "" {
 		a, e := p.Target.Account, p.Target.Entity
 		c.Target = stone.NewPixTarget(e.Name, e.Document, a.InstitutionCode,
-			stone.PixAccount{AccountCode: a.AccountCode, AccountType: a.AccountType, BranchCode: a.BranchCode})
+			stone.PixAccount{AccountCode: a.AccountCode, AccountType: a.AccountType, BranchCode: fmt.Sprintf("%04s", a.BranchCode)})
 	}
 	return c
 }

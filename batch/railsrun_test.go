@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
+	"lote/validate"
 )
 
 // railsSheet is a sheet mixing the three rails: TEDs, accounts at Stone,
@@ -210,4 +212,39 @@ func TestRunResumesPixBetweenCreateAndConfirm(t *testing.T) {
 		t.Errorf("the created payment was read %d times on resume, want 1", reads)
 	}
 	checkRailsOnce(t, e, rep.Batch.ID)
+}
+
+// With BankRail auto, bank data at an institution in Pix go by Pix by bank
+// data; an account Pix cannot reach (a deposit account, CD) stays a TED.
+func TestRunPixByBankData(t *testing.T) {
+	e := newEnv(t, stonetest.Options{})
+	sheet := "name,document,institution_code,branch_code,account_code,account_type,amount_cents\n" +
+		"Pessoa Um," + cpf(1) + ",341,501,10001,CC,1001\n" +
+		"Pessoa Dois," + cpf(2) + ",341,1234,20002,CD,1002\n"
+	path := filepath.Join(e.dir, "auto.csv")
+	if err := os.WriteFile(path, []byte(sheet), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := e.opts()
+	o.Check.Validate.BankRail = validate.RailAuto
+	rep, err := Run(context.Background(), path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := e.rows(rep.Batch.ID)
+	if rows[2].Rail != ledger.RailPix || rows[2].State != ledger.Accepted || rows[3].Rail != ledger.RailTED || rows[3].State != ledger.Accepted {
+		t.Fatalf("rows: %s %s, %s %s; want an accepted Pix and an accepted TED", rows[2].Rail, rows[2].State, rows[3].Rail, rows[3].State)
+	}
+	pix := e.srv.PixPayments()
+	if len(pix) != 1 || len(e.srv.Transfers()) != 1 {
+		t.Fatalf("%d Pix and %d TEDs at the emulator, want 1 and 1", len(pix), len(e.srv.Transfers()))
+	}
+	var body stone.CreatePixPayment
+	if err := json.Unmarshal(pix[0].Request, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Key != "" || body.Target == nil || body.Target.Institution.ISPB != "60701190" || body.Target.Account.BranchCode != "0501" ||
+		body.Target.Account.AccountCode != "10001" || body.Target.Entity.Document != cpf(1) || pix[0].Confirmations != 1 {
+		t.Errorf("Pix sent %s, confirmed %d times; want Itaú's bank data, branch 0501", pix[0].Request, pix[0].Confirmations)
+	}
 }

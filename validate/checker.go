@@ -117,7 +117,19 @@ type Options struct {
 	// payout; copying one keeps it. On a large file it saves allocating a
 	// payout per valid row.
 	ReusePayouts bool
+
+	// BankRail is how a row with bank data outside Stone is paid: RailTED
+	// (also ""), RailPix (Pix by bank data; an institution outside Pix is
+	// an error) or RailAuto (Pix when the institution takes part in Pix
+	// and the account can receive one, else TED).
+	BankRail string
 }
+
+// RailAuto is the BankRail that picks Pix or TED per row.
+const RailAuto = "auto"
+
+// ErrNoPix is the rule of a row that --rail pix cannot pay by Pix.
+var ErrNoPix = &Rule{"institution_not_pix", "cannot receive a Pix by bank data"}
 
 // MaxAmbiguousWait is how many rows a Checker holds back while an ambiguous
 // amount waits for the file to show its decimal convention.
@@ -131,6 +143,7 @@ const MaxAmbiguousWait = 10000
 // concurrent use.
 type Checker struct {
 	dir             *Directory
+	bankRail        string
 	today           time.Time
 	fixed           Decimal // from Options: never inferred
 	conv            Decimal // the file's convention once known
@@ -182,6 +195,7 @@ func NewChecker(opts Options) *Checker {
 		conv:            opts.Decimal,
 		allowDuplicates: opts.AllowDuplicates,
 		reusePayouts:    opts.ReusePayouts,
+		bankRail:        opts.BankRail,
 		seen:            newSeenTable(),
 	}
 	if c.dir == nil {
@@ -547,6 +561,9 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 			p.warn(in.Institution, "institution_code", WarnBankDataNotUsed, "This row has a Pix key and bank data; it is paid by Pix to the key, and the bank data are not used. Clear the key to pay the account instead.")
 		}
 		c.bankData(p, in, byKey)
+		if !byKey && pay.Rail == "" && (c.bankRail == RailPix || c.bankRail == RailAuto) {
+			c.pixByBankData(p, in)
+		}
 	}
 
 	c.checkAmount(p, in)
@@ -642,6 +659,28 @@ func (c *Checker) bankData(p *pendingRow, in *Input, byKey bool) {
 		pay.Target.Account.AccountCode, pay.Target.Account.BranchCode, pay.Target.Account.AccountType = account, branch2, typ2
 	}
 
+}
+
+// pixByBankData sends a row with bank data by Pix when its institution
+// takes part in Pix and its account can receive one (a checking, savings
+// or payment account with a branch); with BankRail RailPix a row that
+// cannot is an error, with RailAuto it stays a TED.
+func (c *Checker) pixByBankData(p *pendingRow, in *Input) {
+	a := p.payout.Target.Account
+	if a.InstitutionCode == "" || a.AccountCode == "" {
+		return // its bank data have errors already
+	}
+	_, inPix := PixParticipant(a.InstitutionCode)
+	okAccount := a.BranchCode != "" && (a.AccountType == "CC" || a.AccountType == "PP" || a.AccountType == "PG")
+	switch {
+	case inPix && okAccount:
+		p.payout.Rail = RailPix
+	case c.bankRail == RailAuto:
+	case !inPix:
+		p.errorf(in.Institution, "institution_code", fail(ErrNoPix, "This institution does not take part in Pix, so --rail pix cannot pay it: pay it by TED (--rail ted or auto) or by its Pix key."))
+	default:
+		p.errorf(in.AccountType, "account_type", fail(ErrNoPix, "A Pix by bank data goes to a checking, savings or payment account with a branch: pay this one by TED (--rail ted or auto) or by its Pix key."))
+	}
 }
 
 // blankBank reports whether a row has no bank, branch, account or account

@@ -65,3 +65,33 @@ func FuzzPixKey(f *testing.F) {
 		}
 	})
 }
+
+func TestBankRail(t *testing.T) {
+	for _, tc := range []struct {
+		rail, typ  string
+		want, code string
+	}{
+		{RailTED, "CC", RailTED, ""},
+		{RailAuto, "CC", RailPix, ""},
+		{RailAuto, "CD", RailTED, ""},
+		{RailPix, "CC", RailPix, ""},
+		{RailPix, "CD", "", "institution_not_pix"},
+	} {
+		c := NewChecker(Options{Today: testToday, BankRail: tc.rail})
+		in := row(2)
+		in.AccountType = text("Tipo", tc.typ)
+		res := append(c.Add(in), c.Close()...)
+		if len(res) != 1 {
+			t.Fatalf("%d results", len(res))
+		}
+		r := res[0]
+		switch {
+		case tc.code != "":
+			if r.Valid() || len(r.Errors) != 1 || r.Errors[0].Code != tc.code || r.Errors[0].Column != "Tipo" {
+				t.Errorf("--rail %s, %s: valid %v errors %v; want %s at Tipo", tc.rail, tc.typ, r.Valid(), r.Errors, tc.code)
+			}
+		case !r.Valid() || RailOf(r.Payout) != tc.want:
+			t.Errorf("--rail %s, %s: valid %v errors %v payout %+v; want rail %s", tc.rail, tc.typ, r.Valid(), r.Errors, r.Payout, tc.want)
+		}
+	}
+}
