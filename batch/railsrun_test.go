@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"lote/ledger"
 	"lote/stone"
@@ -211,6 +212,7 @@ func TestRunResumesPixBetweenCreateAndConfirm(t *testing.T) {
 	if reads != 1 {
 		t.Errorf("the created payment was read %d times on resume, want 1", reads)
 	}
+
 	checkRailsOnce(t, e, rep.Batch.ID)
 }
 
@@ -246,5 +248,38 @@ func TestRunPixByBankData(t *testing.T) {
 	if body.Key != "" || body.Target == nil || body.Target.Institution.ISPB != "60701190" || body.Target.Account.BranchCode != "0501" ||
 		body.Target.Account.AccountCode != "10001" || body.Target.Entity.Document != cpf(1) || pix[0].Confirmations != 1 {
 		t.Errorf("Pix sent %s, confirmed %d times; want Itaú's bank data, branch 0501", pix[0].Request, pix[0].Confirmations)
+	}
+}
+
+// A Pix created and not confirmed is confirmed on a resume days later: it
+// is read by its id, so the age of its create's key does not matter (a row
+// whose create may have been sent without an answer is held instead).
+func TestRunResumesCreatedPixAfterKeyLifetime(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := newEnv(t, stonetest.Options{InFlight: func(r *http.Request) {
+		if r.URL.Path == "/api/v1/pix/outbound_pix_payments" {
+			cancel()
+		}
+	}})
+	if err := e.srv.AddPixKey("ana@exemplo.com", stonetest.PixKey{Name: "Ana Lima", Document: cpf(1)}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(e.dir, "one.csv")
+	if err := os.WriteFile(path, []byte("name,document,chave_pix,amount_cents\nAna Lima,"+cpf(1)+",ana@exemplo.com,1500\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Run(ctx, path, e.opts()); err != nil || !rep.Interrupted {
+		t.Fatalf("first run: %v, %+v", err, rep)
+	}
+	o := e.opts()
+	o.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
+	rep, err := Run(context.Background(), path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.rows(rep.Batch.ID)[2]
+	pix := e.srv.PixPayments()
+	if r.State != ledger.Accepted || len(pix) != 1 || pix[0].Confirmations != 1 || r.TransferID != pix[0].Payment.ID {
+		t.Errorf("row %s %s %q; %d Pix; want accepted by the one Pix, confirmed once", r.State, r.ErrorCode, r.ErrorMessage, len(pix))
 	}
 }

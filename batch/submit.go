@@ -214,7 +214,9 @@ func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) e
 		if ctx.Err() != nil {
 			return nil
 		}
-		if row.State == ledger.Attempted && !row.FirstAttemptedAt.IsZero() &&
+		// A Pix whose create answered is read by its id, and confirming a
+		// payment twice cannot pay it twice: its keys' age does not matter.
+		if row.State == ledger.Attempted && !row.FirstAttemptedAt.IsZero() && row.PixPaymentID == "" &&
 			r.now().Sub(row.FirstAttemptedAt) > r.opts.IdempotencyTTL {
 			// Stone may have forgotten the key: a resend could be a
 			// second transfer (stone-api.md §5).

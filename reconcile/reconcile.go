@@ -752,20 +752,23 @@ func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.T
 			valid++
 			sum += rr.AmountCents
 		}
-		rail := cmpOr(rr.Rail, ledger.RailTED)
-		rt := br.ByRail[rail]
-		rt.Rows++
-		rt.AmountCents += rr.AmountCents
-		switch {
-		case back > 0:
-			rt.PaidCents += rr.AmountCents - back
-			rt.ReturnedCents += back
-		case cat == CategoryPaid:
-			rt.PaidCents += rr.AmountCents
-		case cat == CategoryReturned:
-			rt.ReturnedCents += rr.AmountCents
+		// An invalid row, never to be paid, has no rail.
+		if rr.State != ledger.Invalid {
+			rail := cmpOr(rr.Rail, ledger.RailTED)
+			rt := br.ByRail[rail]
+			rt.Rows++
+			rt.AmountCents += rr.AmountCents
+			switch {
+			case back > 0:
+				rt.PaidCents += rr.AmountCents - back
+				rt.ReturnedCents += back
+			case cat == CategoryPaid:
+				rt.PaidCents += rr.AmountCents
+			case cat == CategoryReturned:
+				rt.ReturnedCents += rr.AmountCents
+			}
+			br.ByRail[rail] = rt
 		}
-		br.ByRail[rail] = rt
 		if back > 0 {
 			br.NeedsPerson++ // part of the money came back
 		}

@@ -84,30 +84,7 @@ func TestCrashResumeRails(t *testing.T) {
 	if err := os.WriteFile(sheet, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sim := exec.Command(bins.stonesim, simArgs...)
-	stdout, err := sim.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sim.Process.Signal(os.Interrupt)
-		sim.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() {
-		t.Fatalf("stonesim printed nothing: %v", sc.Err())
-	}
-	url, ok := strings.CutPrefix(sc.Text(), "stonesim listening on ")
-	if !ok {
-		t.Fatalf("stonesim said %q", sc.Text())
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	url := startSim(t, simArgs)
 
 	ledgerFile := filepath.Join(dir, "lote.db")
 	runArgs := []string{"run", sheet, "--env", "sandbox", "--api-url", url, "--auth-url", url,
@@ -234,4 +211,34 @@ func TestCrashResumeRails(t *testing.T) {
 		t.Errorf("only %d of %d kills came while rows were being sent (seed %d)", midway, kills, seed)
 	}
 	t.Logf("%d kills, %d of them while rows were being sent", kills, midway)
+}
+
+// startSim runs the emulator binary with args and returns its URL.
+func startSim(t *testing.T, args []string) string {
+	t.Helper()
+	sim := exec.Command(bins.stonesim, args...)
+	stdout, err := sim.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sim.Process.Signal(os.Interrupt)
+		sim.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatalf("stonesim printed nothing: %v", sc.Err())
+	}
+	url, ok := strings.CutPrefix(sc.Text(), "stonesim listening on ")
+	if !ok {
+		t.Fatalf("stonesim said %q", sc.Text())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return url
 }
