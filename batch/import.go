@@ -423,6 +423,7 @@ func (r *runner) importRow(ctx context.Context, batchID string, c check.Checked,
 	row.ISPB = p.Target.Account.InstitutionCode
 	row.Branch = p.Target.Account.BranchCode
 	row.Account = p.Target.Account.AccountCode
+	row.Rail = validate.RailOf(p)
 	if st.seen != nil {
 		row.Fingerprint = st.seen.next(r.opts.Env, r.opts.AccountID, p)
 	} else {

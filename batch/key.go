@@ -127,6 +127,11 @@ func Fingerprint(env, accountID string, p *validate.Payout, occurrence int) stri
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
+	if p.PixKey != "" {
+		// A Pix to a key: the key is the payee's account. TED and
+		// internal payouts keep the fingerprints they always had.
+		h.Write([]byte("pix-key\x00" + p.PixKey))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -171,4 +176,12 @@ func readableReference(ref string) bool {
 		}
 	}
 	return true
+}
+
+// PixConfirmKey returns the idempotency key of a Pix's confirmation, from
+// the key of its create: the two steps have keys of their own (Stone
+// requires it), and the same row always confirms with the same key.
+func PixConfirmKey(createKey string) string {
+	sum := sha256.Sum256([]byte("lote-pix-confirm\x00" + createKey))
+	return "lote-c" + hex.EncodeToString(sum[:])[:40]
 }

@@ -21,6 +21,7 @@ import (
 var ResultColumns = []string{
 	"lote_status", "transfer_id", "api_status", "fee", "error",
 	"idempotency_key", "scheduled_to_effective", "processed_at",
+	"rail", "end_to_end_id", "payee_at_bank",
 }
 
 // ResultsPath is where the results of the sheet at input go by default:
@@ -250,7 +251,19 @@ func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
 		sheet.Cell{Value: r.IdempotencyKey},
 		sched,
 		sheet.Cell{Value: processed},
+		sheet.Cell{Value: railCell(r)},
+		sheet.Cell{Value: r.EndToEndID},
+		sheet.Cell{Value: joinPresent(", ", r.PayeeName, r.PayeeDocument)},
 	)
+}
+
+// railCell is a row's rail in the results: empty for a row never to be
+// paid (invalid), which has none.
+func railCell(r ledger.Row) string {
+	if r.State == ledger.Invalid {
+		return ""
+	}
+	return r.Rail
 }
 
 // RowError is the results sheet's error text for a row: for an invalid row

@@ -144,11 +144,11 @@ func TestWriteResultsCSVContent(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	got := string(b)
 	for _, want := range []string{
-		"\xEF\xBB\xBFnome;documento;valor;banco;agencia;conta;obs;lote_status;transfer_id;api_status;fee;error;idempotency_key;scheduled_to_effective;processed_at\r\n",
+		"\xEF\xBB\xBFnome;documento;valor;banco;agencia;conta;obs;lote_status;transfer_id;api_status;fee;error;idempotency_key;scheduled_to_effective;processed_at;rail;end_to_end_id;payee_at_bank\r\n",
 		// The user's amount cell as written; the fee as reais with a comma;
 		// both quoted, as every field holding a ',' or ';' is, so that a
 		// reader splitting on ',' keeps them whole.
-		"Ana Souza;529.982.247-25;\"1.234,56\";341;0001;12345-6;ok;accepted;tr-0001;CREATED;\"4,00\";awaiting approval in Stone's app;lote-key-2;2026-11-24;2026-11-23T13:04:05Z\r\n",
+		"Ana Souza;529.982.247-25;\"1.234,56\";341;0001;12345-6;ok;accepted;tr-0001;CREATED;\"4,00\";awaiting approval in Stone's app;lote-key-2;2026-11-24;2026-11-23T13:04:05Z;ted;;\r\n",
 		// Validation problems joined, quoted as CSV quotes them.
 		`"valor: ""1.234"": is ambiguous: R$ 1.234,00 or R$ 1,23?; documento: ""111.111.111-11"": is not a valid CPF"`,
 		"target institution 999 is unknown (srn:error:unprocessable_entity)",

@@ -130,10 +130,21 @@ type Plan struct {
 	// (a payee paid another amount recently); WarningCount counts them.
 	Warnings     []RowNote
 	WarningCount int
+	// Rails count and add up the rows to send by rail (TED, internal
+	// transfer, Pix), in that order; a rail with nothing to send is left
+	// out.
+	Rails []RailPlan
 	// Notes are what the import found about the sheet as a whole (where
 	// the table is, columns not read, totals rows skipped); empty on a
 	// resume, which does not read the sheet.
 	Notes []string
+}
+
+// RailPlan is one rail's share of a plan.
+type RailPlan struct {
+	Rail       string // validate.RailTED, RailInternal or RailPix
+	Rows       int
+	TotalCents int64
 }
 
 // RowNote is one row of a plan that a person should read about.
@@ -608,6 +619,23 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		}
 	}
 	p.Scheduled = scheduled
+	rails, err := r.l.RailSummary(ctx, b.ID)
+	if err != nil {
+		return p, err
+	}
+	teds := 0
+	for _, rt := range rails {
+		n, c := rt.ToSend.Rows, rt.ToSend.Cents
+		if p.Releasing > 0 {
+			n, c = n+rt.Held.Rows, c+rt.Held.Cents
+		}
+		if rt.Rail == ledger.RailTED {
+			teds = n
+		}
+		if n > 0 {
+			p.Rails = append(p.Rails, RailPlan{Rail: rt.Rail, Rows: n, TotalCents: c})
+		}
+	}
 	if p.ToSend == 0 {
 		return p, nil
 	}
@@ -624,7 +652,9 @@ func (r *runner) plan(ctx context.Context, b ledger.Batch, scheduled int) (Plan,
 		}
 		r.log.Warn("transfer fee unknown", "err", err)
 	} else {
-		p.FeeCents = fee.Amount * int64(max(0, p.ToSend-fee.RemainingFreeTransfers))
+		// The fee Stone reports is a TED's; internal transfers and Pix
+		// are not charged it.
+		p.FeeCents = fee.Amount * int64(max(0, teds-fee.RemainingFreeTransfers))
 	}
 	var bal *stone.Balance
 	err = r.read(ctx, "read the balance", func(ctx context.Context) (err error) {

@@ -219,7 +219,9 @@ func (s *sender) dispatch(ctx context.Context, g *errgroup.Group, tick func()) e
 		if ctx.Err() != nil {
 			return nil
 		}
-		if row.State == ledger.Attempted && !row.FirstAttemptedAt.IsZero() &&
+		// A Pix whose create answered is read by its id, and confirming a
+		// payment twice cannot pay it twice: its keys' age does not matter.
+		if row.State == ledger.Attempted && !row.FirstAttemptedAt.IsZero() && row.PixPaymentID == "" &&
 			r.now().Sub(row.FirstAttemptedAt) > r.opts.IdempotencyTTL {
 			// Stone may have forgotten the key: a resend could be a
 			// second transfer (stone-api.md §5).
@@ -327,17 +329,42 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 	if err != nil {
 		return err
 	}
+	switch validate.RailOf(&p) {
+	case validate.RailPix:
+		return s.workPix(ctx, row, &p)
+	case validate.RailInternal:
+		return s.workInternal(ctx, row, &p)
+	}
 	body := tedRequest(r.opts.AccountID, &p)
+	var tr *stone.Transfer
+	a, ok, err := s.call(ctx, row, s.conflict, func(ctx context.Context, info *stone.CallInfo) (err error) {
+		tr, err = r.c.CreateTransfer(ctx, row.IdempotencyKey, body, stone.WithCallInfo(info))
+		return err
+	})
+	if !ok {
+		return err
+	}
+	return s.accept(row, a, tedTransfer(tr))
+}
+
+// call makes one request for row under the shared limiter, again and again
+// while its failures may be retried, until it succeeds (ok, with its
+// attempt, not yet recorded), the row is settled, its attempts run out or
+// ctx ends. A 409 goes to conflict. err is only for failures that must
+// stop the run.
+func (s *sender) call(ctx context.Context, row ledger.Row, conflict func(ledger.Row, *ledger.Attempt, *stone.Error) error,
+	do func(ctx context.Context, info *stone.CallInfo) error) (_ ledger.Attempt, ok bool, _ error) {
+	r := s.r
 	for attempt := 1; ; attempt++ {
 		if err := s.lim.Wait(ctx); err != nil {
-			return nil // stopping: the row stays attempted
+			return ledger.Attempt{}, false, nil // stopping: the row stays attempted
 		}
 		// The request runs on a context that ctx does not cancel: a
 		// request already on its way finishes and is recorded.
 		reqCtx, cancel := context.WithTimeout(s.bg, r.opts.RequestTimeout)
 		var info stone.CallInfo
 		at := r.now()
-		tr, err := r.c.CreateTransfer(reqCtx, row.IdempotencyKey, body, stone.WithCallInfo(&info))
+		err := do(reqCtx, &info)
 		timedOut := reqCtx.Err() != nil
 		cancel()
 		if stop := s.reach.observe(r.now(), err, timedOut); stop != nil {
@@ -348,35 +375,40 @@ func (s *sender) work(ctx context.Context, row ledger.Row) error {
 		a := ledger.Attempt{At: at, HTTPStatus: info.Status, RequestID: info.RequestID, Latency: info.Latency}
 		if err == nil {
 			s.lim.Succeeded()
-			return s.accept(row, a, tr)
+			return a, true, nil
 		}
-		settledRow, retry, err := s.failed(ctx, row, &a, err)
+		settledRow, retry, err := s.failed(ctx, row, &a, err, conflict)
 		if err != nil || settledRow {
-			return s.ledgerErr(err)
+			return a, false, s.ledgerErr(err)
 		}
 		if !retry {
-			return nil
+			return a, false, nil
 		}
 		if attempt >= r.opts.MaxAttempts {
 			s.unresolved.Add(1)
 			r.log.Warn("row not confirmed", "batch", ledger.ShortID(s.batch), "row", row.Row, "attempts", attempt)
-			return nil
+			return a, false, nil
 		}
 		if ctx.Err() != nil {
-			return nil
+			return a, false, nil
 		}
 		if err := r.opts.Sleep(ctx, pace.Backoff(attempt)); err != nil {
-			return nil
+			return a, false, nil
 		}
 	}
 }
 
-func (s *sender) accept(row ledger.Row, a ledger.Attempt, tr *stone.Transfer) error {
-	a.Outcome = ledger.OutcomeAccepted
+// tedTransfer is what the ledger keeps of a TED Stone accepted.
+func tedTransfer(tr *stone.Transfer) ledger.Transfer {
 	t := ledger.Transfer{ID: tr.ID, Status: tr.Status, FeeCents: tr.Fee}
 	if tr.ScheduledToEffective != nil {
 		t.ScheduledToEffective = *tr.ScheduledToEffective
 	}
+	return t
+}
+
+func (s *sender) accept(row ledger.Row, a ledger.Attempt, t ledger.Transfer) error {
+	a.Outcome = ledger.OutcomeAccepted
 	err := s.r.l.Accept(s.bg, s.batch, row.Row, a, t)
 	var taken *ledger.TransferTakenError
 	if errors.As(err, &taken) {
@@ -384,7 +416,7 @@ func (s *sender) accept(row ledger.Row, a ledger.Attempt, tr *stone.Transfer) er
 		// row paid by it would hide that one of the two was not paid.
 		a.Outcome = ledger.OutcomeAmbiguous
 		msg := fmt.Sprintf("Stone answered with transfer %s, which is already recorded for batch %s row %d; this row is not marked paid. Check the account statement for this payout.",
-			tr.ID, ledger.ShortID(taken.OtherBatch), taken.OtherRow)
+			t.ID, ledger.ShortID(taken.OtherBatch), taken.OtherRow)
 		if err := s.r.l.NeedsReview(s.bg, s.batch, row.Row, &a, CodeTransferTaken, msg); err != nil {
 			return s.ledgerErr(err)
 		}
@@ -416,7 +448,8 @@ func (s *sender) ledgerErr(err error) error {
 
 // failed records a failed request. It says whether the row was settled,
 // whether to retry it, and returns an error only to stop the run.
-func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, err error) (settled, retry bool, _ error) {
+func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, err error,
+	conflict func(ledger.Row, *ledger.Attempt, *stone.Error) error) (settled, retry bool, _ error) {
 	r := s.r
 	outcome, why := stone.Classify(err)
 	a.Error = why
@@ -435,7 +468,7 @@ func (s *sender) failed(ctx context.Context, row ledger.Row, a *ledger.Attempt, 
 		}
 		return false, false, fmt.Errorf("batch %s row %d not sent: %w: %v", ledger.ShortID(s.batch), row.Row, ErrConfig, err)
 	case isAPI && se.Status == http.StatusConflict:
-		return true, false, s.conflict(row, a, se)
+		return true, false, conflict(row, a, se)
 	case isAPI && se.Status >= 400 && se.Status < 500 && outcome == stone.OutcomeFinal:
 		// 400, 404, 422, 431…: Stone refused the request, so no
 		// transfer was made.
@@ -539,7 +572,7 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 	if len(found) == 1 {
 		a.Outcome = ledger.OutcomeAccepted
 		a.Error = "409 " + se.Type + ": found transfer " + found[0].ID + " by lookup"
-		return s.accept(row, *a, &found[0])
+		return s.accept(row, *a, tedTransfer(&found[0]))
 	}
 	a.Outcome = ledger.OutcomeAmbiguous
 	msg := fmt.Sprintf("Stone says this row's idempotency key was used before (409 %s), and %d transfers of %s to this payee were found since its first attempt; check the account statement before paying it again.",

@@ -644,6 +644,7 @@ func (c *checker) input(in *validate.Input, it *chunkItem) {
 	c.cell(&in.BranchDigit, it, FieldBranchDigit)
 	c.cell(&in.CPF, it, FieldCPF)
 	c.cell(&in.CNPJ, it, FieldCNPJ)
+	c.cell(&in.PixKey, it, FieldPixKey)
 	in.TotalsLabel = c.totalsLabel(in, it)
 }
 

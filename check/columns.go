@@ -39,6 +39,9 @@ const (
 	// them has it as FieldDocument.
 	FieldCPF
 	FieldCNPJ
+	// FieldPixKey is a Pix key: a row with one is paid by Pix to the key
+	// and needs no bank data.
+	FieldPixKey
 	numFields
 )
 
@@ -60,6 +63,7 @@ var fieldNames = [numFields]string{
 	FieldBranchDigit:  "branch_digit",
 	FieldCPF:          "cpf",
 	FieldCNPJ:         "cnpj",
+	FieldPixKey:       "pix_key",
 }
 
 // String returns the canonical column name.
@@ -72,7 +76,7 @@ const fieldDigit Field = -1
 
 // Headers are the column names lote reads, as finance teams and systems
 // write them, by field. Matching folds case, accents, punctuation, spaces
-// and "R$" away (see foldHeader), so "Valor (R$)", "VALOR R$" and "valor"
+// and "R$" away (see validate.Fold), so "Valor (R$)", "VALOR R$" and "valor"
 // are one; the list holds each name once in a readable form. Within a
 // field, an earlier group is preferred: the README's table is made from
 // this list, and TestHeadersReadme keeps the two in step.
@@ -96,6 +100,7 @@ var Headers = []HeaderNames{
 		{"vencimento", "data vencimento", "data de vencimento", "dt. vencimento", "due date"},
 		{"data", "date"},
 	}},
+	{FieldPixKey, [][]string{{"pix_key", "chave_pix", "pix", "chave", "chave pix do favorecido", "chave do favorecido"}}},
 	{FieldReference, [][]string{{"reference", "referência", "ref.", "id", "identificador", "seu número", "external id"}}},
 }
 
@@ -113,7 +118,7 @@ type alias struct {
 	rank  int
 }
 
-// aliases maps a folded header (see foldHeader) to its field.
+// aliases maps a folded header (see validate.Fold) to its field.
 var aliases = func() map[string]alias {
 	m := map[string]alias{}
 	for _, h := range Headers {
@@ -141,6 +146,12 @@ var payoutWords = []struct{ stem, what string }{
 // apart (exactly one of them), and document may be separate CPF and CNPJ
 // columns.
 var required = []Field{FieldName, FieldDocument, FieldInstitution, FieldBranch, FieldAccount}
+
+// bankField reports whether f is bank data, which a sheet with a Pix key
+// column need not have.
+func bankField(f Field) bool {
+	return f == FieldInstitution || f == FieldBranch || f == FieldAccount
+}
 
 // Mapping says which column of the sheet holds each field.
 type Mapping struct {
@@ -299,6 +310,9 @@ func MapHeader(header []string) (Mapping, error) {
 	}
 	e.Both = m.Has(FieldAmount) && m.Has(FieldAmountCents)
 	for _, f := range required {
+		if bankField(f) && m.Has(FieldPixKey) {
+			continue // rows without bank data are paid to their key
+		}
 		if !m.Has(f) && !(f == FieldDocument && m.Has(FieldCPF)) {
 			e.Missing = append(e.Missing, f.String())
 		}

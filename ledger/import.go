@@ -167,9 +167,9 @@ func nonNil(s []string) []string {
 }
 
 const insertColumns = `INSERT INTO rows (id, batch, row, seq, cells, payout, amount_cents, document, ispb, branch, account,
-	reference, idempotency_key, state, error_code, error_message, updated_at, fingerprint) VALUES `
+	reference, idempotency_key, state, error_code, error_message, updated_at, fingerprint, rail) VALUES `
 
-const rowPlaceholders = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const rowPlaceholders = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // onKeyConflict makes an insert skip a row whose key another row owns
 // rather than fail: the UNIQUE index checks every key as it is written,
@@ -355,7 +355,15 @@ func (im *Import) appendArgs(args []any, p *pendingRow) []any {
 	r := &p.r
 	return append(args, rowID(im.num, p.seq), im.num, r.Row, p.seq, p.cells, p.payout, r.AmountCents,
 		r.Document, r.ISPB, r.Branch, r.Account, r.Reference, nullString(r.IdempotencyKey), string(r.State),
-		nullString(r.ErrorCode), nullString(r.ErrorMessage), p.updated, nullString(r.Fingerprint))
+		nullString(r.ErrorCode), nullString(r.ErrorMessage), p.updated, nullString(r.Fingerprint), railOf(r.Rail))
+}
+
+// railOf is the rail stored for a row: "" is a TED.
+func railOf(rail string) string {
+	if rail == "" {
+		return RailTED
+	}
+	return rail
 }
 
 // write inserts the buffered rows in the open transaction (opening one if

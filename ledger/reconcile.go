@@ -26,6 +26,10 @@ type Reconciliation struct {
 	// refund_reason_code ("" when none), with Stone's descriptions.
 	FailureCode, FailureReason string
 	RefundCode, RefundReason   string
+	// RefundedCents is how much of a Pix came back (Stone's
+	// refunded_amount): all of it when REFUNDED, part of it when a
+	// SETTLED payment was partly refunded.
+	RefundedCents int64
 	// Mismatch says how Stone's transfer differs from the row's payout
 	// (amount, target); "" when it matches.
 	Mismatch string
@@ -45,18 +49,18 @@ type ReconciledRow struct {
 
 const recColumns = `c.status, c.found, c.amount_cents, c.fee_cents, c.created_at, c.finished_at, c.failed_at,
 	c.refunded_at, c.cancelled_at, c.failure_code, c.failure_reason, c.refund_code, c.refund_reason, c.mismatch,
-	c.checked_at, c.source`
+	c.checked_at, c.source, c.refunded_cents`
 
 func scanReconciled(sc interface{ Scan(...any) error }) (ReconciledRow, error) {
 	var (
 		status, fcode, freason, rcode, rreason, mismatch, source sql.NullString
-		found, amount, fee                                       sql.NullInt64
+		found, amount, fee, refunded                             sql.NullInt64
 		cre, fin, fail, ref, can, checked                        sql.NullString
 	)
 	// scanRow reads the row's own columns; scanPrefix hands it the
 	// destinations of the reconciliation's, which come after.
 	row, err := scanRow(scanPrefix{sc: sc, extra: []any{&status, &found, &amount, &fee, &cre, &fin, &fail, &ref, &can,
-		&fcode, &freason, &rcode, &rreason, &mismatch, &checked, &source}})
+		&fcode, &freason, &rcode, &rreason, &mismatch, &checked, &source, &refunded}})
 	if err != nil {
 		return ReconciledRow{}, err
 	}
@@ -68,7 +72,7 @@ func scanReconciled(sc interface{ Scan(...any) error }) (ReconciledRow, error) {
 	c := &rr.Rec
 	c.Status, c.Found, c.AmountCents, c.FeeCents = status.String, found.Int64 == 1, amount.Int64, fee.Int64
 	c.FailureCode, c.FailureReason, c.RefundCode, c.RefundReason = fcode.String, freason.String, rcode.String, rreason.String
-	c.Mismatch, c.Source = mismatch.String, source.String
+	c.Mismatch, c.Source, c.RefundedCents = mismatch.String, source.String, refunded.Int64
 	for _, p := range []struct {
 		dst *time.Time
 		src sql.NullString
@@ -104,8 +108,9 @@ func (l *Ledger) Reconciled(ctx context.Context, batch string) iter.Seq2[Reconci
 const finalStatuses = `('FAILED', 'REFUNDED', 'CANCELLED', 'REJECTED', 'EXPIRED')`
 
 // ToReconcile yields the accepted rows of the batch whose transfer may
-// still change: every status but a final one, and FINISHED until
-// refundWindow has passed since it finished (by the finished_at Stone
+// still change: every status but a final one, and FINISHED (a Pix:
+// SETTLED, which may still be refunded) until refundWindow has passed
+// since it finished (by the finished_at Stone
 // reported; a FINISHED row without one is kept). now is the current time.
 // Paged like Rows, in input order, so the caller may record statuses while
 // iterating.
@@ -114,8 +119,8 @@ func (l *Ledger) ToReconcile(ctx context.Context, batch string, now time.Time, r
 	return l.reconPages(ctx, batch, `SELECT `+rowColumns+`, `+recColumns+` FROM rows r
 		LEFT JOIN reconciliations c ON c.batch = r.batch AND c.row = r.row
 		WHERE r.id > ?1 AND r.id < ?2 AND r.state = 'accepted'
-		AND (r.api_status IS NULL OR (r.api_status NOT IN `+finalStatuses+` AND r.api_status <> 'FINISHED')
-		     OR (r.api_status = 'FINISHED' AND (c.finished_at IS NULL OR c.finished_at > ?4)))
+		AND (r.api_status IS NULL OR (r.api_status NOT IN `+finalStatuses+` AND r.api_status NOT IN ('FINISHED', 'SETTLED'))
+		     OR (r.api_status IN ('FINISHED', 'SETTLED') AND (c.finished_at IS NULL OR c.finished_at > ?4)))
 		ORDER BY r.id LIMIT ?3`, []any{cutoff})
 }
 
@@ -186,17 +191,17 @@ func (l *Ledger) applyReconciliation(ctx context.Context, tx *sql.Tx, batch stri
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO reconciliations (batch, row, status, found, amount_cents, fee_cents,
 		created_at, finished_at, failed_at, refunded_at, cancelled_at, failure_code, failure_reason, refund_code,
-		refund_reason, mismatch, checked_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		refund_reason, mismatch, checked_at, source, refunded_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (batch, row) DO UPDATE SET status = excluded.status, found = excluded.found,
 		amount_cents = excluded.amount_cents, fee_cents = excluded.fee_cents, created_at = excluded.created_at,
 		finished_at = excluded.finished_at, failed_at = excluded.failed_at, refunded_at = excluded.refunded_at,
 		cancelled_at = excluded.cancelled_at, failure_code = excluded.failure_code,
 		failure_reason = excluded.failure_reason, refund_code = excluded.refund_code,
 		refund_reason = excluded.refund_reason, mismatch = excluded.mismatch, checked_at = excluded.checked_at,
-		source = excluded.source`,
+		source = excluded.source, refunded_cents = excluded.refunded_cents`,
 		num, row, rec.Status, found, rec.AmountCents, rec.FeeCents, nullTime(rec.CreatedAt), nullTime(rec.FinishedAt),
 		nullTime(rec.FailedAt), nullTime(rec.RefundedAt), nullTime(rec.CancelledAt), rec.FailureCode, rec.FailureReason,
-		rec.RefundCode, rec.RefundReason, rec.Mismatch, fmtTime(rec.CheckedAt), rec.Source)
+		rec.RefundCode, rec.RefundReason, rec.Mismatch, fmtTime(rec.CheckedAt), rec.Source, rec.RefundedCents)
 	if err != nil {
 		return false, fmt.Errorf("record reconciliation batch %s row %d: %w", batch, row, err)
 	}

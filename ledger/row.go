@@ -62,11 +62,31 @@ type Row struct {
 	FirstAttemptedAt     time.Time
 	ProcessedAt          time.Time // when the row reached accepted/rejected/needs_review
 	UpdatedAt            time.Time
+
+	// Rail is how the row is paid: RailTED (also for ""), RailInternal or
+	// RailPix. Set by the import.
+	Rail string
+	// A Pix is created, then confirmed, each with its own key:
+	// PixConfirmKey is written before the create is first sent (SetPixConfirmKey),
+	// PixPaymentID and EndToEndID as soon as the create answers
+	// (PixCreated), so a resume never creates a second payment.
+	PixConfirmKey, PixPaymentID, EndToEndID string
+	// PayeeName and PayeeDocument are the payee as Stone resolved it, for
+	// a person comparing it with the sheet's.
+	PayeeName, PayeeDocument string
 }
+
+// Rails a row is paid by (Row.Rail).
+const (
+	RailTED      = "ted"
+	RailInternal = "internal"
+	RailPix      = "pix"
+)
 
 const rowColumns = `r.row, r.seq, r.cells, r.payout, r.amount_cents, r.document, r.ispb, r.branch, r.account, r.reference,
 	r.idempotency_key, r.state, r.error_code, r.error_message, r.transfer_id, r.api_status, r.fee_cents,
-	r.scheduled_to_effective, r.first_attempted_at, r.processed_at, r.updated_at, coalesce(r.fingerprint, '')`
+	r.scheduled_to_effective, r.first_attempted_at, r.processed_at, r.updated_at, coalesce(r.fingerprint, ''),
+	r.rail, coalesce(r.pix_confirm_key, ''), coalesce(r.pix_payment_id, ''), coalesce(r.end_to_end_id, ''), r.payee_name, r.payee_document`
 
 func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
 	var (
@@ -77,7 +97,8 @@ func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
 		fee                                 sql.NullInt64
 	)
 	err := sc.Scan(&r.Row, &r.Seq, &cells, &payout, &r.AmountCents, &r.Document, &r.ISPB, &r.Branch, &r.Account,
-		&r.Reference, &key, &r.State, &code, &msg, &tid, &status, &fee, &sched, &first, &processed, &updated, &r.Fingerprint)
+		&r.Reference, &key, &r.State, &code, &msg, &tid, &status, &fee, &sched, &first, &processed, &updated, &r.Fingerprint,
+		&r.Rail, &r.PixConfirmKey, &r.PixPaymentID, &r.EndToEndID, &r.PayeeName, &r.PayeeDocument)
 	if err != nil {
 		return Row{}, err
 	}

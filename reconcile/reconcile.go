@@ -157,6 +157,8 @@ const (
 var transitStatuses = map[string]bool{
 	stone.StatusCreated: true, stone.StatusApproved: true, stone.StatusScheduled: true,
 	stone.StatusDelayedToNextBusinessDay: true,
+	// A Pix confirmed, or with its money reserved, is on its way.
+	stone.PixConfirmed: true, stone.PixMoneyReserved: true,
 }
 
 // categorize says what a row's outcome is. For an accepted row it is the
@@ -176,7 +178,7 @@ func categorize(r ledger.Row) Category {
 	switch s := r.APIStatus; {
 	case s == "" || transitStatuses[s]:
 		return CategoryInFlight
-	case s == stone.StatusFinished:
+	case s == stone.StatusFinished || s == stone.PixSettled:
 		return CategoryPaid
 	case s == stone.StatusRefunded:
 		return CategoryReturned
@@ -198,7 +200,7 @@ func statusRank(s string) int {
 		return 1
 	case transitStatuses[s]:
 		return 2
-	case s == stone.StatusFinished:
+	case s == stone.StatusFinished || s == stone.PixSettled:
 		return 3
 	}
 	return 4
@@ -226,6 +228,15 @@ type CategoryTotals struct {
 	FeeCents    int64 `json:"fee_cents"`
 }
 
+// RailTotals are one rail's rows: their number and amount, and how much of
+// it reached payees and came back, in cents.
+type RailTotals struct {
+	Rows          int   `json:"rows"`
+	AmountCents   int64 `json:"amount_cents"`
+	PaidCents     int64 `json:"paid_cents"`
+	ReturnedCents int64 `json:"returned_cents"`
+}
+
 // BatchReport is one batch's reconciled state.
 type BatchReport struct {
 	Batch ledger.Batch `json:"-"`
@@ -234,7 +245,12 @@ type BatchReport struct {
 	// lote state for the others (invalid, rejected, …).
 	ByStatus map[string]CategoryTotals `json:"by_status"`
 	// ByCategory counts rows by what their outcome means for the money.
+	// A Pix partly refunded counts as a paid row, its amount split between
+	// paid and returned.
 	ByCategory map[Category]CategoryTotals `json:"by_category"`
+	// ByRail counts rows and adds up their amounts by rail (ted,
+	// internal, pix).
+	ByRail map[string]RailTotals `json:"by_rail"`
 	// PaidCents is what reached payees (FINISHED); FeeCents the fees
 	// charged and kept (FINISHED only: a FAILED transfer is not charged,
 	// a REFUNDED one has its fee returned, stone-api.md §2.3);
@@ -513,12 +529,12 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 			return false, false, nil
 		}
 		reqCtx, cancel := context.WithTimeout(ctx, rc.opts.RequestTimeout)
-		tr, err := rc.c.GetTransfer(reqCtx, rr.TransferID)
+		rec, err := rc.read(reqCtx, rr.Row)
 		cancel()
 		at := rc.opts.Now()
 		if err == nil {
 			rc.lim.Succeeded()
-			rec := reconciliationOf(rr.Row, tr, rc.opts.AccountID, reconcileSourcePoll, at)
+			rec.CheckedAt, rec.Source = at, reconcileSourcePoll
 			ch, err := rc.l.RecordReconciliation(bg, b.ID, rr.Row.Row, rec)
 			if ch {
 				rc.log.Info("transfer status", "batch", ledger.ShortID(b.ID), "row", rr.Row.Row, "from", rr.APIStatus, "to", rec.Status)
@@ -566,6 +582,31 @@ func (rc *reconciler) poll(ctx context.Context, b ledger.Batch, rr ledger.Reconc
 			return false, false, nil
 		}
 	}
+}
+
+// read asks Stone for the row's transfer or payment, by its rail, and
+// returns what the ledger keeps of it (CheckedAt and Source left to the
+// caller).
+func (rc *reconciler) read(ctx context.Context, row ledger.Row) (ledger.Reconciliation, error) {
+	switch row.Rail {
+	case ledger.RailPix:
+		p, err := rc.c.GetPix(ctx, row.TransferID)
+		if err != nil {
+			return ledger.Reconciliation{}, err
+		}
+		return pixReconciliation(row, p, rc.opts.AccountID), nil
+	case ledger.RailInternal:
+		t, err := rc.c.GetInternalTransfer(ctx, row.TransferID)
+		if err != nil {
+			return ledger.Reconciliation{}, err
+		}
+		return internalReconciliation(row, t, rc.opts.AccountID), nil
+	}
+	tr, err := rc.c.GetTransfer(ctx, row.TransferID)
+	if err != nil {
+		return ledger.Reconciliation{}, err
+	}
+	return reconciliationOf(row, tr, rc.opts.AccountID, reconcileSourcePoll, time.Time{}), nil
 }
 
 func cmpOr(a, b string) string {
@@ -686,7 +727,7 @@ func feeCharged(rr ledger.ReconciledRow) int64 {
 
 // summarize reads a batch's rows and adds up its reconciled state.
 func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.Time, window time.Duration) (BatchReport, error) {
-	br := BatchReport{Batch: b, ByStatus: map[string]CategoryTotals{}, ByCategory: map[Category]CategoryTotals{}}
+	br := BatchReport{Batch: b, ByStatus: map[string]CategoryTotals{}, ByCategory: map[Category]CategoryTotals{}, ByRail: map[string]RailTotals{}}
 	var rows, valid int
 	var sum int64
 	for rr, err := range l.Reconciled(ctx, b.ID) {
@@ -704,17 +745,56 @@ func summarize(ctx context.Context, l *ledger.Ledger, b ledger.Batch, now time.T
 		}
 		name := outcomeName(rr.Row)
 		br.ByStatus[name] = add(br.ByStatus[name])
-		br.ByCategory[cat] = add(br.ByCategory[cat])
+		// A Pix partly refunded is still SETTLED: what came back is
+		// returned, the rest paid, so the outcomes still add up to the
+		// sheet's total.
+		var back int64
+		if cat == CategoryPaid && rr.Checked && rr.Rec.Found && rr.Rec.RefundedCents > 0 {
+			back = min(rr.Rec.RefundedCents, rr.AmountCents)
+			paid := br.ByCategory[CategoryPaid]
+			paid.Rows++
+			paid.AmountCents += rr.AmountCents - back
+			paid.FeeCents += fee
+			br.ByCategory[CategoryPaid] = paid
+			ret := br.ByCategory[CategoryReturned]
+			ret.AmountCents += back
+			br.ByCategory[CategoryReturned] = ret
+			br.PaidCents += rr.AmountCents - back
+			br.FeeCents += fee
+			br.ReturnedCents += back
+		} else {
+			br.ByCategory[cat] = add(br.ByCategory[cat])
+			switch cat {
+			case CategoryPaid:
+				br.PaidCents += rr.AmountCents
+				br.FeeCents += fee
+			case CategoryReturned:
+				br.ReturnedCents += rr.AmountCents
+			}
+		}
 		if rr.State != ledger.Invalid {
 			valid++
 			sum += rr.AmountCents
 		}
-		switch cat {
-		case CategoryPaid:
-			br.PaidCents += rr.AmountCents
-			br.FeeCents += fee
-		case CategoryReturned:
-			br.ReturnedCents += rr.AmountCents
+		// An invalid row, never to be paid, has no rail.
+		if rr.State != ledger.Invalid {
+			rail := cmpOr(rr.Rail, ledger.RailTED)
+			rt := br.ByRail[rail]
+			rt.Rows++
+			rt.AmountCents += rr.AmountCents
+			switch {
+			case back > 0:
+				rt.PaidCents += rr.AmountCents - back
+				rt.ReturnedCents += back
+			case cat == CategoryPaid:
+				rt.PaidCents += rr.AmountCents
+			case cat == CategoryReturned:
+				rt.ReturnedCents += rr.AmountCents
+			}
+			br.ByRail[rail] = rt
+		}
+		if back > 0 {
+			br.NeedsPerson++ // part of the money came back
 		}
 		mismatched := rr.Checked && rr.Rec.Mismatch != ""
 		if mismatched {

@@ -19,6 +19,7 @@ import (
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
+	"lote/validate"
 )
 
 // awaitingApproval is how a transfer waiting in CREATED is shown: Stone
@@ -126,6 +127,10 @@ type Line struct {
 	RefundedAt  csvText  `csv:"refunded_at"`
 	NeedsPerson csvText  `csv:"needs_person"` // why, or empty
 	CheckedAt   csvText  `csv:"checked_at"`
+	// Rail is how the row is paid: ted, internal or pix; Refunded what of
+	// a Pix came back, whole or in part.
+	Rail     csvText  `csv:"rail"`
+	Refunded csvMoney `csv:"refunded"`
 	// Statement is what the account statement says of the transfer
 	// (reconcile --statement): "ok", "not yet in the statement", or
 	// "differs: …"; empty when not checked.
@@ -135,7 +140,7 @@ type Line struct {
 // reconMoneyColumns and reconStatusColumn index Line's fields as
 // XLSX columns.
 var (
-	reconMoneyColumns = []int{11, 19}
+	reconMoneyColumns = []int{11, 19, 28}
 	reconStatusColumn = 13
 )
 
@@ -177,7 +182,7 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now ti
 	r := rr.Row
 	ln := Line{Batch: csvText(ledger.ShortID(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
 		LoteState: csvText(r.State), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
-		Fee: csvMoney(feeCharged(rr))}
+		Fee: csvMoney(feeCharged(rr)), Rail: csvText(cmp.Or(r.Rail, ledger.RailTED))}
 	ln.asTyped(m, r.Cells)
 	var p stone.CreateExternalTransfer
 	if len(r.Payout) > 0 && json.Unmarshal(r.Payout, &p) == nil {
@@ -207,6 +212,7 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now ti
 				ln.Reason = csvText("undocumented failure code " + c.FailureCode)
 			}
 		}
+		ln.Refunded = csvMoney(c.RefundedCents)
 		if cat == CategoryPaid && !c.FinishedAt.IsZero() {
 			until := c.FinishedAt.Add(window)
 			final = !until.After(now)
@@ -223,6 +229,10 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now ti
 	switch cat {
 	case CategoryReturned:
 		why = append(why, "returned by the receiving bank: the payee was not paid")
+	case CategoryPaid:
+		if rr.Checked && rr.Rec.RefundedCents > 0 {
+			why = append(why, "the receiving bank returned "+validate.FormatBRL(rr.Rec.RefundedCents)+" of it: the payee kept "+validate.FormatBRL(max(r.AmountCents-rr.Rec.RefundedCents, 0)))
+		}
 	case CategoryFailed:
 		switch r.APIStatus {
 		case stone.StatusRejected:
@@ -256,7 +266,8 @@ func (ln Line) cells() []sheet.Cell {
 		t(ln.Document), t(ln.Institution), t(ln.Branch), t(ln.Account), t(ln.BankAsTyped), t(ln.BranchAsTyped), t(ln.AccountAsTyped),
 		m(ln.Amount), t(ln.LoteState), t(ln.Status),
 		t(ln.Final), t(ln.WatchUntil), t(ln.FailureCode), t(ln.RefundCode), t(ln.Reason), m(ln.Fee), t(ln.TransferID),
-		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt), t(ln.Statement)}
+		t(ln.CreatedAt), t(ln.FinishedAt), t(ln.FailedAt), t(ln.RefundedAt), t(ln.NeedsPerson), t(ln.CheckedAt),
+		t(ln.Rail), m(ln.Refunded), t(ln.Statement)}
 }
 
 // reconHeader is Line's csv tags, in order.
@@ -264,7 +275,8 @@ func reconHeader() []string {
 	return []string{"batch", "row", "reference", "name", "document", "institution", "branch", "account",
 		"bank_as_typed", "branch_as_typed", "account_as_typed", "amount",
 		"lote_state", "status", "final", "refund_watch_until", "failure_code", "refund_code", "reason", "fee",
-		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at", "statement"}
+		"transfer_id", "created_at", "finished_at", "failed_at", "refunded_at", "needs_person", "checked_at",
+		"rail", "refunded", "statement"}
 }
 
 // SummaryPath is where the CSV report's summary and checks go: beside
@@ -463,6 +475,11 @@ func summaryRows(rep Report) [][]sumCell {
 			[]sumCell{txt(id), txt("rows needing a person"), count(b.NeedsPerson)},
 			[]sumCell{txt(id), txt("sheet total"), count(b.Batch.Valid), centsCell(b.Batch.TotalCents)},
 		)
+		for _, rail := range slices.Sorted(maps.Keys(b.ByRail)) {
+			t := b.ByRail[rail]
+			rows = append(rows, []sumCell{txt(id), txt("rail " + rail), count(t.Rows), centsCell(t.AmountCents),
+				txt("paid"), centsCell(t.PaidCents), txt("returned"), centsCell(t.ReturnedCents)})
+		}
 		rows = append(rows, statementSummary(id, b)...)
 		for _, c := range b.Checks {
 			ok := "ok"

@@ -37,7 +37,7 @@ func TestWriteReconCSVNeutralises(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "\uFEFF" + strings.Join(reconHeader(), ";") + "\n" +
-		"3fa1c2d4e5f6;2;'＝1+1;\"Ana,'=2*21,x\";'-1;;;;;;;\"-10,50\";accepted;FINISHED;;;;;\"x;'@y\";\"4,00\";;;;;;;;'=differs\n"
+		"3fa1c2d4e5f6;2;'＝1+1;\"Ana,'=2*21,x\";'-1;;;;;;;\"-10,50\";accepted;FINISHED;;;;;\"x;'@y\";\"4,00\";;;;;;;;;\"0,00\";'=differs\n"
 	if got := buf.String(); got != want {
 		t.Errorf("report:\n got %q\nwant %q", got, want)
 	}

@@ -100,6 +100,12 @@ func (rc *reconciler) checkStatement(ctx context.Context, rep *Report) error {
 				return fmt.Errorf("reconcile batch %s: %w", ledger.ShortID(b.Batch.ID), err)
 			}
 			cat := categorize(rr.Row)
+			// The check reads TED debits and refunds only: a Pix or an
+			// internal transfer moves money under other entry types, and
+			// is left unjudged rather than reported missing.
+			if rail := rr.Row.Rail; rail != "" && rail != ledger.RailTED {
+				continue
+			}
 			if rr.TransferID == "" || !rr.Checked || !rr.Rec.Found ||
 				(cat != CategoryPaid && cat != CategoryReturned && cat != CategoryFailed) {
 				continue

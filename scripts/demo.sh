@@ -49,7 +49,13 @@ $lote status
 printf '\n\033[1m--- against stonesim: run, let time pass, reconcile ---\033[0m\n'
 $lote keygen --out out/app.pem --bits 2048 >/dev/null
 ./bin/stonesim --addr 127.0.0.1:0 --mode sandbox --client demo-app=out/app.pem.pub \
-	--account demo-account=100000000000 --refund 7788991=1 >out/stonesim.url 2>out/stonesim.log &
+	--account demo-account=100000000000 --refund 7788991=1 \
+	--stone-account '58859=Fernando Antônio Pereira,78912345745' --stone-account '77001=Gabriela Rocha Lima,89123456809' \
+	--pix-key '12345678143=Carla Dias,12345678143,18236120' --pix-key 'joao.lima@exemplo.com.br=João Pedro Lima,23456789254,00000000' \
+	--pix-key '+5511987654321=Marina Alves,34567891309,60701190' --pix-key '7d9f0c1e-2b3a-4c5d-8e9f-0a1b2c3d4e5f=Rafael Costa,45678912445' \
+	--pix-key '99752882000109=Tecnologia Aurora Ltda,99752882000109,00416968' \
+	--pix-key 'financeiro@exemplo.com.br=Outra Pessoa,56789123563,18236120' \
+	>out/stonesim.url 2>out/stonesim.log &
 sim=$!
 trap 'kill $sim 2>/dev/null' EXIT
 for _ in $(seq 50); do grep -qs listening out/stonesim.url && break; sleep 0.1; done
@@ -60,6 +66,14 @@ export LOTE_ENV=sandbox LOTE_API_URL=$url LOTE_AUTH_URL=$url LOTE_CLIENT_ID=demo
 step "lote run samples/payouts.xlsx --env sandbox --api-url $url … --out out/payouts.results.xlsx"
 $lote run samples/payouts.xlsx --out out/payouts.results.xlsx 2>>"$log"
 echo "(exit code $?)"
+
+# A sheet mixing the rails: TEDs, accounts at Stone (internal transfers)
+# and Pix to a key of each kind. The last key belongs to someone else than
+# the sheet names: its Pix is created, checked, and held for a person,
+# never confirmed.
+step "lote run samples/rails.csv --out out/rails.results.csv"
+$lote run samples/rails.csv --out out/rails.results.csv 2>/dev/null
+echo "(exit code $? — 1: the Pix to someone else's key waits for a person)"
 
 step "curl -X POST $url/_sim/advance?by=26h   # a day passes at the bank"
 curl -fsS -X POST "$url/_sim/advance?by=26h"; echo

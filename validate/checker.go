@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -28,18 +29,30 @@ type Input struct {
 	// CPF and CNPJ are separate CPF and CNPJ columns, used instead of
 	// Document: per row, the one that is filled.
 	CPF, CNPJ Cell
+	// PixKey is a Pix key column: a row with a key is paid by Pix to it,
+	// and needs no bank data.
+	PixKey Cell
 	// TotalsLabel says that a cell of the row outside these columns is a
 	// totals label (IsTotalsLabel): with no payee data, the row is a
 	// totals row.
 	TotalsLabel bool
 }
 
-// Payout is exactly the JSON body that would be POSTed to
-// /api/v1/external_transfers, less account_id (stone-api.md §2.1).
+// Payout is what pays one row: for a TED exactly the JSON body that would
+// be POSTed to /api/v1/external_transfers, less account_id (stone-api.md
+// §2.1); Rail and PixKey say when it goes another way. For a Pix to a key,
+// Target holds the payee's name and document only, to check the owner of
+// the key before the payment is confirmed.
 type Payout struct {
 	Amount      int64        `json:"amount"` // cents
 	Target      PayoutTarget `json:"target"`
 	ScheduledTo string       `json:"scheduled_to,omitempty"` // yyyy-mm-dd
+	// Rail is RailInternal or RailPix; "" is a TED (RailOf).
+	Rail string `json:"rail,omitempty"`
+	// PixKey and PixKeyKind are the key of a Pix to a key, as PixKey
+	// normalised it.
+	PixKey     string `json:"pix_key,omitempty"`
+	PixKeyKind string `json:"pix_key_kind,omitempty"`
 }
 
 // PayoutTarget is the receiving account and its owner.
@@ -104,7 +117,19 @@ type Options struct {
 	// payout; copying one keeps it. On a large file it saves allocating a
 	// payout per valid row.
 	ReusePayouts bool
+
+	// BankRail is how a row with bank data outside Stone is paid: RailTED
+	// (also ""), RailPix (Pix by bank data; an institution outside Pix is
+	// an error) or RailAuto (Pix when the institution takes part in Pix
+	// and the account can receive one, else TED).
+	BankRail string
 }
+
+// RailAuto is the BankRail that picks Pix or TED per row.
+const RailAuto = "auto"
+
+// ErrNoPix is the rule of a row that --rail pix cannot pay by Pix.
+var ErrNoPix = &Rule{"institution_not_pix", "cannot receive a Pix by bank data"}
 
 // MaxAmbiguousWait is how many rows a Checker holds back while an ambiguous
 // amount waits for the file to show its decimal convention.
@@ -118,6 +143,7 @@ const MaxAmbiguousWait = 10000
 // concurrent use.
 type Checker struct {
 	dir             *Directory
+	bankRail        string
 	today           time.Time
 	fixed           Decimal // from Options: never inferred
 	conv            Decimal // the file's convention once known
@@ -169,6 +195,7 @@ func NewChecker(opts Options) *Checker {
 		conv:            opts.Decimal,
 		allowDuplicates: opts.AllowDuplicates,
 		reusePayouts:    opts.ReusePayouts,
+		bankRail:        opts.BankRail,
 		seen:            newSeenTable(),
 	}
 	if c.dir == nil {
@@ -518,6 +545,58 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 		}
 	}
 
+	byKey := false
+	if in.PixKey.Present && trimSpace(in.PixKey.Value) != "" {
+		if key, kind, err := PixKey(in.PixKey.Value); err != nil {
+			p.errorf(in.PixKey, "pix_key", err)
+		} else {
+			pay.Rail, pay.PixKey, pay.PixKeyKind = RailPix, key, kind
+		}
+		byKey = true
+	}
+	if byKey && blankBank(in) {
+		// Paid to the key: no bank data to check.
+	} else {
+		if byKey {
+			p.warn(in.Institution, "institution_code", WarnBankDataNotUsed, "This row has a Pix key and bank data; it is paid by Pix to the key, and the bank data are not used. Clear the key to pay the account instead.")
+		}
+		c.bankData(p, in, byKey)
+		if !byKey && pay.Rail == "" && (c.bankRail == RailPix || c.bankRail == RailAuto) {
+			c.pixByBankData(p, in)
+		}
+	}
+
+	c.checkAmount(p, in)
+	if blankPayee(in) && (trimSpace(in.Amount.Value) != "" || trimSpace(in.AmountCents.Value) != "") {
+		p.totalLabelled = in.TotalsLabel || IsTotalsLabel(in.Name.Value)
+		p.totalCandidate = p.totalLabelled || trimSpace(in.Name.Value) == ""
+	}
+
+	if in.ScheduledTo.Kind == Number {
+		p.errorf(in.ScheduledTo, "scheduled_to", fail(ErrInvalidDate, "This is a number, not a date: format the cell as a date, or write dd/mm/yyyy."))
+	} else if dc, err := ScheduledDate(in.ScheduledTo.Value, c.today); err != nil {
+		p.errorf(in.ScheduledTo, "scheduled_to", err)
+	} else {
+		pay.ScheduledTo = dc.Date
+		if dc.Past {
+			p.warn(in.ScheduledTo, "scheduled_to", WarnDateInPast, "The date has passed; the transfer will be sent at once, without a date.")
+		}
+	}
+
+	if ref, err := Reference(digitsOf(in.Reference)); err != nil {
+		p.errorf(in.Reference, "reference", err)
+	} else {
+		p.res.Reference = ref
+	}
+}
+
+// bankData reads the row's bank account into its payout. byKey says the
+// row is paid to a Pix key: the account is then checked but not used.
+func (c *Checker) bankData(p *pendingRow, in *Input, byKey bool) {
+	pay := &p.payout
+	if byKey {
+		pay = &Payout{}
+	}
 	var inst Institution
 	var restored, named bool
 	var err error
@@ -528,6 +607,13 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 	}
 	if !named {
 		inst, restored, err = c.dir.Resolve(in.Institution.Value, in.Institution.Kind)
+	}
+	if errors.Is(err, ErrStoneInstitution) {
+		// An account at Stone is paid by an internal transfer.
+		inst, err = Institution{ISPB: StoneISPB, Code: StoneCode, ShortName: "Stone", LongName: "Stone Instituição de Pagamento S.A."}, nil
+		if !byKey {
+			pay.Rail = RailInternal
+		}
 	}
 	if err != nil {
 		p.errorf(in.Institution, "institution_code", err)
@@ -573,34 +659,45 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 		pay.Target.Account.AccountCode, pay.Target.Account.BranchCode, pay.Target.Account.AccountType = account, branch2, typ2
 	}
 
-	c.checkAmount(p, in)
-	if blankPayee(in) && (trimSpace(in.Amount.Value) != "" || trimSpace(in.AmountCents.Value) != "") {
-		p.totalLabelled = in.TotalsLabel || IsTotalsLabel(in.Name.Value)
-		p.totalCandidate = p.totalLabelled || trimSpace(in.Name.Value) == ""
-	}
+}
 
-	if in.ScheduledTo.Kind == Number {
-		p.errorf(in.ScheduledTo, "scheduled_to", fail(ErrInvalidDate, "This is a number, not a date: format the cell as a date, or write dd/mm/yyyy."))
-	} else if dc, err := ScheduledDate(in.ScheduledTo.Value, c.today); err != nil {
-		p.errorf(in.ScheduledTo, "scheduled_to", err)
-	} else {
-		pay.ScheduledTo = dc.Date
-		if dc.Past {
-			p.warn(in.ScheduledTo, "scheduled_to", WarnDateInPast, "The date has passed; the transfer will be sent at once, without a date.")
+// pixByBankData sends a row with bank data by Pix when its institution
+// takes part in Pix and its account can receive one (a checking, savings
+// or payment account with a branch); with BankRail RailPix a row that
+// cannot is an error, with RailAuto it stays a TED.
+func (c *Checker) pixByBankData(p *pendingRow, in *Input) {
+	a := p.payout.Target.Account
+	if a.InstitutionCode == "" || a.AccountCode == "" {
+		return // its bank data have errors already
+	}
+	_, inPix := PixParticipant(a.InstitutionCode)
+	okAccount := a.BranchCode != "" && (a.AccountType == "CC" || a.AccountType == "PP" || a.AccountType == "PG")
+	switch {
+	case inPix && okAccount:
+		p.payout.Rail = RailPix
+	case c.bankRail == RailAuto:
+	case !inPix:
+		p.errorf(in.Institution, "institution_code", fail(ErrNoPix, "This institution does not take part in Pix, so --rail pix cannot pay it: pay it by TED (--rail ted or auto) or by its Pix key."))
+	default:
+		p.errorf(in.AccountType, "account_type", fail(ErrNoPix, "A Pix by bank data goes to a checking, savings or payment account with a branch: pay this one by TED (--rail ted or auto) or by its Pix key."))
+	}
+}
+
+// blankBank reports whether a row has no bank, branch, account or account
+// type.
+func blankBank(in *Input) bool {
+	for _, v := range [...]string{in.Institution.Value, in.Branch.Value, in.Account.Value, in.AccountDigit.Value, in.BranchDigit.Value, in.AccountType.Value} {
+		if trimSpace(v) != "" {
+			return false
 		}
 	}
-
-	if ref, err := Reference(digitsOf(in.Reference)); err != nil {
-		p.errorf(in.Reference, "reference", err)
-	} else {
-		p.res.Reference = ref
-	}
+	return true
 }
 
 // blankPayee reports whether a row names no payee account: no document,
 // bank, branch or account.
 func blankPayee(in *Input) bool {
-	for _, v := range [...]string{in.Document.Value, in.CPF.Value, in.CNPJ.Value, in.Institution.Value, in.Branch.Value, in.Account.Value, in.AccountDigit.Value} {
+	for _, v := range [...]string{in.Document.Value, in.CPF.Value, in.CNPJ.Value, in.Institution.Value, in.Branch.Value, in.Account.Value, in.AccountDigit.Value, in.PixKey.Value} {
 		if trimSpace(v) != "" {
 			return false
 		}

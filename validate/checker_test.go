@@ -126,9 +126,42 @@ func TestCheckerRows(t *testing.T) {
 			},
 		},
 		{
-			name:   "Stone itself",
-			edit:   func(in *Input) { in.Institution = text("Banco", "197") },
-			errors: []problem1{{2, "Banco", "197", "stone_institution"}},
+			name: "an account at Stone goes by internal transfer",
+			edit: func(in *Input) { in.Institution = text("Banco", "197") },
+			check: func(t *testing.T, p *Payout) {
+				if p.Rail != RailInternal || p.Target.Account.InstitutionCode != StoneISPB || p.Target.Account.AccountCode == "" {
+					t.Errorf("payout %+v, want an internal transfer to the Stone account", p)
+				}
+			},
+		},
+		{
+			name: "a Pix key without bank data",
+			edit: func(in *Input) {
+				in.PixKey = text("Chave Pix", " Maria.Silva@Example.com.br ")
+				in.Institution, in.Branch, in.Account, in.AccountType = Cell{}, Cell{}, Cell{}, Cell{}
+			},
+			check: func(t *testing.T, p *Payout) {
+				if p.Rail != RailPix || p.PixKey != "maria.silva@example.com.br" || p.PixKeyKind != PixKeyEmail ||
+					p.Target.Account != (PayoutAccount{}) || p.Target.Entity.Name == "" {
+					t.Errorf("payout %+v, want a Pix to the e-mail key with the payee's name", p)
+				}
+			},
+		},
+		{
+			name:     "a Pix key beside bank data is paid to the key, with a warning",
+			edit:     func(in *Input) { in.PixKey = text("Chave Pix", "+55 (11) 98765-4321") },
+			warnings: []problem1{{2, "Banco", "341", "bank_data_not_used"}},
+			check: func(t *testing.T, p *Payout) {
+				if p.Rail != RailPix || p.PixKey != "+5511987654321" || p.Target.Account != (PayoutAccount{}) {
+					t.Errorf("payout %+v, want a Pix to the phone key and no account", p)
+				}
+			},
+		},
+		{
+			name:     "an invalid Pix key",
+			edit:     func(in *Input) { in.PixKey = text("Chave Pix", "123.456.789-00") },
+			errors:   []problem1{{2, "Chave Pix", "123.456.789-00", "invalid_pix_key"}},
+			warnings: []problem1{{2, "Banco", "341", "bank_data_not_used"}},
 		},
 		{
 			name:   "unknown bank",

@@ -174,7 +174,7 @@ func FuzzChecker(f *testing.F) {
 		if !accountRe.MatchString(a.AccountCode) || !branchRe.MatchString(a.BranchCode) || !institutionRe.MatchString(a.InstitutionCode) {
 			t.Fatalf("payout breaks Stone's formats: %+v", a)
 		}
-		if a.InstitutionCode == StoneISPB {
+		if a.InstitutionCode == StoneISPB && RailOf(p) == RailTED {
 			t.Fatalf("TED to Stone")
 		}
 		switch a.AccountType {

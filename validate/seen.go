@@ -56,6 +56,8 @@ func (t *seenTable) fingerprint(p *Payout) uint64 {
 	b = append(b, 0)
 	b = append(b, p.Target.Account.AccountCode...)
 	b = append(b, 0)
+	b = append(b, p.PixKey...) // at most 77 characters: buf still holds it
+	b = append(b, 0)
 	b = binary.BigEndian.AppendUint64(b, uint64(p.Amount))
 	b = append(b, p.ScheduledTo...)
 	fp := maphash.Bytes(t.seed, b)

@@ -438,6 +438,14 @@ func makeRowView(header []string, row ledger.Row, warnings string) rowView {
 		if row.APIStatus != "" {
 			v.Detail += " · " + row.APIStatus
 		}
+	case row.PixPaymentID != "":
+		v.Detail = row.PixPaymentID + " · created, not confirmed"
+	}
+	switch row.Rail {
+	case ledger.RailPix:
+		v.Detail = strings.TrimSuffix("Pix · "+v.Detail, " · ")
+	case ledger.RailInternal:
+		v.Detail = strings.TrimSuffix("internal transfer · "+v.Detail, " · ")
 	}
 	return v
 }

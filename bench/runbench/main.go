@@ -4,6 +4,7 @@
 //
 //	go run ./bench/runbench -rows 10000            # throughput
 //	go run ./bench/runbench -import-rows 1000000   # import and finished re-run
+//	go run ./bench/runbench -rows 0 -pix-rows 2000 -rate 200   # Pix: requests/s against --rate
 package main
 
 import (
@@ -46,7 +47,15 @@ func main() {
 	noRef = flag.Bool("no-ref", false, "generate sheets without a reference column (keys from batch and row)")
 	onlyLimited := flag.Bool("only-limited", false, "skip the run without a server limit")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the import run to this file")
+	pixRows := flag.Int("pix-rows", 0, "rows of a Pix-to-key sheet (two requests per row) for a run at -rate (0 skips it)")
+	rate := flag.Float64("rate", 200, "the run's --rate for the Pix run, in requests per second")
 	flag.Parse()
+	if *pixRows > 0 {
+		if err := pixThroughput(*dir, *pixRows, *rate); err != nil {
+			fmt.Fprintln(os.Stderr, "runbench:", err)
+			os.Exit(1)
+		}
+	}
 	limits := []float64{0, 100}
 	if *onlyLimited {
 		limits = limits[1:]
@@ -110,10 +119,20 @@ func setup(dir string, key *rsa.PrivateKey, limit float64, count *counts) (*ston
 type counts struct {
 	mu               sync.Mutex
 	creates, limited int
+	pix              int // Pix creates and confirmations
 }
 
 func (c *counts) log(r stonetest.RequestLog) {
-	if c == nil || r.Path != "/api/v1/external_transfers" {
+	if c == nil {
+		return
+	}
+	if strings.HasPrefix(r.Path, "/api/v1/pix/outbound_pix_payments") && r.Method == http.MethodPost {
+		c.mu.Lock()
+		c.pix++
+		c.mu.Unlock()
+		return
+	}
+	if r.Path != "/api/v1/external_transfers" {
 		return
 	}
 	c.mu.Lock()
@@ -299,4 +318,65 @@ func peakRSS() int64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Maxrss / 1024
+}
+
+// pixThroughput pays a sheet of Pix to keys, each row a create and a
+// confirmation, at rate requests/s with 20 ms of latency, and reports the
+// requests served per second of sending against the rate.
+func pixThroughput(dir string, rows int, rate float64) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "runbench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	count := &counts{}
+	srv, c, l, err := setup(dir, key, 0, count)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	defer l.Close()
+	path := filepath.Join(dir, fmt.Sprintf("pix-%d.csv", rows))
+	var b strings.Builder
+	b.WriteString("reference,name,document,chave_pix,amount_cents\n")
+	for i := 1; i <= rows; i++ {
+		k := fmt.Sprintf("p%d@exemplo.com.br", i)
+		if err := srv.AddPixKey(k, stonetest.PixKey{Name: fmt.Sprintf("Pessoa %d", i), Document: cpf(i), ISPB: "18236120"}); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "PIX-%d,Pessoa %d,%s,%s,%d\n", i, i, cpf(i), k, 1000+i%5000)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	var sendStart time.Time
+	opts := batch.RunOptions{Ledger: l, Client: c, AccountID: "acc", Env: "sim", Rate: rate, Concurrency: 16,
+		Check:   check.CheckOptions{Validate: validate.Options{}},
+		Confirm: func(context.Context, batch.Plan) error { sendStart = time.Now(); return nil }}
+	rep, err := batch.Run(context.Background(), path, opts)
+	if err != nil {
+		return err
+	}
+	secs := time.Since(sendStart).Seconds()
+	count.mu.Lock()
+	reqs := count.pix
+	count.mu.Unlock()
+	confirmed := 0
+	for _, p := range srv.PixPayments() {
+		confirmed += p.Confirmations
+	}
+	perSec := float64(reqs) / secs
+	fmt.Printf("pay %d Pix rows, Rate %.0f, Concurrency 16, 20 ms latency: %.1f s, %d Pix requests (create and confirm), %.1f requests/s = %.2f of --rate, accepted %d, confirmed %d, unresolved %d\n",
+		rows, rate, secs, reqs, perSec, perSec/rate, rep.Summary[ledger.Accepted].Rows, confirmed, rep.Unresolved)
+	if rep.Summary[ledger.Accepted].Rows != rows || confirmed != rows {
+		return fmt.Errorf("rows lost: %+v, %d confirmed", rep.Summary, confirmed)
+	}
+	return nil
 }

@@ -174,6 +174,7 @@ type reconBatchJSON struct {
 	NeedsPerson   int                                             `json:"needs_person"`
 	ByStatus      map[string]reconcile.CategoryTotals             `json:"by_status"`
 	ByCategory    map[reconcile.Category]reconcile.CategoryTotals `json:"by_category"`
+	ByRail        map[string]reconcile.RailTotals                 `json:"by_rail"`
 	Checks        []reconcile.Invariant                           `json:"checks"`
 	Statement     *reconcile.StatementTotals                      `json:"statement,omitempty"`
 }
@@ -189,7 +190,7 @@ func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
 	for _, b := range rep.Batches {
 		doc.Batches = append(doc.Batches, reconBatchJSON{Batch: b.Batch.ID, File: b.Batch.FileName, TotalCents: b.Batch.TotalCents,
 			PaidCents: b.PaidCents, FeeCents: b.FeeCents, ReturnedCents: b.ReturnedCents, NeedsPerson: b.NeedsPerson,
-			ByStatus: b.ByStatus, ByCategory: b.ByCategory, Checks: b.Checks, Statement: statementJSON(b)})
+			ByStatus: b.ByStatus, ByCategory: b.ByCategory, Checks: b.Checks, Statement: statementJSON(b), ByRail: b.ByRail})
 	}
 	for _, b := range rep.Skipped {
 		doc.Skipped = append(doc.Skipped, b.ID)
@@ -217,6 +218,14 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 			reconcile.CategoryUnsent, reconcile.CategoryNotSent, reconcile.CategoryReview} {
 			if t, ok := b.ByCategory[cat]; ok {
 				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, validate.FormatBRL(t.AmountCents))
+			}
+		}
+		if len(b.ByRail) > 1 || b.ByRail[ledger.RailTED].Rows == 0 {
+			for _, rail := range []string{ledger.RailTED, ledger.RailInternal, ledger.RailPix} {
+				if t, ok := b.ByRail[rail]; ok {
+					fmt.Fprintf(w, "  %-18s %6d  %18s  paid %s, returned %s\n", railName(rail), t.Rows, validate.FormatBRL(t.AmountCents),
+						validate.FormatBRL(t.PaidCents), validate.FormatBRL(t.ReturnedCents))
+				}
 			}
 		}
 		if st := b.Statement; st.Checked {

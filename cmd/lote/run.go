@@ -496,9 +496,27 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 		}
 	}
 	fmt.Fprintln(w)
+	if len(p.Rails) > 1 || len(p.Rails) == 1 && p.Rails[0].Rail != validate.RailTED {
+		parts := make([]string, len(p.Rails))
+		for i, rp := range p.Rails {
+			parts[i] = fmt.Sprintf("%s %d (%s)", railName(rp.Rail), rp.Rows, validate.FormatBRL(rp.TotalCents))
+		}
+		fmt.Fprintf(w, "  by rail: %s\n", strings.Join(parts, ", "))
+	}
 	if p.Scheduled > 0 {
 		fmt.Fprintf(w, "  %d of them scheduled for a later date\n", p.Scheduled)
 	}
+}
+
+// railName is how the plan names a rail.
+func railName(rail string) string {
+	switch rail {
+	case validate.RailInternal:
+		return "internal transfer"
+	case validate.RailPix:
+		return "Pix"
+	}
+	return "TED"
 }
 
 // printSupersessions says which interrupted batches this file replaced,

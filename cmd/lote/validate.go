@@ -25,6 +25,7 @@ type sheetFlags struct {
 	decimal         string
 	institutions    string
 	allowDuplicates bool
+	rail            string
 }
 
 func (s *sheetFlags) register(fs *flag.FlagSet) {
@@ -32,6 +33,7 @@ func (s *sheetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&s.headerRow, "header-row", 0, "row of the header, as Excel numbers it (default: the first of rows 1-20 with the payout columns)")
 	fs.StringVar(&s.decimal, "decimal", "auto", "decimal separator of text amounts: auto, comma (1.234,56) or dot (1,234.56)")
 	fs.StringVar(&s.institutions, "institutions", "", "the Central Bank's ParticipantesSTR.csv, to use instead of the built-in list of institutions")
+	fs.StringVar(&s.rail, "rail", "ted", "how rows with bank data outside Stone are paid: ted, pix (Pix by bank data) or auto (Pix when the bank takes part in Pix, else TED); rows with a Pix key go by Pix and accounts at Stone by internal transfer whatever this says")
 	fs.BoolVar(&s.allowDuplicates, "allow-duplicates", false, "accept rows that repeat an earlier row of the same sheet (same payee, account, amount and date)")
 }
 
@@ -43,6 +45,14 @@ func (s *sheetFlags) options() (check.CheckOptions, error) {
 	}
 	o := check.CheckOptions{Sheet: s.sheet, HeaderRow: s.headerRow}
 	o.Validate.AllowDuplicates = s.allowDuplicates
+	switch r := strings.ToLower(s.rail); r {
+	case "ted", "":
+		o.Validate.BankRail = validate.RailTED
+	case "pix", "auto":
+		o.Validate.BankRail = r
+	default:
+		return o, fmt.Errorf("--rail %q: use ted, pix or auto", s.rail)
+	}
 	switch strings.ToLower(s.decimal) {
 	case "auto", "":
 		o.Validate.Decimal = validate.DecimalAuto
