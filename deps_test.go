@@ -28,10 +28,10 @@ var rules = map[string]struct {
 	"check":           {lote: []string{"validate", "sheet"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text"}},
 	"internal/i18n":   {noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text"}},
 	"internal/pace":   {noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/time"}},
-	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/xuri/excelize/v2"}},
-	"reconcile":       {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, noStd: []string{"database/sql"}, outside: []string{"golang.org/x/sync", "github.com/gocarina/gocsv"}},
+	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace", "internal/i18n"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/xuri/excelize/v2"}},
+	"reconcile":       {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace", "internal/i18n"}, noStd: []string{"database/sql"}, outside: []string{"golang.org/x/sync", "github.com/gocarina/gocsv"}},
 	"receipts":        {lote: []string{"ledger", "stone"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text", "golang.org/x/time"}},
-	"web":             {lote: []string{"batch", "check", "reconcile", "ledger", "validate", "sheet", "stone"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
+	"web":             {lote: []string{"batch", "check", "reconcile", "ledger", "validate", "sheet", "stone", "internal/i18n"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
 }
 
 // packageImports returns the imports of the non-test Go files in dir.

@@ -10,6 +10,7 @@ import (
 
 	"lote/batch"
 	"lote/check"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -35,7 +36,7 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	// The import recorded the upload's CSV separator with the batch. A
 	// copy: a GET records nothing, and a batch run from the command line
 	// keeps writing its results where it did.
-	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, batch.ResultsOptions{Copy: true}); err != nil {
+	if err := batch.WriteResultsWith(r.Context(), s.l, b.ID, path, batch.ResultsOptions{Copy: true, Lang: printerFor(r, sessionFrom(r))}); err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -117,7 +118,12 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	width := len(b.Header)
-	if err := sw.WriteHeader(append(append([]string{}, b.Header...), "lote_errors")); err != nil {
+	lang := printerFor(r, sessionFrom(r))
+	errorsColumn := "lote_errors"
+	if lang.Tag() == i18n.Portuguese {
+		errorsColumn = "erros_lote"
+	}
+	if err := sw.WriteHeader(append(append([]string{}, b.Header...), errorsColumn)); err != nil {
 		sw.Close()
 		s.internal(w, r, err)
 		return
@@ -132,7 +138,7 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 			}
 			cells = append(cells, sheet.Cell{Value: v})
 		}
-		return sw.WriteRow(append(cells, sheet.Cell{Value: check.Text(issues)}))
+		return sw.WriteRow(append(cells, sheet.Cell{Value: check.TextIn(issues, lang)}))
 	}
 	if err = s.ledgerProblems(ctx, b.ID, write); err != nil {
 		sw.Close()
