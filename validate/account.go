@@ -53,11 +53,10 @@ func Account(value, bank string) (string, error) {
 		if len(b) == 0 {
 			return "", fail(ErrInvalidAccount, "An account number has only digits (with its check digit at the end).")
 		}
-		at := ""
 		if bank != "" {
-			at = " at " + bank
+			return "", fail(ErrAccountCheckLetter, "The account ends in the check digit \"%s\" at %s, but Stone accepts digits only. Ask the payee or the bank for the account number written with digits; lote does not replace the letter.", string(rune(upper(letter))), bank)
 		}
-		return "", fail(ErrAccountCheckLetter, "The account ends in the check digit \"%s\"%s, but Stone accepts digits only. Ask the payee or the bank for the account number written with digits; lote does not replace the letter.", string(rune(upper(letter))), at)
+		return "", fail(ErrAccountCheckLetter, "The account ends in the check digit \"%s\", but Stone accepts digits only. Ask the payee or the bank for the account number written with digits; lote does not replace the letter.", string(rune(upper(letter))))
 	}
 	n := trimLeftZeros(string(b))
 	switch {

@@ -110,10 +110,10 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	case "text":
 		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
-				fmt.Fprintf(out, "%s: %s\n", where(path, e), check.IssueOf(e, false).Reason())
+				fmt.Fprintf(out, "%s: %s\n", where(path, e), check.IssueOf(e, false).ReasonIn(cio.p))
 			}
 			for _, w := range c.Warnings {
-				fmt.Fprintf(out, "%s: warning: %s\n", where(path, w), check.IssueOf(w, true).Reason())
+				fmt.Fprintf(out, "%s: %s%s\n", where(path, w), cio.p.T("warning: "), check.IssueOf(w, true).ReasonIn(cio.p))
 			}
 			return nil
 		}
@@ -152,10 +152,10 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	switch *format {
 	case "text":
 		for _, n := range sum.Notes {
-			fmt.Fprintf(out, "%s: note: %s\n", path, n)
+			fmt.Fprintf(out, "%s: %s%s\n", path, cio.p.T("note: "), cio.p.Lookup(n))
 		}
-		fmt.Fprintf(out, "%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
-			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents))
+		fmt.Fprintf(out, "%s: %s\n", path, cio.p.T("%d rows, %d valid, %d invalid, %d with warnings; valid rows total %s",
+			sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents)))
 	case "json":
 		sha, err := fileSHA256(path)
 		if err != nil {

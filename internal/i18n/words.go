@@ -10,3 +10,12 @@ var _ = []string{
 // The roles of the page's users, as the page shows them; `lote user` and
 // the ledger keep the English word.
 var _ = []string{Mark("uploader"), Mark("approver"), Mark("admin")}
+
+// Fragments validate passes as arguments of its messages (check.Issue's
+// MessageIn looks each argument up).
+var _ = []string{
+	Mark("no other amount in the file shows which separator it uses."),
+	Mark("other characters"),
+	Mark("comma (1.234,56)"),
+	Mark("point (1,234.56)"),
+}
