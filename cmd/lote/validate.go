@@ -213,10 +213,13 @@ type problem struct {
 	Value   string `json:"value"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// The message's key and arguments, for text in another language.
+	key  string
+	args []string
 }
 
 func newProblem(is check.Issue) problem {
-	return problem{Row: is.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message}
+	return problem{Row: is.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message, key: is.Key, args: is.Args}
 }
 
 func problems(es []validate.FieldError) []problem {

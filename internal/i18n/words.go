@@ -7,6 +7,9 @@ var _ = []string{
 	Mark("accepted"), Mark("rejected"), Mark("needs_review"),
 }
 
+// The batch states, as lote run and lote status name them.
+var _ = []string{Mark("importing"), Mark("imported"), Mark("running"), Mark("done")}
+
 // The roles of the page's users, as the page shows them; `lote user` and
 // the ledger keep the English word.
 var _ = []string{Mark("uploader"), Mark("approver"), Mark("admin")}
