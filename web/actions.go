@@ -267,6 +267,6 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("reconcile", "batch", ledger.ShortID(b.ID), "err", err)
 			return done{}, refuse(http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
 		}
-		return done{notice: "reconciled"}, reconcile.WriteReport(r.Context(), s.l, rep, s.reconciliationPath(b.ID))
+		return done{notice: "reconciled"}, reconcile.WriteReportIn(r.Context(), s.l, rep, s.reconciliationPath(b.ID), printerFor(r, sessionFrom(r)))
 	})
 }

@@ -125,7 +125,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	// The report is written even when interrupted: it says what is known.
-	if err := reconcile.WriteReport(context.WithoutCancel(ctx), c.ledger, rep, out); err != nil {
+	if err := reconcile.WriteReportIn(context.WithoutCancel(ctx), c.ledger, rep, out, cio.p); err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
