@@ -455,6 +455,10 @@ func centsCell(c int64) sumCell { return sumCell{n: c, kind: 2} }
 // checks' names.
 var _ = []string{i18n.Mark("settled"), i18n.Mark("attention"), i18n.Mark("transfers match Stone")}
 
+// The categories, as lote reconcile lists them.
+var _ = []string{i18n.Mark("paid"), i18n.Mark("returned"), i18n.Mark("failed"), i18n.Mark("in_flight"),
+	i18n.Mark("unsent"), i18n.Mark("not_sent"), i18n.Mark("review")}
+
 // summaryRows is the report's summary: the verdict, mismatches and failed
 // checks first, so they cannot be missed; then per batch the counts and
 // sums per status, the totals and every check.

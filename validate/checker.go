@@ -539,11 +539,11 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 			p.warn(in.Institution, "institution_code", WarnInstitutionByName, strings.ReplaceAll(byName, "%", "%%"))
 		}
 		if restored {
-			what := "ISPB " + inst.ISPB
 			if trimLeftZeros(inst.Code) == trimLeftZeros(digitsOf(in.Institution)) && len(digitsOf(in.Institution)) < 3 {
-				what = "bank code " + inst.Code
+				p.warn(in.Institution, "institution_code", WarnInstitutionZerosRestored, "Excel dropped the leading zeros; read as bank code %s (%s).", inst.Code, inst.ShortName)
+			} else {
+				p.warn(in.Institution, "institution_code", WarnInstitutionZerosRestored, "Excel dropped the leading zeros; read as ISPB %s (%s).", inst.ISPB, inst.ShortName)
 			}
-			p.warn(in.Institution, "institution_code", WarnInstitutionZerosRestored, "Excel dropped the leading zeros; read as %s (%s).", what, inst.ShortName)
 		}
 	}
 

@@ -361,7 +361,7 @@ func (s *Server) authorize(h http.HandlerFunc, stream bool, roles []ledger.Role)
 		}
 		if !allowed {
 			s.log.Warn("refused by role", "user", se.user, "role", se.role, "path", r.URL.Path)
-			s.fail(w, r, se, http.StatusForbidden, fmt.Sprintf("Your role (%s) does not allow this.", se.role))
+			s.fail(w, r, se, http.StatusForbidden, printerFor(r, se).T("Your role (%s) does not allow this.", printerFor(r, se).Lookup(string(se.role))))
 			return
 		}
 		ctx := context.WithValue(r.Context(), ctxKey{}, se)

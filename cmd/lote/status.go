@@ -179,23 +179,27 @@ func listBatches(ctx context.Context, l *ledger.Ledger, format string, cio cmdIO
 		}{list})
 	}
 	if len(list) == 0 {
-		fmt.Fprintln(cio.stdout, "no batches yet: `lote run FILE` starts one")
+		fmt.Fprintln(cio.stdout, cio.p.T("no batches yet: `lote run FILE` starts one"))
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(cio.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tPAID\tRETURNED\tINVALID\tTOTAL")
+	fmt.Fprintln(tw, cio.p.T("BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tPAID\tRETURNED\tINVALID\tTOTAL"))
 	for _, st := range list {
-		state := st.State
+		state := cio.p.Lookup(st.State)
 		switch {
 		case st.State == string(ledger.BatchRunning) && st.LeaseHolder == "":
 			// Its runner stopped (killed, or the machine restarted)
 			// without finishing: `lote resume` goes on with it.
-			state = "interrupted"
+			state = cio.p.T("interrupted")
 		case st.State != string(ledger.BatchRunning) && st.LeaseHolder != "":
-			state += " (running)"
+			state += cio.p.T(" (running)")
+		}
+		created := st.Created.Local().Format("2006-01-02 15:04")
+		if cio.p.Tag() == i18n.Portuguese {
+			created = cio.p.DateTime(st.Created)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", ledger.ShortID(st.Batch), st.File,
-			st.Created.Local().Format("2006-01-02 15:04"), state, st.Rows, st.sum[ledger.Accepted].Rows,
+			created, state, st.Rows, st.sum[ledger.Accepted].Rows,
 			st.meaningRows(reconcile.CategoryPaid), st.meaningRows(reconcile.CategoryReturned), st.Invalid, validate.FormatBRL(st.TotalCents))
 	}
 	tw.Flush()
