@@ -452,8 +452,10 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
 	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
 	if ld.Checked {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(progressJSON{Status: "invalid", Label: s.statusOf(b, u, hasUpload).Text(printerFor(r, sessionFrom(r))),
-			Counts: map[string]int{"invalid": b.Invalid, "valid": b.Valid}})
+		pr := printerFor(r, sessionFrom(r))
+		json.NewEncoder(w).Encode(progressJSON{Status: "invalid", Label: s.statusOf(b, u, hasUpload).Text(pr),
+			Counts: map[string]int{"invalid": b.Invalid, "valid": b.Valid},
+			States: map[string]string{"invalid": pr.Lookup("invalid"), "valid": pr.Lookup(i18n.Mark("valid"))}})
 		return
 	}
 	sum, err := s.l.Summary(r.Context(), b.ID)

@@ -395,6 +395,7 @@ var pt = map[string]string{
 	"unknown status: a person must check":                                  "situação desconhecida: uma pessoa precisa verificar",
 	"unsent":                                                               "não enviado",
 	"uploader":                                                             "remetente",
+	"valid":                                                                "válida",
 	"warning: ":                                                            "aviso: ",
 	"wrong target document":                                                "documento de destino incorreto",
 	"yes":                                                                  "sim",
