@@ -26,11 +26,12 @@ var rules = map[string]struct {
 	"stone/stonetest": {lote: []string{"stone", "validate"}, noStd: []string{"database/sql"}, outside: []string{"github.com/golang-jwt/jwt/v5", "golang.org/x/time"}},
 	"ledger":          {noStd: []string{"net/http"}, outside: []string{"modernc.org/sqlite", "golang.org/x/text"}},
 	"check":           {lote: []string{"validate", "sheet"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text"}},
+	"internal/i18n":   {noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text"}},
 	"internal/pace":   {noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/time"}},
-	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/xuri/excelize/v2"}},
-	"reconcile":       {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace"}, noStd: []string{"database/sql"}, outside: []string{"golang.org/x/sync", "github.com/gocarina/gocsv"}},
+	"batch":           {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace", "internal/i18n"}, outside: []string{"golang.org/x/sync", "golang.org/x/time", "golang.org/x/text", "golang.org/x/term", "github.com/xuri/excelize/v2"}},
+	"reconcile":       {lote: []string{"check", "validate", "sheet", "ledger", "stone", "internal/pace", "internal/i18n"}, noStd: []string{"database/sql"}, outside: []string{"golang.org/x/sync", "github.com/gocarina/gocsv"}},
 	"receipts":        {lote: []string{"ledger", "stone"}, noStd: []string{"net/http", "database/sql"}, outside: []string{"golang.org/x/text", "golang.org/x/time"}},
-	"web":             {lote: []string{"batch", "check", "reconcile", "receipts", "ledger", "validate", "sheet", "stone", "notify"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
+	"web":             {lote: []string{"batch", "check", "reconcile", "receipts", "ledger", "validate", "sheet", "stone", "notify", "internal/i18n"}, outside: []string{"golang.org/x/crypto", "golang.org/x/net"}},
 	"notify":          {lote: []string{"ledger", "validate"}, noStd: []string{"database/sql"}},
 }
 

@@ -28,7 +28,7 @@ func TestOwnerApprovalResults(t *testing.T) {
 		if r.State != ledger.Accepted || r.APIStatus != stone.StatusCreated {
 			t.Fatalf("row %d: %s %s, want accepted CREATED", n, r.State, r.APIStatus)
 		}
-		res := resultCells(nil, len(r.Cells), r)
+		res := resultCells(nil, len(r.Cells), r, nil)
 		if got := res[len(r.Cells)+4].Value; got != "awaiting approval in Stone's app" {
 			t.Errorf("row %d: results sheet says %q for a row awaiting approval", n, got)
 		}

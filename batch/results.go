@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lote/check"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -22,6 +23,13 @@ var ResultColumns = []string{
 	"lote_status", "transfer_id", "api_status", "fee", "error",
 	"idempotency_key", "scheduled_to_effective", "processed_at",
 	"rail", "end_to_end_id", "payee_at_bank",
+}
+
+// resultColumnsPT are ResultColumns as a Portuguese results sheet names
+// them (ResultsOptions.Lang).
+var resultColumnsPT = []string{
+	"situação_lote", "id_transferência", "status_api", "tarifa", "erro",
+	"chave_idempotência", "data_efetiva", "processado_em",
 }
 
 // ResultsPath is where the results of the sheet at input go by default:
@@ -106,6 +114,11 @@ type ResultsOptions struct {
 	// longer holds the rows the ledger does, the input's cells are text.
 	Input string
 	Check check.CheckOptions
+	// Lang is the language of the words lote writes: its column names,
+	// the states, the errors, the Summary and processed_at's time
+	// (Brasília's, dd/mm/yyyy hh:mm:ss, in Portuguese). nil is English, as
+	// results have always been.
+	Lang *i18n.Printer
 }
 
 // WriteResultsWith is WriteResults with options.
@@ -134,7 +147,7 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		Separator:    cmp.Or(opts.Separator, resultsSeparator(b)),
 		MoneyColumns: []int{feeCol},
 		StatusColumn: statusCol,
-		Summary:      resultsSummary(b, sum),
+		Summary:      resultsSummary(b, sum, opts.Lang),
 		// The Summary's amount and fees columns, in cents.
 		SummaryMoneyColumns: []int{2, 3},
 	})
@@ -151,7 +164,11 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 	}()
 	header := make([]string, 0, width+len(ResultColumns))
 	header = append(header, b.Header...)
-	header = append(header, ResultColumns...)
+	if opts.Lang.Tag() == i18n.Portuguese {
+		header = append(header, resultColumnsPT...)
+	} else {
+		header = append(header, ResultColumns...)
+	}
 	if err := w.WriteHeader(header); err != nil {
 		return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), err)
 	}
@@ -171,7 +188,7 @@ func WriteResultsWith(ctx context.Context, l *ledger.Ledger, batchID, path strin
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("write results of batch %s: %w", ledger.ShortID(batchID), ctx.Err())
 		}
-		cells = resultCells(cells[:0], width, r)
+		cells = resultCells(cells[:0], width, r, opts.Lang)
 		if typed != nil {
 			typed.apply(r.Row, cells[:width])
 		}
@@ -211,7 +228,7 @@ func resultsSeparator(b ledger.Batch) rune {
 
 // resultCells appends one results row to dst: the row's cells padded to the
 // header's width, then the ResultColumns.
-func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
+func resultCells(dst []sheet.Cell, width int, r ledger.Row, lang *i18n.Printer) []sheet.Cell {
 	for i := range width {
 		v := ""
 		if i < len(r.Cells) {
@@ -223,27 +240,31 @@ func resultCells(dst []sheet.Cell, width int, r ledger.Row) []sheet.Cell {
 	if r.State == ledger.Accepted {
 		fee = sheet.Cell{Value: strconv.FormatInt(r.FeeCents, 10), Kind: sheet.Number}
 	}
-	errText := RowError(r)
+	errText := RowErrorIn(r, lang)
 	if r.State == ledger.Accepted && r.APIStatus == "CREATED" {
 		// Accepted, not paid: it waits for the account's owner (stone-api.md §1.9).
-		errText = joinPresent("; ", "awaiting approval in Stone's app", errText)
+		errText = joinPresent("; ", lang.T("awaiting approval in Stone's app"), errText)
 	}
 	if len(r.Cells) > width {
 		// A row longer than the header has nowhere to put its extra cells:
 		// say what they were rather than drop them silently.
-		extra := "cells beyond the header: " + strings.Join(r.Cells[width:], " | ")
+		extra := lang.T("cells beyond the header: %s", strings.Join(r.Cells[width:], " | "))
 		errText = joinPresent("; ", errText, extra)
 	}
 	processed := ""
 	if !r.ProcessedAt.IsZero() {
-		processed = r.ProcessedAt.UTC().Format(time.RFC3339)
+		if lang.Tag() == i18n.Portuguese {
+			processed = r.ProcessedAt.In(i18n.Location()).Format("02/01/2006 15:04:05")
+		} else {
+			processed = r.ProcessedAt.UTC().Format(time.RFC3339)
+		}
 	}
 	sched := sheet.Cell{Value: r.ScheduledToEffective}
 	if sched.Value != "" {
 		sched.Kind = sheet.Date
 	}
 	return append(dst,
-		sheet.Cell{Value: string(r.State)},
+		sheet.Cell{Value: lang.Lookup(string(r.State))},
 		sheet.Cell{Value: r.TransferID},
 		sheet.Cell{Value: r.APIStatus},
 		fee,
@@ -273,6 +294,11 @@ func RowError(r ledger.Row) string {
 	return check.ErrorText(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage)
 }
 
+// RowErrorIn is RowError in a reader's language.
+func RowErrorIn(r ledger.Row, lang *i18n.Printer) string {
+	return check.ErrorTextIn(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage, lang)
+}
+
 func joinPresent(sep string, parts ...string) string {
 	out := parts[:0:0]
 	for _, p := range parts {
@@ -285,15 +311,16 @@ func joinPresent(sep string, parts ...string) string {
 
 // resultsSummary is the XLSX Summary sheet: counts, amounts and fees by state,
 // a total, then what the batch is.
-func resultsSummary(b ledger.Batch, sum map[ledger.State]ledger.Totals) [][]sheet.Cell {
-	text := func(s string) sheet.Cell { return sheet.Cell{Value: s} }
+func resultsSummary(b ledger.Batch, sum map[ledger.State]ledger.Totals, lang *i18n.Printer) [][]sheet.Cell {
+	text := func(s string) sheet.Cell { return sheet.Cell{Value: lang.Lookup(s)} }
+	value := func(s string) sheet.Cell { return sheet.Cell{Value: s} }
 	num := func(n int64) sheet.Cell { return sheet.Cell{Value: strconv.FormatInt(n, 10), Kind: sheet.Number} }
 	// Amounts are cents in the Summary's money columns (2 and 3), which
 	// the writer shows as reais in R$ format.
 	reais := func(c int64) sheet.Cell {
 		return sheet.Cell{Value: strconv.FormatInt(c, 10), Kind: sheet.Number}
 	}
-	rows := [][]sheet.Cell{{text("state"), text("rows"), text("amount"), text("fees")}}
+	rows := [][]sheet.Cell{{text(i18n.Mark("state")), text(i18n.Mark("rows")), text(i18n.Mark("amount")), text(i18n.Mark("fees"))}}
 	var total ledger.Totals
 	for _, s := range OrderedStates(sum) {
 		t := sum[s]
@@ -303,12 +330,12 @@ func resultsSummary(b ledger.Batch, sum map[ledger.State]ledger.Totals) [][]shee
 		rows = append(rows, []sheet.Cell{text(string(s)), num(int64(t.Rows)), reais(t.Cents), reais(t.Fees)})
 	}
 	rows = append(rows,
-		[]sheet.Cell{text("total"), num(int64(total.Rows)), reais(total.Cents), reais(total.Fees)},
+		[]sheet.Cell{text(i18n.Mark("total")), num(int64(total.Rows)), reais(total.Cents), reais(total.Fees)},
 		nil,
-		[]sheet.Cell{text("batch"), text(b.ID)},
-		[]sheet.Cell{text("file"), text(b.FileName)},
-		[]sheet.Cell{text("account"), text(b.AccountID)},
-		[]sheet.Cell{text("environment"), text(b.Environment)},
+		[]sheet.Cell{text(i18n.Mark("batch")), value(b.ID)},
+		[]sheet.Cell{text(i18n.Mark("file")), value(b.FileName)},
+		[]sheet.Cell{text(i18n.Mark("account")), value(b.AccountID)},
+		[]sheet.Cell{text(i18n.Mark("environment")), value(b.Environment)},
 	)
 	return rows
 }

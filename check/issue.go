@@ -22,11 +22,38 @@ type Issue struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Warning bool   `json:"warning,omitempty"`
+	// Key and Args are Message as its English format and arguments, for
+	// writing it in another language (MessageIn); a message that has
+	// none is written as it is.
+	Key  string   `json:"key,omitempty"`
+	Args []string `json:"args,omitempty"`
+}
+
+// Translator writes a message in a reader's language: i18n.Printer.
+type Translator interface {
+	T(key string, args ...any) string
+	Lookup(s string) string
+}
+
+// MessageIn is the message in tr's language.
+func (is Issue) MessageIn(tr Translator) string {
+	if is.Key == "" {
+		return tr.Lookup(cmp.Or(is.Message, is.Code))
+	}
+	args := make([]any, len(is.Args))
+	for i, a := range is.Args {
+		args[i] = tr.Lookup(a) // a fragment that is a message of its own
+	}
+	return tr.T(is.Key, args...)
 }
 
 // IssueOf is a validation error, or with warning a warning, as an Issue.
 func IssueOf(e validate.FieldError, warning bool) Issue {
-	return Issue{Row: e.Row, Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message(), Warning: warning}
+	key, args := e.Format()
+	if key == e.Message() {
+		key = "" // the message is its own key
+	}
+	return Issue{Row: e.Row, Column: e.Column, Value: e.Value, Code: e.Code, Message: e.Message(), Warning: warning, Key: key, Args: args}
 }
 
 // IssuesOf lists a row's errors, then its warnings, as Issues.
@@ -66,6 +93,36 @@ func (is Issue) String() string {
 	return s
 }
 
+// ReasonIn is Reason in tr's language.
+func (is Issue) ReasonIn(tr Translator) string {
+	msg := is.MessageIn(tr)
+	if is.Value == "" || is.Code == UnreadableRow {
+		return msg
+	}
+	return strconv.Quote(is.Value) + ": " + msg
+}
+
+// StringIn is String in tr's language.
+func (is Issue) StringIn(tr Translator) string {
+	s := is.ReasonIn(tr)
+	if is.Column != "" {
+		s = is.Column + ": " + s
+	}
+	if is.Warning {
+		s = tr.T("warning: ") + s
+	}
+	return s
+}
+
+// TextIn is Text in tr's language.
+func TextIn(issues []Issue, tr Translator) string {
+	parts := make([]string, len(issues))
+	for i, is := range issues {
+		parts[i] = is.StringIn(tr)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Text joins issues in their text form with "; ".
 func Text(issues []Issue) string {
 	parts := make([]string, len(issues))
@@ -98,6 +155,22 @@ func DecodeIssues(code, message string) []Issue {
 		}
 	}
 	return []Issue{{Code: code, Message: message}}
+}
+
+// ErrorTextIn is ErrorText in tr's language. A reason from the bank (a
+// row that is not invalid) is written as it came, unless it is one of
+// lote's messages.
+func ErrorTextIn(invalid bool, code, message string, tr Translator) string {
+	if invalid {
+		var errs []Issue
+		for _, is := range DecodeIssues(code, message) {
+			if !is.Warning {
+				errs = append(errs, is)
+			}
+		}
+		return TextIn(errs, tr)
+	}
+	return ErrorText(false, code, tr.Lookup(message))
 }
 
 // ErrorText is a row's problems as the results sheet and the reconciliation

@@ -1,6 +1,9 @@
 package check
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 // The one text form of a problem, as the results and errors sheets write
 // it and lote validate prints its reason.
@@ -38,7 +41,7 @@ func TestIssuesRoundTrip(t *testing.T) {
 	}
 	enc := EncodeIssues(in)
 	got := DecodeIssues("", enc)
-	if len(got) != 2 || got[0] != in[0] || got[1] != in[1] {
+	if !reflect.DeepEqual(got, in) {
 		t.Fatalf("DecodeIssues(EncodeIssues(%v)) = %v", in, got)
 	}
 	if got, want := ErrorText(true, "", enc), `document: "1": Bad CPF.`; got != want {

@@ -20,6 +20,9 @@ type Session struct {
 	Seen time.Time
 	// Expires is the end of the session however busy it is.
 	Expires time.Time
+	// Lang is the language the user chose for the page ("en", "pt-BR"),
+	// "" while the browser's decides.
+	Lang string
 }
 
 // SessionTouch is how stale a session's last request may be in the
@@ -81,9 +84,9 @@ func (l *Ledger) Session(ctx context.Context, token string, idle time.Duration) 
 	var s Session
 	var created, seen, expires string
 	var disabled sql.NullString
-	err := l.r.QueryRowContext(ctx, `SELECT s.user_name, u.role, u.disabled_at, s.created_at, s.seen_at, s.expires_at
+	err := l.r.QueryRowContext(ctx, `SELECT s.user_name, u.role, u.lang, u.disabled_at, s.created_at, s.seen_at, s.expires_at
 		FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.token_hash = ?`, h).
-		Scan(&s.User, &s.Role, &disabled, &created, &seen, &expires)
+		Scan(&s.User, &s.Role, &s.Lang, &disabled, &created, &seen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNoSession
 	}

@@ -241,3 +241,18 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	}
 	return u, nil
 }
+
+// SetUserLang records the language user reads the page in: "en", "pt-BR",
+// or "" to let the browser's Accept-Language decide.
+func (l *Ledger) SetUserLang(ctx context.Context, name, lang string) error {
+	if lang != "" && lang != "en" && lang != "pt-BR" {
+		return fmt.Errorf("user %s: language %q is not en or pt-BR: %w", name, lang, ErrBadUser)
+	}
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET lang = ? WHERE name = ?`, lang, name)
+		if err != nil {
+			return fmt.Errorf("set language of %s: %w", name, err)
+		}
+		return mustAffect(res, 1, fmt.Errorf("user %s: %w", name, ErrNotFound))
+	})
+}

@@ -17,6 +17,7 @@ import (
 
 	"lote/batch"
 	"lote/internal/fake"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/stone"
 	"lote/stone/stonetest"
@@ -161,6 +162,14 @@ func TestReconcileFinishFailRefund(t *testing.T) {
 	}
 	checkGolden(t, csvPath, "recon.csv.golden", id)
 	checkGolden(t, SummaryPath(csvPath), "recon.summary.csv.golden", id)
+	// And in Portuguese: the header, lote's states, the codes' meanings,
+	// why a person is needed and the Summary.
+	ptPath := filepath.Join(dir, "recon.pt-BR.csv")
+	if err := WriteReportIn(ctx, e.l, rep, ptPath, i18n.New(i18n.Portuguese)); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, ptPath, "recon.pt-BR.csv.golden", id)
+	checkGolden(t, SummaryPath(ptPath), "recon.pt-BR.summary.csv.golden", id)
 
 	xlsxPath := filepath.Join(dir, "recon.xlsx")
 	if err := WriteReport(ctx, e.l, rep, xlsxPath); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/gocarina/gocsv"
 
 	"lote/check"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/sheet"
 	"lote/stone"
@@ -26,34 +27,34 @@ import (
 // holds a partner application's transfer until the account's owner
 // approves it in Stone's app (stone-api.md §1.9). It is not paid yet, and
 // reconciliation keeps checking it.
-const awaitingApproval = "awaiting approval in Stone's app"
+var awaitingApproval = i18n.Mark("awaiting approval in Stone's app")
 
 // failureMeanings are the documented meanings of failure_reason_code
 // (stone-api.md §2.3).
 var failureMeanings = map[string]string{
-	"0": "generic error at Stone, the transfer may be sent again",
-	"1": "insufficient balance",
-	"2": "restriction on one of the accounts",
+	"0": i18n.Mark("generic error at Stone, the transfer may be sent again"),
+	"1": i18n.Mark("insufficient balance"),
+	"2": i18n.Mark("restriction on one of the accounts"),
 }
 
 // refundMeanings are the documented meanings of refund_reason_code "0".."14"
 // (stone-api.md §2.3).
 var refundMeanings = [...]string{
-	"processing error at the origin",
-	"target account does not exist",
-	"target branch or account does not exist",
-	"wrong target document",
-	"account invalid for the transaction type or purpose",
-	"processing error at the origin",
-	"amount exceeds the limit of the account type",
-	"payment not in conformity",
-	"invalid data, missing field, bad format or missing branch",
-	"CPF/CNPJ irregular at the Receita Federal",
-	"invalid target institution",
-	"account has more than 13 digits for the chosen type",
-	"requested by the receiving institution's client",
-	"return of a bank order (devolução de ordem bancária)",
-	"unidentified beneficiary",
+	i18n.Mark("processing error at the origin"),
+	i18n.Mark("target account does not exist"),
+	i18n.Mark("target branch or account does not exist"),
+	i18n.Mark("wrong target document"),
+	i18n.Mark("account invalid for the transaction type or purpose"),
+	i18n.Mark("processing error at the origin"),
+	i18n.Mark("amount exceeds the limit of the account type"),
+	i18n.Mark("payment not in conformity"),
+	i18n.Mark("invalid data, missing field, bad format or missing branch"),
+	i18n.Mark("CPF/CNPJ irregular at the Receita Federal"),
+	i18n.Mark("invalid target institution"),
+	i18n.Mark("account has more than 13 digits for the chosen type"),
+	i18n.Mark("requested by the receiving institution's client"),
+	i18n.Mark("return of a bank order (devolução de ordem bancária)"),
+	i18n.Mark("unidentified beneficiary"),
 }
 
 // FailureMeaning returns the documented meaning of a failure_reason_code
@@ -179,9 +180,16 @@ func (ln *Line) asTyped(m *check.Mapping, cells []string) {
 
 // reconLine builds a row's line.
 func reconLine(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now time.Time, window time.Duration) Line {
+	return reconLineIn(rr, b, m, now, window, nil)
+}
+
+// reconLineIn is reconLine with its words in tr's language: the lote
+// state, final, the codes' meanings and why a person is needed. Stone's
+// status and its own reasons are written as Stone gave them.
+func reconLineIn(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now time.Time, window time.Duration, tr *i18n.Printer) Line {
 	r := rr.Row
 	ln := Line{Batch: csvText(ledger.ShortID(b.ID)), Row: r.Row, Reference: csvText(r.Reference), Amount: csvMoney(r.AmountCents),
-		LoteState: csvText(r.State), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
+		LoteState: csvText(tr.Lookup(string(r.State))), Status: csvText(outcomeName(r)), TransferID: csvText(r.TransferID),
 		Fee: csvMoney(feeCharged(rr)), Rail: csvText(cmp.Or(r.Rail, ledger.RailTED))}
 	ln.asTyped(m, r.Cells)
 	var p stone.CreateExternalTransfer
@@ -199,17 +207,17 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now ti
 		switch {
 		case c.RefundCode != "":
 			m, ok := RefundMeaning(c.RefundCode)
-			ln.Reason = csvText(cmp.Or(m, c.RefundReason))
+			ln.Reason = csvText(cmp.Or(tr.Lookup(m), c.RefundReason))
 			if !ok && c.RefundReason == "" {
-				ln.Reason = csvText("undocumented refund code " + c.RefundCode)
+				ln.Reason = csvText(tr.T("undocumented refund code %s", c.RefundCode))
 			}
 		case c.FailureCode != "" && (cat == CategoryFailed || cat == CategoryReturned):
 			// A scheduled TED short of funds on its date is REFUNDED with
 			// the failure's code (stonetest, the docs' refund section).
 			m, ok := FailureMeaning(c.FailureCode)
-			ln.Reason = csvText(cmp.Or(m, c.FailureReason))
+			ln.Reason = csvText(cmp.Or(tr.Lookup(m), c.FailureReason))
 			if !ok && c.FailureReason == "" {
-				ln.Reason = csvText("undocumented failure code " + c.FailureCode)
+				ln.Reason = csvText(tr.T("undocumented failure code %s", c.FailureCode))
 			}
 		}
 		ln.Refunded = csvMoney(c.RefundedCents)
@@ -221,36 +229,36 @@ func reconLine(rr ledger.ReconciledRow, b ledger.Batch, m *check.Mapping, now ti
 			}
 		}
 	}
-	ln.Final = "no"
+	ln.Final = csvText(tr.T("no"))
 	if final {
-		ln.Final = "yes"
+		ln.Final = csvText(tr.T("yes"))
 	}
 	var why []string
 	switch cat {
 	case CategoryReturned:
-		why = append(why, "returned by the receiving bank: the payee was not paid")
+		why = append(why, tr.T("returned by the receiving bank: the payee was not paid"))
 	case CategoryPaid:
 		if rr.Checked && rr.Rec.RefundedCents > 0 {
-			why = append(why, "the receiving bank returned "+validate.FormatBRL(rr.Rec.RefundedCents)+" of it: the payee kept "+validate.FormatBRL(max(r.AmountCents-rr.Rec.RefundedCents, 0)))
+			why = append(why, tr.T("the receiving bank returned %s of it: the payee kept %s", validate.FormatBRL(rr.Rec.RefundedCents), validate.FormatBRL(max(r.AmountCents-rr.Rec.RefundedCents, 0))))
 		}
 	case CategoryFailed:
 		switch r.APIStatus {
 		case stone.StatusRejected:
-			why = append(why, "the account's owner rejected it in Stone's app: the payee was not paid")
+			why = append(why, tr.T("the account's owner rejected it in Stone's app: the payee was not paid"))
 		case stone.StatusExpired:
-			why = append(why, "nobody approved it in Stone's app in time (expired): the payee was not paid")
+			why = append(why, tr.T("nobody approved it in Stone's app in time (expired): the payee was not paid"))
 		default:
-			why = append(why, "the transfer "+strings.ToLower(r.APIStatus)+": the payee was not paid")
+			why = append(why, tr.T("the transfer %s: the payee was not paid", strings.ToLower(r.APIStatus)))
 		}
 	case CategoryInFlight:
 		if r.APIStatus == stone.StatusCreated {
-			ln.Reason = csvText(awaitingApproval)
+			ln.Reason = csvText(tr.Lookup(awaitingApproval))
 		}
 	case CategoryNotSent, CategoryReview:
-		why = append(why, cmp.Or(check.ErrorText(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage), "status "+outcomeName(r)+" is not one lote knows"))
+		why = append(why, cmp.Or(check.ErrorTextIn(r.State == ledger.Invalid, r.ErrorCode, r.ErrorMessage, tr), tr.T("status %s is not one lote knows", outcomeName(r))))
 	}
 	if rr.Checked && rr.Rec.Mismatch != "" {
-		why = append(why, "differs from Stone: "+rr.Rec.Mismatch)
+		why = append(why, tr.T("differs from Stone: %s", rr.Rec.Mismatch))
 	}
 	ln.NeedsPerson = csvText(strings.Join(why, "; "))
 	return ln
@@ -279,6 +287,20 @@ func reconHeader() []string {
 		"rail", "refunded", "statement"}
 }
 
+// reconHeaderPT is reconHeader in Portuguese.
+var reconHeaderPT = []string{"lote", "linha", "referência", "nome", "documento", "instituição", "agência", "conta",
+	"banco_como_digitado", "agência_como_digitada", "conta_como_digitada", "valor",
+	"situação_lote", "status", "final", "vigiar_devolução_até", "código_falha", "código_devolução", "motivo", "tarifa",
+	"id_transferência", "criada_em", "concluída_em", "falhou_em", "devolvida_em", "precisa_de_pessoa", "conferida_em"}
+
+// headerIn is the report's header in tr's language.
+func headerIn(tr *i18n.Printer) []string {
+	if tr.Tag() == i18n.Portuguese {
+		return reconHeaderPT
+	}
+	return reconHeader()
+}
+
 // SummaryPath is where the CSV report's summary and checks go: beside
 // it, NAME.summary.csv. A CSV file holds one table, so the checks cannot
 // sit at its top; the XLSX report has them at the top of its Summary sheet.
@@ -295,14 +317,21 @@ func SummaryPath(csvPath string) string {
 // SummaryPath(path), mismatches first. Files appear complete or not
 // at all.
 func WriteReport(ctx context.Context, l *ledger.Ledger, rep Report, path string) error {
+	return WriteReportIn(ctx, l, rep, path, nil)
+}
+
+// WriteReportIn is WriteReport with the report's words (its header, lote's
+// states, the codes' meanings, why a person is needed, the Summary) in
+// tr's language; nil is English, as WriteReport writes.
+func WriteReportIn(ctx context.Context, l *ledger.Ledger, rep Report, path string, tr *i18n.Printer) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":
-		return writeReconXLSX(ctx, l, rep, path)
+		return writeReconXLSX(ctx, l, rep, path, tr)
 	case ".csv":
-		if err := sheet.WriteAtomic(SummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+		if err := sheet.WriteAtomic(SummaryPath(path), func(w io.Writer) error { return writeSummaryCSV(w, rep, tr) }); err != nil {
 			return fmt.Errorf("write reconciliation summary %s: %w", SummaryPath(path), err)
 		}
-		if err := sheet.WriteAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w) }); err != nil {
+		if err := sheet.WriteAtomic(path, func(w io.Writer) error { return writeReconCSV(ctx, l, rep, w, tr) }); err != nil {
 			return fmt.Errorf("write reconciliation %s: %w", path, err)
 		}
 		return nil
@@ -311,7 +340,7 @@ func WriteReport(ctx context.Context, l *ledger.Ledger, rep Report, path string)
 }
 
 // eachLine calls fn with every line of the report, in batch then input order.
-func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, fn func(Line) error) error {
+func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, tr *i18n.Printer, fn func(Line) error) error {
 	for _, b := range rep.Batches {
 		// The header as the import mapped it; a header that no longer maps
 		// leaves the columns as typed empty.
@@ -320,7 +349,7 @@ func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, fn func(Line) e
 			if err != nil {
 				return err
 			}
-			ln := reconLine(rr, b.Batch, &m, rep.At, rep.RefundWindow)
+			ln := reconLineIn(rr, b.Batch, &m, rep.At, rep.RefundWindow, tr)
 			if sc, ok := b.statement[rr.Row.Row]; ok {
 				ln.withStatement(sc)
 			}
@@ -332,9 +361,9 @@ func eachLine(ctx context.Context, l *ledger.Ledger, rep Report, fn func(Line) e
 	return nil
 }
 
-func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep Report, path string) error {
+func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep Report, path string, tr *i18n.Printer) error {
 	w, err := sheet.Create(path, sheet.WriteOptions{MoneyColumns: reconMoneyColumns, StatusColumn: reconStatusColumn,
-		Summary: summaryCells(rep, true)})
+		Summary: summaryCells(rep, true, tr)})
 	if err != nil {
 		return fmt.Errorf("write reconciliation: %w", err)
 	}
@@ -344,10 +373,10 @@ func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep Report, path stri
 			w.Close() // discards the temporary file
 		}
 	}()
-	if err := w.WriteHeader(reconHeader()); err != nil {
+	if err := w.WriteHeader(headerIn(tr)); err != nil {
 		return fmt.Errorf("write reconciliation %s: %w", path, err)
 	}
-	if err := eachLine(ctx, l, rep, func(ln Line) error { return w.WriteRow(ln.cells()) }); err != nil {
+	if err := eachLine(ctx, l, rep, tr, func(ln Line) error { return w.WriteRow(ln.cells()) }); err != nil {
 		return fmt.Errorf("write reconciliation %s: %w", path, err)
 	}
 	committed = true
@@ -361,12 +390,21 @@ func writeReconXLSX(ctx context.Context, l *ledger.Ledger, rep Report, path stri
 // bounded whatever the batch's size.
 const reconCSVPage = 1000
 
-func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep Report, w io.Writer) error {
-	return writeReconLines(w, func(fn func(Line) error) error { return eachLine(ctx, l, rep, fn) })
+func writeReconCSV(ctx context.Context, l *ledger.Ledger, rep Report, w io.Writer, tr *i18n.Printer) error {
+	if tr.Tag() == i18n.Portuguese {
+		return writeReconLinesHeader(w, reconHeaderPT, func(fn func(Line) error) error { return eachLine(ctx, l, rep, tr, fn) })
+	}
+	return writeReconLines(w, func(fn func(Line) error) error { return eachLine(ctx, l, rep, tr, fn) })
 }
 
 // writeReconLines writes the CSV report of the lines each gives, in order.
 func writeReconLines(w io.Writer, each func(fn func(Line) error) error) error {
+	return writeReconLinesHeader(w, nil, each)
+}
+
+// writeReconLinesHeader is writeReconLines with header instead of Line's
+// tags, unless it is nil.
+func writeReconLinesHeader(w io.Writer, header []string, each func(fn func(Line) error) error) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
@@ -376,6 +414,12 @@ func writeReconLines(w io.Writer, each func(fn func(Line) error) error) error {
 	sw := sheet.NewCSVWriter(w, ';')
 	page := make([]Line, 0, reconCSVPage)
 	first := true
+	if header != nil {
+		if err := sw.Write(header); err != nil {
+			return err
+		}
+		first = false
+	}
 	flush := func() error {
 		if len(page) == 0 && !first {
 			return nil
@@ -400,7 +444,7 @@ func writeReconLines(w io.Writer, each func(fn func(Line) error) error) error {
 	if err != nil {
 		return err
 	}
-	if first && len(page) == 0 {
+	if first && len(page) == 0 && header == nil {
 		// gocsv writes no header for an empty slice; the file still says
 		// what its columns are.
 		if err := sw.Write(reconHeader()); err != nil {
@@ -409,7 +453,11 @@ func writeReconLines(w io.Writer, each func(fn func(Line) error) error) error {
 		sw.Flush()
 		return sw.Error()
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	sw.Flush()
+	return sw.Error()
 }
 
 // sumCell is a Summary cell: text, a count, or money in cents.
@@ -423,10 +471,18 @@ func txt(s string) sumCell      { return sumCell{text: s} }
 func count(n int) sumCell       { return sumCell{n: int64(n), kind: 1} }
 func centsCell(c int64) sumCell { return sumCell{n: c, kind: 2} }
 
+// The words of the Summary that reach it as values: the verdicts and the
+// checks' names.
+var _ = []string{i18n.Mark("settled"), i18n.Mark("attention"), i18n.Mark("transfers match Stone")}
+
+// The categories, as lote reconcile lists them.
+var _ = []string{i18n.Mark("paid"), i18n.Mark("returned"), i18n.Mark("failed"), i18n.Mark("in_flight"),
+	i18n.Mark("unsent"), i18n.Mark("not_sent"), i18n.Mark("review")}
+
 // summaryRows is the report's summary: the verdict, mismatches and failed
 // checks first, so they cannot be missed; then per batch the counts and
 // sums per status, the totals and every check.
-func summaryRows(rep Report) [][]sumCell {
+func summaryRows(rep Report, tr *i18n.Printer) [][]sumCell {
 	var rows [][]sumCell
 	mism := rep.Mismatches()
 	people := 0
@@ -435,33 +491,33 @@ func summaryRows(rep Report) [][]sumCell {
 		people += b.NeedsPerson
 		for _, c := range b.Checks {
 			if !c.OK {
-				failed = append(failed, ledger.ShortID(b.Batch.ID)+" "+c.Name+": "+c.Detail)
+				failed = append(failed, ledger.ShortID(b.Batch.ID)+" "+tr.Lookup(c.Name)+": "+c.Detail)
 			}
 		}
 	}
-	verdict := strings.ToUpper(rep.Status().String())
+	verdict := strings.ToUpper(tr.Lookup(rep.Status().String()))
 	var parts []string
 	if len(mism) > 0 {
-		parts = append(parts, fmt.Sprintf("%d transfers differ from Stone", len(mism)))
+		parts = append(parts, tr.T("%d transfers differ from Stone", len(mism)))
 	}
 	if len(failed) > 0 {
-		parts = append(parts, fmt.Sprintf("%d checks failed", len(failed)))
+		parts = append(parts, tr.T("%d checks failed", len(failed)))
 	}
 	if people > 0 {
-		parts = append(parts, fmt.Sprintf("%d rows need a person", people))
+		parts = append(parts, tr.T("%d rows need a person", people))
 	}
 	if rep.Unchecked > 0 {
-		parts = append(parts, fmt.Sprintf("%d transfers could not be read from Stone", rep.Unchecked))
+		parts = append(parts, tr.T("%d transfers could not be read from Stone", rep.Unchecked))
 	}
 	parts = append(parts, statementParts(rep)...)
-	rows = append(rows, []sumCell{txt("reconciliation"), txt(verdict), txt(strings.Join(parts, "; "))})
+	rows = append(rows, []sumCell{txt(tr.T("reconciliation")), txt(verdict), txt(strings.Join(parts, "; "))})
 	for _, m := range mism {
-		rows = append(rows, []sumCell{txt("MISMATCH"), txt(ledger.ShortID(m.Batch)), txt("row " + strconv.Itoa(m.Row)), txt(m.TransferID), txt(m.Detail)})
+		rows = append(rows, []sumCell{txt(tr.T("MISMATCH")), txt(ledger.ShortID(m.Batch)), txt(tr.T("row %s", strconv.Itoa(m.Row))), txt(m.TransferID), txt(m.Detail)})
 	}
 	for _, f := range failed {
-		rows = append(rows, []sumCell{txt("CHECK FAILED"), txt(f)})
+		rows = append(rows, []sumCell{txt(tr.T("CHECK FAILED")), txt(f)})
 	}
-	rows = append(rows, nil, []sumCell{txt("batch"), txt("status"), txt("rows"), txt("amount"), txt("fees")})
+	rows = append(rows, nil, []sumCell{txt(tr.T("batch")), txt(tr.T("status")), txt(tr.T("rows")), txt(tr.T("amount")), txt(tr.T("fees"))})
 	for _, b := range rep.Batches {
 		id := ledger.ShortID(b.Batch.ID)
 		for _, s := range slices.Sorted(maps.Keys(b.ByStatus)) {
@@ -469,11 +525,11 @@ func summaryRows(rep Report) [][]sumCell {
 			rows = append(rows, []sumCell{txt(id), txt(s), count(t.Rows), centsCell(t.AmountCents), centsCell(t.FeeCents)})
 		}
 		rows = append(rows,
-			[]sumCell{txt(id), txt("total paid"), count(b.ByCategory[CategoryPaid].Rows), centsCell(b.PaidCents)},
-			[]sumCell{txt(id), txt("total fees"), txt(""), txt(""), centsCell(b.FeeCents)},
-			[]sumCell{txt(id), txt("total returned"), count(b.ByCategory[CategoryReturned].Rows), centsCell(b.ReturnedCents)},
-			[]sumCell{txt(id), txt("rows needing a person"), count(b.NeedsPerson)},
-			[]sumCell{txt(id), txt("sheet total"), count(b.Batch.Valid), centsCell(b.Batch.TotalCents)},
+			[]sumCell{txt(id), txt(tr.T("total paid")), count(b.ByCategory[CategoryPaid].Rows), centsCell(b.PaidCents)},
+			[]sumCell{txt(id), txt(tr.T("total fees")), txt(""), txt(""), centsCell(b.FeeCents)},
+			[]sumCell{txt(id), txt(tr.T("total returned")), count(b.ByCategory[CategoryReturned].Rows), centsCell(b.ReturnedCents)},
+			[]sumCell{txt(id), txt(tr.T("rows needing a person")), count(b.NeedsPerson)},
+			[]sumCell{txt(id), txt(tr.T("sheet total")), count(b.Batch.Valid), centsCell(b.Batch.TotalCents)},
 		)
 		for _, rail := range slices.Sorted(maps.Keys(b.ByRail)) {
 			t := b.ByRail[rail]
@@ -482,22 +538,26 @@ func summaryRows(rep Report) [][]sumCell {
 		}
 		rows = append(rows, statementSummary(id, b)...)
 		for _, c := range b.Checks {
-			ok := "ok"
+			ok := tr.T("ok")
 			if !c.OK {
-				ok = "FAILED"
+				ok = tr.T("FAILED")
 			}
-			rows = append(rows, []sumCell{txt(id), txt("check " + c.Name), txt(ok), txt(c.Detail)})
+			rows = append(rows, []sumCell{txt(id), txt(tr.T("check %s", tr.Lookup(c.Name))), txt(ok), txt(c.Detail)})
 		}
-		rows = append(rows, []sumCell{txt(id), txt("file"), txt(b.Batch.FileName)})
+		rows = append(rows, []sumCell{txt(id), txt(tr.T("file")), txt(b.Batch.FileName)})
+	}
+	reconciledAt := rep.At.UTC().Format(time.RFC3339)
+	if tr.Tag() == i18n.Portuguese {
+		reconciledAt = rep.At.In(reportZone).Format("02/01/2006 15:04:05")
 	}
 	rows = append(rows, nil,
-		[]sumCell{txt("reconciled at"), txt(rep.At.UTC().Format(time.RFC3339))},
-		[]sumCell{txt("refund window"), txt(fmt.Sprintf("%g days", rep.RefundWindow.Hours()/24))},
-		[]sumCell{txt("transfers read"), count(rep.Polled)},
-		[]sumCell{txt("status changes"), count(rep.Changed)},
+		[]sumCell{txt(tr.T("reconciled at")), txt(reconciledAt)},
+		[]sumCell{txt(tr.T("refund window")), txt(tr.T("%s days", strconv.FormatFloat(rep.RefundWindow.Hours()/24, 'g', -1, 64)))},
+		[]sumCell{txt(tr.T("transfers read")), count(rep.Polled)},
+		[]sumCell{txt(tr.T("status changes")), count(rep.Changed)},
 	)
 	for _, b := range rep.Skipped {
-		rows = append(rows, []sumCell{txt("skipped batch"), txt(ledger.ShortID(b.ID)), txt("account " + stone.MaskAccount(b.AccountID) + " in " + b.Environment)})
+		rows = append(rows, []sumCell{txt(tr.T("skipped batch")), txt(ledger.ShortID(b.ID)), txt(tr.T("account %s in %s", stone.MaskAccount(b.AccountID), b.Environment))})
 	}
 	return rows
 }
@@ -505,9 +565,9 @@ func summaryRows(rep Report) [][]sumCell {
 // summaryCells is the summary as sheet cells; money as reais numbers in
 // XLSX (exact up to 2^53 cents), as "1234,56" in CSV (a number cell, so
 // that a negative total is not neutralised as a formula).
-func summaryCells(rep Report, xlsx bool) [][]sheet.Cell {
+func summaryCells(rep Report, xlsx bool, tr *i18n.Printer) [][]sheet.Cell {
 	var out [][]sheet.Cell
-	for _, r := range summaryRows(rep) {
+	for _, r := range summaryRows(rep, tr) {
 		cells := make([]sheet.Cell, 0, len(r))
 		for _, c := range r {
 			switch {
@@ -526,12 +586,12 @@ func summaryCells(rep Report, xlsx bool) [][]sheet.Cell {
 	return out
 }
 
-func writeSummaryCSV(w io.Writer, rep Report) error {
+func writeSummaryCSV(w io.Writer, rep Report, tr *i18n.Printer) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
 	cw := sheet.NewCSVWriter(w, ';')
-	for _, r := range summaryCells(rep, false) {
+	for _, r := range summaryCells(rep, false, tr) {
 		if err := cw.WriteCells(r); err != nil {
 			return err
 		}

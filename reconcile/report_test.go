@@ -56,7 +56,7 @@ func TestWriteReconSummaryCSVNeutralises(t *testing.T) {
 		}},
 	}
 	p := filepath.Join(t.TempDir(), "recon.summary.csv")
-	if err := sheet.WriteAtomic(p, func(w io.Writer) error { return writeSummaryCSV(w, rep) }); err != nil {
+	if err := sheet.WriteAtomic(p, func(w io.Writer) error { return writeSummaryCSV(w, rep, nil) }); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, p, "recon_injection.summary.csv.golden", rep.Batches[0].Batch.ID)

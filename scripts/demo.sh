@@ -8,6 +8,11 @@ lote=./bin/lote
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
+# lote speaks the language of --lang, LOTE_LANG or the locale; the demo's
+# own lines follow the same choice (LANG=pt_BR.UTF-8 make demo).
+locale=${LOTE_LANG:-${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}}
+say() { case $locale in pt*) echo "$2" ;; *) echo "$1" ;; esac; }
+
 step lote validate samples/payouts.csv
 $lote validate samples/payouts.csv
 
@@ -16,7 +21,8 @@ $lote validate samples/folha-excel-br.csv
 
 step lote validate samples/errors.csv
 $lote validate samples/errors.csv
-echo "(exit code $? — some rows are invalid, as this sample intends)"
+code=$?
+say "(exit code $code — some rows are invalid, as this sample intends)" "(código de saída $code — algumas linhas são inválidas, como esta amostra pretende)"
 
 rm -rf out
 mkdir -p out
@@ -28,15 +34,15 @@ log=out/lote.log
 step lote run samples/payouts.csv --out out/payouts.results.csv
 $lote run samples/payouts.csv --out out/payouts.results.csv 2>>"$log"
 code=$?
-echo "(exit code $code)"
+say "(exit code $code)" "(código de saída $code)"
 [ "$code" -eq 0 ] || { tail -n 20 "$log"; exit "$code"; }
 
 echo
-echo "results: out/payouts.results.csv (first lines)"
+say "results: out/payouts.results.csv (first lines)" "resultados: out/payouts.results.csv (primeiras linhas)"
 head -n 4 out/payouts.results.csv | cut -c 1-160
 
 step lote run samples/payouts.csv --out out/payouts.results.csv
-echo "(the same file again: the ledger knows it, nothing is paid twice)"
+say "(the same file again: the ledger knows it, nothing is paid twice)" "(o mesmo arquivo de novo: o registro o conhece, nada é pago duas vezes)"
 $lote run samples/payouts.csv --out out/payouts.results.csv 2>>"$log"
 
 step lote status
@@ -46,7 +52,7 @@ $lote status
 # real target is reached: a key pair registered as a client, an account,
 # explicit URLs. Moving stonesim's clock lets the transfers finish, and one
 # account (77788899) is refunded by its bank, which reconcile finds.
-printf '\n\033[1m--- against stonesim: run, let time pass, reconcile ---\033[0m\n'
+printf '\n\033[1m--- %s ---\033[0m\n' "$(say "against stonesim: run, let time pass, reconcile" "contra o stonesim: enviar, deixar o tempo passar, conciliar")"
 $lote keygen --out out/app.pem --bits 2048 >/dev/null
 ./bin/stonesim --addr 127.0.0.1:0 --mode sandbox --client demo-app=out/app.pem.pub \
 	--account demo-account=100000000000 --refund 7788991=1 \
@@ -65,22 +71,25 @@ export LOTE_ENV=sandbox LOTE_API_URL=$url LOTE_AUTH_URL=$url LOTE_CLIENT_ID=demo
 
 step "lote run samples/payouts.xlsx --env sandbox --api-url $url … --out out/payouts.results.xlsx"
 $lote run samples/payouts.xlsx --out out/payouts.results.xlsx 2>>"$log"
-echo "(exit code $?)"
+code=$?
+say "(exit code $code)" "(código de saída $code)"
 
 # A sheet mixing the rails: TEDs, accounts at Stone (internal transfers)
 # and Pix to a key of each kind. The last key belongs to someone else than
 # the sheet names: its Pix is created, checked, and held for a person,
 # never confirmed.
 step "lote run samples/rails.csv --out out/rails.results.csv"
-$lote run samples/rails.csv --out out/rails.results.csv 2>/dev/null
-echo "(exit code $? — 1: the Pix to someone else's key waits for a person)"
+$lote run samples/rails.csv --out out/rails.results.csv 2>>"$log"
+code=$?
+say "(exit code $code — the Pix to someone else's key waits for a person)" "(código de saída $code — o Pix para a chave de outra pessoa espera por uma pessoa)"
 
-step "curl -X POST $url/_sim/advance?by=26h   # a day passes at the bank"
+step "curl -X POST $url/_sim/advance?by=26h   # $(say "a day passes at the bank" "passa um dia no banco")"
 curl -fsS -X POST "$url/_sim/advance?by=26h"; echo
 
 step lote reconcile --all --out out/reconciliation.xlsx
 $lote reconcile --all --out out/reconciliation.xlsx 2>>"$log"
-echo "(exit code $? — a transfer came back; \`lote help exit-codes\` lists them all)"
+code=$?
+say "(exit code $code — a transfer came back; \`lote help exit-codes\` lists them all)" "(código de saída $code — uma transferência voltou; \`lote help exit-codes\` lista todos)"
 
 step lote status
 $lote status

@@ -18,7 +18,7 @@ func Account(value, bank string) (string, error) {
 		case len(n) < 2:
 			return "", fail(ErrInvalidAccount, "An account number (with its check digit) has at least 2 digits besides leading zeros.")
 		case len(n) > 20:
-			return "", fail(ErrInvalidAccount, "An account number has at most 20 digits; this one has "+strconv.Itoa(len(n))+".")
+			return "", fail(ErrInvalidAccount, "An account number has at most 20 digits; this one has %s.", strconv.Itoa(len(n)))
 		}
 		return n, nil
 	}
@@ -53,12 +53,10 @@ func Account(value, bank string) (string, error) {
 		if len(b) == 0 {
 			return "", fail(ErrInvalidAccount, "An account number has only digits (with its check digit at the end).")
 		}
-		at := ""
 		if bank != "" {
-			at = " at " + bank
+			return "", fail(ErrAccountCheckLetter, "The account ends in the check digit \"%s\" at %s, but Stone accepts digits only. Ask the payee or the bank for the account number written with digits; lote does not replace the letter.", string(rune(upper(letter))), bank)
 		}
-		return "", fail(ErrAccountCheckLetter, `The account ends in the check digit "`+string(rune(upper(letter)))+`"`+at+
-			", but Stone accepts digits only. Ask the payee or the bank for the account number written with digits; lote does not replace the letter.")
+		return "", fail(ErrAccountCheckLetter, "The account ends in the check digit \"%s\", but Stone accepts digits only. Ask the payee or the bank for the account number written with digits; lote does not replace the letter.", string(rune(upper(letter))))
 	}
 	n := trimLeftZeros(string(b))
 	switch {
@@ -67,7 +65,7 @@ func Account(value, bank string) (string, error) {
 	case len(n) < 2:
 		return "", fail(ErrInvalidAccount, "An account number (with its check digit) has at least 2 digits besides leading zeros.")
 	case len(n) > 20:
-		return "", fail(ErrInvalidAccount, "An account number has at most 20 digits; this one has "+strconv.Itoa(len(n))+".")
+		return "", fail(ErrInvalidAccount, "An account number has at most 20 digits; this one has %s.", strconv.Itoa(len(n)))
 	}
 	return n, nil
 }
@@ -94,7 +92,7 @@ func Branch(value string) (string, error) {
 		if v[i] == '-' {
 			head, tail := trimSpace(v[:i]), trimSpace(v[i+1:])
 			if allDigits(head) && len(head) <= 4 && len(tail) == 1 {
-				return "", fail(ErrInvalidBranch, "The branch is written with its check digit; Stone takes the branch without it: write "+head+".")
+				return "", fail(ErrInvalidBranch, "The branch is written with its check digit; Stone takes the branch without it: write %s.", head)
 			}
 			break
 		}

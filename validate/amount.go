@@ -113,10 +113,10 @@ func FormatBRL(cents int64) string {
 func (d decimal) cents() (int64, error) {
 	frac := trimRightZeros(d.frac)
 	if len(frac) > 2 {
-		return 0, fail(ErrTooManyDecimals, "An amount has at most 2 decimals (cents); this one reads "+d.brl()+".")
+		return 0, fail(ErrTooManyDecimals, "An amount has at most 2 decimals (cents); this one reads %s.", d.brl())
 	}
 	if len(d.int) > 10 {
-		return 0, fail(ErrAmountTooLarge, "The largest amount Stone accepts is "+FormatBRL(MaxAmountCents)+".")
+		return 0, fail(ErrAmountTooLarge, "The largest amount Stone accepts is %s.", FormatBRL(MaxAmountCents))
 	}
 	// At most 10 integer digits and 2 decimals: the cents fit an int64.
 	// Computed digit by digit, as ParseInt(int+frac padded to 2) would,
@@ -141,7 +141,7 @@ func (d decimal) cents() (int64, error) {
 	case c == 0:
 		return 0, fail(ErrAmountNotPositive, "The amount is zero.")
 	case c > MaxAmountCents:
-		return 0, fail(ErrAmountTooLarge, "The largest amount Stone accepts is "+FormatBRL(MaxAmountCents)+"; this one is "+FormatBRL(c)+".")
+		return 0, fail(ErrAmountTooLarge, "The largest amount Stone accepts is %s; this one is %s.", FormatBRL(MaxAmountCents), FormatBRL(c))
 	}
 	return c, nil
 }
@@ -367,8 +367,7 @@ func (a amountText) ambiguity(raw, why string) error {
 	if sep == "," {
 		first, second = dotMeaning, commaMeaning
 	}
-	return fail(ErrAmbiguousAmount, "This could be "+first+` if "`+sep+`" separates thousands, or `+second+` if "`+sep+`" is the decimal separator; `+why+
-		" Write it with both separators or with two decimals (like 1.234,00), or give the file's decimal separator: --decimal comma reads it as "+commaMeaning+", --decimal dot as "+dotMeaning+".")
+	return fail(ErrAmbiguousAmount, "This could be %s if \"%s\" separates thousands, or %s if \"%s\" is the decimal separator; %s Write it with both separators or with two decimals (like 1.234,00), or give the file's decimal separator: --decimal comma reads it as %s, --decimal dot as %s.", first, sep, second, sep, why, commaMeaning, dotMeaning)
 }
 
 const whyNoEvidence = "no other amount in the file shows which separator it uses."
@@ -425,13 +424,13 @@ func roundNumberCents(d decimal) (int64, error) {
 		s = zeroPad(s, 3)
 		return decimal{neg: d.neg, int: trimLeftZeros(s[:len(s)-2]), frac: s[len(s)-2:]}.cents()
 	}
-	return 0, fail(ErrTooManyDecimals, "The cell holds "+d.brl()+", which is not a whole number of cents.")
+	return 0, fail(ErrTooManyDecimals, "The cell holds %s, which is not a whole number of cents.", d.brl())
 }
 
 // centsUnchecked returns the magnitude of d (at most 2 decimals) in cents.
 func (d decimal) centsUnchecked() (int64, error) {
 	if len(d.int) > 15 {
-		return 0, fail(ErrAmountTooLarge, "The largest amount Stone accepts is "+FormatBRL(MaxAmountCents)+".")
+		return 0, fail(ErrAmountTooLarge, "The largest amount Stone accepts is %s.", FormatBRL(MaxAmountCents))
 	}
 	f := (d.frac + "00")[:2]
 	c, err := strconv.ParseInt(d.int+f, 10, 64)

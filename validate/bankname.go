@@ -281,15 +281,14 @@ func (d *Directory) ResolveText(value string) (in Institution, note string, ok b
 			}
 		}
 		if len(named) > 0 && len(named) <= maxCandidates {
-			return Institution{}, "", true, fail(ErrInstitutionMismatch, "Code "+code+" is "+displayName(in)+", but the name says "+candidates(named)+
-				": write the code of the bank to pay.")
+			return Institution{}, "", true, fail(ErrInstitutionMismatch, "Code %s is %s, but the name says %s: write the code of the bank to pay.", code, displayName(in), candidates(named))
 		}
 		return in, "Read as bank code " + code + " (" + displayName(in) + "); lote does not know the name \"" + name + "\" for it.", true, nil
 	}
 	named := d.byName(v)
 	switch len(named) {
 	case 0:
-		return Institution{}, "", true, fail(ErrUnknownInstitution, "No bank is named \""+v+"\": write the bank's 3-digit code (like 341 for Itaú Unibanco, 104 for Caixa Econômica Federal).")
+		return Institution{}, "", true, fail(ErrUnknownInstitution, "No bank is named \"%s\": write the bank's 3-digit code (like 341 for Itaú Unibanco, 104 for Caixa Econômica Federal).", v)
 	case 1:
 		n := named[0]
 		id := n.Code
@@ -302,7 +301,7 @@ func (d *Directory) ResolveText(value string) (in Institution, note string, ok b
 		}
 		return in, "Read as bank code " + id + " (" + displayName(in) + ") from its name; write " + id + " to be sure.", true, nil
 	}
-	return Institution{}, "", true, fail(ErrAmbiguousInstitution, "\""+v+"\" could be "+candidates(named)+": write the code of the bank to pay.")
+	return Institution{}, "", true, fail(ErrAmbiguousInstitution, "\"%s\" could be %s: write the code of the bank to pay.", v, candidates(named))
 }
 
 // dirNames is the part of a Directory that indexes names, built once.

@@ -78,3 +78,17 @@ func BenchmarkPrepare(b *testing.B) {
 		b.Fatalf("last row: %+v", res)
 	}
 }
+
+// BenchmarkInvalidCells measures the path of a cell that fails: the error
+// and its message, kept with its format and arguments for other languages.
+func BenchmarkInvalidCells(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := CPF("111.111.111-12"); err == nil {
+			b.Fatal("valid")
+		}
+		if _, err := ParseAmount("30000000", DecimalAuto); err == nil {
+			b.Fatal("valid")
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -388,7 +389,7 @@ func (c *Checker) dedupe(p *pendingRow, l lookup) {
 	if l.dup && !c.allowDuplicates {
 		p.res.Errors = append(p.res.Errors, FieldError{
 			Row: p.res.Row, Column: column(p.cell, "amount"), Value: p.cell.Value, Code: ErrDuplicateRow.code,
-			Err: fail(ErrDuplicateRow, "Row "+strconv.Itoa(int(l.prev))+" has the same payee, bank, branch, account, amount and date; paying both would pay twice. Remove one, or allow duplicates if both payments are intended."),
+			Err: fail(ErrDuplicateRow, "Row %s has the same payee, bank, branch, account, amount and date; paying both would pay twice. Remove one, or allow duplicates if both payments are intended.", strconv.Itoa(int(l.prev))),
 		})
 		return
 	}
@@ -475,8 +476,8 @@ func (p *pendingRow) errorf(cell Cell, canonical string, err error) {
 	p.res.Errors = append(p.res.Errors, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: codeOf(err), Err: err})
 }
 
-func (p *pendingRow) warn(cell Cell, canonical string, rule *Rule, msg string) {
-	p.res.Warnings = append(p.res.Warnings, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: rule.code, Err: fail(rule, msg)})
+func (p *pendingRow) warn(cell Cell, canonical string, rule *Rule, format string, args ...string) {
+	p.res.Warnings = append(p.res.Warnings, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: rule.code, Err: fail(rule, format, args...)})
 }
 
 // errorAt is errorf for the amount settled after the later columns were
@@ -487,8 +488,8 @@ func (p *pendingRow) errorAt(cell Cell, canonical string, err error) {
 
 // warnAt is warn for the amount settled after the later columns were
 // checked.
-func (p *pendingRow) warnAt(cell Cell, canonical string, rule *Rule, msg string) {
-	p.res.Warnings = insertAt(p.res.Warnings, p.warnIndex, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: rule.code, Err: fail(rule, msg)})
+func (p *pendingRow) warnAt(cell Cell, canonical string, rule *Rule, format string, args ...string) {
+	p.res.Warnings = insertAt(p.res.Warnings, p.warnIndex, FieldError{Row: p.res.Row, Column: column(cell, canonical), Value: cell.Value, Code: rule.code, Err: fail(rule, format, args...)})
 }
 
 func insertAt(list []FieldError, i int, e FieldError) []FieldError {
@@ -537,11 +538,11 @@ func (c *Checker) prepare(p *pendingRow, in *Input) {
 	} else {
 		pay.Target.Entity.Document, pay.Target.Entity.DocumentType = doc.Number, doc.Type
 		if doc.ZerosRestored {
-			msg := "Excel dropped the leading zeros of this number; it was restored as " + formatDocument(doc) + ", whose check digits match."
 			if doc.AlsoCNPJ != "" {
-				msg += " If the payee is a company with the CNPJ " + formatCNPJ(doc.AlsoCNPJ) + ", write it in full or set the document type."
+				p.warn(docCell, "document", WarnDocumentZerosRestored, "Excel dropped the leading zeros of this number; it was restored as %s, whose check digits match. If the payee is a company with the CNPJ %s, write it in full or set the document type.", formatDocument(doc), formatCNPJ(doc.AlsoCNPJ))
+			} else {
+				p.warn(docCell, "document", WarnDocumentZerosRestored, "Excel dropped the leading zeros of this number; it was restored as %s, whose check digits match.", formatDocument(doc))
 			}
-			p.warn(docCell, "document", WarnDocumentZerosRestored, msg)
 		}
 	}
 
@@ -621,14 +622,14 @@ func (c *Checker) bankData(p *pendingRow, in *Input, byKey bool) {
 		p.res.Institution = inst
 		pay.Target.Account.InstitutionCode = inst.ISPB
 		if byName != "" {
-			p.warn(in.Institution, "institution_code", WarnInstitutionByName, byName)
+			p.warn(in.Institution, "institution_code", WarnInstitutionByName, strings.ReplaceAll(byName, "%", "%%"))
 		}
 		if restored {
-			what := "ISPB " + inst.ISPB
 			if trimLeftZeros(inst.Code) == trimLeftZeros(digitsOf(in.Institution)) && len(digitsOf(in.Institution)) < 3 {
-				what = "bank code " + inst.Code
+				p.warn(in.Institution, "institution_code", WarnInstitutionZerosRestored, "Excel dropped the leading zeros; read as bank code %s (%s).", inst.Code, inst.ShortName)
+			} else {
+				p.warn(in.Institution, "institution_code", WarnInstitutionZerosRestored, "Excel dropped the leading zeros; read as ISPB %s (%s).", inst.ISPB, inst.ShortName)
 			}
-			p.warn(in.Institution, "institution_code", WarnInstitutionZerosRestored, "Excel dropped the leading zeros; read as "+what+" ("+inst.ShortName+").")
 		}
 	}
 
@@ -654,7 +655,7 @@ func (c *Checker) bankData(p *pendingRow, in *Input, byKey bool) {
 	if accErr == nil && brErr == nil && typErr == nil {
 		typ2, branch2, note := AccountRules(typ, branch, account)
 		if note != "" {
-			p.warn(in.AccountType, "account_type", WarnAccountTypeChanged, note)
+			p.warn(in.AccountType, "account_type", WarnAccountTypeChanged, strings.ReplaceAll(note, "%", "%%"))
 		}
 		pay.Target.Account.AccountCode, pay.Target.Account.BranchCode, pay.Target.Account.AccountType = account, branch2, typ2
 	}
@@ -772,7 +773,7 @@ func (c *Checker) settle(p *pendingRow) {
 			if c.conv == DecimalAuto {
 				c.conv = ev
 			} else if c.conv != ev {
-				p.warnAt(p.text, "amount", WarnAmountMixedConvention, "This amount can only be read with a decimal "+sepName(ev)+", but the rest of the file uses a decimal "+sepName(c.conv)+"; read as "+FormatBRL(p.evidenceCents)+".")
+				p.warnAt(p.text, "amount", WarnAmountMixedConvention, "This amount can only be read with a decimal %s, but the rest of the file uses a decimal %s; read as %s.", sepName(ev), sepName(c.conv), FormatBRL(p.evidenceCents))
 			}
 			p.payout.Amount = p.evidenceCents
 			return

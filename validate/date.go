@@ -63,7 +63,7 @@ func ScheduledDate(value string, today time.Time) (DateCheck, error) {
 	c, ok := parseDate(v)
 	if !ok {
 		if c != (civil{}) {
-			return DateCheck{}, fail(ErrInvalidDate, "There is no such day: "+strconv.Itoa(c.d)+"/"+strconv.Itoa(c.m)+"/"+strconv.Itoa(c.y)+" does not exist on the calendar.")
+			return DateCheck{}, fail(ErrInvalidDate, "There is no such day: %s/%s/%s does not exist on the calendar.", strconv.Itoa(c.d), strconv.Itoa(c.m), strconv.Itoa(c.y))
 		}
 		return DateCheck{}, fail(ErrInvalidDate, "Write the date as dd/mm/yyyy or yyyy-mm-dd.")
 	}
@@ -71,7 +71,7 @@ func ScheduledDate(value string, today time.Time) (DateCheck, error) {
 	limit := civilOf(time.Date(now.y+1, time.Month(now.m), now.d, 12, 0, 0, 0, time.UTC))
 	switch {
 	case limit.before(c):
-		return DateCheck{}, fail(ErrDateTooFar, "Stone schedules at most one year ahead, until "+limit.brazilian()+".")
+		return DateCheck{}, fail(ErrDateTooFar, "Stone schedules at most one year ahead, until %s.", limit.brazilian())
 	case c.before(now):
 		return DateCheck{Past: true}, nil
 	}

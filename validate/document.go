@@ -21,7 +21,7 @@ func CPF(s string) (string, error) {
 	case n == "":
 		return "", fail(ErrRequired, "The CPF is empty.")
 	case !ok || len(n) != 11 || !allDigits(n):
-		return "", fail(ErrInvalidCPF, "A CPF has 11 digits; this value has "+describeLength(n, ok)+".")
+		return "", fail(ErrInvalidCPF, "A CPF has 11 digits; this value has %s.", describeLength(n, ok))
 	case !cpfValid(n):
 		return "", fail(ErrInvalidCPF, "The CPF's check digits do not match: check the number with the payee.")
 	}
@@ -37,7 +37,7 @@ func CNPJ(s string) (string, error) {
 	case n == "":
 		return "", fail(ErrRequired, "The CNPJ is empty.")
 	case !ok || len(n) != 14:
-		return "", fail(ErrInvalidCNPJ, "A CNPJ has 14 characters; this value has "+describeLength(n, ok)+".")
+		return "", fail(ErrInvalidCNPJ, "A CNPJ has 14 characters; this value has %s.", describeLength(n, ok))
 	case !cnpjValid(n):
 		return "", fail(ErrInvalidCNPJ, "The CNPJ's check digits do not match: check the number with the payee.")
 	}
@@ -103,7 +103,7 @@ func Document(value, documentType string) (Doc, error) {
 		// Letters: only the alphanumeric CNPJ has them, and no number cell
 		// produced it, so there are no lost zeros to restore.
 		if len(n) != 14 {
-			return Doc{}, fail(ErrInvalidDocument, "A CNPJ has 14 characters and a CPF 11 digits; this value has "+describeLength(n, true)+".")
+			return Doc{}, fail(ErrInvalidDocument, "A CNPJ has 14 characters and a CPF 11 digits; this value has %s.", describeLength(n, true))
 		}
 		if documentType == "cpf" {
 			return Doc{}, fail(ErrDocumentTypeMismatch, "The document type says CPF, but the value has letters, like an alphanumeric CNPJ; a CPF has 11 digits.")
@@ -125,7 +125,7 @@ func Document(value, documentType string) (Doc, error) {
 		return Doc{Number: n, Type: "cnpj"}, nil
 	}
 	if len(n) > 14 {
-		return Doc{}, fail(ErrInvalidDocument, "A CNPJ has 14 digits and a CPF 11; this value has "+strconv.Itoa(len(n))+".")
+		return Doc{}, fail(ErrInvalidDocument, "A CNPJ has 14 digits and a CPF 11; this value has %s.", strconv.Itoa(len(n)))
 	}
 	if len(n) == 11 && documentType != "cnpj" && cpfValid(n) {
 		return Doc{Number: n, Type: "cpf"}, nil
@@ -149,7 +149,7 @@ func Document(value, documentType string) (Doc, error) {
 	case cpf != "" && cnpj != "" && len(n) >= 9:
 		return Doc{Number: cpf, Type: "cpf", ZerosRestored: true, AlsoCNPJ: cnpj}, nil
 	case cpf != "" && cnpj != "":
-		return Doc{}, fail(ErrAmbiguousDocument, "This number lost its leading zeros and could be the CPF "+formatCPF(cpf)+" or the CNPJ "+formatCNPJ(cnpj)+": write it in full, or fill the document type column.")
+		return Doc{}, fail(ErrAmbiguousDocument, "This number lost its leading zeros and could be the CPF %s or the CNPJ %s: write it in full, or fill the document type column.", formatCPF(cpf), formatCNPJ(cnpj))
 	case cpf != "":
 		return Doc{Number: cpf, Type: "cpf", ZerosRestored: true}, nil
 	case cnpj != "":
@@ -157,21 +157,21 @@ func Document(value, documentType string) (Doc, error) {
 	}
 
 	if !bare && len(n) != 11 {
-		return Doc{}, fail(ErrInvalidDocument, "A CPF has 11 digits and a CNPJ 14; this value has "+strconv.Itoa(len(n))+".")
+		return Doc{}, fail(ErrInvalidDocument, "A CPF has 11 digits and a CNPJ 14; this value has %s.", strconv.Itoa(len(n)))
 	}
 	switch {
 	case len(n) == 11 && documentType == "cnpj" && cpfValid(n):
-		return Doc{}, fail(ErrDocumentTypeMismatch, "The document type says CNPJ, but the value is a valid CPF ("+formatCPF(n)+").")
+		return Doc{}, fail(ErrDocumentTypeMismatch, "The document type says CNPJ, but the value is a valid CPF (%s).", formatCPF(n))
 	case len(n) == 11:
 		return Doc{}, fail(ErrInvalidCPF, "The CPF's check digits do not match: check the number with the payee.")
 	case documentType == "cpf" && len(n) > 11:
-		return Doc{}, fail(ErrInvalidCPF, "A CPF has 11 digits; this value has "+strconv.Itoa(len(n))+".")
+		return Doc{}, fail(ErrInvalidCPF, "A CPF has 11 digits; this value has %s.", strconv.Itoa(len(n)))
 	case documentType == "cpf":
-		return Doc{}, fail(ErrInvalidCPF, "A CPF has 11 digits; this value has "+strconv.Itoa(len(n))+", and adding leading zeros does not make a valid CPF.")
+		return Doc{}, fail(ErrInvalidCPF, "A CPF has 11 digits; this value has %s, and adding leading zeros does not make a valid CPF.", strconv.Itoa(len(n)))
 	case len(n) > 11 || documentType == "cnpj":
-		return Doc{}, fail(ErrInvalidCNPJ, "A CNPJ has 14 digits; this value has "+strconv.Itoa(len(n))+", and adding leading zeros does not make a valid CNPJ.")
+		return Doc{}, fail(ErrInvalidCNPJ, "A CNPJ has 14 digits; this value has %s, and adding leading zeros does not make a valid CNPJ.", strconv.Itoa(len(n)))
 	}
-	return Doc{}, fail(ErrInvalidDocument, "A CPF has 11 digits and a CNPJ 14; this value has "+strconv.Itoa(len(n))+", and adding leading zeros makes neither a valid CPF nor a valid CNPJ.")
+	return Doc{}, fail(ErrInvalidDocument, "A CPF has 11 digits and a CNPJ 14; this value has %s, and adding leading zeros makes neither a valid CPF nor a valid CNPJ.", strconv.Itoa(len(n)))
 }
 
 // normalizeDocument removes the mask characters (. - / and spaces) and

@@ -1,6 +1,10 @@
 package validate
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Rule is the sentinel error of one validation rule. Every error and warning
 // this package reports unwraps to one Rule, so callers can test them with
@@ -70,16 +74,37 @@ var (
 	ErrDuplicateRow = &Rule{"duplicate_row", "repeats an earlier row"}
 )
 
-// problem is a sentence for a finance person that unwraps to its Rule.
+// problem is a sentence for a finance person that unwraps to its Rule. Its
+// text is format (in English, a fmt format whose verbs are all %s) with
+// args, kept apart so that the sentence can be written in the reader's
+// language (FieldError.Format).
 type problem struct {
-	rule *Rule
-	msg  string
+	rule   *Rule
+	msg    string
+	format string
+	args   []string
 }
 
 func (p *problem) Error() string { return p.msg }
 func (p *problem) Unwrap() error { return p.rule }
 
-func fail(rule *Rule, msg string) error { return &problem{rule: rule, msg: msg} }
+// fail is the problem of rule: format with args, as fmt.Sprintf writes it.
+// The args are copied: they may be cells of a row whose memory is reused.
+func fail(rule *Rule, format string, args ...string) error {
+	p := &problem{rule: rule, msg: format, format: format}
+	if len(args) > 0 {
+		p.args = make([]string, len(args))
+		as := make([]any, len(args))
+		for i, a := range args {
+			p.args[i] = strings.Clone(a)
+			as[i] = p.args[i]
+		}
+		p.msg = fmt.Sprintf(format, as...)
+	} else {
+		p.msg = strings.ReplaceAll(format, "%%", "%")
+	}
+	return p
+}
 
 // FieldError is one problem with one cell: an error that keeps the row from
 // being paid, or a warning.
@@ -102,6 +127,28 @@ func (e FieldError) Message() string {
 		return ""
 	}
 	return e.Err.Error()
+}
+
+// Format returns the message as its English format and its arguments, for
+// writing it in another language: the format is the catalogue's key. An
+// error that does not come from this package has its text as the format.
+func (e FieldError) Format() (format string, args []string) {
+	var p *problem
+	for err := e.Err; err != nil; {
+		if q, ok := err.(*problem); ok {
+			p = q
+			break
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		err = u.Unwrap()
+	}
+	if p == nil {
+		return strings.ReplaceAll(e.Message(), "%", "%%"), nil
+	}
+	return p.format, p.args
 }
 
 // Unwrap returns Err, so errors.Is(fe, validate.ErrInvalidCPF) works.

@@ -160,7 +160,7 @@ func (d *Directory) Resolve(value string, kind Kind) (in Institution, restored b
 		code, okCode := d.Lookup(zeroPad(v, 3))
 		ispb, okISPB := d.Lookup(zeroPad(v, 8))
 		if okCode && okISPB && code.ISPB != ispb.ISPB {
-			return Institution{}, false, fail(ErrAmbiguousInstitution, "The leading zeros were lost, and this could be bank code "+code.Code+" ("+code.ShortName+") or ISPB "+ispb.ISPB+" ("+ispb.ShortName+"): write the code with 3 digits or the ISPB with 8.")
+			return Institution{}, false, fail(ErrAmbiguousInstitution, "The leading zeros were lost, and this could be bank code %s (%s) or ISPB %s (%s): write the code with 3 digits or the ISPB with 8.", code.Code, code.ShortName, ispb.ISPB, ispb.ShortName)
 		}
 		in, ok = code, okCode
 		if !ok {
@@ -175,10 +175,10 @@ func (d *Directory) Resolve(value string, kind Kind) (in Institution, restored b
 		return Institution{}, false, fail(ErrStoneInstitution, "This is Stone (code 197, ISPB 16501555); a TED from Stone to a Stone account is not allowed. Pay this row with an internal transfer instead.")
 	}
 	if !ok {
-		return Institution{}, false, fail(ErrUnknownInstitution, "No bank has the code or ISPB "+v+". Check it: a bank code has 3 digits (341 is Itaú), an ISPB 8.")
+		return Institution{}, false, fail(ErrUnknownInstitution, "No bank has the code or ISPB %s. Check it: a bank code has 3 digits (341 is Itaú), an ISPB 8.", v)
 	}
 	if !in.TED {
-		return Institution{}, false, fail(ErrNoTED, in.ShortName+" is not on the financial system's network (RSFN), so it cannot receive a TED.")
+		return Institution{}, false, fail(ErrNoTED, "%s is not on the financial system's network (RSFN), so it cannot receive a TED.", in.ShortName)
 	}
 	return in, restored, nil
 }

@@ -21,13 +21,11 @@ func accountWithDigit(account, digit Cell) (text string, at Cell, err error) {
 	case d == "" && inline:
 		return acc, account, nil // "22113-4" with the digit column left empty
 	case d == "":
-		return "", digit, fail(ErrRequired, "The account's check digit is missing: write it in \""+column(digit, "account_digit")+
-			"\", or write the account with its digit in \""+column(account, "account_code")+"\" (like 22113-4). Without it the transfer would go to another account.")
+		return "", digit, fail(ErrRequired, "The account's check digit is missing: write it in \"%s\", or write the account with its digit in \"%s\" (like 22113-4). Without it the transfer would go to another account.", column(digit, "account_digit"), column(account, "account_code"))
 	case len(d) != 1 || !isDigit(d[0]) && !isLetter(d[0]):
 		return "", digit, fail(ErrInvalidAccount, "A check digit is one digit (or a letter such as X); is this the right column?")
 	case inline:
-		return "", account, fail(ErrInvalidAccount, "The account is written with a check digit, and \""+column(digit, "account_digit")+
-			"\" has one too ("+d+"): write the account without its digit, or leave \""+column(digit, "account_digit")+"\" empty.")
+		return "", account, fail(ErrInvalidAccount, "The account is written with a check digit, and \"%s\" has one too (%s): write the account without its digit, or leave \"%s\" empty.", column(digit, "account_digit"), d, column(digit, "account_digit"))
 	}
 	return trimSpace(acc) + d, account, nil
 }
@@ -64,13 +62,13 @@ func splitDocument(in *Input, dt string) (Cell, string, error) {
 	cpf, cnpj := trimSpace(in.CPF.Value) != "", trimSpace(in.CNPJ.Value) != ""
 	switch {
 	case cpf && cnpj:
-		return in.CNPJ, dt, fail(ErrInvalidDocument, "Both \""+column(in.CPF, "cpf")+"\" and \""+column(in.CNPJ, "cnpj")+"\" are filled: keep the payee's one document and empty the other.")
+		return in.CNPJ, dt, fail(ErrInvalidDocument, "Both \"%s\" and \"%s\" are filled: keep the payee's one document and empty the other.", column(in.CPF, "cpf"), column(in.CNPJ, "cnpj"))
 	case !cpf && !cnpj:
 		at := in.CPF
 		if !at.Present {
 			at = in.CNPJ
 		}
-		return at, dt, fail(ErrRequired, "The document is missing: fill \""+column(in.CPF, "cpf")+"\" or \""+column(in.CNPJ, "cnpj")+"\".")
+		return at, dt, fail(ErrRequired, "The document is missing: fill \"%s\" or \"%s\".", column(in.CPF, "cpf"), column(in.CNPJ, "cnpj"))
 	case cpf:
 		if dt == "cnpj" {
 			return in.CPF, dt, fail(ErrDocumentTypeMismatch, "The document type says CNPJ, but the document is in the CPF column.")

@@ -30,8 +30,7 @@ func Name(value string) (string, error) {
 	}
 	if n := len(v); n > MaxNameLen {
 		if n = utf8.RuneCountInString(v); n > MaxNameLen {
-			return "", fail(ErrNameTooLong, "The name has "+strconv.Itoa(n)+" characters; a TED carries at most "+
-				strconv.Itoa(MaxNameLen)+" to the payee's bank. Shorten it as the bank knows it (abbreviate the middle names or the company type).")
+			return "", fail(ErrNameTooLong, "The name has %s characters; a TED carries at most %s to the payee's bank. Shorten it as the bank knows it (abbreviate the middle names or the company type).", strconv.Itoa(n), strconv.Itoa(MaxNameLen))
 		}
 	}
 	return v, nil
@@ -119,7 +118,7 @@ func Reference(value string) (string, error) {
 		n++
 	}
 	if n > MaxReferenceLen {
-		return "", fail(ErrInvalidReference, "The reference has "+strconv.Itoa(n)+" characters; the limit is "+strconv.Itoa(MaxReferenceLen)+".")
+		return "", fail(ErrInvalidReference, "The reference has %s characters; the limit is %s.", strconv.Itoa(n), strconv.Itoa(MaxReferenceLen))
 	}
 	return v, nil
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -106,9 +105,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		case u.Closed():
 			return done{}, refuse(http.StatusConflict, "This batch "+u.NotCleared()+": it is never sent.")
 		case u.Submitted():
-			return done{}, refuse(http.StatusConflict, fmt.Sprintf("%s submitted this batch already, on %s.", u.SubmittedBy, u.SubmittedAt.Local().Format("2006-01-02 15:04")))
+			return done{}, refuse(http.StatusConflict, printerFor(r, se).T("%s submitted this batch already, on %s.", u.SubmittedBy, u.SubmittedAt.Local().Format("2006-01-02 15:04")))
 		case b.Invalid > 0:
-			return done{}, refuse(http.StatusConflict, fmt.Sprintf("%d rows are invalid: download them, fix them and upload the fixed sheet.", b.Invalid))
+			return done{}, refuse(http.StatusConflict, printerFor(r, se).T("%d rows are invalid: download them, fix them and upload the fixed sheet.", b.Invalid))
 		case b.State == ledger.BatchImporting:
 			// Read again (or imported) right now: its rows are not all there.
 			return done{}, refuse(http.StatusConflict, "This batch is being checked; reload its page when it is done and check the total again.")
@@ -122,7 +121,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		rows := sum[ledger.Pending].Rows + sum[ledger.Attempted].Rows
 		cents := sum[ledger.Pending].Cents + sum[ledger.Attempted].Cents
 		if r.PostFormValue("total") != strconv.FormatInt(cents, 10) || r.PostFormValue("rows") != strconv.Itoa(rows) {
-			return done{}, refuse(http.StatusConflict, fmt.Sprintf("The batch now sends %s to %d payees, not what was confirmed. Reload the page and check again.", validate.FormatBRL(cents), rows))
+			return done{}, refuse(http.StatusConflict, printerFor(r, se).T("The batch now sends %s to %d payees, not what was confirmed. Reload the page and check again.", validate.FormatBRL(cents), rows))
 		}
 		if rows == 0 {
 			return done{}, refuse(http.StatusConflict, "There is nothing to send in this batch.")
@@ -182,7 +181,7 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
 		case reason == "":
 			return done{}, refuse(http.StatusBadRequest, "Say why the batch is rejected: the person who uploaded it reads it.")
 		case utf8.RuneCountInString(reason) > ledger.MaxReason:
-			return done{}, refuse(http.StatusBadRequest, fmt.Sprintf("Say why in at most %d characters.", ledger.MaxReason))
+			return done{}, refuse(http.StatusBadRequest, printerFor(r, se).T("Say why in at most %d characters.", ledger.MaxReason))
 		}
 		if err := s.l.RejectBatch(r.Context(), ld.B.ID, se.user, reason); err != nil {
 			return done{}, decision(err)
@@ -277,6 +276,6 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("reconcile", "batch", ledger.ShortID(b.ID), "err", err)
 			return done{}, refuse(http.StatusBadGateway, "Stone could not be asked for the transfers' status: "+userMessage(err))
 		}
-		return done{notice: "reconciled"}, reconcile.WriteReport(r.Context(), s.l, rep, s.reconciliationPath(b.ID))
+		return done{notice: "reconciled"}, reconcile.WriteReportIn(r.Context(), s.l, rep, s.reconciliationPath(b.ID), printerFor(r, sessionFrom(r)))
 	})
 }

@@ -243,13 +243,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	s.showLogin(w, http.StatusOK, "", "")
+	s.showLogin(w, r, http.StatusOK, "", "")
 }
 
-func (s *Server) showLogin(w http.ResponseWriter, status int, name, msg string) {
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, name, msg string) {
 	tok := randomToken()
 	s.setCookie(w, loginCookie, tok, 3600)
-	p := page{Title: "Sign in", CSRF: tok, Error: msg, Content: name}
+	p := page{L: printerFor(r, nil), Title: "Sign in", CSRF: tok, Error: msg, Content: name}
 	s.render(w, status, "login", p)
 }
 
@@ -264,7 +264,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
-		s.showLogin(w, http.StatusForbidden, name, "The sign-in form has expired. Try again.")
+		s.showLogin(w, r, http.StatusForbidden, name, "The sign-in form has expired. Try again.")
 		return
 	}
 	ip := clientIP(r)
@@ -275,7 +275,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return // the browser went away
 		}
 		s.log.Warn("sign-in refused before checking", "user", name, "ip", ip, "why", err)
-		s.showLogin(w, http.StatusTooManyRequests, name, many.msg)
+		s.showLogin(w, r, http.StatusTooManyRequests, name, many.msg)
 		return
 	}
 	result := unchecked
@@ -299,20 +299,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if uerr != nil || !match {
 		result = wrong
 		s.log.Warn("sign-in failed", "user", name, "ip", ip)
-		s.showLogin(w, http.StatusUnauthorized, name, "Wrong name or password.")
+		s.showLogin(w, r, http.StatusUnauthorized, name, "Wrong name or password.")
 		return
 	}
 	result = right
 	if !u.Disabled.IsZero() {
 		// Said only to whoever knows the password.
 		s.log.Warn("sign-in of a disabled user", "user", name, "ip", ip)
-		s.showLogin(w, http.StatusForbidden, name, "This user is disabled. Ask an admin to enable it (lote user enable).")
+		s.showLogin(w, r, http.StatusForbidden, name, "This user is disabled. Ask an admin to enable it (lote user enable).")
 		return
 	}
 	tok := randomToken()
 	if err := s.l.CreateSession(r.Context(), tok, u.Name, s.opts.SessionMaxAge); err != nil {
 		s.log.Error("create session", "user", name, "err", err)
-		s.showLogin(w, http.StatusInternalServerError, name, "The sign-in could not be recorded; it is in the server's log. Try again.")
+		s.showLogin(w, r, http.StatusInternalServerError, name, "The sign-in could not be recorded; it is in the server's log. Try again.")
 		return
 	}
 	s.setCookie(w, sessionCookie, tok, 0)

@@ -39,7 +39,7 @@ func chromium(t *testing.T) string {
 
 // startChromium starts a headless Chromium for the test; it ends with the
 // test, or after 90 s.
-func startChromium(t *testing.T, exe string) context.Context {
+func startChromium(t *testing.T, exe string, lang ...string) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
@@ -50,6 +50,10 @@ func startChromium(t *testing.T, exe string) context.Context {
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
+	}
+	if len(lang) > 0 {
+		// The browser's language: its Accept-Language header.
+		opts = append(opts, chromedp.Flag("lang", lang[0]), chromedp.Flag("accept-lang", lang[0]))
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelA)
@@ -65,14 +69,34 @@ func startChromium(t *testing.T, exe string) context.Context {
 	return ctx
 }
 
+// browserWords are what the afternoon reads on the page and in the
+// results sheet, in one browser language.
+type browserWords struct {
+	uploaded, approved, statusColumn, accepted string
+}
+
+var browserLangs = map[string]browserWords{
+	"en":    {"Uploaded by ana", "Approved by bia", "lote_status", "accepted"},
+	"pt-BR": {"Enviado por ana", "Aprovado por bia", "situação_lote", "aceita"},
+}
+
 // TestBrowser is a person's afternoon: sign in, upload a sheet with
 // errors and see the cells marked, upload the fixed sheet and submit it,
-// have a second person approve it, watch it finish, and read the results.
+// have a second person approve it, watch it finish, and read the results;
+// once with a browser in English, once in Portuguese, whose screenshots
+// are the ones docs/ shows.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a browser")
 	}
 	exe := chromium(t)
+	for _, lang := range []string{"en", "pt-BR"} {
+		t.Run(lang, func(t *testing.T) { browserAfternoon(t, exe, lang) })
+	}
+}
+
+func browserAfternoon(t *testing.T, exe, lang string) {
+	words := browserLangs[lang]
 	e := newEnv(t, func(o *Options) { o.RequireApproval = true })
 	dir := t.TempDir()
 	bad, fixed := sheets(t)
@@ -83,7 +107,7 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
-	ctx := startChromium(t, exe)
+	ctx := startChromium(t, exe, lang)
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -116,7 +140,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
-		if *updateScreenshots {
+		if *updateScreenshots && lang == "pt-BR" {
 			if err := os.WriteFile(filepath.Join("..", "docs", "web-"+name+".png"), png, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -130,6 +154,9 @@ func TestBrowser(t *testing.T) {
 	}
 
 	do("open", chromedp.Navigate(e.ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("signin")))
+	if !eval(`document.documentElement.lang === "` + lang + `"`) {
+		t.Errorf("the page's language is not %s", lang)
+	}
 	shot("sign-in")
 	signIn("ana")
 
@@ -184,7 +211,7 @@ func TestBrowser(t *testing.T) {
 	if got := text("#counts [data-state=accepted]"); got != "12" {
 		t.Errorf("accepted rows shown: %q, want 12", got)
 	}
-	if got := text(".people"); !strings.Contains(got, "Uploaded by ana") || !strings.Contains(got, "Approved by bia") {
+	if got := text(".people"); !strings.Contains(got, words.uploaded) || !strings.Contains(got, words.approved) {
 		t.Errorf("who did what: %q", got)
 	}
 	shot("done")
@@ -203,15 +230,15 @@ func TestBrowser(t *testing.T) {
 	}
 	status := -1
 	for i, h := range recs[0] {
-		if h == "lote_status" {
+		if h == words.statusColumn {
 			status = i
 		}
 	}
 	if len(recs) != 13 || status < 0 {
-		t.Fatalf("results: %d rows, lote_status at %d", len(recs), status)
+		t.Fatalf("results: %d rows, %s at %d", len(recs), words.statusColumn, status)
 	}
 	for _, rec := range recs[1:] {
-		if rec[status] != "accepted" {
+		if rec[status] != words.accepted {
 			t.Errorf("results row %s: %s", rec[0], rec[status])
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"lote/batch"
 	"lote/check"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -35,7 +36,7 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	// The import recorded the upload's CSV separator with the batch. A
 	// copy: a GET records nothing, and a batch run from the command line
 	// keeps writing its results where it did.
-	opts := batch.ResultsOptions{Copy: true}
+	opts := batch.ResultsOptions{Copy: true, Lang: printerFor(r, sessionFrom(r))}
 	if hasUpload && u.Expired.IsZero() {
 		// The upload at hand gives the results its cells' types, read as
 		// the import read it.
@@ -125,7 +126,12 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	width := len(b.Header)
-	if err := sw.WriteHeader(append(append([]string{}, b.Header...), "lote_errors")); err != nil {
+	lang := printerFor(r, sessionFrom(r))
+	errorsColumn := "lote_errors"
+	if lang.Tag() == i18n.Portuguese {
+		errorsColumn = "erros_lote"
+	}
+	if err := sw.WriteHeader(append(append([]string{}, b.Header...), errorsColumn)); err != nil {
 		sw.Close()
 		s.internal(w, r, err)
 		return
@@ -140,7 +146,7 @@ func (s *Server) errorsSheet(w http.ResponseWriter, r *http.Request) {
 			}
 			cells = append(cells, sheet.Cell{Value: v})
 		}
-		return sw.WriteRow(append(cells, sheet.Cell{Value: check.Text(issues)}))
+		return sw.WriteRow(append(cells, sheet.Cell{Value: check.TextIn(issues, lang)}))
 	}
 	if err = s.ledgerProblems(ctx, b.ID, write); err != nil {
 		sw.Close()

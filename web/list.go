@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 
+	"lote/internal/i18n"
 	"lote/ledger"
 )
 
@@ -19,50 +20,59 @@ type batchRow struct {
 // status is a batch's state as the page names it.
 type status struct {
 	Key   string // for the filter and the CSS class
-	Label string
+	Label string // a message key, with Who as its argument when it has one
+	Who   string
+}
+
+// Text is the status in the reader's language.
+func (st status) Text(p *i18n.Printer) string {
+	if st.Who == "" {
+		return p.Lookup(st.Label)
+	}
+	return p.T(st.Label, st.Who)
 }
 
 var statusFilters = []status{
-	{"", "All"}, {"invalid", "Invalid rows"}, {"ready", "Ready to submit"}, {"approval", "Waiting for approval"},
-	{"sending", "Sending"}, {"paused", "Paused"}, {"stopped", "Stopped"}, {"done", "Done"},
-	{"rejected", "Rejected"}, {"withdrawn", "Withdrawn"},
+	{"", i18n.Mark("All"), ""}, {"invalid", i18n.Mark("Invalid rows"), ""}, {"ready", i18n.Mark("Ready to submit"), ""}, {"approval", i18n.Mark("Waiting for approval"), ""},
+	{"sending", i18n.Mark("Sending"), ""}, {"paused", i18n.Mark("Paused"), ""}, {"stopped", i18n.Mark("Stopped"), ""}, {"done", i18n.Mark("Done"), ""},
+	{"rejected", i18n.Mark("Rejected"), ""}, {"withdrawn", i18n.Mark("Withdrawn"), ""},
 }
 
 // statusOf names where a batch stands for a person.
 func (s *Server) statusOf(b ledger.Batch, u ledger.Upload, hasUpload bool) status {
 	switch {
 	case b.State == ledger.BatchDone:
-		return status{"done", "Done"}
+		return status{"done", i18n.Mark("Done"), ""}
 	case b.State == ledger.BatchImporting:
-		return status{"stopped", "Import interrupted"}
+		return status{"stopped", i18n.Mark("Import interrupted"), ""}
 	case s.running(b.ID) != nil:
-		return status{"sending", "Sending"}
+		return status{"sending", i18n.Mark("Sending"), ""}
 	case b.LeaseHolder != "" && b.LeaseExpires.After(s.now()):
-		return status{"sending", "Sending (by " + b.LeaseHolder + ")"}
+		return status{"sending", i18n.Mark("Sending (by %s)"), b.LeaseHolder}
 	case hasUpload && u.RejectedBy != "":
-		return status{"rejected", "Rejected by " + u.RejectedBy}
+		return status{"rejected", i18n.Mark("Rejected by %s"), u.RejectedBy}
 	case hasUpload && u.WithdrawnBy != "":
-		return status{"withdrawn", "Withdrawn by " + u.WithdrawnBy}
+		return status{"withdrawn", i18n.Mark("Withdrawn by %s"), u.WithdrawnBy}
 	case b.Invalid > 0:
-		return status{"invalid", "Invalid rows: fix and upload again"}
+		return status{"invalid", i18n.Mark("Invalid rows: fix and upload again"), ""}
 	case hasUpload && b.State == "":
 		// An open upload without a batch: lote found no table in it.
-		return status{"invalid", "No table found: choose how to read it"}
+		return status{"invalid", i18n.Mark("No table found: choose how to read it"), ""}
 	case !hasUpload:
 		if b.State == ledger.BatchRunning {
-			return status{"stopped", "Interrupted (run from the command line)"}
+			return status{"stopped", i18n.Mark("Interrupted (run from the command line)"), ""}
 		}
-		return status{"ready", "Imported from the command line"}
+		return status{"ready", i18n.Mark("Imported from the command line"), ""}
 	case u.Paused:
-		return status{"paused", "Paused"}
+		return status{"paused", i18n.Mark("Paused"), ""}
 	case !u.Submitted():
-		return status{"ready", "Ready to submit"}
+		return status{"ready", i18n.Mark("Ready to submit"), ""}
 	case u.WaitsForApproval() && u.Approved():
-		return status{"approval", "Waiting for a second approval"}
+		return status{"approval", i18n.Mark("Waiting for a second approval"), ""}
 	case u.WaitsForApproval():
-		return status{"approval", "Waiting for approval"}
+		return status{"approval", i18n.Mark("Waiting for approval"), ""}
 	}
-	return status{"stopped", "Stopped"}
+	return status{"stopped", i18n.Mark("Stopped"), ""}
 }
 
 type listContent struct {
@@ -124,7 +134,7 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, code int, msg 
 			c.Batches = append(c.Batches, batchRow{Name: displayName(b, u, ok), B: b, U: u, Status: st})
 		}
 	}
-	p := s.pageFor(se, "Batches")
+	p := s.pageFor(r, se, "Batches")
 	p.Error, p.Content = msg, c
 	s.render(w, code, "list", p)
 }

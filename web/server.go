@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"lote/batch"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/notify"
 	"lote/sheet"
@@ -261,6 +262,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /login", s.loginPage)
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /logout", s.auth(s.logout, allRoles...))
+	m.HandleFunc("POST /lang", s.auth(s.setLang, allRoles...))
 	m.HandleFunc("GET /{$}", s.auth(s.list, allRoles...))
 	m.HandleFunc("POST /upload", s.authUpload(s.upload, ledger.RoleUploader, ledger.RoleAdmin))
 	m.HandleFunc("GET /batches/{id}", s.auth(s.view, allRoles...))
@@ -370,7 +372,7 @@ func (s *Server) authorize(h http.HandlerFunc, stream bool, roles []ledger.Role)
 		}
 		if !allowed {
 			s.log.Warn("refused by role", "user", se.user, "role", se.role, "path", r.URL.Path)
-			s.fail(w, r, se, http.StatusForbidden, fmt.Sprintf("Your role (%s) does not allow this.", se.role))
+			s.fail(w, r, se, http.StatusForbidden, printerFor(r, se).T("Your role (%s) does not allow this.", printerFor(r, se).Lookup(string(se.role))))
 			return
 		}
 		ctx := context.WithValue(r.Context(), ctxKey{}, se)
@@ -489,8 +491,12 @@ func sessionFrom(r *http.Request) *session {
 	return se
 }
 
-// page is what every template gets.
+// page is what every template gets. L is the reader's language: the
+// templates write every word through T and H, and money and times through
+// Money and When.
 type page struct {
+	L       *i18n.Printer
+	Path    string // where the language switch sends the browser back
 	Title   string
 	User    string
 	Role    ledger.Role
@@ -506,15 +512,17 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p page) 
 		http.Error(w, "no such page", http.StatusInternalServerError)
 		return
 	}
+	p.Title, p.Error, p.Notice = p.L.Lookup(p.Title), p.L.Lookup(p.Error), p.L.Lookup(p.Notice)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", i18n.Code(p.L.Tag()))
 	w.WriteHeader(status)
 	if err := t.Execute(w, p); err != nil {
 		s.log.Error("render", "page", name, "err", err)
 	}
 }
 
-func (s *Server) pageFor(se *session, title string) page {
-	p := page{Title: title}
+func (s *Server) pageFor(r *http.Request, se *session, title string) page {
+	p := page{Title: title, L: printerFor(r, se), Path: r.URL.RequestURI()}
 	if se != nil {
 		p.User, p.Role, p.CSRF = se.user, se.role, se.csrf
 	}
@@ -530,7 +538,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, se *session, statu
 		fmt.Fprintf(w, "{\"error\":%q}\n", msg)
 		return
 	}
-	p := s.pageFor(se, "Refused")
+	p := s.pageFor(r, se, "Refused")
 	p.Error = msg
 	s.render(w, status, "message", p)
 }

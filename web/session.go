@@ -14,6 +14,7 @@ type session struct {
 	user string
 	role ledger.Role
 	csrf string
+	lang string // the language the user chose on the page, "" for the browser's
 }
 
 // csrfFor is the CSRF token of the session whose token is token: derived
@@ -41,5 +42,5 @@ func (s *Server) sessionOf(r *http.Request) *session {
 		}
 		return nil
 	}
-	return &session{user: ls.User, role: ls.Role, csrf: csrfFor(c.Value)}
+	return &session{user: ls.User, role: ls.Role, csrf: csrfFor(c.Value), lang: ls.Lang}
 }

@@ -14,6 +14,7 @@ import (
 
 	"lote/batch"
 	"lote/check"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/sheet"
 )
@@ -237,7 +238,7 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) {
 	if st, err := os.Stat(s.reconciliationPath(b.ID)); err == nil && c.HasResults {
 		c.ReconciledAt = st.ModTime()
 	}
-	p := s.pageFor(se, c.Name)
+	p := s.pageFor(r, se, c.Name)
 	p.Content = c
 	p.Notice = r.URL.Query().Get("notice")
 	if _, ok := notices[p.Notice]; ok {
@@ -307,18 +308,18 @@ func (s *Server) ledgerPage(ctx context.Context, c *batchContent, hasUpload bool
 // notices are the messages a redirect may ask the batch page to show; a
 // fixed list, so a link cannot put words on the page.
 var notices = map[string]string{
-	"submitted":  "Submitted. Sending has started.",
-	"approval":   "Submitted. It waits for another person with the approver role to approve it.",
-	"approved":   "Approved. Sending has started.",
-	"approved1":  "Approved. Its total asks for a second approval, by another person with the approver role; it is sent then.",
-	"rejected":   "Rejected. It will never be sent; the reason shows on its page.",
-	"withdrawn":  "Withdrawn. It will never be sent.",
-	"paused":     "Pausing: the requests in flight finish, nothing new is sent.",
-	"resumed":    "Resumed: the rows left are sent with their same keys.",
-	"released":   "Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit.",
-	"settled":    "Settled: the ledger records what you found, with your name; a row to send again goes with Resume.",
-	"reconciled": "Reconciled with Stone: every transfer's status is recorded; the report is ready to download.",
-	"reread":     "Checked again, read as chosen below: check the rows and the total before you submit.",
+	"submitted":  i18n.Mark("Submitted. Sending has started."),
+	"approval":   i18n.Mark("Submitted. It waits for another person with the approver role to approve it."),
+	"approved":   i18n.Mark("Approved. Sending has started."),
+	"approved1":  i18n.Mark("Approved. Its total asks for a second approval, by another person with the approver role; it is sent then."),
+	"rejected":   i18n.Mark("Rejected. It will never be sent; the reason shows on its page."),
+	"withdrawn":  i18n.Mark("Withdrawn. It will never be sent."),
+	"paused":     i18n.Mark("Pausing: the requests in flight finish, nothing new is sent."),
+	"resumed":    i18n.Mark("Resumed: the rows left are sent with their same keys."),
+	"released":   i18n.Mark("Released: the held rows are part of the batch now, each with a key of its own; check the total before you submit."),
+	"reconciled": i18n.Mark("Reconciled with Stone: every transfer's status is recorded; the report is ready to download."),
+	"settled":    i18n.Mark("Settled: the ledger records what you found, with your name; a row to send again goes with Resume."),
+	"reread":     i18n.Mark("Checked again, read as chosen below: check the rows and the total before you submit."),
 }
 
 // The batch page stays small whatever the sheet (under 200 KB for a page
@@ -482,6 +483,10 @@ type progressJSON struct {
 	ETA     string         `json:"eta"`
 	Sending bool           `json:"sending"`
 	Outcome string         `json:"outcome,omitempty"`
+	// Text is the line the page shows under the bar, and States the
+	// states' names, in the reader's language.
+	Text   string            `json:"text"`
+	States map[string]string `json:"states"`
 }
 
 func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
@@ -492,8 +497,10 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
 	b, u, hasUpload := ld.B, ld.U, ld.HasUpload
 	if ld.Checked {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(progressJSON{Status: "invalid", Label: s.statusOf(b, u, hasUpload).Label,
-			Counts: map[string]int{"invalid": b.Invalid, "valid": b.Valid}})
+		pr := printerFor(r, sessionFrom(r))
+		json.NewEncoder(w).Encode(progressJSON{Status: "invalid", Label: s.statusOf(b, u, hasUpload).Text(pr),
+			Counts: map[string]int{"invalid": b.Invalid, "valid": b.Valid},
+			States: map[string]string{"invalid": pr.Lookup("invalid"), "valid": pr.Lookup(i18n.Mark("valid"))}})
 		return
 	}
 	sum, err := s.l.Summary(r.Context(), b.ID)
@@ -502,7 +509,7 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.statusOf(b, u, hasUpload)
-	out := progressJSON{Status: st.Key, Label: st.Label, Counts: map[string]int{}}
+	out := progressJSON{Status: st.Key, Label: st.Text(printerFor(r, sessionFrom(r))), Counts: map[string]int{}}
 	for state, t := range sum {
 		out.Counts[string(state)] = t.Rows
 		switch state {
@@ -524,6 +531,22 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	out.Outcome = s.outcome[b.ID]
 	s.mu.Unlock()
+	pr := printerFor(r, sessionFrom(r))
+	out.Outcome = pr.Lookup(out.Outcome)
+	out.States = make(map[string]string, len(out.Counts))
+	for state := range out.Counts {
+		out.States[state] = pr.Lookup(state)
+	}
+	out.Text = pr.T("%d of %d rows settled", out.Done, out.Total)
+	if out.Sending {
+		out.Text += pr.T(" · %.1f requests/s", out.Rate)
+		if out.ETA != "" {
+			out.Text += pr.T(" · about %s left", out.ETA)
+		}
+	}
+	if out.Outcome != "" {
+		out.Text += " · " + out.Outcome
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
 }

@@ -8,7 +8,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"golang.org/x/text/language"
+
+	"lote/internal/i18n"
 )
 
 func main() {
@@ -55,6 +60,10 @@ type cmdIO struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         env
+	// p writes what people read in the language chosen by --lang,
+	// LOTE_LANG or the locale (langArgs); JSON and exit codes do not
+	// depend on it.
+	p *i18n.Printer
 }
 
 func commands() []command {
@@ -75,7 +84,12 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
-	cio := cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	args, lang, err := langArgs(args, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "lote: %v\n", err)
+		return exitUsage
+	}
+	cio := cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, p: i18n.New(lang)}
 	if len(args) == 2 && args[0] == "help" && args[1] == "exit-codes" {
 		printExitCodes(stdout)
 		return exitOK
@@ -96,6 +110,39 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitUsage
 }
 
+// langArgs takes --lang (or -lang, before or after the command) out of
+// args and chooses the language: the flag, else LOTE_LANG, else LC_ALL,
+// LC_MESSAGES or LANG; English when none names pt-BR.
+func langArgs(args []string, getenv env) ([]string, language.Tag, error) {
+	var flag string
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "lang" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, i18n.English, fmt.Errorf("--lang needs a value: pt-BR or en")
+			}
+			i++
+			value = args[i]
+		}
+		if value == "" {
+			return nil, i18n.English, fmt.Errorf("--lang needs a value: pt-BR or en")
+		}
+		flag = value
+	}
+	t, err := i18n.FromEnv(flag, getenv)
+	return rest, t, err
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "lote pays people from a spreadsheet through Stone, exactly once.")
 	fmt.Fprintln(w, "\nUsage: lote COMMAND [flags] [arguments]\n\nCommands:")
@@ -104,4 +151,5 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\n`lote help exit-codes` lists the exit codes a script can act on.")
 	fmt.Fprintln(w, "`lote COMMAND -h` shows a command's flags. Flags can also be set as LOTE_<FLAG> environment variables (LOTE_DECIMAL=comma).")
+	fmt.Fprintln(w, "--lang pt-BR|en (or LOTE_LANG, else the locale's LC_ALL, LC_MESSAGES or LANG) chooses the language of what lote writes for people; JSON output does not change.")
 }

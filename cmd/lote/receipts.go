@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"lote/internal/i18n"
+	"strconv"
 
 	"lote/receipts"
 )
@@ -53,9 +55,9 @@ func runReceipts(ctx context.Context, args []string, cio cmdIO) int {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitRows
 	}
-	fmt.Fprintf(cio.stdout, plural(len(rep.Files), "%d receipt written to %s\n", "%d receipts written to %s\n"), len(rep.Files), dest)
+	fmt.Fprintln(cio.stdout, cio.p.T(plural(len(rep.Files), i18n.Mark("%d receipt written to %s"), i18n.Mark("%d receipts written to %s")), len(rep.Files), dest))
 	for _, m := range rep.Missing {
-		fmt.Fprintf(cio.stdout, "row %d: no receipt: %s\n", m.Row, m.Reason)
+		fmt.Fprintln(cio.stdout, cio.p.T("row %s: no receipt: %s", strconv.Itoa(m.Row), m.Reason))
 	}
 	if len(rep.Missing) > 0 {
 		return exitRows

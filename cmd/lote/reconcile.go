@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"lote/batch"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/reconcile"
 	"lote/validate"
@@ -125,7 +127,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	// The report is written even when interrupted: it says what is known.
-	if err := reconcile.WriteReport(context.WithoutCancel(ctx), c.ledger, rep, out); err != nil {
+	if err := reconcile.WriteReportIn(context.WithoutCancel(ctx), c.ledger, rep, out, cio.p); err != nil {
 		fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 		return exitUsage
 	}
@@ -140,7 +142,7 @@ func runReconcile(ctx context.Context, args []string, cio cmdIO) int {
 			return w
 		}
 	}
-	printReconcile(human, rep, out)
+	printReconcile(human, cio.p, rep, out)
 	return code
 }
 
@@ -199,25 +201,25 @@ func reconcileJSON(rep reconcile.Report, out string, code int) reconcileDoc {
 }
 
 // printReconcile writes what a person reads: mismatches first.
-func printReconcile(w io.Writer, rep reconcile.Report, out string) {
+func printReconcile(w io.Writer, tr *i18n.Printer, rep reconcile.Report, out string) {
 	for _, m := range rep.Mismatches() {
-		fmt.Fprintf(w, "MISMATCH batch %s row %d, transfer %s: %s\n", ledger.ShortID(m.Batch), m.Row, m.TransferID, m.Detail)
+		fmt.Fprintln(w, tr.T("MISMATCH batch %s row %s, transfer %s: %s", ledger.ShortID(m.Batch), strconv.Itoa(m.Row), m.TransferID, m.Detail))
 	}
 	for _, b := range rep.Batches {
 		for _, c := range b.Checks {
 			if !c.OK {
-				fmt.Fprintf(w, "CHECK FAILED batch %s %s: %s\n", ledger.ShortID(b.Batch.ID), c.Name, c.Detail)
+				fmt.Fprintln(w, tr.T("CHECK FAILED batch %s %s: %s", ledger.ShortID(b.Batch.ID), tr.Lookup(c.Name), c.Detail))
 			}
 		}
 	}
 	for _, b := range rep.Batches {
-		fmt.Fprintf(w, plural(b.NeedsPerson, "batch %s (%s): paid %s, fees %s, returned %s; %d row needs a person\n",
-			"batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person\n"), ledger.ShortID(b.Batch.ID),
-			b.Batch.FileName, validate.FormatBRL(b.PaidCents), validate.FormatBRL(b.FeeCents), validate.FormatBRL(b.ReturnedCents), b.NeedsPerson)
+		fmt.Fprintln(w, tr.T(plural(b.NeedsPerson, i18n.Mark("batch %s (%s): paid %s, fees %s, returned %s; %d row needs a person"),
+			i18n.Mark("batch %s (%s): paid %s, fees %s, returned %s; %d rows need a person")), ledger.ShortID(b.Batch.ID),
+			b.Batch.FileName, validate.FormatBRL(b.PaidCents), validate.FormatBRL(b.FeeCents), validate.FormatBRL(b.ReturnedCents), b.NeedsPerson))
 		for _, cat := range []reconcile.Category{reconcile.CategoryPaid, reconcile.CategoryInFlight, reconcile.CategoryReturned, reconcile.CategoryFailed,
 			reconcile.CategoryUnsent, reconcile.CategoryNotSent, reconcile.CategoryReview} {
 			if t, ok := b.ByCategory[cat]; ok {
-				fmt.Fprintf(w, "  %-10s %6d  %18s\n", cat, t.Rows, validate.FormatBRL(t.AmountCents))
+				fmt.Fprintf(w, "  %-10s %6s  %18s\n", tr.Lookup(string(cat)), tr.Int(t.Rows), validate.FormatBRL(t.AmountCents))
 			}
 		}
 		if len(b.ByRail) > 1 || b.ByRail[ledger.RailTED].Rows == 0 {
@@ -236,18 +238,16 @@ func printReconcile(w io.Writer, rep reconcile.Report, out string) {
 		fmt.Fprintf(w, "statement not checked: %s\n", rep.StatementErr)
 	}
 	for _, b := range rep.Skipped {
-		fmt.Fprintf(w, "skipped batch %s: another account or environment (%s)\n", ledger.ShortID(b.ID), b.Environment)
+		fmt.Fprintln(w, tr.T("skipped batch %s: another account or environment (%s)", ledger.ShortID(b.ID), b.Environment))
 	}
 	switch {
 	case rep.Interrupted:
-		fmt.Fprintln(w, "interrupted: the report shows what was recorded so far")
+		fmt.Fprintln(w, tr.T("interrupted: the report shows what was recorded so far"))
 	case rep.TimedOut:
-		fmt.Fprintln(w, "--watch-timeout passed with transfers still in flight")
+		fmt.Fprintln(w, tr.T("--watch-timeout passed with transfers still in flight"))
 	}
-	// Three counts, three nouns: the line is a fixed form with the counts
-	// as labels, which reads right for any count.
-	fmt.Fprintf(w, "%s: transfers read %d, status changes %d, not read %d; report %s\n",
-		rep.Status(), rep.Polled, rep.Changed, rep.Unchecked, out)
+	fmt.Fprintln(w, tr.T("%s: %d transfers read, %d status changes, %d not read; report %s",
+		tr.Lookup(rep.Status().String()), rep.Polled, rep.Changed, rep.Unchecked, out))
 }
 
 // statementJSON is a batch's statement counts, when the statement was read.

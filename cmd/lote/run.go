@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"lote/batch"
 	"lote/check"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/validate"
 )
@@ -151,7 +153,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		logLevel = slog.LevelWarn // the progress bar says the rest
 	}
 	log := slog.New(slog.NewTextHandler(cio.stderr, &slog.HandlerOptions{Level: logLevel}))
-	view := &progressView{w: cio.stderr, terminal: progressTerm, now: time.Now, log: log}
+	view := &progressView{w: cio.stderr, p: cio.p, terminal: progressTerm, now: time.Now, log: log}
 	host, _ := os.Hostname()
 	opts := batch.RunOptions{
 		Ledger: c.ledger, Client: c.client, AccountID: c.accountID, Env: f.conn.env,
@@ -164,11 +166,11 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		Progress:   view.update,
 		Log:        log,
 		Confirm: func(ctx context.Context, p batch.Plan) error {
-			printPlan(human, p, f.conn.env, c.accountID)
+			printPlan(human, cio.p, p, f.conn.env, c.accountID)
 			if f.conn.env != "production" || f.yes {
 				return nil
 			}
-			return confirm(ctx, cio.stdin, human, p)
+			return confirm(ctx, cio.stdin, human, cio.p, p)
 		},
 	}
 	var rep batch.Report
@@ -211,7 +213,7 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 	// (pending or attempted), for the person who stopped the run. A batch
 	// interrupted while importing has no rows to show yet.
 	if rep.Batch.ID != "" && rep.Batch.State != ledger.BatchImporting && code != exitUsage && unreadable == nil {
-		res, err := f.writeResults(ctx, c.ledger, rep, input)
+		res, err := f.writeResults(ctx, c.ledger, rep, input, cio.p)
 		if err != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
 			if code == exitOK {
@@ -234,21 +236,21 @@ func (f *runFlags) execute(ctx context.Context, fs *flag.FlagSet, cio cmdIO, pat
 		return code
 	}
 	if rep.Batch.ID != "" && rep.Summary != nil {
-		printSummary(cio.stdout, rep, out.Results)
+		printSummary(cio.stdout, cio.p, rep, out.Results)
 	}
 	if unreadable != nil {
 		return code // the error said what to do; a resume cannot read the ledger either
 	}
 	switch {
 	case rep.Unresolved > 0 && !rep.Interrupted && err == nil:
-		fmt.Fprintf(cio.stdout, plural(rep.Unresolved,
-			"%d row not confirmed: `lote resume %s` retries it with the same key\n",
-			"%d rows not confirmed: `lote resume %s` retries them with the same keys\n"), rep.Unresolved, ledger.ShortID(rep.Batch.ID))
+		fmt.Fprintln(cio.stdout, cio.p.T(plural(rep.Unresolved,
+			i18n.Mark("%d row not confirmed: `lote resume %s` retries it with the same key"),
+			i18n.Mark("%d rows not confirmed: `lote resume %s` retries them with the same keys")), rep.Unresolved, ledger.ShortID(rep.Batch.ID)))
 	case (rep.Interrupted || code == exitInterrupted) && !resumable(rep.Batch):
 		// Stopped before the import finished: resume refuses such a batch.
-		fmt.Fprintln(cio.stdout, "interrupted before anything was sent: run the same command again to continue")
+		fmt.Fprintln(cio.stdout, cio.p.T("interrupted before anything was sent: run the same command again to continue"))
 	case rep.Interrupted || code == exitInterrupted:
-		fmt.Fprintf(cio.stdout, "interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)\n", ledger.ShortID(rep.Batch.ID))
+		fmt.Fprintln(cio.stdout, cio.p.T("interrupted: `lote resume %s` finishes it (same keys, nothing paid twice)", ledger.ShortID(rep.Batch.ID)))
 	}
 	return code
 }
@@ -276,32 +278,32 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 		if f.format == "text" {
 			w := bufio.NewWriter(cio.stdout)
 			for _, p := range ps {
-				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, check.Issue{Value: p.Value, Code: p.Code, Message: p.Message}.Reason())
+				fmt.Fprintf(w, "%s:%d:%s: %s\n", path, p.Row, p.Column, check.Issue{Value: p.Value, Code: p.Code, Message: p.Message, Key: p.key, Args: p.args}.ReasonIn(cio.p))
 			}
 			if out.MoreInvalidRows > 0 {
-				fmt.Fprintf(w, plural(out.MoreInvalidRows,
-					"%s: %d more invalid row not listed here; the results sheet lists every row with its problems\n",
-					"%s: %d more invalid rows not listed here; the results sheet lists every row with its problems\n"), path, out.MoreInvalidRows)
+				fmt.Fprintf(w, "%s: %s\n", path, cio.p.T(plural(out.MoreInvalidRows,
+					i18n.Mark("%d more invalid row not listed here; the results sheet lists every row with its problems"),
+					i18n.Mark("%d more invalid rows not listed here; the results sheet lists every row with its problems")), out.MoreInvalidRows))
 			}
 			w.Flush()
 		}
 		switch {
 		case rep.Plan.Valid == 0:
-			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: the only row is invalid; nothing was sent. Fix it and run again.\n",
-				"lote: all %d rows are invalid; nothing was sent. Fix them and run again.\n"), rep.Plan.Invalid)
+			fmt.Fprintln(cio.stderr, "lote: "+cio.p.T(plural(rep.Plan.Invalid, i18n.Mark("the only row is invalid; nothing was sent. Fix it and run again."),
+				i18n.Mark("all %d rows are invalid; nothing was sent. Fix them and run again.")), rep.Plan.Invalid))
 		case rep.Plan.Valid == 1:
-			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: %d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the valid row.\n",
-				"lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the valid row.\n"), rep.Plan.Invalid, rep.Plan.Rows)
+			fmt.Fprintln(cio.stderr, "lote: "+cio.p.T(plural(rep.Plan.Invalid, i18n.Mark("%d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the valid row."),
+				i18n.Mark("%d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the valid row.")), rep.Plan.Invalid, rep.Plan.Rows))
 		default:
-			fmt.Fprintf(cio.stderr, plural(rep.Plan.Invalid, "lote: %d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the %d valid rows.\n",
-				"lote: %d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the %d valid rows.\n"), rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid)
+			fmt.Fprintln(cio.stderr, "lote: "+cio.p.T(plural(rep.Plan.Invalid, i18n.Mark("%d of %d rows is invalid; nothing was sent. Fix it, or pass --skip-invalid to send the %d valid rows."),
+				i18n.Mark("%d of %d rows are invalid; nothing was sent. Fix them, or pass --skip-invalid to send the %d valid rows.")), rep.Plan.Invalid, rep.Plan.Rows, rep.Plan.Valid))
 		}
 		return exitRows
 	case errors.As(err, &lease):
 		fmt.Fprintf(cio.stderr, "lote: %v; nothing was sent by this run. If that run was killed on another computer, try again after the lease expires.\n", err)
 		return exitUsage
 	case errors.Is(err, errNotConfirmed):
-		fmt.Fprintln(cio.stderr, "lote: not confirmed; nothing was sent")
+		fmt.Fprintln(cio.stderr, "lote: "+cio.p.T("not confirmed; nothing was sent"))
 		return exitUsage
 	case errors.Is(err, batch.ErrNotCleared):
 		// Uploaded on the web page: the page submits and approves it; its
@@ -342,7 +344,7 @@ func (f *runFlags) failure(ctx context.Context, cio cmdIO, l *ledger.Ledger, rep
 // batch's results went last time, else beside the input. A batch that had
 // nothing left to do keeps the results it has. input is the sheet run, ""
 // on resume (then the default is NAME.results.EXT in the current folder).
-func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch.Report, input string) (string, error) {
+func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch.Report, input string, lang *i18n.Printer) (string, error) {
 	path := f.out
 	if path == "" && rep.Batch.ResultsPath != "" {
 		path = rep.Batch.ResultsPath
@@ -370,7 +372,7 @@ func (f *runFlags) writeResults(ctx context.Context, l *ledger.Ledger, rep batch
 	// done are still written.
 	// The input, when it is at hand, gives its cells' types back.
 	check := check.CheckOptions{Sheet: f.sheet.sheet, HeaderRow: f.sheet.headerRow}
-	if err := batch.WriteResultsWith(context.WithoutCancel(ctx), l, rep.Batch.ID, path, batch.ResultsOptions{Input: input, Check: check}); err != nil {
+	if err := batch.WriteResultsWith(context.WithoutCancel(ctx), l, rep.Batch.ID, path, batch.ResultsOptions{Input: input, Check: check, Lang: lang}); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -468,31 +470,31 @@ func statesJSON(sum map[ledger.State]ledger.Totals) map[string]stateTotal {
 }
 
 // printPlan shows what is about to be sent.
-func printPlan(w io.Writer, p batch.Plan, env, account string) {
-	fmt.Fprintf(w, "batch %s  %s  (%s, account %s)\n", ledger.ShortID(p.BatchID), p.FileName, env, account)
-	fmt.Fprintf(w, "  rows %d: %d valid, %d invalid, %d held", p.Rows, p.Valid, p.Invalid, p.Held)
+func printPlan(w io.Writer, tr *i18n.Printer, p batch.Plan, env, account string) {
+	fmt.Fprintln(w, tr.T("batch %s  %s  (%s, account %s)", ledger.ShortID(p.BatchID), p.FileName, env, account))
+	fmt.Fprint(w, tr.T("  rows %d: %d valid, %d invalid, %d held", p.Rows, p.Valid, p.Invalid, p.Held))
 	switch {
 	case p.Releasing > 0:
-		fmt.Fprintf(w, plural(p.Releasing, " (--allow-repeat: this %d is released and sent once you confirm)",
-			" (--allow-repeat: these %d are released and sent once you confirm)"), p.Releasing)
+		fmt.Fprint(w, tr.T(plural(p.Releasing, i18n.Mark(" (--allow-repeat: this %d is released and sent once you confirm)"),
+			i18n.Mark(" (--allow-repeat: these %d are released and sent once you confirm)")), p.Releasing))
 	case p.Held > 0:
-		fmt.Fprint(w, " (not sent unless a person releases them: --allow-repeat)")
+		fmt.Fprint(w, tr.T(" (not sent unless a person releases them: --allow-repeat)"))
 	}
 	fmt.Fprintln(w)
 	for _, n := range p.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
+		fmt.Fprintf(w, "  %s%s\n", tr.T("note: "), tr.Lookup(n))
 	}
-	printNotes(w, p.HeldRows, p.Held)
+	printNotes(w, tr, p.HeldRows, p.Held)
 	if p.WarningCount > 0 {
-		fmt.Fprintf(w, plural(p.WarningCount, "  %d row to send with a warning:\n", "  %d rows to send with a warning:\n"), p.WarningCount)
-		printNotes(w, p.Warnings, p.WarningCount)
+		fmt.Fprintln(w, tr.T(plural(p.WarningCount, i18n.Mark("  %d row to send with a warning:"), i18n.Mark("  %d rows to send with a warning:")), p.WarningCount))
+		printNotes(w, tr, p.Warnings, p.WarningCount)
 	}
-	fmt.Fprintf(w, plural(p.ToSend, "  to send %d transfer, total %s, expected fees %s", "  to send %d transfers, total %s, expected fees %s"),
-		p.ToSend, validate.FormatBRL(p.TotalCents), validate.FormatBRL(p.FeeCents))
+	fmt.Fprint(w, tr.T(plural(p.ToSend, i18n.Mark("  to send %d transfer, total %s, expected fees %s"), i18n.Mark("  to send %d transfers, total %s, expected fees %s")),
+		p.ToSend, validate.FormatBRL(p.TotalCents), validate.FormatBRL(p.FeeCents)))
 	if p.BalanceKnown {
-		fmt.Fprintf(w, ", balance %s", validate.FormatBRL(p.BalanceCents))
+		fmt.Fprint(w, tr.T(", balance %s", validate.FormatBRL(p.BalanceCents)))
 		if p.BalanceCents < p.TotalCents+p.FeeCents {
-			fmt.Fprint(w, " (NOT ENOUGH: some transfers will be refused)")
+			fmt.Fprint(w, tr.T(" (NOT ENOUGH: some transfers will be refused)"))
 		}
 	}
 	fmt.Fprintln(w)
@@ -504,7 +506,7 @@ func printPlan(w io.Writer, p batch.Plan, env, account string) {
 		fmt.Fprintf(w, "  by rail: %s\n", strings.Join(parts, ", "))
 	}
 	if p.Scheduled > 0 {
-		fmt.Fprintf(w, "  %d of them scheduled for a later date\n", p.Scheduled)
+		fmt.Fprintln(w, tr.T("  %d of them scheduled for a later date", p.Scheduled))
 	}
 }
 
@@ -521,18 +523,18 @@ func railName(rail string) string {
 
 // printSupersessions says which interrupted batches this file replaced,
 // or which newer batch replaced this one's file.
-func printSupersessions(w io.Writer, rep batch.Report) {
+func printSupersessions(w io.Writer, tr *i18n.Printer, rep batch.Report) {
 	for _, s := range rep.Supersedes {
-		fmt.Fprintf(w, plural(s.Held, "  this file replaces batch %s, interrupted, run from the same path: its %d row not yet sent is held there, so that this file's version is paid\n",
-			"  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid\n"),
-			ledger.ShortID(s.Old), s.Held)
+		fmt.Fprintln(w, tr.T(plural(s.Held, i18n.Mark("  this file replaces batch %s, interrupted, run from the same path: its %d row not yet sent is held there, so that this file's version is paid"),
+			i18n.Mark("  this file replaces batch %s, interrupted, run from the same path: its %d rows not yet sent are held there, so that this file's version is paid")),
+			ledger.ShortID(s.Old), s.Held))
 	}
 	if s := rep.Superseded; s != nil {
-		fmt.Fprintf(w, "  SUPERSEDED: %s now holds batch %s; its rows not yet sent are held (%d now) and %d rows in flight are left for review\n",
-			s.Path, ledger.ShortID(s.New), s.Held, s.Review)
-		fmt.Fprintf(w, "  batch %s:", ledger.ShortID(s.New))
+		fmt.Fprintln(w, tr.T("  SUPERSEDED: %s now holds batch %s; its rows not yet sent are held (%d now) and %d rows in flight are left for review",
+			s.Path, ledger.ShortID(s.New), s.Held, s.Review))
+		fmt.Fprint(w, tr.T("  batch %s:", ledger.ShortID(s.New)))
 		for _, st := range batch.OrderedStates(s.NewSummary) {
-			fmt.Fprintf(w, " %s %d (%s);", st, s.NewSummary[st].Rows, validate.FormatBRL(s.NewSummary[st].Cents))
+			fmt.Fprintf(w, " %s %s (%s);", tr.Lookup(string(st)), tr.Int(s.NewSummary[st].Rows), validate.FormatBRL(s.NewSummary[st].Cents))
 		}
 		fmt.Fprintln(w)
 	}
@@ -540,19 +542,19 @@ func printSupersessions(w io.Writer, rep batch.Report) {
 
 // printNotes lists rows a person should read about, and how many more
 // the results sheet has.
-func printNotes(w io.Writer, ns []batch.RowNote, total int) {
+func printNotes(w io.Writer, tr *i18n.Printer, ns []batch.RowNote, total int) {
 	for _, n := range ns {
-		fmt.Fprintf(w, "    row %d: %s\n", n.Row, n.Message)
+		fmt.Fprintln(w, tr.T("    row %s: %s", strconv.Itoa(n.Row), tr.Lookup(n.Message)))
 	}
 	if more := total - len(ns); more > 0 {
-		fmt.Fprintf(w, "    … and %d more (see the results sheet)\n", more)
+		fmt.Fprintln(w, tr.T("    … and %d more (see the results sheet)", more))
 	}
 }
 
 // confirm asks a person on a terminal to type the total (or "yes").
-func confirm(ctx context.Context, stdin io.Reader, w io.Writer, p batch.Plan) error {
+func confirm(ctx context.Context, stdin io.Reader, w io.Writer, tr *i18n.Printer, p batch.Plan) error {
 	total := strings.TrimPrefix(validate.FormatBRL(p.TotalCents), "R$ ")
-	fmt.Fprintf(w, "This sends real money. Type the total (%s) or yes to send: ", total)
+	fmt.Fprint(w, tr.T("This sends real money. Type the total (%s) or yes to send: ", total))
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return fmt.Errorf("%w: %v", errNotConfirmed, err)
@@ -561,34 +563,38 @@ func confirm(ctx context.Context, stdin io.Reader, w io.Writer, p batch.Plan) er
 		return ctx.Err()
 	}
 	answer := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "R$"))
-	if strings.EqualFold(answer, "yes") || answer == total {
+	if strings.EqualFold(answer, "yes") || strings.EqualFold(answer, tr.T("yes")) || answer == total {
 		return nil
 	}
 	return errNotConfirmed
 }
 
 // printSummary shows a run's outcome by state.
-func printSummary(w io.Writer, rep batch.Report, results string) {
-	state := string(rep.Batch.State)
+func printSummary(w io.Writer, tr *i18n.Printer, rep batch.Report, results string) {
+	state := tr.Lookup(string(rep.Batch.State))
 	if rep.NothingToDo {
-		state = "nothing to do: every row was already settled"
+		state = tr.T("nothing to do: every row was already settled")
 	}
-	fmt.Fprintf(w, "batch %s  %s: %s\n", ledger.ShortID(rep.Batch.ID), rep.Batch.FileName, state)
-	printSupersessions(w, rep)
-	printStates(w, rep.Summary)
+	fmt.Fprintln(w, tr.T("batch %s  %s: %s", ledger.ShortID(rep.Batch.ID), rep.Batch.FileName, state))
+	printSupersessions(w, tr, rep)
+	printStates(w, tr, rep.Summary)
 	if results != "" {
-		fmt.Fprintf(w, "results: %s\n", results)
+		fmt.Fprintln(w, tr.T("results: %s", results))
 	}
 }
 
 // printStates shows a batch's rows by state, a line each: rows, amount and
 // fees.
-func printStates(w io.Writer, sum map[ledger.State]ledger.Totals) {
+func printStates(w io.Writer, tr *i18n.Printer, sum map[ledger.State]ledger.Totals) {
+	width := 13
+	if tr.Tag() == i18n.Portuguese {
+		width = 18 // "precisa de revisão"
+	}
 	for _, s := range batch.OrderedStates(sum) {
 		t := sum[s]
-		fmt.Fprintf(w, "  %-13s %6d  %18s", s, t.Rows, validate.FormatBRL(t.Cents))
+		fmt.Fprintf(w, "  %-*s %6s  %18s", width, tr.Lookup(string(s)), tr.Int(t.Rows), validate.FormatBRL(t.Cents))
 		if t.Fees > 0 {
-			fmt.Fprintf(w, "  fees %s", validate.FormatBRL(t.Fees))
+			fmt.Fprint(w, tr.T("  fees %s", validate.FormatBRL(t.Fees)))
 		}
 		fmt.Fprintln(w)
 	}
@@ -604,6 +610,7 @@ func isTerminal(v any) bool {
 // terminal, at most 5 times a second; a log line every 5 s otherwise.
 type progressView struct {
 	w        io.Writer
+	p        *i18n.Printer
 	terminal bool
 	now      func() time.Time
 	log      *slog.Logger
@@ -641,7 +648,7 @@ func (v *progressView) update(p batch.Progress) {
 	if p.ETA > 0 {
 		eta = p.ETA.Round(time.Second).String()
 	}
-	fmt.Fprintf(v.w, "\r[%s] %d/%d rows %3d%%  %.1f/s  ETA %s   ", bar, p.Done, p.Total, pct, p.Rate, eta)
+	fmt.Fprintf(v.w, "\r[%s] %s", bar, v.p.T("%d/%d rows %3d%%  %.1f/s  ETA %s   ", p.Done, p.Total, pct, p.Rate, eta))
 	v.drawn = true
 }
 

@@ -8,10 +8,12 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"lote/batch"
+	"lote/internal/i18n"
 	"lote/ledger"
 	"lote/reconcile"
 	"lote/validate"
@@ -80,7 +82,7 @@ func runStatus(ctx context.Context, args []string, cio cmdIO) int {
 	if *format == "json" {
 		return writeJSON(cio, st)
 	}
-	printBatchStatus(cio.stdout, st, b)
+	printBatchStatus(cio.stdout, cio.p, st, b)
 	return exitOK
 }
 
@@ -177,56 +179,67 @@ func listBatches(ctx context.Context, l *ledger.Ledger, format string, cio cmdIO
 		}{list})
 	}
 	if len(list) == 0 {
-		fmt.Fprintln(cio.stdout, "no batches yet: `lote run FILE` starts one")
+		fmt.Fprintln(cio.stdout, cio.p.T("no batches yet: `lote run FILE` starts one"))
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(cio.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tPAID\tRETURNED\tINVALID\tTOTAL")
+	fmt.Fprintln(tw, cio.p.T("BATCH\tFILE\tCREATED\tSTATE\tROWS\tACCEPTED\tPAID\tRETURNED\tINVALID\tTOTAL"))
 	for _, st := range list {
-		state := st.State
+		state := cio.p.Lookup(st.State)
 		switch {
 		case st.State == string(ledger.BatchRunning) && st.LeaseHolder == "":
 			// Its runner stopped (killed, or the machine restarted)
 			// without finishing: `lote resume` goes on with it.
-			state = "interrupted"
+			state = cio.p.T("interrupted")
 		case st.State != string(ledger.BatchRunning) && st.LeaseHolder != "":
-			state += " (running)"
+			state += cio.p.T(" (running)")
+		}
+		created := st.Created.Local().Format("2006-01-02 15:04")
+		if cio.p.Tag() == i18n.Portuguese {
+			created = cio.p.DateTime(st.Created)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", ledger.ShortID(st.Batch), st.File,
-			st.Created.Local().Format("2006-01-02 15:04"), state, st.Rows, st.sum[ledger.Accepted].Rows,
+			created, state, st.Rows, st.sum[ledger.Accepted].Rows,
 			st.meaningRows(reconcile.CategoryPaid), st.meaningRows(reconcile.CategoryReturned), st.Invalid, validate.FormatBRL(st.TotalCents))
 	}
 	tw.Flush()
 	return exitOK
 }
 
-func printBatchStatus(w io.Writer, st batchStatus, b ledger.Batch) {
-	fmt.Fprintf(w, "batch    %s\n", st.Batch)
-	fmt.Fprintf(w, "file     %s (%s, %d bytes)\n", st.File, b.Format, b.FileSize)
-	fmt.Fprintf(w, "target   %s, account %s\n", st.Env, st.Account)
-	fmt.Fprintf(w, "state    %s (created %s, updated %s)\n", st.State,
-		st.Created.Local().Format("2006-01-02 15:04:05"), st.Updated.Local().Format("2006-01-02 15:04:05"))
+func printBatchStatus(w io.Writer, tr *i18n.Printer, st batchStatus, b ledger.Batch) {
+	moment, clock := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }, "15:04:05"
+	if tr.Tag() == i18n.Portuguese {
+		moment = func(t time.Time) string { return t.In(i18n.Location()).Format("02/01/2006 15:04:05") }
+	}
+	fmt.Fprintln(w, tr.T("batch    %s", st.Batch))
+	fmt.Fprintln(w, tr.T("file     %s (%s, %d bytes)", st.File, b.Format, b.FileSize))
+	fmt.Fprintln(w, tr.T("target   %s, account %s", st.Env, st.Account))
+	fmt.Fprintln(w, tr.T("state    %s (created %s, updated %s)", tr.Lookup(st.State), moment(st.Created), moment(st.Updated)))
 	if st.LeaseHolder != "" {
-		fmt.Fprintf(w, "running  by %s (lease until %s)\n", st.LeaseHolder, st.LeaseExpires.Local().Format("15:04:05"))
+		until := st.LeaseExpires.Local()
+		if tr.Tag() == i18n.Portuguese {
+			until = st.LeaseExpires.In(i18n.Location())
+		}
+		fmt.Fprintln(w, tr.T("running  by %s (lease until %s)", st.LeaseHolder, until.Format(clock)))
 	}
 	if st.Results != "" {
-		fmt.Fprintf(w, "results  %s\n", st.Results)
+		fmt.Fprintln(w, tr.T("results  %s", st.Results))
 	}
-	fmt.Fprintf(w, "rows     %d: %d valid (%s), %d invalid\n", st.Rows, st.Valid, validate.FormatBRL(st.TotalCents), st.Invalid)
-	printStates(w, st.sum)
+	fmt.Fprintln(w, tr.T("rows     %d: %d valid (%s), %d invalid", st.Rows, st.Valid, validate.FormatBRL(st.TotalCents), st.Invalid))
+	printStates(w, tr, st.sum)
 	if len(st.Transfers) > 0 {
-		fmt.Fprintln(w, "transfers, as Stone last reported them (`lote reconcile` asks again)")
+		fmt.Fprintln(w, tr.T("transfers, as Stone last reported them (`lote reconcile` asks again)"))
 		for _, s := range slices.Sorted(maps.Keys(st.Transfers)) {
 			t := st.Transfers[s]
 			name := s
 			if name == "" {
-				name = "(unknown)"
+				name = tr.T("(unknown)")
 			}
-			fmt.Fprintf(w, "  %-28s %6d  %18s  %s\n", name, t.Rows, validate.FormatBRL(t.AmountCents), meaningText(t.Meaning))
+			fmt.Fprintf(w, "  %-28s %6s  %18s  %s\n", name, tr.Int(t.Rows), validate.FormatBRL(t.AmountCents), tr.Lookup(meaningText(t.Meaning)))
 		}
 	}
 	for _, r := range st.RowList {
-		fmt.Fprintf(w, "  row %d: %s %s %s\n", r.Row, r.State, r.TransferID, r.Error)
+		fmt.Fprintln(w, tr.T("  row %s: %s %s %s", strconv.Itoa(r.Row), tr.Lookup(r.State), r.TransferID, r.Error))
 	}
 }
 
@@ -245,15 +258,15 @@ func (st batchStatus) meaningRows(m reconcile.Category) int {
 func meaningText(m string) string {
 	switch reconcile.Category(m) {
 	case reconcile.CategoryPaid:
-		return "paid"
+		return i18n.Mark("paid")
 	case reconcile.CategoryReturned:
-		return "returned by the payee's bank: not paid"
+		return i18n.Mark("returned by the payee's bank: not paid")
 	case reconcile.CategoryFailed:
-		return "failed: no money left"
+		return i18n.Mark("failed: no money left")
 	case reconcile.CategoryInFlight:
-		return "on its way"
+		return i18n.Mark("on its way")
 	}
-	return "unknown status: a person must check"
+	return i18n.Mark("unknown status: a person must check")
 }
 
 func writeJSON(cio cmdIO, v any) int {

@@ -66,9 +66,9 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 		for _, u := range users {
 			state := ""
 			if !u.Disabled.IsZero() {
-				state = "  disabled since " + u.Disabled.Local().Format("2006-01-02 15:04")
+				state = cio.p.T("  disabled since %s", u.Disabled.Local().Format("2006-01-02 15:04"))
 			}
-			fmt.Fprintf(cio.stdout, "%-24s %-9s since %s%s\n", u.Name, u.Role, u.Created.Local().Format("2006-01-02 15:04"), state)
+			fmt.Fprintln(cio.stdout, cio.p.T("%-24s %-9s since %s%s", u.Name, cio.p.Lookup(string(u.Role)), u.Created.Local().Format("2006-01-02 15:04"), state))
 		}
 		return exitOK
 	}
@@ -91,13 +91,13 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 		switch pos[0] {
 		case "disable":
 			err = l.DisableUser(ctx, name)
-			msg = fmt.Sprintf("user %s disabled: signed out everywhere, and cannot sign in until `lote user enable %s`", name, name)
+			msg = cio.p.T("user %s disabled: signed out everywhere, and cannot sign in until `lote user enable %s`", name, name)
 		case "enable":
 			err = l.EnableUser(ctx, name)
-			msg = fmt.Sprintf("user %s enabled", name)
+			msg = cio.p.T("user %s enabled", name)
 		case "remove":
 			err = l.RemoveUser(ctx, name)
-			msg = fmt.Sprintf("user %s removed and signed out everywhere", name)
+			msg = cio.p.T("user %s removed and signed out everywhere", name)
 		}
 		if err != nil {
 			fmt.Fprintf(cio.stderr, "lote: %v\n", err)
@@ -121,9 +121,9 @@ func runUser(ctx context.Context, args []string, cio cmdIO) int {
 		return exitUsage
 	}
 	if pos[0] == "passwd" {
-		fmt.Fprintf(cio.stdout, "password of %s changed; their sessions were ended\n", name)
+		fmt.Fprintln(cio.stdout, cio.p.T("password of %s changed; their sessions were ended", name))
 	} else {
-		fmt.Fprintf(cio.stdout, "user %s added as %s\n", name, *role)
+		fmt.Fprintln(cio.stdout, cio.p.T("user %s added as %s", name, cio.p.Lookup(*role)))
 	}
 	return exitOK
 }

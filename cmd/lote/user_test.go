@@ -76,3 +76,24 @@ func TestUserAdd(t *testing.T) {
 		t.Error("bia was added despite the refusals")
 	}
 }
+
+// lote user speaks the chosen language: the role as the page names it,
+// the command's own sentences.
+func TestUserPortuguese(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "users.db")
+	userCmd := func(stdin string, args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"--lang", "pt-BR", "user"}, args...), strings.NewReader(stdin), &out, &errb,
+			func(string) string { return "" })
+		return code, out.String() + errb.String()
+	}
+	if code, out := userCmd("correct horse battery\n", "add", "ana", "--role", "uploader", "--ledger", db); code != exitOK || out != "usuário ana adicionado como remetente\n" {
+		t.Errorf("user add in Portuguese: %d %q", code, out)
+	}
+	if code, out := userCmd("", "disable", "ana", "--ledger", db); code != exitOK || !strings.HasPrefix(out, "usuário ana desativado: desconectado em todo lugar") {
+		t.Errorf("user disable in Portuguese: %d %q", code, out)
+	}
+	if code, out := userCmd("", "list", "--ledger", db); code != exitOK || !strings.Contains(out, "remetente") || !strings.Contains(out, "desativado desde") {
+		t.Errorf("user list in Portuguese: %d %q", code, out)
+	}
+}

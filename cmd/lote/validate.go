@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"lote/internal/i18n"
 	"os"
 	"strings"
 	"time"
@@ -120,10 +121,10 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	case "text":
 		emit = func(c check.Checked) error {
 			for _, e := range c.Errors {
-				fmt.Fprintf(out, "%s: %s\n", where(path, e), check.IssueOf(e, false).Reason())
+				fmt.Fprintf(out, "%s: %s\n", where(path, e), check.IssueOf(e, false).ReasonIn(cio.p))
 			}
 			for _, w := range c.Warnings {
-				fmt.Fprintf(out, "%s: warning: %s\n", where(path, w), check.IssueOf(w, true).Reason())
+				fmt.Fprintf(out, "%s: %s%s\n", where(path, w), cio.p.T("warning: "), check.IssueOf(w, true).ReasonIn(cio.p))
 			}
 			return nil
 		}
@@ -162,11 +163,11 @@ func runValidate(ctx context.Context, args []string, cio cmdIO) int {
 	switch *format {
 	case "text":
 		for _, n := range sum.Notes {
-			fmt.Fprintf(out, "%s: note: %s\n", path, n)
+			fmt.Fprintf(out, "%s: %s%s\n", path, cio.p.T("note: "), cio.p.Lookup(n))
 		}
-		fmt.Fprintf(out, plural(sum.Rows, "%s: %d row, %d valid, %d invalid, %d with warnings; valid rows total %s\n",
-			"%s: %d rows, %d valid, %d invalid, %d with warnings; valid rows total %s\n"),
-			path, sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents))
+		fmt.Fprintf(out, "%s: %s\n", path, cio.p.T(plural(sum.Rows, i18n.Mark("%d row, %d valid, %d invalid, %d with warnings; valid rows total %s"),
+			i18n.Mark("%d rows, %d valid, %d invalid, %d with warnings; valid rows total %s")),
+			sum.Rows, sum.Valid, sum.Invalid, sum.Warnings, validate.FormatBRL(sum.TotalCents)))
 	case "json":
 		sha, err := fileSHA256(path)
 		if err != nil {
@@ -224,10 +225,13 @@ type problem struct {
 	Value   string `json:"value"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// The message's key and arguments, for text in another language.
+	key  string
+	args []string
 }
 
 func newProblem(is check.Issue) problem {
-	return problem{Row: is.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message}
+	return problem{Row: is.Row, Column: is.Column, Value: is.Value, Code: is.Code, Message: is.Message, key: is.Key, args: is.Args}
 }
 
 func problems(es []validate.FieldError) []problem {

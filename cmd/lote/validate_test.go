@@ -47,6 +47,51 @@ func TestValidateSamples(t *testing.T) {
 	}
 }
 
+// TestValidateSamplesPortuguese pins the text output in Portuguese (with
+// --lang, and with LANG as a shell sets it), and checks that JSON does not
+// depend on the language.
+func TestValidateSamplesPortuguese(t *testing.T) {
+	t.Chdir("../..")
+	for _, sample := range []string{"samples/payouts.csv", "samples/errors.csv"} {
+		name := strings.ReplaceAll(filepath.Base(sample), ".", "_")
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			run(context.Background(), []string{"validate", "--lang", "pt-BR", "--today", "2026-11-23", sample},
+				strings.NewReader(""), &stdout, &stderr, noEnv)
+			if stderr.Len() > 0 {
+				t.Errorf("stderr: %s", stderr.String())
+			}
+			golden(t, filepath.Join("cmd", "lote", "testdata", "validate", name+".text.pt-BR.golden"), stdout.Bytes())
+			var byLocale bytes.Buffer
+			run(context.Background(), []string{"validate", "--today", "2026-11-23", sample},
+				strings.NewReader(""), &byLocale, &stderr, func(k string) string {
+					if k == "LANG" {
+						return "pt_BR.UTF-8"
+					}
+					return ""
+				})
+			if byLocale.String() != stdout.String() {
+				t.Errorf("LANG=pt_BR.UTF-8 prints other text than --lang pt-BR:\n%s", byLocale.String())
+			}
+			for _, format := range []string{"json", "jsonl"} {
+				var en, pt bytes.Buffer
+				run(context.Background(), []string{"validate", "--today", "2026-11-23", sample, "--format", format},
+					strings.NewReader(""), &en, &stderr, noEnv)
+				run(context.Background(), []string{"validate", "--today", "2026-11-23", sample, "--format", format, "--lang=pt-BR"},
+					strings.NewReader(""), &pt, &stderr, noEnv)
+				if en.String() != pt.String() {
+					t.Errorf("--format %s depends on the language", format)
+				}
+			}
+		})
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"validate", "--lang", "de", "samples/payouts.csv"}, strings.NewReader(""), &stdout, &stderr, noEnv); code != exitUsage ||
+		stderr.String() != "lote: --lang \"de\": use pt-BR or en\n" {
+		t.Errorf("--lang de: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
 // TestValidateRefusals covers what makes validate exit 2 with one line
 // saying why: no stack trace, nothing else.
 func TestValidateRefusals(t *testing.T) {

@@ -43,20 +43,14 @@ document.addEventListener("DOMContentLoaded", () => {
       const li = document.createElement("li");
       const s = document.createElement("span");
       s.className = "state " + state;
-      s.textContent = state;
+      s.textContent = (p.states && p.states[state]) || state;
       const v = document.createElement("span");
       v.dataset.state = state;
       v.textContent = n;
       li.append(s, " ", v);
       list.append(li);
     }
-    let text = p.done + " of " + p.total + " rows settled";
-    if (p.sending) {
-      text += " · " + p.rate.toFixed(1) + " requests/s";
-      if (p.eta) text += " · about " + p.eta + " left";
-    }
-    if (p.outcome) text += " · " + p.outcome;
-    if (live) live.textContent = text;
+    if (live) live.textContent = p.text;
     const now = p.status === "sending";
     if (sending && !now) {
       // Finished or paused: reload once, so the buttons and the rows match.
