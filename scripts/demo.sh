@@ -89,7 +89,7 @@ curl -fsS -X POST "$url/_sim/advance?by=26h"; echo
 step lote reconcile --all --out out/reconciliation.xlsx
 $lote reconcile --all --out out/reconciliation.xlsx 2>>"$log"
 code=$?
-say "(exit code $code — a transfer came back; \`lote help exit-codes\` lists them all)" "(código de saída $code — uma transferência voltou; \`lote help exit-codes\` lista todos)"
+say "(exit code $code — a transfer came back, and the Pix to someone else's key waits for a person; \`lote help exit-codes\` lists them all)" "(código de saída $code — uma transferência voltou, e o Pix para a chave de outra pessoa espera por uma pessoa; \`lote help exit-codes\` lista todos)"
 
 step lote status
 $lote status

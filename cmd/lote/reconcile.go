@@ -225,8 +225,8 @@ func printReconcile(w io.Writer, tr *i18n.Printer, rep reconcile.Report, out str
 		if len(b.ByRail) > 1 || b.ByRail[ledger.RailTED].Rows == 0 {
 			for _, rail := range []string{ledger.RailTED, ledger.RailInternal, ledger.RailPix} {
 				if t, ok := b.ByRail[rail]; ok {
-					fmt.Fprintf(w, "  %-18s %6d  %18s  paid %s, returned %s\n", railName(rail), t.Rows, validate.FormatBRL(t.AmountCents),
-						validate.FormatBRL(t.PaidCents), validate.FormatBRL(t.ReturnedCents))
+					fmt.Fprintln(w, tr.T("  %-18s %6d  %18s  paid %s, returned %s", tr.Lookup(railName(rail)), t.Rows, validate.FormatBRL(t.AmountCents),
+						validate.FormatBRL(t.PaidCents), validate.FormatBRL(t.ReturnedCents)))
 				}
 			}
 		}

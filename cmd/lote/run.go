@@ -501,9 +501,9 @@ func printPlan(w io.Writer, tr *i18n.Printer, p batch.Plan, env, account string)
 	if len(p.Rails) > 1 || len(p.Rails) == 1 && p.Rails[0].Rail != validate.RailTED {
 		parts := make([]string, len(p.Rails))
 		for i, rp := range p.Rails {
-			parts[i] = fmt.Sprintf("%s %d (%s)", railName(rp.Rail), rp.Rows, validate.FormatBRL(rp.TotalCents))
+			parts[i] = fmt.Sprintf("%s %d (%s)", tr.Lookup(railName(rp.Rail)), rp.Rows, validate.FormatBRL(rp.TotalCents))
 		}
-		fmt.Fprintf(w, "  by rail: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintln(w, tr.T("  by rail: %s", strings.Join(parts, ", ")))
 	}
 	if p.Scheduled > 0 {
 		fmt.Fprintln(w, tr.T("  %d of them scheduled for a later date", p.Scheduled))
@@ -514,11 +514,11 @@ func printPlan(w io.Writer, tr *i18n.Printer, p batch.Plan, env, account string)
 func railName(rail string) string {
 	switch rail {
 	case validate.RailInternal:
-		return "internal transfer"
+		return i18n.Mark("internal transfer")
 	case validate.RailPix:
-		return "Pix"
+		return i18n.Mark("Pix")
 	}
-	return "TED"
+	return i18n.Mark("TED")
 }
 
 // printSupersessions says which interrupted batches this file replaced,

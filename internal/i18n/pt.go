@@ -4,7 +4,12 @@ package i18n
 // English text (a fmt format). The completeness test in the module's root
 // lists what is missing or no longer used.
 var pt = map[string]string{
-	"%d receipt written to %s": "%d comprovante gravado em %s",
+	"internal transfer": "transferência interna",
+	"Pix":               "Pix",
+	"TED":               "TED",
+	"  by rail: %s":     "  por meio: %s",
+	"  %-18s %6d  %18s  paid %s, returned %s":                                                                                                                      "  %-24s %6d  %18s  pago %s, devolvido %s",
+	"%d receipt written to %s":                                                                                                                                     "%d comprovante gravado em %s",
 	"batch %s (%s): paid %s, fees %s, returned %s; %d row needs a person":                                                                                          "lote %s (%s): pago %s, tarifas %s, devolvido %s; %d linha precisa de uma pessoa",
 	"%d row not confirmed: `lote resume %s` retries it with the same key":                                                                                          "%d linha não confirmada: `lote resume %s` tenta de novo com a mesma chave",
 	"%d more invalid row not listed here; the results sheet lists every row with its problems":                                                                     "mais %d linha inválida não listada aqui; a planilha de resultados lista cada linha com seus problemas",
