@@ -30,6 +30,7 @@ var ResultColumns = []string{
 var resultColumnsPT = []string{
 	"situação_lote", "id_transferência", "status_api", "tarifa", "erro",
 	"chave_idempotência", "data_efetiva", "processado_em",
+	"meio", "id_fim_a_fim", "favorecido_no_banco",
 }
 
 // ResultsPath is where the results of the sheet at input go by default:

@@ -291,7 +291,8 @@ func reconHeader() []string {
 var reconHeaderPT = []string{"lote", "linha", "referência", "nome", "documento", "instituição", "agência", "conta",
 	"banco_como_digitado", "agência_como_digitada", "conta_como_digitada", "valor",
 	"situação_lote", "status", "final", "vigiar_devolução_até", "código_falha", "código_devolução", "motivo", "tarifa",
-	"id_transferência", "criada_em", "concluída_em", "falhou_em", "devolvida_em", "precisa_de_pessoa", "conferida_em"}
+	"id_transferência", "criada_em", "concluída_em", "falhou_em", "devolvida_em", "precisa_de_pessoa", "conferida_em",
+	"meio", "devolvido", "extrato"}
 
 // headerIn is the report's header in tr's language.
 func headerIn(tr *i18n.Printer) []string {
@@ -533,8 +534,8 @@ func summaryRows(rep Report, tr *i18n.Printer) [][]sumCell {
 		)
 		for _, rail := range slices.Sorted(maps.Keys(b.ByRail)) {
 			t := b.ByRail[rail]
-			rows = append(rows, []sumCell{txt(id), txt("rail " + rail), count(t.Rows), centsCell(t.AmountCents),
-				txt("paid"), centsCell(t.PaidCents), txt("returned"), centsCell(t.ReturnedCents)})
+			rows = append(rows, []sumCell{txt(id), txt(tr.T("rail %s", rail)), count(t.Rows), centsCell(t.AmountCents),
+				txt(tr.T("paid")), centsCell(t.PaidCents), txt(tr.T("returned")), centsCell(t.ReturnedCents)})
 		}
 		rows = append(rows, statementSummary(id, b)...)
 		for _, c := range b.Checks {

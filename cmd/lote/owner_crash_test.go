@@ -99,7 +99,7 @@ func TestCrashResumeOwnerApproval(t *testing.T) {
 
 	out2 := filepath.Join(dir, "recon-after.csv")
 	doc, r = reconcileBin(t, cr, batchID, out2, "--statement")
-	if r.code != exitRows || doc.Status != "attention" {
+	if r.code != exitRejected || doc.Status != "attention" {
 		t.Fatalf("reconcile after the owner: exit %d, status %s\n%s", r.code, doc.Status, r.stderr)
 	}
 	b := doc.Batches[0]

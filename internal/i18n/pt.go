@@ -4,6 +4,7 @@ package i18n
 // English text (a fmt format). The completeness test in the module's root
 // lists what is missing or no longer used.
 var pt = map[string]string{
+	"rail %s":           "meio %s",
 	"internal transfer": "transferência interna",
 	"Pix":               "Pix",
 	"TED":               "TED",
