@@ -23,7 +23,7 @@ import (
 
 // railsCrashRows is the size of the rails crash test's sheet: a third TED,
 // a third internal transfers to Stone accounts, a third Pix to keys.
-const railsCrashRows = 150
+const railsCrashRows = 300
 
 // The real lote binary paying a sheet of the three rails, killed with
 // SIGKILL at random moments at least crashKills times under dropped
