@@ -72,44 +72,21 @@ func (s *sender) conflictInternal(row ledger.Row, a *ledger.Attempt, se *stone.E
 	since := row.FirstAttemptedAt.Add(-conflictSkew)
 	ctx, cancel := context.WithTimeout(s.bg, 4*r.opts.RequestTimeout)
 	defer cancel()
-	var found []stone.InternalTransfer
-	for t, err := range r.c.ListInternalTransfers(ctx, r.opts.AccountID, 100) {
-		if err != nil {
-			a.Outcome = ledger.OutcomeAmbiguous
-			a.Error = "409, and the transfer could not be looked up: " + err.Error()
-			if rerr := r.l.RecordAttempt(s.bg, s.batch, row.Row, *a); rerr != nil {
-				return rerr
-			}
-			s.unresolved.Add(1)
-			return nil
-		}
-		code := t.Target.Account.AccountCode
-		if code == "" {
-			code = t.TargetAccountCode
-		}
-		if t.Amount != p.Amount || code != p.Target.Account.AccountCode || t.CreatedAt == nil || t.CreatedAt.Before(since) {
-			continue
-		}
-		if _, _, owned, err := r.l.TransferOwner(ctx, t.ID); err != nil {
-			return err
-		} else if owned {
-			continue
-		}
-		found = append(found, t)
-	}
-	if len(found) == 1 {
-		a.Outcome = ledger.OutcomeAccepted
-		a.Error = "409 " + se.Type + ": found internal transfer " + found[0].ID + " by lookup"
-		return s.accept(row, *a, ledger.Transfer{ID: found[0].ID, Status: found[0].Status, FeeCents: found[0].Fee})
-	}
-	a.Outcome = ledger.OutcomeAmbiguous
-	msg := fmt.Sprintf("Stone says this row's idempotency key was used before (409 %s), and %d internal transfers of %s to this account were found since its first attempt; check the account statement before paying it again.",
-		se.Type, len(found), validate.FormatBRL(p.Amount))
-	if err := r.l.NeedsReview(s.bg, s.batch, row.Row, a, CodeConflictUnmatched, msg); err != nil {
-		return err
-	}
-	s.settled(ledger.NeedsReview)
-	return nil
+	return lookUpConflict(ctx, s, row, a, se, r.c.ListInternalTransfers(ctx, r.opts.AccountID, 100),
+		conflictLookup[stone.InternalTransfer]{
+			noun: "internal transfer", target: "account", amount: p.Amount,
+			id: func(t stone.InternalTransfer) string { return t.ID },
+			match: func(t stone.InternalTransfer) bool {
+				code := t.Target.Account.AccountCode
+				if code == "" {
+					code = t.TargetAccountCode
+				}
+				return t.Amount == p.Amount && code == p.Target.Account.AccountCode && t.CreatedAt != nil && !t.CreatedAt.Before(since)
+			},
+			transfer: func(t *stone.InternalTransfer) ledger.Transfer {
+				return ledger.Transfer{ID: t.ID, Status: t.Status, FeeCents: t.Fee}
+			},
+		})
 }
 
 // workPix pays a row by Pix in Stone's two steps. The confirmation's key is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"slices"
 	"strings"
@@ -543,11 +544,37 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 	since := row.FirstAttemptedAt.Add(-conflictSkew)
 	ctx, cancel := context.WithTimeout(s.bg, 4*r.opts.RequestTimeout)
 	defer cancel()
-	var found []stone.Transfer
-	for t, err := range r.c.ListTransfers(ctx, r.opts.AccountID, 100) {
+	return lookUpConflict(ctx, s, row, a, se, r.c.ListTransfers(ctx, r.opts.AccountID, 100),
+		conflictLookup[stone.Transfer]{
+			noun: "transfer", target: "payee", amount: want.Amount,
+			id:       func(t stone.Transfer) string { return t.ID },
+			match:    func(t stone.Transfer) bool { return matches(t, want, since) },
+			transfer: func(t *stone.Transfer) ledger.Transfer { return tedTransfer(t) },
+		})
+}
+
+// conflictLookup says how a rail's transfers are looked up after a 409:
+// what they are called in the row's messages, the amount sent, and how one
+// is identified, matched to the row and recorded.
+type conflictLookup[T any] struct {
+	noun, target string // "transfer", "payee": "3 transfers of R$ 10,00 to this payee"
+	amount       int64
+	id           func(T) string
+	match        func(T) bool
+	transfer     func(*T) ledger.Transfer
+}
+
+// lookUpConflict settles a 409 with the account's transfers of the row's
+// rail that list gives: the one that matches and no other row holds is
+// accepted; none or several leave the row for a person; a list that
+// cannot be read leaves it attempted, and a resume meets the same 409 and
+// looks again.
+func lookUpConflict[T any](ctx context.Context, s *sender, row ledger.Row, a *ledger.Attempt, se *stone.Error,
+	list iter.Seq2[T, error], lk conflictLookup[T]) error {
+	r := s.r
+	var found []T
+	for t, err := range list {
 		if err != nil {
-			// Unknown for now: the row stays attempted and a resume
-			// meets the same 409 and looks again.
 			a.Outcome = ledger.OutcomeAmbiguous
 			a.Error = "409, and the transfer could not be looked up: " + err.Error()
 			if rerr := r.l.RecordAttempt(s.bg, s.batch, row.Row, *a); rerr != nil {
@@ -556,13 +583,13 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 			s.unresolved.Add(1)
 			return nil
 		}
-		if !matches(t, want, since) {
+		if !lk.match(t) {
 			continue
 		}
 		// A transfer another row already holds is that row's payment of
 		// the same payee and amount (duplicates allowed, or a repeat):
 		// claiming it would mark this row paid when it is not.
-		if _, _, owned, err := r.l.TransferOwner(ctx, t.ID); err != nil {
+		if _, _, owned, err := r.l.TransferOwner(ctx, lk.id(t)); err != nil {
 			return err
 		} else if owned {
 			continue
@@ -571,12 +598,12 @@ func (s *sender) conflict(row ledger.Row, a *ledger.Attempt, se *stone.Error) er
 	}
 	if len(found) == 1 {
 		a.Outcome = ledger.OutcomeAccepted
-		a.Error = "409 " + se.Type + ": found transfer " + found[0].ID + " by lookup"
-		return s.accept(row, *a, tedTransfer(&found[0]))
+		a.Error = "409 " + se.Type + ": found " + lk.noun + " " + lk.id(found[0]) + " by lookup"
+		return s.accept(row, *a, lk.transfer(&found[0]))
 	}
 	a.Outcome = ledger.OutcomeAmbiguous
-	msg := fmt.Sprintf("Stone says this row's idempotency key was used before (409 %s), and %d transfers of %s to this payee were found since its first attempt; check the account statement before paying it again.",
-		se.Type, len(found), validate.FormatBRL(want.Amount))
+	msg := fmt.Sprintf("Stone says this row's idempotency key was used before (409 %s), and %d %ss of %s to this %s were found since its first attempt; check the account statement before paying it again.",
+		se.Type, len(found), lk.noun, validate.FormatBRL(lk.amount), lk.target)
 	if err := r.l.NeedsReview(s.bg, s.batch, row.Row, a, CodeConflictUnmatched, msg); err != nil {
 		return err
 	}
